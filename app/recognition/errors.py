@@ -1,0 +1,34 @@
+"""Errors raised by the recognition core. Each carries a stable `type` and a sentence
+that tells the person what to do; the web layer maps them to problem documents."""
+
+
+class RecognitionError(Exception):
+    """Base class: `type` is a stable machine-readable slug, the message is for people."""
+
+    type = "recognition-error"
+    status = 422
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail
+
+
+class BadImageError(RecognitionError):
+    """The bytes are empty, not an image, or truncated."""
+
+    type = "bad-image"
+    status = 400
+
+
+class ImageTooLargeError(RecognitionError):
+    """The file or its pixel count is over the configured limit."""
+
+    type = "too-large"
+    status = 413
+
+
+class WeightsError(RecognitionError):
+    """The model weights could not be fetched, verified or converted."""
+
+    type = "weights-error"
+    status = 503
