@@ -1,8 +1,8 @@
 """MTCNN's three networks (PNet, RNet, ONet) from the `mtcnn` package, compiled to LiteRT.
 
-The package runs its Keras networks eagerly, one op at a time, which costs ~10x the
-arithmetic. Here each network is converted once per process to an in-memory LiteRT
-flatbuffer (same weights, float32) and run with the XNNPACK CPU delegate.
+The package runs its Keras networks eagerly, one op at a time, and that overhead
+dominates its run time. Here each network is converted once per process to an in-memory
+LiteRT flatbuffer (same weights, float32) and run with the XNNPACK CPU delegate.
 """
 from __future__ import annotations
 
