@@ -1,0 +1,102 @@
+"""MTCNN's three networks (PNet, RNet, ONet) from the `mtcnn` package, compiled to LiteRT.
+
+The package runs its Keras networks eagerly, one op at a time, and that overhead
+dominates its run time. Here each network is converted once per process to an in-memory
+LiteRT flatbuffer (same weights, float32) and run with the XNNPACK CPU delegate.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+
+import numpy as np
+
+from app.recognition.errors import WeightsError
+
+log = logging.getLogger(__name__)
+_convert_lock = threading.Lock()  # detectors created in several threads convert only once
+
+
+def flatbuffers() -> dict[str, bytes]:
+    """Convert the package's networks once; returns {"pnet"|"rnet"|"onet": flatbuffer}.
+
+    Inputs are normalised RGB, (x - 127.5) / 128, float32, not transposed. Each network
+    has a single output, its heads concatenated on the last axis (one output avoids
+    relying on how the converter names and orders several):
+      pnet: (1, H, W, 3)   -> (1, h, w, 5): box regression (4), face probability
+      rnet: (N, 24, 24, 3) -> (N, 5): box regression (4), face probability
+      onet: (N, 48, 48, 3) -> (N, 15): box regression (4), landmarks (10) as x1..x5 y1..y5,
+                              face probability
+    Regression and landmarks are fractions of the input box's size.
+    """
+    with _convert_lock:
+        return _convert()
+
+
+@functools.cache
+def _convert() -> dict[str, bytes]:
+    started = time.perf_counter()
+    try:
+        # Imported here so that importing the detector never loads TensorFlow.
+        import tensorflow as tf
+        from mtcnn.network.onet import ONet
+        from mtcnn.network.pnet import PNet
+        from mtcnn.network.rnet import RNet
+        from mtcnn.utils.tensorflow import load_weights
+        from tensorflow.python.framework.convert_to_constants import (
+            convert_variables_to_constants_v2)
+
+        def convert(net_class, weights: str, input_shape: list) -> bytes:
+            model = net_class()
+            model.build()
+            model.set_weights(load_weights(weights))
+
+            def serve(x):
+                *heads, softmax = model(x)
+                # Only the "face" column of the softmax is used downstream.
+                return tf.concat([*heads, softmax[..., 1:]], axis=-1)
+
+            fn = tf.function(serve, input_signature=[tf.TensorSpec(input_shape, tf.float32)])
+            # Freeze explicitly: left as resource variables, the Keras 3 weights become
+            # READ_VARIABLE ops that LiteRT cannot resolve (NaN or a failed invoke).
+            frozen = convert_variables_to_constants_v2(fn.get_concrete_function())
+            return tf.lite.TFLiteConverter.from_concrete_functions([frozen], model).convert()
+
+        result = {
+            "pnet": convert(PNet, "pnet.lz4", [1, None, None, 3]),
+            "rnet": convert(RNet, "rnet.lz4", [None, 24, 24, 3]),
+            "onet": convert(ONet, "onet.lz4", [None, 48, 48, 3]),
+        }
+    except Exception as exc:  # any failure here means the detector cannot work at all
+        raise WeightsError("The face detector's networks could not be loaded; "
+                           "check that the mtcnn package is installed intact.") from exc
+    log.info("MTCNN networks converted to LiteRT in %.1f s", time.perf_counter() - started)
+    return result
+
+
+class CompiledNet:
+    """One network in a LiteRT interpreter, for inputs of a varying shape.
+
+    The interpreter is re-planned only when the input shape changes. Not thread-safe:
+    callers serialise access.
+    """
+
+    def __init__(self, flatbuffer: bytes, num_threads: int):
+        from ai_edge_litert.interpreter import Interpreter
+
+        self._interpreter = Interpreter(model_content=flatbuffer, num_threads=num_threads)
+        self._input = self._interpreter.get_input_details()[0]["index"]
+        self._output = self._interpreter.get_output_details()[0]["index"]
+        self._shape: tuple[int, ...] | None = None
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """x: float32 input batch; returns the output as a fresh array."""
+        if x.shape != self._shape:
+            self._interpreter.resize_tensor_input(self._input, x.shape, strict=True)
+            self._interpreter.allocate_tensors()
+            self._shape = x.shape
+        self._interpreter.set_tensor(self._input, x)
+        self._interpreter.invoke()
+        return self._interpreter.get_tensor(self._output)
