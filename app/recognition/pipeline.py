@@ -52,7 +52,7 @@ class FacePipeline:
     """
 
     def __init__(self, model_dir: Path, detector: FaceDetector | None = None,
-                 encoder_variant: str = "int8", flip: bool = True,
+                 encoder_variant: str = "int8", flip: bool = False,
                  max_bytes: int = 10 * 1024 * 1024, max_pixels: int = 40_000_000,
                  min_face_size: int = 20, num_threads: int = 2):
         self.detector = detector or FaceDetector(min_face_size=min_face_size,
