@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask
 
 from .config import Config
+from .extensions import csrf, db, limiter, login_manager, migrate
 
 
 def _instance_paths(app: Flask) -> None:
@@ -20,6 +21,8 @@ def _instance_paths(app: Flask) -> None:
         if not key_file.exists():
             key_file.write_text(os.urandom(32).hex())
         app.config["SECRET_KEY"] = key_file.read_text().strip()
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'faces.db'}"
 
 
 def create_app(config_class: type = Config) -> Flask:
@@ -33,6 +36,23 @@ def create_app(config_class: type = Config) -> Flask:
     _instance_paths(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    db.init_app(app)
+    # The migrations folder sits at the repository root, whatever the working directory.
+    migrate.init_app(app, db, directory=str(root / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    from . import errors
+    from .api import bp as api_bp
     from .cli import bp as cli_bp
+    from .web import bp as web_bp
+
+    errors.register(app)
+    app.register_blueprint(api_bp, url_prefix="/api")
+    app.register_blueprint(web_bp)
     app.register_blueprint(cli_bp)
+    if app.config["WARM_UP"]:
+        from .services import pipeline_from_config
+        pipeline_from_config(app.config).warm_up()
     return app

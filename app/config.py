@@ -24,14 +24,36 @@ class Config:
     NUM_THREADS = int(os.environ.get("FACES_THREADS", 2))
     # Pair verification: two photos are one person when their L2 distance is <= this.
     # Calibrated on LFW View 1 training pairs (README, "Accuracy").
-    VERIFY_THRESHOLD = _env_float("FACES_VERIFY_THRESHOLD", 1.1)
+    VERIFY_THRESHOLD = _env_float("FACES_VERIFY_THRESHOLD", 1.09)
+    # Identification (one face against everyone enrolled): the initial value of the
+    # threshold kept in the database (Settings page). At 0.775, 1 % of strangers were taken
+    # for someone with 1,184 LFW people enrolled (scripts/open_set.py, docs/WEBAPP.md).
+    IDENTIFY_THRESHOLD = _env_float("FACES_IDENTIFY_THRESHOLD", 0.775)
+    # Enrolment refuses faces smaller than this (pixels, shorter box side) or blurrier than
+    # this (variance of the Laplacian of the aligned 160x160 crop).
+    MIN_ENROL_FACE = int(os.environ.get("FACES_MIN_ENROL_FACE", 40))
+    MIN_SHARPNESS = _env_float("FACES_MIN_SHARPNESS", 20.0)
     # Detection.
     MIN_FACE_SIZE = int(os.environ.get("FACES_MIN_FACE_SIZE", 20))
     # Uploads.
     MAX_IMAGE_BYTES = int(os.environ.get("FACES_MAX_IMAGE_BYTES", 10 * 1024 * 1024))
     MAX_IMAGE_PIXELS = int(os.environ.get("FACES_MAX_IMAGE_PIXELS", 40_000_000))
+    # Whole request bodies: the image limit plus room for base64 (4/3) and form fields.
+    MAX_CONTENT_LENGTH = MAX_IMAGE_BYTES * 4 // 3 + 64 * 1024
+    # Database: None means SQLite in the instance folder (faces.db).
+    SQLALCHEMY_DATABASE_URI = os.environ.get("FACES_DATABASE_URL")
+    # API: identify/verify open to anyone (True) or only with an API key (False).
+    API_OPEN_RECOGNITION = _env_bool("FACES_API_OPEN_RECOGNITION", True)
+    API_RATE_LIMIT = os.environ.get("FACES_API_RATE_LIMIT", "300 per minute")
+    RATELIMIT_STORAGE_URI = os.environ.get("FACES_RATELIMIT_STORAGE", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    # Load the model when the app starts (servers) rather than on the first request.
+    WARM_UP = _env_bool("FACES_WARM_UP", False)
 
 
 class TestConfig(Config):
+    """Tests pass SQLALCHEMY_DATABASE_URI (a temporary file) through the environment or a subclass."""
+
     TESTING = True
     SECRET_KEY = "test"
+    API_RATE_LIMIT = "1000 per minute"

@@ -1,0 +1,48 @@
+"""Flask extensions, created unbound here and bound to an app in `create_app`."""
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+
+from flask import request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _rate_key() -> str:
+    """Rate-limit per API key when one is sent (hashed, never kept in clear), else per address."""
+    auth = request.headers.get("Authorization", "")
+    if auth.startswith("Bearer "):
+        return "key:" + hashlib.sha256(auth[7:].strip().encode()).hexdigest()[:16]
+    return "ip:" + get_remote_address()
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+# Memory storage: each worker counts on its own (set RATELIMIT_STORAGE_URI to share).
+limiter = Limiter(key_func=_rate_key)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """WAL lets readers (other workers) run beside a writer; the busy timeout makes a
+    writer wait for the lock instead of failing; SQLite enforces foreign keys only when asked."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()

@@ -1,0 +1,123 @@
+"""Database models: people, their faces (embeddings and crops), the app state, operators
+and API keys. Embeddings are stored as 128 float32 little-endian (512-byte BLOB)."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timezone
+
+import numpy as np
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, LargeBinary, String, func, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+from .recognition.weights import PRETRAINED
+
+EMBEDDING_DTYPE = np.dtype("<f4")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def name_key(name: str) -> str:
+    """The case-insensitive form under which names are unique."""
+    return " ".join(name.split()).casefold()
+
+
+class Person(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    name_key: Mapped[str] = mapped_column(String(120), unique=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    faces: Mapped[list["Face"]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="Face.id")
+
+    def to_dict(self, faces: bool = False) -> dict:
+        out = {"id": self.id, "name": self.name, "faces_count": len(self.faces),
+               "created_at": self.created_at.isoformat() + "Z"}
+        if faces:
+            out["faces"] = [f.to_dict() for f in self.faces]
+        return out
+
+
+class Face(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)
+    model: Mapped[str] = mapped_column(String(64), index=True)
+    crop_jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+    det_score: Mapped[float]
+    source_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    person: Mapped[Person] = relationship(back_populates="faces")
+
+    @property
+    def vector(self) -> np.ndarray:
+        """(128,) float32 unit vector."""
+        return np.frombuffer(self.embedding, EMBEDDING_DTYPE)
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "person_id": self.person_id, "model": self.model,
+                "det_score": round(self.det_score, 4), "source_sha256": self.source_sha256,
+                "created_at": self.created_at.isoformat() + "Z"}
+
+
+class AppState(db.Model):
+    """One row (id 1): the active encoder, the gallery generation (bumped on every change
+    of the enrolled faces, so each worker knows when to reload) and the identify threshold."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    active_model: Mapped[str] = mapped_column(String(64), default=PRETRAINED)
+    gallery_generation: Mapped[int] = mapped_column(default=0)
+    identify_threshold: Mapped[float] = mapped_column(default=0.775)
+
+
+class Operator(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+
+class ApiKey(db.Model):
+    """A key is shown once at creation; only its SHA-256 is kept (keys are 256-bit random,
+    so a fast hash is enough: there is nothing to brute-force)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    prefix: Mapped[str] = mapped_column(String(12))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    @staticmethod
+    def hash(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def create(cls, name: str) -> tuple["ApiKey", str]:
+        """A new key row (not yet committed) and the clear key to hand out."""
+        key = "fk_" + secrets.token_urlsafe(32)
+        row = cls(name=name, prefix=key[:8], key_hash=cls.hash(key))
+        db.session.add(row)
+        return row, key
+
+    @classmethod
+    def find(cls, key: str) -> "ApiKey | None":
+        return db.session.scalar(select(cls).where(cls.key_hash == cls.hash(key)))
+
+
+def counts() -> dict:
+    """Numbers of people and faces."""
+    return {"people": db.session.scalar(select(func.count(Person.id))),
+            "faces": db.session.scalar(select(func.count(Face.id)))}

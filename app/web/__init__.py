@@ -1,0 +1,29 @@
+"""The web pages. Every page needs a signed-in operator; with no operator yet, the first
+visit asks to create one."""
+from flask import Blueprint, redirect, request, url_for
+from sqlalchemy import select
+
+from ..extensions import db, login_manager
+from ..models import Operator
+
+bp = Blueprint("web", __name__)
+login_manager.login_view = "web.login"
+login_manager.login_message = "Sign in to use this page."
+OPEN_ENDPOINTS = {"web.login", "web.setup", "static"}
+
+
+@login_manager.user_loader
+def _load_operator(operator_id: str):
+    return db.session.get(Operator, int(operator_id))
+
+
+@bp.before_app_request
+def _first_operator():
+    """With no operator yet, every page leads to the form that creates the first one."""
+    if request.blueprint == "web" and request.endpoint not in OPEN_ENDPOINTS:
+        if db.session.scalar(select(Operator.id).limit(1)) is None:
+            return redirect(url_for("web.setup"))
+    return None
+
+
+from . import auth, pages  # noqa: E402,F401

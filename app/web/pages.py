@@ -1,0 +1,272 @@
+"""Home, people, person, enrol (with a preview), identify and settings pages."""
+from __future__ import annotations
+
+import base64
+
+import cv2
+import numpy as np
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..faces import (NewFace, add_face, analyze, check_name_free, clean_name, create_person,
+                     face_problem, get_person, identify)
+from ..gallery import bump_generation, current_gallery
+from ..models import Face, Person, counts, name_key
+from ..problems import Problem
+from ..recognition.errors import RecognitionError
+from ..thresholds import describe
+from . import bp
+from .forms import ConfirmDeleteForm, ConfirmForm, EnrolForm, PhotoForm, RenameForm, SettingsForm
+
+DISPLAY_SIDE = 960  # photos are shown at most this wide/high (pixels)
+PREVIEW_MAX_AGE = 3600  # seconds a preview stays valid
+NO_FACE = ("No face was found in this photo. Use a sharp, well-lit photo in which the face "
+           "is seen from the front and at least 40 pixels wide.")
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="enrol-preview")
+
+
+def _data_url(jpeg: bytes) -> str:
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode()
+
+
+def _display(rgb: np.ndarray) -> tuple[str, float, tuple[int, int]]:
+    """The photo as a JPEG data URL at most DISPLAY_SIDE wide/high, its scale and size."""
+    h, w = rgb.shape[:2]
+    scale = min(1.0, DISPLAY_SIDE / max(h, w))
+    if scale < 1.0:
+        rgb = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return _data_url(buf.tobytes()), scale, (rgb.shape[1], rgb.shape[0])
+
+
+def _boxes(faces: list[dict], scale: float) -> list[dict]:
+    return [{"n": i + 1, "x": f["box"][0] * scale, "y": f["box"][1] * scale,
+             "w": f["box"][2] * scale, "h": f["box"][3] * scale, **f} for i, f in enumerate(faces)]
+
+
+def _analyze_upload(form):
+    """Analyse the uploaded photo; a problem becomes the sentence under the photo field."""
+    try:
+        return analyze(form.photo.data.read())
+    except (Problem, RecognitionError) as e:
+        form.photo.errors.append(e.detail)
+        return None
+
+
+@bp.get("/")
+@login_required
+def home():
+    """Counts and the ways in."""
+    _, _, state = current_gallery()
+    return render_template("home.html", counts=counts(), state=state)
+
+
+@bp.get("/people")
+@login_required
+def people():
+    """Everyone enrolled, with a thumbnail and the number of photos; ?q= searches names."""
+    q = (request.args.get("q") or "").strip()
+    query = (select(Person, func.count(Face.id), func.min(Face.id))
+             .outerjoin(Face).group_by(Person.id).order_by(Person.name_key))
+    if q:
+        query = query.where(Person.name_key.contains(name_key(q)))
+    rows = db.session.execute(query.limit(500)).all()
+    return render_template("people.html", rows=rows, q=q)
+
+
+@bp.get("/faces/<int:face_id>.jpg")
+@login_required
+def face_crop(face_id: int):
+    """A stored face crop (160x160 JPEG)."""
+    face = db.session.get(Face, face_id) or abort(404)
+    return Response(face.crop_jpeg, mimetype="image/jpeg",
+                    headers={"Cache-Control": "private, max-age=3600"})
+
+
+@bp.get("/people/<int:person_id>")
+@login_required
+def person(person_id: int):
+    """A person's photos, rename, add a photo, delete."""
+    return render_template("person.html", person=get_person(person_id), rename=RenameForm(),
+                           photo_form=PhotoForm(), delete_form=ConfirmDeleteForm())
+
+
+@bp.post("/people/<int:person_id>/rename")
+@login_required
+def rename(person_id: int):
+    """Rename a person."""
+    p, form = get_person(person_id), RenameForm()
+    if form.validate_on_submit():
+        try:
+            name = clean_name(form.name.data)
+            check_name_free(name, p.id)
+            p.name, p.name_key = name, name_key(name)
+            bump_generation()
+            db.session.commit()
+            flash(f"Renamed to {name}.")
+            return redirect(url_for("web.person", person_id=p.id))
+        except Problem as e:
+            form.name.errors.append(e.detail)
+    return render_template("person.html", person=p, rename=form, photo_form=PhotoForm(),
+                           delete_form=ConfirmDeleteForm()), 400
+
+
+@bp.route("/people/<int:person_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete_person(person_id: int):
+    """Ask, then delete a person and all their photos."""
+    p, form = get_person(person_id), ConfirmDeleteForm()
+    if form.validate_on_submit():
+        name = p.name
+        db.session.delete(p)
+        bump_generation()
+        db.session.commit()
+        flash(f"{name} and their photos were deleted.")
+        return redirect(url_for("web.people"))
+    return render_template("confirm_delete.html", person=p, form=form)
+
+
+@bp.post("/people/<int:person_id>/faces/<int:face_id>/delete")
+@login_required
+def delete_face(person_id: int, face_id: int):
+    """Delete one photo of a person."""
+    if not ConfirmDeleteForm().validate_on_submit():
+        abort(400)
+    face = db.session.get(Face, face_id)
+    if face is None or face.person_id != person_id:
+        abort(404)
+    db.session.delete(face)
+    bump_generation()
+    db.session.commit()
+    flash("The photo was deleted.")
+    return redirect(url_for("web.person", person_id=person_id))
+
+
+def _preview(photo, name: str, person_id: int | None):
+    """The confirmation page: the photo with numbered boxes and each face's crop."""
+    faces = []
+    for i, f in enumerate(photo.faces):
+        problem = face_problem(f)
+        new = NewFace.of(f)
+        faces.append({"n": i + 1, "crop": _data_url(new.crop_jpeg),
+                      "problem": problem.detail if problem else None, "new": new})
+    payload = {"name": name, "person_id": person_id, "sha": photo.sha256,
+               "faces": [None if f["problem"] else {
+                   "e": base64.b64encode(f["new"].embedding.tobytes()).decode(),
+                   "c": base64.b64encode(f["new"].crop_jpeg).decode(),
+                   "s": f["new"].det_score} for f in faces]}
+    usable = [f["n"] for f in faces if not f["problem"]]
+    form = ConfirmForm(token=_serializer().dumps(payload), face=usable[0] if len(usable) == 1 else None)
+    url, scale, size = _display(photo.analysis.image)
+    boxes = _boxes([f.detection.to_dict() for f in photo.faces], scale)
+    return render_template("enrol_preview.html", form=form, faces=faces, usable=usable, name=name,
+                           photo_url=url, size=size, boxes=boxes, person_id=person_id)
+
+
+@bp.route("/enrol", methods=["GET", "POST"])
+@login_required
+def enrol():
+    """Step 1: a name and a photo; the next page shows the faces found."""
+    form = EnrolForm()
+    if form.validate_on_submit():
+        try:
+            name = clean_name(form.name.data)
+            check_name_free(name)
+        except Problem as e:
+            form.name.errors.append(e.detail)
+        else:
+            photo = _analyze_upload(form)
+            if photo is not None:
+                if not photo.faces:
+                    form.photo.errors.append(NO_FACE)
+                else:
+                    return _preview(photo, name, None)
+    return render_template("enrol.html", form=form), 400 if form.errors else 200
+
+
+@bp.post("/people/<int:person_id>/photos")
+@login_required
+def add_photo(person_id: int):
+    """Add a photo to a person: the same preview as enrolment."""
+    p, form = get_person(person_id), PhotoForm()
+    if form.validate_on_submit():
+        photo = _analyze_upload(form)
+        if photo is not None:
+            if photo.faces:
+                return _preview(photo, p.name, p.id)
+            form.photo.errors.append(NO_FACE)
+    return render_template("person.html", person=p, rename=RenameForm(), photo_form=form,
+                           delete_form=ConfirmDeleteForm()), 400
+
+
+@bp.post("/enrol/confirm")
+@login_required
+def enrol_confirm():
+    """Step 2: save the chosen face."""
+    form = ConfirmForm()
+    try:
+        payload = _serializer().loads(form.token.data or "", max_age=PREVIEW_MAX_AGE)
+    except BadSignature:
+        flash("This preview has expired or was altered; upload the photo again.")
+        return redirect(url_for("web.enrol"))
+    chosen = form.face.data if form.validate_on_submit() else None
+    faces = payload["faces"]
+    if chosen is None or not 1 <= chosen <= len(faces) or faces[chosen - 1] is None:
+        flash("Choose one of the faces marked as usable, then save.")
+        return redirect(url_for("web.enrol"))
+    f = faces[chosen - 1]
+    new = NewFace(np.frombuffer(base64.b64decode(f["e"]), "<f4"), base64.b64decode(f["c"]), f["s"])
+    try:
+        if payload["person_id"] is None:
+            p, _ = create_person(payload["name"], new, payload["sha"])
+        else:
+            p = get_person(payload["person_id"])
+            add_face(p, new, payload["sha"])
+        db.session.commit()
+    except Problem as e:
+        db.session.rollback()
+        flash(e.detail)
+        return redirect(url_for("web.enrol"))
+    flash(f"{p.name} is enrolled with {len(p.faces)} photo{'s' if len(p.faces) != 1 else ''}.")
+    return redirect(url_for("web.person", person_id=p.id))
+
+
+@bp.route("/identify", methods=["GET", "POST"])
+@login_required
+def identify_page():
+    """Upload a photo; see it with boxes, names and distances."""
+    form, result = PhotoForm(), None
+    if form.validate_on_submit():
+        photo = _analyze_upload(form)
+        if photo is not None:
+            faces = identify(photo, k=3)
+            url, scale, size = _display(photo.analysis.image)
+            _, _, state = current_gallery()
+            result = {"url": url, "size": size, "faces": _boxes(faces, scale),
+                      "threshold": state.identify_threshold}
+            if not faces:
+                form.photo.errors.append(NO_FACE)
+    return render_template("identify.html", form=form, result=result)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    """The identification threshold, explained in words."""
+    _, _, state = current_gallery()
+    form = SettingsForm(threshold=round(state.identify_threshold, 3))
+    if form.validate_on_submit():
+        state.identify_threshold = float(form.threshold.data)
+        db.session.commit()
+        flash(f"The identification threshold is now {state.identify_threshold:.3f}.")
+        return redirect(url_for("web.settings"))
+    n = counts()["people"]
+    return render_template("settings.html", form=form, state=state, people=n,
+                           words=describe(state.identify_threshold, max(n, 1)),
+                           verify_threshold=current_app.config["VERIFY_THRESHOLD"])
