@@ -37,7 +37,7 @@ def strangers_accepted(threshold: float, people: int) -> float:
 def describe(threshold: float, people: int) -> str:
     """One or two sentences for the Settings page."""
     rate = strangers_accepted(threshold, people)
-    who = f"With {people} {'person' if people == 1 else 'people'} enrolled"
+    who = f"With {people:,} {'person' if people == 1 else 'people'} enrolled"
     if rate < 1e-3:
         strangers = "fewer than 1 stranger in 1,000 is taken for someone"
     elif rate < 0.5:
@@ -48,3 +48,11 @@ def describe(threshold: float, people: int) -> str:
     return (f"{who}, {strangers}. About {named} in 100 new photos of an enrolled person "
             f"(enrolled from one photo) are named; the others come back as unknown. "
             f"More photos per person raise that share.")
+
+
+def suggest(people: int, target: float = 0.01) -> float:
+    """The largest threshold (to 0.005) at which about `target` of strangers are accepted
+    with `people` enrolled: fewer people allow a looser threshold."""
+    grid = np.arange(0.60, 1.2001, 0.005)
+    ok = [t for t in grid if strangers_accepted(t, people) <= target]
+    return round(float(ok[-1]), 3) if ok else 0.6

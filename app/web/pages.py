@@ -17,7 +17,7 @@ from ..gallery import bump_generation, current_gallery
 from ..models import Face, Person, counts, name_key
 from ..problems import Problem
 from ..recognition.errors import RecognitionError
-from ..thresholds import describe
+from ..thresholds import describe, suggest
 from . import bp
 from .forms import ConfirmDeleteForm, ConfirmForm, EnrolForm, PhotoForm, RenameForm, SettingsForm
 
@@ -269,4 +269,5 @@ def settings():
     n = counts()["people"]
     return render_template("settings.html", form=form, state=state, people=n,
                            words=describe(state.identify_threshold, max(n, 1)),
+                           suggested=suggest(max(n, 1)),
                            verify_threshold=current_app.config["VERIFY_THRESHOLD"])
