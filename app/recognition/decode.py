@@ -38,6 +38,9 @@ def decode_image(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES,
     except UnidentifiedImageError:
         raise BadImageError("This file is not an image we can read. Upload a JPEG, PNG or "
                             "WebP photo.") from None
+    except (OSError, SyntaxError, ValueError) as exc:  # a header cut short, e.g. a JPEG's
+        raise BadImageError(f"The image is damaged or truncated ({exc}). Upload the original "
+                            "file again.") from None
     width, height = image.size
     if width * height > max_pixels:
         raise ImageTooLargeError(
