@@ -1,0 +1,94 @@
+"""Web pages: first operator, sign-in, CSRF, sentences for bad input, several faces."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from conftest import csrf_token, photos, sign_in
+from test_api_errors import blurred, jpeg, two_faces
+
+
+def test_first_visit_asks_for_an_operator(app):
+    client = app.test_client()
+    r = client.get("/people")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/setup")
+    page = client.get("/setup")
+    bad = client.post("/setup", data={"username": "op", "password": "short", "confirm": "short",
+                                      "csrf_token": csrf_token(page.data)})
+    assert b"at least 8 characters" in bad.data
+    sign_in(client)  # creates the operator
+    assert b"Enrol" in client.get("/").data
+    # Once there is an operator, /setup leads to the sign-in page.
+    assert app.test_client().get("/setup").headers["Location"].endswith("/login")
+
+
+def test_signed_out_and_wrong_password(app):
+    sign_in(app.test_client())
+    client = app.test_client()
+    r = client.get("/enrol")
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
+    page = client.get("/login")
+    r = client.post("/login", data={"username": "op", "password": "nope", "csrf_token": csrf_token(page.data)})
+    assert b"wrong" in r.data
+    sign_in(client)
+    page = client.get("/")
+    assert client.post("/logout", data={"csrf_token": csrf_token(page.data)}).status_code == 302
+    assert client.get("/settings").status_code == 302
+
+
+def test_forms_need_csrf(app):
+    client = app.test_client()
+    sign_in(client)
+    r = client.post("/enrol", data={"name": "X", "photo": (io.BytesIO(b"x"), "x.jpg")})
+    assert r.status_code == 400 and b"reload the page" in r.data
+    assert client.post("/settings", data={"threshold": 1.0}).status_code == 400
+
+
+def enrol_form(client, name: str, data: bytes):
+    page = client.get("/enrol")
+    return client.post("/enrol", data={"name": name, "photo": (io.BytesIO(data), "p.jpg"),
+                                       "csrf_token": csrf_token(page.data)})
+
+
+def test_enrol_sentences(app):
+    client = app.test_client()
+    sign_in(client)
+    assert b"not an image we can read" in enrol_form(client, "A", b"hello").data
+    assert b"No face was found" in enrol_form(client, "A", jpeg(np.full((90, 90, 3), 80, np.uint8))).data
+    r = enrol_form(client, "A", blurred())
+    assert b"too blurred" in r.data and b"None of these faces can be enrolled" in r.data
+    assert b"Give the person" in enrol_form(client, "   ", photos("train", "madonna")[0].read_bytes()).data
+
+
+def test_several_faces_numbered_choice(app):
+    client = app.test_client()
+    sign_in(client)
+    r = enrol_form(client, "Ben Affleck", two_faces())
+    html = r.data.decode()
+    assert "This photo has 2 faces" in html and 'value="1"' in html and 'value="2"' in html
+    token = html.split('name="token" type="hidden" value="')[1].split('"')[0]
+    saved = client.post("/enrol/confirm", data={"token": token, "face": 2, "csrf_token": csrf_token(r.data)},
+                        follow_redirects=True)
+    assert b"Ben Affleck is enrolled with 1 photo" in saved.data
+    # The same name again: a sentence, not a crash.
+    assert b"already taken" in enrol_form(client, "ben affleck", two_faces()).data
+    # A tampered preview is refused.
+    r = client.post("/enrol/confirm", data={"token": token + "x", "face": 2, "csrf_token": csrf_token(r.data)},
+                    follow_redirects=True)
+    assert b"expired or was altered" in r.data
+
+
+def test_rename_and_threshold_words(app):
+    client = app.test_client()
+    sign_in(client)
+    people = client.get("/people").data.decode()
+    pid = int(people.split('href="/people/')[1].split('"')[0])
+    page = client.get(f"/people/{pid}")
+    r = client.post(f"/people/{pid}/rename", data={"name": "Ben Affleck Jr", "csrf_token": csrf_token(page.data)},
+                    follow_redirects=True)
+    assert b"Renamed to Ben Affleck Jr" in r.data
+    page = client.get("/settings")
+    assert b"1 person enrolled" in page.data
+    r = client.post("/settings", data={"threshold": 3, "csrf_token": csrf_token(page.data)})
+    assert b"between 0.30 and 1.40" in r.data
