@@ -5,9 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: setup venv weights run test bench evaluate-lfw clean
+.PHONY: setup venv weights db run test bench bench-api open-set evaluate-lfw clean
 
-setup: venv weights
+setup: venv weights db
 
 venv: $(VENV)/.installed
 
@@ -19,6 +19,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 weights: venv
 	$(BIN)/flask faces setup
 
+# Create or upgrade the database (SQLite in instance/ unless FACES_DATABASE_URL says otherwise).
+db: venv
+	$(BIN)/flask db upgrade
+
 run: setup
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
@@ -28,8 +32,17 @@ test: setup
 bench: setup
 	$(BIN)/python scripts/bench.py
 
-# Accuracy on LFW View 1 training pairs (needs ../shared/datasets/lfw-devtrain).
+# api_identify_ms and api_identify_rps: the REST API under gunicorn on loopback.
+bench-api: setup
+	$(BIN)/python scripts/bench_api.py
+
+# Open-set identification on LFW (needs ../shared/datasets/lfw-devtrain): named right and
+# strangers accepted against the threshold; the default threshold; combining photos.
+open-set: setup
+	$(BIN)/python scripts/open_set.py --images $(LFW)/images
+
 LFW ?= ../shared/datasets/lfw-devtrain
+# Accuracy on LFW View 1 training pairs (needs ../shared/datasets/lfw-devtrain).
 evaluate-lfw: setup
 	$(BIN)/flask faces evaluate --images $(LFW)/images --pairs $(LFW)/pairsDevTrain.txt \
 		--json reports/lfw-devtrain.json

@@ -1,6 +1,7 @@
 """Identify, verify and health endpoints."""
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -69,4 +70,4 @@ def health_view():
         numbers, database = {}, False
     status = "ok" if database else "degraded"
     return jsonify(status=status, database=database, model_loaded=pipeline_loaded(),
-                   **numbers), 200 if database else 503
+                   worker_pid=os.getpid(), **numbers), 200 if database else 503
