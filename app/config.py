@@ -24,7 +24,7 @@ class Config:
     NUM_THREADS = int(os.environ.get("FACES_THREADS", 2))
     # Pair verification: two photos are one person when their L2 distance is <= this.
     # Calibrated on LFW View 1 training pairs (README, "Accuracy").
-    VERIFY_THRESHOLD = _env_float("FACES_VERIFY_THRESHOLD", 1.1)
+    VERIFY_THRESHOLD = _env_float("FACES_VERIFY_THRESHOLD", 1.09)
     # Detection.
     MIN_FACE_SIZE = int(os.environ.get("FACES_MIN_FACE_SIZE", 20))
     # Uploads.
