@@ -1,0 +1,151 @@
+"""Speed of the REST API end to end on loopback: POST /api/identify with a 640x480 JPEG
+holding one face, against gunicorn with 2 workers on a temporary database in which the
+5 sample people are enrolled.
+
+api_identify_ms: median wall time of --runs sequential requests (one client).
+api_identify_rps: identifications per second with --clients concurrent clients sending
+--requests requests in all; errors are counted (any status but 200).
+
+Usage: python scripts/bench_api.py [--runs 40] [--clients 8] [--requests 160]
+Prints one JSON object.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import cv2  # noqa: E402
+import requests  # noqa: E402
+
+from bench_detect import DEFAULT_PHOTO, frame_640x480  # noqa: E402
+
+log = logging.getLogger("bench_api")
+SAMPLES = ROOT / "instance" / "samples"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare_db(url: str) -> str:
+    """Migrate a fresh database and create an API key; returns the key."""
+    import flask_migrate
+
+    from app import create_app
+    from app.config import Config
+    from app.extensions import db
+    from app.models import ApiKey
+
+    app = create_app(type("BenchConfig", (Config,), {"SQLALCHEMY_DATABASE_URI": url}))
+    with app.app_context():
+        flask_migrate.upgrade()
+        _, key = ApiKey.create("bench")
+        db.session.commit()
+    return key
+
+
+def start_gunicorn(port: int, env: dict, log_file: Path) -> subprocess.Popen:
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    return subprocess.Popen([str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log_file.open("w"))
+
+
+def wait_ready(base: str, timeout: float = 180) -> None:
+    """Until both workers have answered (each loads the model when it starts)."""
+    deadline, pids = time.time() + timeout, set()
+    with ThreadPoolExecutor(4) as pool:
+        while len(pids) < 2:
+            if time.time() > deadline:
+                raise RuntimeError("gunicorn did not start two workers")
+
+            def pid(_):
+                try:
+                    return requests.get(base + "/api/health", timeout=10).json()["worker_pid"]
+                except requests.RequestException:
+                    return None
+            pids |= set(pool.map(pid, range(8))) - {None}
+            time.sleep(0.2)
+
+
+def enrol_samples(base: str, key: str) -> None:
+    for folder in sorted((SAMPLES / "train").iterdir()):
+        for path in sorted(folder.glob("*.jpg")):
+            r = requests.post(base + "/api/people", headers={"Authorization": f"Bearer {key}"},
+                              data={"name": folder.name}, files={"file": path.read_bytes()}, timeout=60)
+            if r.status_code == 201:
+                break
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=40)
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--requests", type=int, default=160)
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+
+    frame = frame_640x480(DEFAULT_PHOTO)
+    body = cv2.imencode(".jpg", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'faces.db'}"
+        key = prepare_db(url)
+        port = free_port()
+        env = {**os.environ, "FACES_DATABASE_URL": url, "SECRET_KEY": "bench", "FACES_WARM_UP": "1",
+               "FACES_THREADS": "1", "FACES_API_RATE_LIMIT": "1000000 per minute"}
+        log_file = Path(tmp) / "gunicorn.log"
+        proc = start_gunicorn(port, env, log_file)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_ready(base)
+            enrol_samples(base, key)
+            session = requests.Session()
+
+            def identify(s=session) -> tuple[float, int]:
+                t0 = time.perf_counter()
+                r = s.post(base + "/api/identify", data=body, headers={"Content-Type": "image/jpeg"}, timeout=60)
+                return (time.perf_counter() - t0) * 1e3, r.status_code
+
+            for _ in range(4):  # warm-up, both workers
+                ms, code = identify()
+                if code != 200:
+                    raise RuntimeError(f"identify answered {code}; gunicorn's log ends with:\n"
+                                       + log_file.read_text()[-3000:])
+            times = [identify()[0] for _ in range(args.runs)]
+            log.info("sequential: median %.1f ms", statistics.median(times))
+            t0 = time.perf_counter()
+            with ThreadPoolExecutor(args.clients) as pool:
+                results = list(pool.map(lambda _: identify(requests), range(args.requests)))
+            elapsed = time.perf_counter() - t0
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    errors = sum(code != 200 for _, code in results)
+    print(json.dumps({
+        "api_identify_ms": round(statistics.median(times), 1),
+        "api_identify_ms_p90": round(sorted(times)[int(0.9 * len(times)) - 1], 1),
+        "api_identify_rps": round(args.requests / elapsed, 2),
+        "api_identify_concurrent_median_ms": round(statistics.median(t for t, _ in results), 1),
+        "clients": args.clients, "requests": args.requests, "errors": errors,
+        "workers": 2, "image": "640x480 JPEG, one face", "cpu_count": os.cpu_count(),
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()
