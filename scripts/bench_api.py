@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import cv2  # noqa: E402
 import requests  # noqa: E402
 
-from bench_detect import DEFAULT_PHOTO, frame_640x480  # noqa: E402
+from bench import PHOTO as DEFAULT_PHOTO, frame_640x480  # noqa: E402
 
 log = logging.getLogger("bench_api")
 SAMPLES = ROOT / "instance" / "samples"
