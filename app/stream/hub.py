@@ -2,7 +2,7 @@
 from the gallery, arrivals are written as events. Built lazily on the first viewer."""
 from __future__ import annotations
 
-import logging
+import atexit
 import threading
 import time
 from datetime import timedelta
@@ -21,7 +21,6 @@ from .camera import LiveCamera
 from .recognizer import LiveRecognizer
 from .sources import SourceError, VideoSource, make_source
 
-log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _cameras: dict[str, LiveCamera] = {}
 _webcam_opens: dict[str, bool] = {}
@@ -137,8 +136,9 @@ def track_face(track_id: int, mode: str, client: str | None):
     return camera.recognizer.face_of(track_id)
 
 
+@atexit.register
 def stop_all() -> None:
-    """Stop every camera of this process (tests, shutdown)."""
+    """Stop every camera of this process (tests, shutdown: the source is released)."""
     with _lock:
         for camera in _cameras.values():
             camera.stop()
