@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -30,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from bench_api import free_port, prepare_db  # noqa: E402
+from bench_api import free_port, prepare_db, start_gunicorn  # noqa: E402
 
 SAMPLES = ROOT / "instance" / "samples"
 ENROLLED = ("ben_afflek", "elton_john", "jerry_seinfeld")
@@ -98,10 +97,9 @@ def main() -> None:
         port = free_port()
         env = {**os.environ, "FACES_DATABASE_URL": url, "SECRET_KEY": "bench", "FACES_WARM_UP": "1",
                "CAMERA_SOURCE": "demo", "FACES_LIVE_OPEN": "1"}
-        gunicorn = Path(sys.executable).with_name("gunicorn")
-        proc = subprocess.Popen([str(gunicorn), "-w", "1", "-k", "gthread", "--threads", "16",
-                                 "-b", f"127.0.0.1:{port}", "wsgi:app"], cwd=ROOT, env=env,
-                                stdout=subprocess.DEVNULL, stderr=open(Path(tmp) / "log", "w"))
+        # One worker with threads: the camera is shared within a process.
+        proc = start_gunicorn(port, env, Path(tmp) / "log",
+                              ("-w", "1", "-k", "gthread", "--threads", "16"))
         base = f"http://127.0.0.1:{port}"
         try:
             for _ in range(600):
