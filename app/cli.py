@@ -13,10 +13,12 @@ bp = Blueprint("faces", __name__, cli_group="faces")
 @bp.cli.command("setup")
 def setup_command():
     """Download, verify and convert the FaceNet weights and the sample photos (once)."""
+    from .recognition import mtcnn_nets
     from .recognition.weights import ensure_pretrained
 
-    model_dir = ensure_pretrained(Path(current_app.config["MODELS_DIR"]),
-                                  Path(current_app.config["SAMPLES_DIR"]))
+    models_dir = Path(current_app.config["MODELS_DIR"])
+    model_dir = ensure_pretrained(models_dir, Path(current_app.config["SAMPLES_DIR"]))
+    mtcnn_nets.flatbuffers(models_dir)  # compiled once here, not on the first request
     click.echo(f"model ready: {model_dir}")
     click.echo(f"sample photos: {current_app.config['SAMPLES_DIR']}")
 

@@ -101,8 +101,10 @@ def evaluate(pipeline: FacePipeline, images_dir: Path, pairs_path: Path,
         report.update(protocol=f"{parsed.folds}-fold cross-validation (LFW View 2)",
                       accuracy=acc, accuracy_std=std)
     else:
+        # Also an honest figure: the threshold chosen on 9 tenths, tested on the rest.
+        cv_acc, _, _ = metrics.cross_validated_accuracy(distances, same, np.arange(len(same)) % 10)
         report.update(protocol="best threshold on all pairs (no folds in the file)",
-                      accuracy=best_acc)
+                      accuracy=best_acc, accuracy_cv10=cv_acc)
     fpr, tpr, auc = metrics.roc(distances, same)
     report.update({
         "threshold": threshold,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -30,11 +31,14 @@ class FaceDetector:
     thresholds: face-probability cut-offs of PNet, RNet and ONet.
     scale_factor: ratio between consecutive image-pyramid levels.
     num_threads: CPU threads each network may use.
+    models_dir: where the compiled networks are kept between processes (None: convert
+        in memory in every process, which imports TensorFlow and takes seconds).
     """
 
     def __init__(self, min_face_size: int = 20, max_side: int | None = None,
                  thresholds: tuple[float, float, float] = (0.6, 0.7, 0.8),
-                 scale_factor: float = 0.709, num_threads: int = 2):
+                 scale_factor: float = 0.709, num_threads: int = 2,
+                 models_dir: Path | None = None):
         if min_face_size <= 0 or not 0 < scale_factor < 1 or num_threads < 1:
             raise ValueError("need min_face_size > 0, 0 < scale_factor < 1, num_threads >= 1")
         if max_side is not None and max_side < _WINDOW:
@@ -44,6 +48,8 @@ class FaceDetector:
         self.thresholds = thresholds
         self.scale_factor = scale_factor
         self.num_threads = num_threads
+        self.models_dir = models_dir
+        self._nets: dict[str, bytes] = {}
         self._lock = threading.Lock()  # LiteRT interpreters must not be used concurrently
         self._pnets: OrderedDict[tuple[int, int], mtcnn_nets.CompiledNet] = OrderedDict()
         self._rnet: mtcnn_nets.CompiledNet | None = None
@@ -87,16 +93,16 @@ class FaceDetector:
 
     def _load(self) -> None:
         if self._rnet is None:
-            nets = mtcnn_nets.flatbuffers()
-            self._rnet = mtcnn_nets.CompiledNet(nets["rnet"], self.num_threads)
-            self._onet = mtcnn_nets.CompiledNet(nets["onet"], self.num_threads)
+            self._nets = mtcnn_nets.flatbuffers(self.models_dir)
+            self._rnet = mtcnn_nets.CompiledNet(self._nets["rnet"], self.num_threads)
+            self._onet = mtcnn_nets.CompiledNet(self._nets["onet"], self.num_threads)
 
     def _pnet(self, shape: tuple[int, int]) -> mtcnn_nets.CompiledNet:
         # One interpreter per level shape: re-planning XNNPACK for every level of every
         # image would cost about as much as running PNet.
         net = self._pnets.pop(shape, None)
         if net is None:
-            net = mtcnn_nets.CompiledNet(mtcnn_nets.flatbuffers()["pnet"], self.num_threads)
+            net = mtcnn_nets.CompiledNet(self._nets["pnet"], self.num_threads)
             if len(self._pnets) >= _PNET_SHAPES_KEPT:
                 self._pnets.popitem(last=False)
         self._pnets[shape] = net

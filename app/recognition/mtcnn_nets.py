@@ -3,24 +3,33 @@
 The package runs its Keras networks eagerly, one op at a time, and that overhead
 dominates its run time. Here each network is converted once per process to an in-memory
 LiteRT flatbuffer (same weights, float32) and run with the XNNPACK CPU delegate.
+Given a models folder, the flatbuffers are kept there (`mtcnn-<version>/`, checked by
+sha256), so later processes start without importing TensorFlow at all.
 """
 from __future__ import annotations
 
 import functools
 import logging
+import shutil
 import threading
 import time
+from importlib.metadata import version
+from pathlib import Path
 
 import numpy as np
 
 from app.recognition.errors import WeightsError
+from app.recognition.weights import verify_model_dir, write_manifest
 
 log = logging.getLogger(__name__)
 _convert_lock = threading.Lock()  # detectors created in several threads convert only once
 
 
-def flatbuffers() -> dict[str, bytes]:
-    """Convert the package's networks once; returns {"pnet"|"rnet"|"onet": flatbuffer}.
+def flatbuffers(models_dir: Path | None = None) -> dict[str, bytes]:
+    """The package's networks as LiteRT; returns {"pnet"|"rnet"|"onet": flatbuffer}.
+
+    Read from `models_dir/mtcnn-<version>/` when they are there and intact; otherwise
+    converted (seconds, once per process) and, with a models_dir, saved there.
 
     Inputs are normalised RGB, (x - 127.5) / 128, float32, not transposed. Each network
     has a single output, its heads concatenated on the last axis (one output avoids
@@ -32,7 +41,30 @@ def flatbuffers() -> dict[str, bytes]:
     Regression and landmarks are fractions of the input box's size.
     """
     with _convert_lock:
-        return _convert()
+        if models_dir is None:
+            return _convert()
+        folder = Path(models_dir) / f"mtcnn-{version('mtcnn')}"
+        try:
+            verify_model_dir(folder)
+            return {name: (folder / f"{name}.tflite").read_bytes() for name in _NAMES}
+        except WeightsError:
+            nets = _convert()
+            _save(nets, folder)
+            return nets
+
+
+_NAMES = ("pnet", "rnet", "onet")
+
+
+def _save(nets: dict[str, bytes], folder: Path) -> None:
+    partial = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    for name, flatbuffer in nets.items():
+        (partial / f"{name}.tflite").write_bytes(flatbuffer)
+    write_manifest(partial, {"name": folder.name, "base": f"mtcnn=={version('mtcnn')}"})
+    shutil.rmtree(folder, ignore_errors=True)
+    partial.rename(folder)
 
 
 @functools.cache

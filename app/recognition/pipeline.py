@@ -56,7 +56,8 @@ class FacePipeline:
                  max_bytes: int = 10 * 1024 * 1024, max_pixels: int = 40_000_000,
                  min_face_size: int = 20, num_threads: int = 2):
         self.detector = detector or FaceDetector(min_face_size=min_face_size,
-                                                 num_threads=num_threads)
+                                                 num_threads=num_threads,
+                                                 models_dir=Path(model_dir).parent)
         self.encoder = FaceEncoder(model_dir, variant=encoder_variant, flip=flip,
                                    num_threads=num_threads)
         self.max_bytes = max_bytes

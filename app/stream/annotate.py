@@ -1,0 +1,36 @@
+"""Draw boxes and names on a frame, and encode it as JPEG once for every viewer."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+KNOWN = (60, 200, 60)  # BGR
+UNKNOWN = (40, 40, 230)
+PENDING = (200, 200, 200)
+
+
+def annotate(rgb: np.ndarray, tracks: list[dict]) -> np.ndarray:
+    """A BGR copy of the frame with each track's box and label ("name 0.62", "unknown")."""
+    bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    for t in tracks:
+        x1, y1, x2, y2 = t["box"]
+        if not t["checked"]:
+            color, label = PENDING, "..."
+        elif t["name"] is None:
+            color, label = UNKNOWN, "unknown"
+        else:
+            color, label = KNOWN, f"{t['name']} {t['distance']:.2f}"
+        cv2.rectangle(bgr, (x1, y1), (x2, y2), color, 2)
+        (w, h), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.55, 1)
+        top = max(0, y1 - h - 8)
+        cv2.rectangle(bgr, (x1, top), (x1 + w + 8, top + h + 8), color, -1)
+        cv2.putText(bgr, label, (x1 + 4, top + h + 3), cv2.FONT_HERSHEY_SIMPLEX, 0.55,
+                    (0, 0, 0), 1, cv2.LINE_AA)
+    return bgr
+
+
+def encode_jpeg(bgr: np.ndarray, quality: int = 80) -> bytes:
+    ok, data = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise RuntimeError("JPEG encoding failed")
+    return data.tobytes()

@@ -1,0 +1,67 @@
+"""Recognition beside the display: detect on a downscaled frame, track, embed only what
+needs it, name by vote. Runs in its own thread on the newest frame, dropping the others."""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable
+
+import numpy as np
+
+from ..recognition.align import align_faces
+from ..recognition.detect import FaceDetector
+from ..recognition.pipeline import FacePipeline
+from .tracker import Tracker
+
+# embeddings (N, 128) -> N (name or None, distance or None)
+Lookup = Callable[[np.ndarray], list[tuple[str | None, float | None]]]
+
+
+class LiveRecognizer:
+    """Turns frames into named tracks.
+
+    Args:
+        pipeline: its encoder embeds the faces (the detector is a live-tuned one).
+        lookup: names embeddings against the enrolled people.
+        min_face_size, max_side: live detection settings (pixels of the full frame; the
+            frame is detected on a copy whose longer side is max_side).
+    """
+
+    def __init__(self, pipeline: FacePipeline, lookup: Lookup, min_face_size: int = 40,
+                 max_side: int = 320, tracker: Tracker | None = None):
+        self.encoder = pipeline.encoder
+        self.detector = FaceDetector(min_face_size=min_face_size, max_side=max_side,
+                                     models_dir=pipeline.detector.models_dir)
+        self.lookup = lookup
+        self.tracker = tracker or Tracker()
+        self.latency_ms = 0.0  # of the last process() call
+        self._lock = threading.Lock()
+        self._tracks: list[dict] = []
+
+    def process(self, frame: np.ndarray, captured_at: float) -> None:
+        """Detect, track and name the faces of one RGB frame captured at `captured_at`
+        (time.monotonic seconds)."""
+        detections = self.detector.detect(frame)
+        tracks = self.tracker.update([d.box for d in detections], captured_at)
+        todo = [(t, d) for t, d in zip(tracks, detections)
+                if self.tracker.needs_check(t, captured_at)]
+        if todo:
+            embeddings = self.encoder.embed(align_faces(frame, [d.landmarks for _, d in todo]))
+            for (track, _), (name, distance) in zip(todo, self.lookup(embeddings)):
+                track.vote(name, distance, captured_at)
+        now = time.monotonic()
+        self.latency_ms = (now - captured_at) * 1e3
+        with self._lock:
+            self._tracks = [self._view(t) for t in self.tracker.tracks if t.missed == 0]
+
+    @staticmethod
+    def _view(track) -> dict:
+        return {"id": track.id, "box": [round(float(v)) for v in track.box],
+                "name": track.name, "checked": bool(track.votes),
+                "distance": None if track.distance is None else round(track.distance, 3),
+                "since": track.first_seen, "named_at": track.named_at}
+
+    def tracks(self) -> list[dict]:
+        """The faces in view now (copies, safe to read from any thread)."""
+        with self._lock:
+            return [dict(t) for t in self._tracks]

@@ -1,0 +1,126 @@
+"""Speed of the recognition core on this machine. Not a test: it prints figures.
+
+Times (median of --runs calls after warm-up) the encoder on one face and on a batch of 16,
+the detector on a 640x480 frame with one face at default and live-video settings (and the
+`mtcnn` package's own detect_faces on the same frame, as a ratio), and a whole photo:
+JPEG bytes -> decode -> detect -> align -> embed -> match against 1,000 enrolled people.
+The last line printed is one JSON object with every figure.
+
+Usage: python scripts/bench.py [--runs N] [--skip-package]
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from app.recognition.detect import FaceDetector  # noqa: E402
+from app.recognition.encode import FaceEncoder  # noqa: E402
+from app.recognition.match import Gallery  # noqa: E402
+from app.recognition.pipeline import FacePipeline  # noqa: E402
+from app.recognition.weights import ensure_pretrained  # noqa: E402
+
+PHOTO = ROOT / "instance/samples/train/jerry_seinfeld/httpimgtimeincnetpeopleinewsjerryseinfeldjpg.jpg"
+LIVE = {"min_face_size": 40, "max_side": 320}
+
+
+def frame_640x480(photo: Path) -> np.ndarray:
+    """The photo scaled to cover a 640x480 RGB frame, centre-cropped (the default photo,
+    320x240, becomes a frame with one ~130 px face and background everywhere)."""
+    rgb = cv2.cvtColor(cv2.imread(str(photo)), cv2.COLOR_BGR2RGB)
+    h, w = rgb.shape[:2]
+    f = max(640 / w, 480 / h)
+    rgb = cv2.resize(rgb, (max(640, round(w * f)), max(480, round(h * f))))
+    top, left = (rgb.shape[0] - 480) // 2, (rgb.shape[1] - 640) // 2
+    return np.ascontiguousarray(rgb[top:top + 480, left:left + 640])
+
+
+def median_ms(fn, runs: int, warmup: int = 3) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1e3)
+    return round(statistics.median(times), 2)
+
+
+def bench_encoder(model_dir: Path, faces16: np.ndarray, runs: int) -> dict:
+    out = {}
+    for variant, flip, key in [("int8", False, "embed_ms_b1"), ("fp32", False, "embed_ms_b1_fp32"),
+                               ("int8", True, "embed_ms_b1_flip")]:
+        encoder = FaceEncoder(model_dir, variant=variant, flip=flip)
+        out[key] = median_ms(lambda: encoder.embed(faces16[:1]), runs)
+    encoder = FaceEncoder(model_dir)
+    out["embed_ms_b16_per_face"] = round(median_ms(lambda: encoder.embed(faces16), max(5, runs // 3)) / 16, 2)
+    return out
+
+
+def bench_detector(frame: np.ndarray, runs: int, with_package: bool) -> dict:
+    default, live = FaceDetector(), FaceDetector(**LIVE)
+    out = {"detect_ms_640x480": median_ms(lambda: default.detect(frame), runs),
+           "detect_ms_640x480_live": median_ms(lambda: live.detect(frame), runs),
+           "detect_live_settings": LIVE}
+    if with_package:
+        from mtcnn import MTCNN
+
+        package = MTCNN()
+        out["detect_ms_640x480_mtcnn_package"] = median_ms(lambda: package.detect_faces(frame),
+                                                           max(5, runs // 3))
+        out["detect_speedup_vs_package"] = round(
+            out["detect_ms_640x480_mtcnn_package"] / out["detect_ms_640x480"], 1)
+    return out
+
+
+def bench_photo(model_dir: Path, frame: np.ndarray, runs: int) -> dict:
+    pipeline = FacePipeline(model_dir)
+    buf = io.BytesIO()
+    Image.fromarray(frame).save(buf, "JPEG", quality=90)
+    data = buf.getvalue()
+    rng = np.random.default_rng(0)
+    people = rng.normal(size=(1000, 128)).astype(np.float32)
+    gallery = Gallery(people / np.linalg.norm(people, axis=1, keepdims=True), list(range(1000)))
+
+    def photo():
+        analysis = pipeline.analyze_bytes(data)
+        gallery.identify(np.stack([f.embedding for f in analysis.faces]), threshold=0.8)
+
+    return {"photo_ms_e2e": median_ms(photo, runs), "photo_jpeg_bytes": len(data),
+            "photo_gallery_people": 1000}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--skip-package", action="store_true",
+                        help="do not time the mtcnn package (slow) for the ratio")
+    args = parser.parse_args()
+    model_dir = ensure_pretrained(ROOT / "instance/models")
+    frame = frame_640x480(PHOTO)
+    faces16 = np.stack([cv2.resize(frame[100:420, 160:480], (160, 160))] * 16)
+    figures = {"machine": {"cpus": os.cpu_count(), "load_avg_1min": round(os.getloadavg()[0], 2)},
+               "runs": args.runs}
+    figures.update(bench_encoder(model_dir, faces16, args.runs))
+    figures.update(bench_detector(frame, args.runs, not args.skip_package))
+    figures.update(bench_photo(model_dir, frame, args.runs))
+    for key, value in figures.items():
+        print(f"{key:36s} {value}")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

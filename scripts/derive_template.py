@@ -1,0 +1,58 @@
+"""Measure the alignment template (app/recognition/align.py TEMPLATE) on LFW photos.
+
+For each photo: MTCNN finds the central face; its five landmarks are expressed in the crop
+the FaceNet weights were trained on (the box grown by 16 px on each side, resized to
+160x160). The template is their mean, spread by --spread about the crop's centre
+(1.1 scored best on LFW View 1 training pairs; see README).
+
+Usage: python scripts/derive_template.py [--lfw ../shared/datasets/lfw-devtrain] [--spread 1.1]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.evaluation.pairs import photo_path, read_pairs  # noqa: E402
+from app.evaluation.run import central_detection  # noqa: E402
+from app.recognition.decode import decode_image  # noqa: E402
+from app.recognition.detect import FaceDetector  # noqa: E402
+
+MARGIN = 32  # pixels added to the box, half on each side, as in FaceNet's training crops
+SIZE = 160
+
+
+def crop_landmarks(detection) -> np.ndarray:
+    """Landmarks (5, 2) in the 160x160 training-style crop of this detection."""
+    x1, y1, x2, y2 = detection.box
+    origin = np.array([x1 - MARGIN / 2, y1 - MARGIN / 2])
+    scale = np.array([SIZE / (x2 - x1 + MARGIN), SIZE / (y2 - y1 + MARGIN)])
+    return (detection.landmarks - origin) * scale
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lfw", type=Path, default=Path("../shared/datasets/lfw-devtrain"))
+    parser.add_argument("--spread", type=float, default=1.1)
+    args = parser.parse_args()
+    pairs = read_pairs(args.lfw / "pairsDevTrain.txt").pairs
+    keys = sorted({p.first for p in pairs} | {p.second for p in pairs})
+    detector = FaceDetector()
+    points = []
+    for name, number in keys:
+        rgb = decode_image(photo_path(args.lfw / "images", name, number).read_bytes())
+        detections = detector.detect(rgb)
+        if detections:
+            points.append(crop_landmarks(central_detection(detections, rgb.shape)))
+    mean = np.mean(points, axis=0)
+    template = (mean - SIZE / 2) * args.spread + SIZE / 2
+    print(f"{len(points)} faces; mean landmarks in the training crop:\n{np.round(mean, 1)}")
+    print(f"template (spread {args.spread}):\n{np.round(template, 1)}")
+
+
+if __name__ == "__main__":
+    main()
