@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import time
 
-import numpy as np
 from flask import current_app, jsonify
 from sqlalchemy import text
 
