@@ -46,10 +46,14 @@ def sharpness(aligned: np.ndarray) -> float:
     return float(cv2.Laplacian(grey, cv2.CV_64F).var())
 
 
+def _side(face) -> float:
+    return min(face.detection.width, face.detection.height)
+
+
 def face_problem(face) -> Problem | None:
     """Why a detected face cannot be enrolled (too small, blurred), or None."""
     cfg = current_app.config
-    side = min(face.detection.width, face.detection.height)
+    side = _side(face)
     if side < cfg["MIN_ENROL_FACE"]:
         return Problem("face-too-small", 422,
                        f"The face is {side:.0f} pixels wide; enrolment needs at least "
@@ -61,18 +65,23 @@ def face_problem(face) -> Problem | None:
 
 
 def pick_face(photo: Photo, choice: int | None):
-    """The face to enrol: the only one, or number `choice` (1-based, left to right).
-    Raises a Problem for no face, several faces without a choice, too small or blurred."""
+    """The face to enrol: number `choice` (1-based, left to right), or else the only face
+    big enough to enrol (a small face in the background does not make a photo ambiguous).
+    Raises a Problem for no face, several candidates without a choice, too small or blurred."""
     faces = photo.faces
     if not faces:
         raise no_face()
-    if choice is None and len(faces) > 1:
-        raise Problem("multiple-faces", 422,
-                      f"The photo has {len(faces)} faces. Choose one with face=N (1 to "
-                      f"{len(faces)}, counted from the left) or send a photo of this person alone.",
-                      faces=[f.detection.to_dict() for f in faces])
-    index = (choice or 1) - 1
-    if not 0 <= index < len(faces):
+    if choice is None:
+        big = [i for i, f in enumerate(faces) if _side(f) >= current_app.config["MIN_ENROL_FACE"]]
+        if len(big) > 1:
+            raise Problem("multiple-faces", 422,
+                          f"The photo has {len(big)} faces. Choose one with face=N (1 to "
+                          f"{len(faces)}, counted from the left) or send a photo of this person alone.",
+                          faces=[f.detection.to_dict() for f in faces])
+        index = big[0] if big else max(range(len(faces)), key=lambda i: _side(faces[i]))
+    elif 1 <= choice <= len(faces):
+        index = choice - 1
+    else:
         raise Problem("invalid-input", 400, f"face must be between 1 and {len(faces)}.")
     if problem := face_problem(faces[index]):
         raise problem
