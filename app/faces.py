@@ -3,6 +3,7 @@ web pages and the import command. Faces are numbered left to right (as people re
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 
 import cv2
@@ -19,6 +20,7 @@ from .recognition.pipeline import Analysis
 from .services import get_pipeline
 
 MAX_NAME = 120
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -143,6 +145,7 @@ def add_face(person: Person, face: NewFace, sha256: str) -> Face:
                det_score=face.det_score, source_sha256=sha256)
     db.session.add(row)
     bump_generation()
+    log.info("face added to %r (photo %s...)", person.name, sha256[:12])
     return row
 
 
@@ -153,6 +156,23 @@ def create_person(name: str, face: NewFace, sha256: str) -> tuple[Person, Face]:
     person = Person(name=name, name_key=name_key(name))
     db.session.add(person)
     return person, add_face(person, face, sha256)
+
+
+def delete_person(person: Person) -> None:
+    """Delete a person and their faces (the caller commits)."""
+    log.info("person %d (%r) deleted with %d faces", person.id, person.name, len(person.faces))
+    db.session.delete(person)
+    bump_generation()
+
+
+def delete_face(person_id: int, face_id: int) -> None:
+    """Delete one face of a person (the caller commits); not-found if it is not theirs."""
+    face = db.session.get(Face, face_id)
+    if face is None or face.person_id != person_id:
+        raise not_found(f"face {face_id} of person {person_id}")
+    log.info("face %d of person %d deleted", face_id, person_id)
+    db.session.delete(face)
+    bump_generation()
 
 
 def identify(photo: Photo, k: int = 3) -> list[dict]:

@@ -5,10 +5,12 @@ from flask import jsonify, request, url_for
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..faces import NewFace, add_face, analyze, check_name_free, clean_name, create_person, get_person, pick_face
+from ..faces import (NewFace, add_face, analyze, check_name_free, clean_name, create_person,
+                     get_person, pick_face)
+# The views below are called delete_person / delete_face (their endpoints' names).
+from ..faces import delete_face as remove_face, delete_person as remove_person
 from ..gallery import bump_generation
 from ..models import Face, Person, name_key
-from ..problems import not_found
 from . import bp
 from .auth import key_required
 from .images import form_value, int_param, json_body, read_image
@@ -70,8 +72,7 @@ def rename_person(person_id: int):
 @key_required
 def delete_person(person_id: int):
     """Delete a person and all their faces."""
-    db.session.delete(get_person(person_id))
-    bump_generation()
+    remove_person(get_person(person_id))
     db.session.commit()
     return "", 204
 
@@ -92,10 +93,6 @@ def add_face_view(person_id: int):
 @key_required
 def delete_face(person_id: int, face_id: int):
     """Delete one face of a person."""
-    face = db.session.get(Face, face_id)
-    if face is None or face.person_id != person_id:
-        raise not_found(f"face {face_id} of person {person_id}")
-    db.session.delete(face)
-    bump_generation()
+    remove_face(person_id, face_id)
     db.session.commit()
     return "", 204
