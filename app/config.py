@@ -30,9 +30,11 @@ class Config:
     # for someone with 1,184 LFW people enrolled (scripts/open_set.py, docs/WEBAPP.md).
     IDENTIFY_THRESHOLD = _env_float("FACES_IDENTIFY_THRESHOLD", 0.775)
     # Enrolment refuses faces smaller than this (pixels, shorter box side) or blurrier than
-    # this (variance of the Laplacian of the aligned 160x160 crop).
+    # this (variance of the Laplacian of the aligned 160x160 crop). Every sample photo's face
+    # of 40 px or more scores >= 26, 99 % of LFW's (soft 250 x 250 news photos) >= 12; an
+    # 85 px face blurred with a Gaussian of sigma 1 px scores 30, sigma 2 px 7.6.
     MIN_ENROL_FACE = int(os.environ.get("FACES_MIN_ENROL_FACE", 40))
-    MIN_SHARPNESS = _env_float("FACES_MIN_SHARPNESS", 20.0)
+    MIN_SHARPNESS = _env_float("FACES_MIN_SHARPNESS", 12.0)
     # Detection.
     MIN_FACE_SIZE = int(os.environ.get("FACES_MIN_FACE_SIZE", 20))
     # Uploads.
@@ -57,6 +59,8 @@ class Config:
     LIVE_EVENTS_MAX_AGE_DAYS = _env_float("FACES_LIVE_EVENTS_MAX_AGE_DAYS", 30.0)
     # The stream and its status without signing in (e.g. a wall display on a private network).
     LIVE_OPEN = _env_bool("FACES_LIVE_OPEN", False)
+    # Session cookie: not sent with cross-site requests (CSRF tokens are the main guard).
+    SESSION_COOKIE_SAMESITE = "Lax"
     # Load the model when the app starts (servers) rather than on the first request.
     WARM_UP = _env_bool("FACES_WARM_UP", False)
 

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import cv2  # noqa: E402
 import requests  # noqa: E402
 
-from bench import PHOTO as DEFAULT_PHOTO, frame_640x480  # noqa: E402
+from bench import PHOTO, frame_640x480  # noqa: E402
 
 log = logging.getLogger("bench_api")
 SAMPLES = ROOT / "instance" / "samples"
@@ -102,7 +102,7 @@ def main() -> None:
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
-    frame = frame_640x480(DEFAULT_PHOTO)
+    frame = frame_640x480(PHOTO)
     body = cv2.imencode(".jpg", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'faces.db'}"

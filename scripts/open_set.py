@@ -10,7 +10,7 @@ Combining photos: people with >= 3 photos are enrolled from their first two phot
 probed with the rest, matching by the nearest photo or by the mean embedding; the
 one-photo gallery on the same probes is the baseline.
 
-Usage: python scripts/open_set.py [--images DIR] [--target 0.01] [--cache FILE]
+Usage: python scripts/open_set.py [--images DIR] [--target 0.01] [--encoder int8|fp32] [--flip]
 Prints one JSON document.
 """
 from __future__ import annotations
@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
+from app.config import Config  # noqa: E402
 from app.recognition.match import Gallery, pairwise_distances  # noqa: E402
 
 log = logging.getLogger("open_set")
@@ -39,20 +40,19 @@ def people_photos(images: Path) -> dict[str, list[Path]]:
     return {d.name: sorted(d.glob("*.jpg")) for d in sorted(images.iterdir()) if d.is_dir()}
 
 
-def embed_all(paths: list[Path], cache: Path) -> np.ndarray:
+def embed_all(paths: list[Path], cache: Path, variant: str, flip: bool) -> np.ndarray:
     """(N, 128) float32 embeddings of `paths`, computed once and cached by path list."""
     keys = [str(p) for p in paths]
     if cache.exists():
         data = np.load(cache, allow_pickle=False)
         if list(data["paths"]) == keys:
             return data["embeddings"]
-    from app.config import Config
     from app.evaluation.run import embed_photos
     from app.recognition.pipeline import FacePipeline
     from app.recognition.weights import PRETRAINED
 
     pipeline = FacePipeline(ROOT / "instance" / "models" / PRETRAINED,
-                            encoder_variant=Config.ENCODER_VARIANT, flip=Config.ENCODER_FLIP)
+                            encoder_variant=variant, flip=flip)
     embeddings, no_face = embed_photos(pipeline, paths)
     log.info("%d photos had no detected face (centre embedded)", len(no_face))
     cache.parent.mkdir(parents=True, exist_ok=True)
@@ -96,13 +96,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--images", type=Path, default=ROOT.parent / "shared/datasets/lfw-devtrain/images")
     ap.add_argument("--target", type=float, default=0.01, help="share of strangers accepted")
-    ap.add_argument("--cache", type=Path, default=ROOT / "instance/cache/open_set_embeddings.npz")
+    ap.add_argument("--encoder", choices=["int8", "fp32"], default=Config.ENCODER_VARIANT)
+    ap.add_argument("--flip", action=argparse.BooleanOptionalAction, default=Config.ENCODER_FLIP)
+    ap.add_argument("--cache", type=Path, default=None,
+                    help="embeddings cache (default: instance/cache/open_set_<encoder>[_flip].npz)")
     args = ap.parse_args()
+    cache = args.cache or ROOT / "instance/cache" / (
+        f"open_set_{args.encoder}{'_flip' if args.flip else ''}.npz")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
     people = people_photos(args.images)
     paths = [p for ps in people.values() for p in ps]
-    emb = dict(zip(paths, embed_all(paths, args.cache)))
+    emb = dict(zip(paths, embed_all(paths, cache, args.encoder, args.flip)))
 
     enrolled = {n: ps for n, ps in people.items() if len(ps) >= 2}
     strangers = np.stack([emb[ps[0]] for ps in people.values() if len(ps) == 1])
@@ -130,7 +135,7 @@ def main() -> None:
     d = pairwise_distances(strangers, strangers)[np.triu_indices(len(strangers), 1)]
     pair_far = {f"{t:.2f}": float((d <= t).mean()) for t in np.arange(0.60, 1.201, 0.05)}
     report = {
-        "images": str(args.images),
+        "images": str(args.images), "encoder": args.encoder, "flip": args.flip,
         "enrolled_people": len(enrolled), "probe_photos": len(probes),
         "strangers": int(len(strangers)), "target_strangers_accepted": args.target,
         "rank1_closed_set": round(one["rank1"], 4),

@@ -57,4 +57,7 @@ def test_enrol_and_identify_in_chromium(base_url):
         page.click("button:has-text('Identify')")
         expect(page.locator(".results tbody td strong")).to_have_text(["Madonna"])
         page.screenshot(path=str(ARTIFACTS / "identify.png"), full_page=True)
+        page.click("nav >> text=Settings")
+        expect(page.locator(".explain")).to_contain_text("With 1 person enrolled")
+        page.screenshot(path=str(ARTIFACTS / "settings.png"), full_page=True)
         browser.close()

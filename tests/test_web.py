@@ -88,7 +88,19 @@ def test_rename_and_threshold_words(app):
     r = client.post(f"/people/{pid}/rename", data={"name": "Ben Affleck Jr", "csrf_token": csrf_token(page.data)},
                     follow_redirects=True)
     assert b"Renamed to Ben Affleck Jr" in r.data
+    # Add a photo later: the same preview, then saved to this person.
+    page = client.get(f"/people/{pid}")
+    path = photos("train", "ben_afflek")[0]
+    preview = client.post(f"/people/{pid}/photos", data={"photo": (path.open("rb"), "b.jpg"),
+                                                       "csrf_token": csrf_token(page.data)})
+    assert b"Add a photo of Ben Affleck Jr" in preview.data
+    token = preview.data.decode().split('name="token" type="hidden" value="')[1].split('"')[0]
+    r = client.post("/enrol/confirm", data={"token": token, "face": 1, "csrf_token": csrf_token(preview.data)},
+                    follow_redirects=True)
+    assert b"Ben Affleck Jr is enrolled with 2 photos" in r.data
     page = client.get("/settings")
     assert b"1 person enrolled" in page.data
     r = client.post("/settings", data={"threshold": 3, "csrf_token": csrf_token(page.data)})
     assert b"between 0.30 and 1.40" in r.data
+    # With one person enrolled the page offers a looser threshold (1 stranger in 100).
+    assert b"Use 1.115" in page.data

@@ -31,6 +31,7 @@ def _ok(description: str, schema: str | None = None, status: str = "200") -> dic
 
 
 KEY = [{"apiKey": []}]
+OPTIONAL_KEY = [{}, {"apiKey": []}]  # identify/verify: open unless configured otherwise
 PERSON_ID = {"name": "person_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 FACE_PARAM = {"name": "face", "in": "query", "schema": {"type": "integer", "minimum": 1},
               "description": "Which face to enrol when the photo has several (1 = leftmost)."}
@@ -95,14 +96,14 @@ SPEC = {
     },
     "paths": {
         "/api/identify": {"post": {
-            "summary": "Name every face in a photo", "security": KEY,
+            "summary": "Name every face in a photo", "security": OPTIONAL_KEY,
             "description": "Open or keyed, by configuration (FACES_API_OPEN_RECOGNITION).",
             "parameters": [{"name": "k", "in": "query", "schema": {"type": "integer", "default": 3},
                             "description": "How many candidates per face."}],
             "requestBody": IMAGE_BODY,
             "responses": {**_ok("The faces, left to right", "Identify"), **_errors(400, 401, 413, 422, 429)}}},
         "/api/verify": {"post": {
-            "summary": "Are two photos the same person?", "security": KEY,
+            "summary": "Are two photos the same person?", "security": OPTIONAL_KEY,
             "requestBody": {"content": {
                 "multipart/form-data": {"schema": {"type": "object", "properties": {
                     "file1": {"type": "string", "format": "binary"}, "file2": {"type": "string", "format": "binary"}}}},

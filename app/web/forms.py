@@ -44,4 +44,5 @@ class ConfirmDeleteForm(FlaskForm):
 class SettingsForm(FlaskForm):
     threshold = DecimalField("Identification threshold", [
         InputRequired("Give a threshold."),
-        NumberRange(0.3, 1.4, "Give a number between 0.30 and 1.40.")], places=3)
+        NumberRange(0.3, 1.4, "Give a number between 0.30 and 1.40.")], places=3,
+        description="A distance between face embeddings, 0.30 to 1.40: lower is stricter.")

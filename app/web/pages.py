@@ -13,6 +13,8 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..faces import (NewFace, add_face, analyze, check_name_free, clean_name, create_person,
                      face_problem, get_person, identify)
+# The views below are called delete_person / delete_face (their endpoints' names).
+from ..faces import delete_face as remove_face, delete_person as remove_person
 from ..gallery import bump_generation, current_gallery
 from ..models import Face, Person, counts, name_key
 from ..problems import Problem
@@ -124,8 +126,7 @@ def delete_person(person_id: int):
     p, form = get_person(person_id), ConfirmDeleteForm()
     if form.validate_on_submit():
         name = p.name
-        db.session.delete(p)
-        bump_generation()
+        remove_person(p)
         db.session.commit()
         flash(f"{name} and their photos were deleted.")
         return redirect(url_for("web.people"))
@@ -138,11 +139,7 @@ def delete_face(person_id: int, face_id: int):
     """Delete one photo of a person."""
     if not ConfirmDeleteForm().validate_on_submit():
         abort(400)
-    face = db.session.get(Face, face_id)
-    if face is None or face.person_id != person_id:
-        abort(404)
-    db.session.delete(face)
-    bump_generation()
+    remove_face(person_id, face_id)
     db.session.commit()
     flash("The photo was deleted.")
     return redirect(url_for("web.person", person_id=person_id))
