@@ -49,6 +49,7 @@ def test_enrol_and_identify_in_chromium(base_url):
         page.screenshot(path=str(ARTIFACTS / "enrol-preview.png"), full_page=True)
         page.click("button:has-text('Save')")
         expect(page.locator(".flash")).to_have_text("Madonna is enrolled with 1 photo.")
+        page.screenshot(path=str(ARTIFACTS / "person.png"), full_page=True)
         page.click("nav >> text=People")
         expect(page.locator(".people .name")).to_have_text(["Madonna"])
         page.screenshot(path=str(ARTIFACTS / "people.png"), full_page=True)
