@@ -40,3 +40,6 @@ def evaluate_command(images_dir, pairs_file, out_json, encoder, flip):
     report = evaluate(pipeline, Path(images_dir), Path(pairs_file), Path(out_json))
     click.echo(summary(report))
     click.echo(f"report: {out_json}  ROC: {report['roc_png']}")
+
+# Registers `flask faces models` and `use-model` on bp (imported last: it needs bp).
+from . import cli_models  # noqa: E402,F401

@@ -110,7 +110,8 @@ def write_report(out: Path, result: dict, labels: np.ndarray, roles: np.ndarray,
     held = "test" if np.any(roles == "test") else "val"
     train_idx, held_idx = np.flatnonzero(roles == "train"), np.flatnonzero(roles == held)
     train_pairs = make_pairs(labels[train_idx], seed)
-    held_pairs = make_pairs(labels[held_idx], seed + 2)
+    # The same validation pairs as fine_tune drew (seed + 1), other ones for test people.
+    held_pairs = make_pairs(labels[held_idx], seed + (2 if held == "test" else 1))
     summary = {"held_out": held, "held_out_people": int(len(np.unique(labels[held_idx]))),
                "held_out_photos": int(len(held_idx)), "pairs": int(len(held_pairs[1]))}
     for when in ("before", "after"):
