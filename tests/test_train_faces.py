@@ -96,6 +96,7 @@ def test_head_only_fine_tune_on_sample_photos_end_to_end(tmp_path, model_dir, sa
         assert (tmp_path / "run" / "report" / figure).stat().st_size > 1000
     # Early stopping keeps the pretrained head unless an epoch beats it on validation.
     assert report["val_after"]["accuracy"] >= report["val_before"]["accuracy"]
+    assert report["app_int8"]["after"]["auc"] > 0.9
     meta = json.loads((models / "ft" / "model.json").read_text())
     assert meta["base"] == model_dir.name and meta["metrics"]["after"]["auc"] > 0.9
     faces = np.load(next((tmp_path / "cache" / "crops").glob("*/crops.npy")))[:4]
@@ -103,3 +104,17 @@ def test_head_only_fine_tune_on_sample_photos_end_to_end(tmp_path, model_dir, sa
     assert embeddings.shape == (4, 128)
     np.testing.assert_allclose(np.linalg.norm(embeddings, axis=1), 1.0, atol=1e-5)
     print(f"head-only fine-tune end to end: {seconds:.0f} s")
+
+
+def test_unfreeze_mode_keeps_the_trunk_frozen(tmp_path):
+    rng = np.random.default_rng(1)
+    crops = rng.integers(0, 256, (24, 160, 160, 3), dtype=np.uint8)
+    labels = np.repeat(np.arange(6), 4)
+    roles = np.where(labels < 4, "train", "val").astype(object)
+    model = _tiny_encoder()
+    trunk_before = [w.copy() for w in model.layers[1].get_weights()]
+    settings = Settings(mode="unfreeze", cut="AvgPool", epochs=2, p=3, k=3, lr=1e-2, steps=3)
+    result = fine_tune(model, crops, labels, roles, settings, tmp_path / "c", tmp_path / "t")
+    assert len(result["history"]["loss"]) == 6
+    for a, b in zip(trunk_before, model.layers[1].get_weights()):
+        np.testing.assert_array_equal(a, b)

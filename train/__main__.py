@@ -36,17 +36,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--test-fraction", type=float, default=0.0,
                         help="share of people held out for the report only (0: report on "
                         "the validation people, who also chose the epoch)")
-    defaults = Settings()
     for f in fields(Settings):
         flag = "--" + f.name.replace("_", "-")
-        kwargs = {"type": type(getattr(defaults, f.name)), "default": getattr(defaults, f.name)}
+        kwargs = {"type": type(f.default), "default": f.default, "help": f.metadata["help"]}
         if f.name == "mode":
             kwargs["choices"] = ["head", "unfreeze"]
         if f.name == "strategy":
             kwargs["choices"] = STRATEGIES
-        if f.name == "cut":
-            kwargs["default"] = ""
-            kwargs["help"] = "last frozen layer (default AvgPool for head, Block8_5_Activation for unfreeze)"
         parser.add_argument(flag, **kwargs)
     return parser.parse_args(argv)
 
@@ -69,12 +65,13 @@ def run_faces(args: argparse.Namespace) -> dict:
     import keras
 
     import app.recognition.facenet_h5  # noqa: F401  registers ScaleSum for load_model
+    from app.recognition.encode import FaceEncoder
     from app.recognition.weights import verify_model_dir
 
     from .data import load_faces
     from .export import save_model_folder
     from .finetune import fine_tune
-    from .report import write_report
+    from .report import held_out_verification, write_report
 
     settings = Settings(**{f.name: getattr(args, f.name) for f in fields(Settings)})
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d-%H%M%S")
@@ -105,11 +102,19 @@ def run_faces(args: argparse.Namespace) -> dict:
         "base": args.base, "base_sha256": base_meta["files"]["encoder.keras"],
         "data": data, "settings": settings.__dict__,
         "metrics": {k: report[k] for k in keep}})
+    # What the app runs: the int8 LiteRT encoders of the base and the new model.
+    app_metrics = {when: held_out_verification(
+        FaceEncoder(folder).embed(faces.crops), faces.labels, roles, settings.seed)[0]
+        for when, folder in (("before", base_dir), ("after", model_dir))}
+    report["app_int8"] = app_metrics
+    (out / "report" / "metrics.json").write_text(json.dumps(report, indent=2))
     for when in ("before", "after"):
         m = report[when]
         log.info("%s: %s accuracy %.2f%% at threshold %.3f, TAR@FAR0.1%% %.2f%%, AUC %.4f, "
-                 "SVM %s", when, report["held_out"], 100 * m["accuracy"], m["threshold"],
-                 100 * m["tar_at_far_0.001"], m["auc"], m["svm_accuracy"])
+                 "SVM %s; int8 app encoder: accuracy %.2f%%, TAR@FAR0.1%% %.2f%%", when,
+                 report["held_out"], 100 * m["accuracy"], m["threshold"],
+                 100 * m["tar_at_far_0.001"], m["auc"], m["svm_accuracy"],
+                 100 * app_metrics[when]["accuracy"], 100 * app_metrics[when]["tar_at_far_0.001"])
     log.info("model: %s   report: %s", model_dir, out / "report")
     return report
 

@@ -99,27 +99,34 @@ def plot_pca(before: np.ndarray, after: np.ndarray, labels: np.ndarray, people: 
     plt.close(fig)
 
 
-def write_report(out: Path, result: dict, labels: np.ndarray, roles: np.ndarray,
-                 people: list[str], extra: dict, seed: int) -> dict:
-    """Write the figures and metrics.json into `out`; return the metrics.
-
-    Held-out people are the "test" photos when there are any, else the "val" ones (then the
-    numbers are a little optimistic: the same people chose the epoch).
-    """
-    out.mkdir(parents=True, exist_ok=True)
+def held_out_verification(embeddings: np.ndarray, labels: np.ndarray, roles: np.ndarray,
+                          seed: int) -> tuple[dict, tuple]:
+    """Verification of held-out people ("test" when there are any, else "val"; then the
+    numbers are a little optimistic, as the same people chose the epoch) at the threshold
+    calibrated on training people. Returns (metrics, (distances, same) of the pairs)."""
     held = "test" if np.any(roles == "test") else "val"
     train_idx, held_idx = np.flatnonzero(roles == "train"), np.flatnonzero(roles == held)
-    train_pairs = make_pairs(labels[train_idx], seed)
-    # The same validation pairs as fine_tune drew (seed + 1), other ones for test people.
+    # The validation pairs are those fine_tune drew (seed + 1); test people get their own.
     held_pairs = make_pairs(labels[held_idx], seed + (2 if held == "test" else 1))
+    result = verification(embeddings[train_idx], make_pairs(labels[train_idx], seed),
+                          embeddings[held_idx], held_pairs)
+    return result, (pair_distances(embeddings[held_idx], held_pairs[0]), held_pairs[1])
+
+
+def write_report(out: Path, result: dict, labels: np.ndarray, roles: np.ndarray,
+                 people: list[str], extra: dict, seed: int) -> dict:
+    """Write the figures and metrics.json into `out`; return the metrics."""
+    out.mkdir(parents=True, exist_ok=True)
+    held = "test" if np.any(roles == "test") else "val"
+    held_idx = np.flatnonzero(roles == held)
     summary = {"held_out": held, "held_out_people": int(len(np.unique(labels[held_idx]))),
-               "held_out_photos": int(len(held_idx)), "pairs": int(len(held_pairs[1]))}
+               "held_out_photos": int(len(held_idx))}
+    dist = {}
     for when in ("before", "after"):
         emb = result[f"embeddings_{when}"]
-        summary[when] = {**verification(emb[train_idx], train_pairs, emb[held_idx], held_pairs),
-                         "svm_accuracy": svm_accuracy(emb[held_idx], labels[held_idx])}
-    dist = {w: (pair_distances(result[f"embeddings_{w}"][held_idx], held_pairs[0]), held_pairs[1])
-            for w in ("before", "after")}
+        metrics_, dist[when] = held_out_verification(emb, labels, roles, seed)
+        summary[when] = {**metrics_, "svm_accuracy": svm_accuracy(emb[held_idx], labels[held_idx])}
+    summary["pairs"] = int(len(dist["before"][1]))
     plot_roc(dist["before"], dist["after"], out / "roc.png",
              f"{summary['held_out_people']} held-out people, {summary['pairs']} pairs")
     plot_curves(result["history"], out / "curves.png")
