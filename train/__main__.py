@@ -128,7 +128,8 @@ def run_digits(args: argparse.Namespace) -> dict:
                     seed=args.seed)
     out = args.out or ROOT / "instance" / "train-runs" / "digits"
     out.mkdir(parents=True, exist_ok=True)
-    plot_curves({**result, "epochs": []}, out / "curves.png")
+    plot_curves({"loss": result["losses"], "active": result["active"], "epochs": []},
+                out / "curves.png")
     summary = {k: v for k, v in result.items() if k not in ("losses", "active")}
     (out / "metrics.json").write_text(json.dumps(summary, indent=2))
     log.info("digits: 1-NN accuracy %.2f%% (raw pixels %.2f%%), %.1f s; report %s",
