@@ -80,6 +80,8 @@ def run_faces(args: argparse.Namespace) -> dict:
     model_dir = args.models_dir / name
     if model_dir.exists():
         raise SystemExit(f"{model_dir} exists already; choose another --name")
+    if out.resolve() == model_dir.resolve():
+        raise SystemExit("--out must not be the new model folder; choose another --out")
     base_dir = args.models_dir / args.base
     base_meta = verify_model_dir(base_dir)
     faces = load_faces(args.data, args.cache / "crops", args.min_photos)
@@ -97,7 +99,7 @@ def run_faces(args: argparse.Namespace) -> dict:
                           {"model": name, "base": args.base, "settings": settings.__dict__,
                            "data": data, "no_face": faces.no_face}, settings.seed)
     keep = ("held_out", "held_out_people", "pairs", "before", "after", "epochs_run",
-            "seconds_per_epoch")
+            "seconds_per_epoch", "trunk_seconds")
     save_model_folder(model, model_dir, {
         "base": args.base, "base_sha256": base_meta["files"]["encoder.keras"],
         "data": data, "settings": settings.__dict__,

@@ -135,6 +135,7 @@ def write_report(out: Path, result: dict, labels: np.ndarray, roles: np.ndarray,
     report = {**extra, **summary, "val_before": result["val_before"],
               "val_after": result["val_after"], "epochs_run": result["epochs_run"],
               "seconds_per_epoch": result["seconds_per_epoch"],
+              "trunk_seconds": result["trunk_seconds"],
               "epochs": result["history"]["epochs"]}
     (out / "metrics.json").write_text(json.dumps(report, indent=2))
     return report
