@@ -1,27 +1,20 @@
-"""`flask faces models` / `use-model` and the all-or-nothing re-embedding.
-
-The database branch's `app.extensions` / `app.models` are stood in for by a minimal schema
-with the agreed column names (Face: person_id, embedding, model, crop_jpeg; AppState:
-active_model, gallery_generation), injected as those modules.
-"""
+"""`flask faces models` / `use-model` and the all-or-nothing re-embedding, on the real
+database (migrated SQLite) with faces enrolled from the sample photos."""
 from __future__ import annotations
 
-import sys
-import types
+import hashlib
 
 import cv2
 import numpy as np
 import pytest
-from flask import Flask
-from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import ForeignKey, LargeBinary, String
-from sqlalchemy.orm import Mapped, mapped_column
 
-from app.cli import bp
+from app.extensions import db
 from app.model_switch import reembed_all
+from app.models import AppState, Face, Person, name_key
 from app.recognition.encode import FaceEncoder
 from app.recognition.match import Gallery
 from app.recognition.weights import write_manifest
+from conftest import ROOT, make_app
 
 OLD, NEW = "old-model", "facenet-copy"
 
@@ -53,57 +46,29 @@ def models_dir(tmp_path, model_dir):
 
 
 @pytest.fixture
-def app(tmp_path, models_dir, enrolled, model_dir, monkeypatch):
-    db = SQLAlchemy()
-
-    class Person(db.Model):
-        id: Mapped[int] = mapped_column(primary_key=True)
-        name: Mapped[str] = mapped_column(String(100))
-
-    class Face(db.Model):
-        id: Mapped[int] = mapped_column(primary_key=True)
-        person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
-        embedding: Mapped[bytes] = mapped_column(LargeBinary)
-        model: Mapped[str] = mapped_column(String(100))
-        crop_jpeg: Mapped[bytes] = mapped_column(LargeBinary)
-
-    class AppState(db.Model):
-        id: Mapped[int] = mapped_column(primary_key=True)
-        active_model: Mapped[str] = mapped_column(String(100))
-        gallery_generation: Mapped[int] = mapped_column(default=0)
-
-    monkeypatch.setitem(sys.modules, "app.extensions", types.SimpleNamespace(db=db))
-    monkeypatch.setitem(sys.modules, "app.models", types.SimpleNamespace(
-        Person=Person, Face=Face, AppState=AppState))
-    flask_app = Flask("test")
-    flask_app.config.update(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'faces.db'}",
-                            MODELS_DIR=str(models_dir), ENCODER_VARIANT="int8",
-                            ENCODER_FLIP=False, NUM_THREADS=2)
-    db.init_app(flask_app)
-    flask_app.register_blueprint(bp)
+def app(tmp_path, models_dir, enrolled, model_dir):
+    """The app on a fresh migrated database; 10 faces embedded by an "old" model (fp32)."""
+    flask_app = make_app(tmp_path / "faces.db", MODELS_DIR=str(models_dir))
     old_encoder = FaceEncoder(model_dir, variant="fp32")
     with flask_app.app_context():
-        db.create_all()
-        ids = {}
+        people = {}
         for name, crop in enrolled[0]:
-            if name not in ids:
-                person = Person(name=name)
-                db.session.add(person)
-                db.session.flush()
-                ids[name] = person.id
+            if name not in people:
+                people[name] = Person(name=name, name_key=name_key(name))
+                db.session.add(people[name])
             jpeg = cv2.imencode(".jpg", crop[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
-            db.session.add(Face(person_id=ids[name], model=OLD, crop_jpeg=jpeg,
+            db.session.add(Face(person=people[name], model=OLD, crop_jpeg=jpeg, det_score=1.0,
+                                source_sha256=hashlib.sha256(jpeg).hexdigest(),
                                 embedding=old_encoder.embed(crop[None])[0].tobytes()))
         db.session.add(AppState(id=1, active_model=OLD, gallery_generation=3))
         db.session.commit()
-    flask_app.db, flask_app.schema = db, (Person, Face, AppState)
-    yield flask_app
+    return flask_app
 
 
 def _rows(app):
-    _, Face, AppState = app.schema
-    faces = app.db.session.scalars(app.db.select(Face).order_by(Face.id)).all()
-    state = app.db.session.get(AppState, 1)
+    faces = db.session.scalars(db.select(Face).order_by(Face.id)).all()
+    state = db.session.get(AppState, 1)
+    db.session.refresh(state)
     return [(f.model, f.embedding) for f in faces], (state.active_model, state.gallery_generation)
 
 
@@ -113,15 +78,14 @@ def test_use_model_reembeds_and_identify_still_names_everyone(app, models_dir, e
     result = app.test_cli_runner().invoke(args=["faces", "use-model", NEW])
     assert result.exit_code == 0, result.output
     assert "10 enrolled faces re-embedded" in result.output
-    Person, Face, _ = app.schema
     with app.app_context():
         after, state = _rows(app)
         assert state == (NEW, 4)
         assert all(model == NEW for model, _ in after)
         # int8 instead of fp32: every embedding was recomputed, not relabelled.
         assert all(a != b for (_, a), (_, b) in zip(before, after))
-        faces = app.db.session.scalars(app.db.select(Face)).all()
-        names = {p.id: p.name for p in app.db.session.scalars(app.db.select(Person))}
+        faces = db.session.scalars(db.select(Face)).all()
+        names = {p.id: p.name for p in db.session.scalars(db.select(Person))}
         gallery = Gallery(np.stack([np.frombuffer(f.embedding, "<f4") for f in faces]),
                           [names[f.person_id] for f in faces])
     encoder = FaceEncoder(models_dir / NEW)
@@ -130,6 +94,16 @@ def test_use_model_reembeds_and_identify_still_names_everyone(app, models_dir, e
     assert [m.label for m in matches] == [name for name, _ in enrolled[1]]
     listing = app.test_cli_runner().invoke(args=["faces", "models"]).output
     assert f"* {NEW}" in listing and "  facenet-keras-v1" in listing
+    # Through the REST API too: the app now embeds with NEW and names everyone.
+    client = app.test_client()
+    with app.app_context():
+        db.session.get(AppState, 1).identify_threshold = 1.1
+        db.session.commit()
+    for name, path in [(n, sorted((ROOT / "instance/samples/val" / n).glob("*.jpg"))[0])
+                       for n, _ in enrolled[1]]:
+        body = client.post("/api/identify", data=path.read_bytes(), content_type="image/jpeg").get_json()
+        assert body["model"] == NEW
+        assert max(body["faces"], key=lambda f: f["box"][2] * f["box"][3])["name"] == name
 
 
 class _FailingEncoder:
@@ -149,18 +123,17 @@ def test_reembed_is_all_or_nothing(app):
     with app.app_context():
         before = _rows(app)
         with pytest.raises(RuntimeError, match="crashed"):
-            reembed_all(app.db.session, _FailingEncoder(), NEW, batch_size=4)
+            reembed_all(db.session, _FailingEncoder(), NEW, batch_size=4)
         assert _rows(app) == before
 
 
 def test_a_damaged_crop_changes_nothing(app):
-    _, Face, _ = app.schema
     with app.app_context():
-        app.db.session.get(Face, 5).crop_jpeg = b"not a jpeg"
-        app.db.session.commit()
+        db.session.get(Face, 5).crop_jpeg = b"not a jpeg"
+        db.session.commit()
         before = _rows(app)
         with pytest.raises(Exception):
-            reembed_all(app.db.session, FaceEncoder(app.config["MODELS_DIR"] + "/" + NEW), NEW)
+            reembed_all(db.session, FaceEncoder(app.config["MODELS_DIR"] + "/" + NEW), NEW)
         assert _rows(app) == before
 
 
