@@ -49,6 +49,8 @@ class Config:
     API_RATE_LIMIT = os.environ.get("FACES_API_RATE_LIMIT", "300 per minute")
     RATELIMIT_STORAGE_URI = os.environ.get("FACES_RATELIMIT_STORAGE", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Sign-in attempts per address.
+    LOGIN_RATE_LIMIT = os.environ.get("FACES_LOGIN_RATE_LIMIT", "20 per minute")
     # Session cookie: not sent with cross-site requests (CSRF tokens are the main guard).
     SESSION_COOKIE_SAMESITE = "Lax"
     # Load the model when the app starts (servers) rather than on the first request.
