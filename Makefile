@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: setup venv weights db run test bench bench-api open-set evaluate-lfw clean
+.PHONY: setup venv weights db run test bench bench-api bench-live open-set evaluate-lfw clean
 
 setup: venv weights db
 
@@ -35,6 +35,10 @@ bench: setup
 # api_identify_ms and api_identify_rps: the REST API under gunicorn on loopback.
 bench-api: setup
 	$(BIN)/python scripts/bench_api.py
+
+# stream_fps, label_latency_ms, cpu_ratio_3_viewers_vs_1: the demo camera under gunicorn.
+bench-live: setup
+	$(BIN)/python scripts/bench_live.py
 
 # Open-set identification on LFW (needs ../shared/datasets/lfw-devtrain): named right and
 # strangers accepted against the threshold; the default threshold; combining photos.

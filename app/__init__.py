@@ -46,11 +46,13 @@ def create_app(config_class: type = Config) -> Flask:
     from . import errors
     from .api import bp as api_bp
     from .cli import bp as cli_bp
+    from .stream import bp as stream_bp
     from .web import bp as web_bp
 
     errors.register(app)
     app.register_blueprint(api_bp, url_prefix="/api")
     app.register_blueprint(web_bp)
+    app.register_blueprint(stream_bp)
     app.register_blueprint(cli_bp)
     if app.config["WARM_UP"]:
         from .services import pipeline_from_config

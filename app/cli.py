@@ -44,4 +44,5 @@ def evaluate_command(images_dir, pairs_file, out_json, encoder, flip):
     click.echo(f"report: {out_json}  ROC: {report['roc_png']}")
 
 
-from . import cli_admin, cli_import  # noqa: E402,F401  (commands on the same `faces` group)
+# Commands on the same `faces` group, in modules of their own (imported last: they need bp).
+from . import cli_admin, cli_import, cli_models  # noqa: E402,F401

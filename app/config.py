@@ -51,6 +51,16 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     # Sign-in attempts per address.
     LOGIN_RATE_LIMIT = os.environ.get("FACES_LOGIN_RATE_LIMIT", "20 per minute")
+    # Live video: "auto" (the first webcam, else the demo), "demo", a webcam index ("0"),
+    # a video file or an RTSP/HTTP URL. An operator can change it on the live page.
+    CAMERA_SOURCE = os.environ.get("CAMERA_SOURCE", "auto")
+    LIVE_FRAME_SIZE = (640, 480)  # frames are scaled to this (pixels)
+    LIVE_MIN_FACE_SIZE = int(os.environ.get("FACES_LIVE_MIN_FACE_SIZE", 40))
+    LIVE_DETECT_SIDE = int(os.environ.get("FACES_LIVE_DETECT_SIDE", 320))  # detect on a copy this wide
+    LIVE_IDLE_SECONDS = _env_float("FACES_LIVE_IDLE_SECONDS", 10.0)  # stop a camera nobody watches
+    LIVE_EVENTS_MAX_AGE_DAYS = _env_float("FACES_LIVE_EVENTS_MAX_AGE_DAYS", 30.0)
+    # The stream and its status without signing in (e.g. a wall display on a private network).
+    LIVE_OPEN = _env_bool("FACES_LIVE_OPEN", False)
     # Session cookie: not sent with cross-site requests (CSRF tokens are the main guard).
     SESSION_COOKIE_SAMESITE = "Lax"
     # Load the model when the app starts (servers) rather than on the first request.

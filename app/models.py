@@ -76,6 +76,8 @@ class AppState(db.Model):
     active_model: Mapped[str] = mapped_column(String(64), default=PRETRAINED)
     gallery_generation: Mapped[int] = mapped_column(default=0)
     identify_threshold: Mapped[float] = mapped_column(default=0.775)
+    # The live page's source, chosen by an operator; None = the configured CAMERA_SOURCE.
+    camera_source: Mapped[str | None] = mapped_column(String(500), default=None)
 
 
 class Operator(UserMixin, db.Model):
@@ -117,6 +119,26 @@ class ApiKey(db.Model):
     @classmethod
     def find(cls, key: str) -> "ApiKey | None":
         return db.session.scalar(select(cls).where(cls.key_hash == cls.hash(key)))
+
+
+class Event(db.Model):
+    """An arrival on a camera: a known person first recognised in a track, or an unknown
+    face. Pruned after LIVE_EVENTS_MAX_AGE_DAYS."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    camera: Mapped[str] = mapped_column(String(500))
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), default=None)
+    name: Mapped[str | None] = mapped_column(String(120), default=None)  # None: unknown
+    distance: Mapped[float | None] = mapped_column(default=None)
+    thumbnail_jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "created_at": self.created_at.isoformat() + "Z",
+                "camera": self.camera, "person_id": self.person_id, "name": self.name,
+                "known": self.name is not None,
+                "distance": None if self.distance is None else round(self.distance, 4)}
 
 
 def counts() -> dict:

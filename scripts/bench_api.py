@@ -61,9 +61,10 @@ def prepare_db(url: str) -> str:
     return key
 
 
-def start_gunicorn(port: int, env: dict, log_file: Path) -> subprocess.Popen:
+def start_gunicorn(port: int, env: dict, log_file: Path,
+                   workers: tuple[str, ...] = ("-w", "2")) -> subprocess.Popen:
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    return subprocess.Popen([str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+    return subprocess.Popen([str(gunicorn), *workers, "-b", f"127.0.0.1:{port}", "wsgi:app"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log_file.open("w"))
 
 

@@ -3,7 +3,7 @@
 The package runs its Keras networks eagerly, one op at a time, and that overhead
 dominates its run time. Here each network is converted once per process to an in-memory
 LiteRT flatbuffer (same weights, float32) and run with the XNNPACK CPU delegate.
-Given a models folder, the flatbuffers are kept there (`mtcnn-<version>/`, checked by
+Given a models folder, the flatbuffers are kept there (`_mtcnn-<version>/`, checked by
 sha256), so later processes start without importing TensorFlow at all.
 """
 from __future__ import annotations
@@ -43,7 +43,8 @@ def flatbuffers(models_dir: Path | None = None) -> dict[str, bytes]:
     with _convert_lock:
         if models_dir is None:
             return _convert()
-        folder = Path(models_dir) / f"mtcnn-{version('mtcnn')}"
+        # "_": not an encoder, so `flask faces models` does not list it.
+        folder = Path(models_dir) / f"_mtcnn-{version('mtcnn')}"
         try:
             verify_model_dir(folder)
             return {name: (folder / f"{name}.tflite").read_bytes() for name in _NAMES}

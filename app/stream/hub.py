@@ -1,0 +1,145 @@
+"""The live cameras of this process (one per source), wired to the database: names come
+from the gallery, arrivals are written as events. Built lazily on the first viewer."""
+from __future__ import annotations
+
+import atexit
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import cv2
+import numpy as np
+from flask import Flask, current_app
+from sqlalchemy import delete, select
+
+from ..extensions import db
+from ..gallery import current_gallery, get_state
+from ..models import Event, Person, utcnow
+from ..services import get_pipeline
+from .camera import LiveCamera
+from .recognizer import LiveRecognizer
+from .sources import SourceError, VideoSource, make_source
+
+_lock = threading.Lock()
+_cameras: dict[str, LiveCamera] = {}
+_webcam_opens: dict[str, bool] = {}
+
+
+def webcam_available(index: str = "0") -> bool:
+    """Whether a webcam opens here (checked once per process: opening one takes time)."""
+    if index not in _webcam_opens:
+        source = VideoSource(int(index))
+        try:
+            source.open()
+            _webcam_opens[index] = True
+        except SourceError:
+            _webcam_opens[index] = False
+        finally:
+            source.close()
+    return _webcam_opens[index]
+
+
+def resolve_source(configured: str | None = None) -> tuple[str, str]:
+    """(source spec, note for the page). `auto` means the first webcam, or `demo` when no
+    webcam opens on this machine."""
+    spec = configured or get_state().camera_source or current_app.config["CAMERA_SOURCE"]
+    if spec == "auto":
+        if webcam_available("0"):
+            return "0", ""
+        return "demo", ("No webcam was found on the server, so the demo camera is shown "
+                        "(people from the sample photos coming and going).")
+    return spec, ""
+
+
+def _lookup(app: Flask):
+    """Names for embeddings, by the gallery and threshold of the moment."""
+    def lookup(embeddings: np.ndarray):
+        with app.app_context():
+            gallery, names, state = current_gallery()
+            matches = gallery.identify(embeddings, state.identify_threshold, k=1)
+            return [(names.get(m.label) if m.label is not None else None, m.distance)
+                    for m in matches]
+    return lookup
+
+
+def _on_arrival(app: Flask, camera_name: str):
+    """Write an event when a track's name (or "unknown") is confirmed by its votes."""
+    def record(track, crop: np.ndarray) -> None:
+        ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(crop, cv2.COLOR_RGB2BGR),
+                                [cv2.IMWRITE_JPEG_QUALITY, 85])
+        with app.app_context():
+            max_age = timedelta(days=app.config["LIVE_EVENTS_MAX_AGE_DAYS"])
+            db.session.execute(delete(Event).where(Event.created_at < utcnow() - max_age))
+            person_id = None if track.name is None else db.session.scalar(
+                select(Person.id).where(Person.name == track.name))
+            db.session.add(Event(camera=camera_name, person_id=person_id, name=track.name,
+                                 distance=track.distance, thumbnail_jpeg=jpeg.tobytes()))
+            db.session.commit()
+    return record
+
+
+def get_camera(spec: str) -> LiveCamera:
+    """The shared camera for a source spec, created on first use (inside a request)."""
+    pipeline = get_pipeline()
+    # Keyed by model too: after a model switch, embeddings of the old one must not be
+    # compared with the new gallery (the old camera stops once nobody watches it).
+    key = f"{spec}|{pipeline.model_name}"
+    with _lock:
+        camera = _cameras.get(key)
+        if camera is None:
+            app = current_app._get_current_object()
+            cfg = app.config
+            recognizer = LiveRecognizer(
+                pipeline, _lookup(app), min_face_size=cfg["LIVE_MIN_FACE_SIZE"],
+                max_side=cfg["LIVE_DETECT_SIDE"], on_arrival=_on_arrival(app, spec))
+            size = tuple(cfg["LIVE_FRAME_SIZE"])
+            samples = Path(cfg["SAMPLES_DIR"])
+            camera = LiveCamera(lambda: make_source(spec, samples, size), recognizer,
+                                idle_seconds=cfg["LIVE_IDLE_SECONDS"])
+            _cameras[key] = camera
+        return camera
+
+
+_browsers: dict[str, tuple[float, LiveRecognizer]] = {}
+BROWSER_IDLE_SECONDS = 60.0
+
+
+def now() -> float:
+    return time.monotonic()
+
+
+def browser_recognizer(client: str) -> LiveRecognizer:
+    """The recognizer (own tracker) of one browser sending its camera's frames; those idle
+    for a minute are dropped."""
+    app = current_app._get_current_object()
+    t = now()
+    with _lock:
+        for key in [k for k, (seen, _) in _browsers.items() if t - seen > BROWSER_IDLE_SECONDS]:
+            del _browsers[key]
+        recognizer = _browsers.get(client, (t, None))[1]
+        if recognizer is None or recognizer.encoder is not get_pipeline().encoder:
+            recognizer = LiveRecognizer(get_pipeline(), _lookup(app),
+                                        min_face_size=app.config["LIVE_MIN_FACE_SIZE"],
+                                        max_side=app.config["LIVE_DETECT_SIDE"],
+                                        on_arrival=_on_arrival(app, "browser camera"))
+        _browsers[client] = (t, recognizer)
+        return recognizer
+
+
+def track_face(track_id: int, mode: str, client: str | None):
+    """(aligned crop, embedding) of a track in view on the server camera or this browser."""
+    if mode == "browser":
+        entry = _browsers.get(client or "")
+        return entry[1].face_of(track_id) if entry else None
+    camera = get_camera(resolve_source()[0])
+    return camera.recognizer.face_of(track_id)
+
+
+@atexit.register
+def stop_all() -> None:
+    """Stop every camera of this process (tests, shutdown: the source is released)."""
+    with _lock:
+        for camera in _cameras.values():
+            camera.stop()
+        _cameras.clear()

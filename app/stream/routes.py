@@ -1,0 +1,147 @@
+"""Routes of the live video: /live, /stream.mjpg, /api/stream/status, /live/frame (browser
+camera), /live/enrol, /events and /api/events."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+import numpy as np
+from flask import (Response, current_app, flash, jsonify, redirect, render_template, request,
+                   session, url_for)
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..api.auth import _check_key
+from ..extensions import db
+from ..faces import NewFace, create_person, encode_crop
+from ..gallery import get_state
+from ..models import Event
+from ..problems import Problem, not_found
+from ..recognition.decode import decode_image
+from . import bp, hub
+from .forms import EnrolTrackForm, SourceForm
+
+MAX_BROWSER_FRAME = 2 * 1024 * 1024  # bytes: browser frames are small downscaled JPEGs
+
+
+def _may_view() -> None:
+    """The stream, its status and the events: a signed-in operator, an API key, or anyone
+    when LIVE_OPEN is on."""
+    if current_app.config["LIVE_OPEN"] or current_user.is_authenticated:
+        return
+    _check_key()
+
+
+@bp.get("/live")
+@login_required
+def live():
+    """The live page: the stream, who is in view, fps; the source and enrolment for operators."""
+    spec, note = hub.resolve_source()
+    return render_template("live.html", source=spec, note=note, source_form=SourceForm(source=spec),
+                           enrol_form=EnrolTrackForm())
+
+
+@bp.post("/live/source")
+@login_required
+def set_source():
+    """Choose the camera: demo, a webcam index, a video file or a stream URL."""
+    form = SourceForm()
+    if form.validate_on_submit():
+        get_state().camera_source = form.source.data.strip()
+        db.session.commit()
+        flash(f"Camera source set to {form.source.data.strip()}.")
+    else:
+        flash(" ".join(e for errs in form.errors.values() for e in errs))
+    return redirect(url_for("stream.live"))
+
+
+@bp.get("/stream.mjpg")
+def stream():
+    """multipart/x-mixed-replace JPEG frames with boxes and names, shared by all viewers."""
+    _may_view()
+    camera = hub.get_camera(hub.resolve_source(request.args.get("source"))[0])
+
+    def parts():
+        for jpeg in camera.frames():
+            yield (b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
+                   + str(len(jpeg)).encode() + b"\r\n\r\n" + jpeg + b"\r\n")
+
+    return Response(parts(), mimetype="multipart/x-mixed-replace; boundary=frame",
+                    headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/api/stream/status")
+def status():
+    """fps in and out, recognition latency, the tracks in view (box, name, distance, since)."""
+    _may_view()
+    spec, note = hub.resolve_source(request.args.get("source"))
+    camera = hub.get_camera(spec)
+    camera.touch()  # polling the status keeps the camera running, like a viewer
+    return jsonify({**camera.status(), "note": note})
+
+
+@bp.post("/live/frame")
+@login_required
+def browser_frame():
+    """Browser-camera mode: one downscaled JPEG frame in, the faces in it out (as JSON)."""
+    data = request.get_data(cache=False)
+    if len(data) > MAX_BROWSER_FRAME:
+        raise Problem("too-large", 413, "Frames must be under 2 MB; send them downscaled.")
+    rgb = decode_image(data, MAX_BROWSER_FRAME)
+    client = session.setdefault("live_client", secrets.token_hex(8))
+    recognizer = hub.browser_recognizer(client)
+    recognizer.process(rgb, hub.now())
+    return jsonify({"width": rgb.shape[1], "height": rgb.shape[0],
+                    "latency_ms": round(recognizer.latency_ms, 1),
+                    "tracks": recognizer.track_status()})
+
+
+@bp.post("/live/enrol")
+@login_required
+def enrol_track():
+    """Enrol the face of a track in view (an unknown person) under a new name."""
+    form = EnrolTrackForm()
+    if not form.validate_on_submit():
+        flash(" ".join(e for errs in form.errors.values() for e in errs))
+        return redirect(url_for("stream.live"))
+    face = hub.track_face(form.track.data, form.mode.data, session.get("live_client"))
+    if face is None:
+        flash("That face has left the view; enrol it when it is in view again.")
+        return redirect(url_for("stream.live"))
+    aligned, embedding = face
+    crop = encode_crop(aligned)
+    try:
+        person, _ = create_person(form.name.data, NewFace(np.asarray(embedding), crop, 1.0),
+                                  sha256=hashlib.sha256(crop).hexdigest())
+    except Problem as p:
+        flash(p.detail)
+        return redirect(url_for("stream.live"))
+    db.session.commit()
+    flash(f"{person.name} is enrolled from the live view.")
+    return redirect(url_for("stream.live"))
+
+
+@bp.get("/events")
+@login_required
+def events_page():
+    """Arrivals: who was first recognised when, on which camera."""
+    rows = db.session.scalars(select(Event).order_by(Event.id.desc()).limit(200)).all()
+    return render_template("events.html", events=rows)
+
+
+@bp.get("/api/events")
+def events_api():
+    """The latest arrivals, newest first (?limit=, at most 500)."""
+    _may_view()
+    limit = min(max(request.args.get("limit", 100, type=int), 1), 500)
+    rows = db.session.scalars(select(Event).order_by(Event.id.desc()).limit(limit)).all()
+    return jsonify({"events": [e.to_dict() for e in rows]})
+
+
+@bp.get("/events/<int:event_id>/thumbnail.jpg")
+def event_thumbnail(event_id: int):
+    _may_view()
+    event = db.session.get(Event, event_id)
+    if event is None:
+        raise not_found(f"event with id {event_id}")
+    return Response(event.thumbnail_jpeg, mimetype="image/jpeg")

@@ -1,0 +1,128 @@
+// The live page: poll the status of the server camera, or send this browser's camera
+// frames to the server and draw the answers over the video.
+(function () {
+  "use strict";
+  const root = document.querySelector(".live");
+  const list = document.getElementById("in-view");
+  const figures = document.getElementById("figures");
+  const enrolForm = document.getElementById("enrol-form");
+  let mode = "server";
+
+  function label(t) {
+    if (!t.checked) return "checking…";
+    return t.name ? `${t.name} (${t.distance.toFixed(2)})` : "unknown";
+  }
+
+  function showTracks(tracks) {
+    list.replaceChildren();
+    if (!tracks.length) {
+      const li = document.createElement("li");
+      li.className = "muted";
+      li.textContent = "nobody in view";
+      list.append(li);
+    }
+    for (const t of tracks) {
+      const li = document.createElement("li");
+      li.dataset.name = t.name || "";
+      li.textContent = `${label(t)}, in view for ${t.seconds_in_view.toFixed(0)} s`;
+      if (t.checked && !t.name) {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.className = "link";
+        b.textContent = "enrol";
+        b.onclick = () => {
+          enrolForm.hidden = false;
+          document.getElementById("enrol-track").value = t.id;
+          document.getElementById("enrol-mode").value = mode;
+          document.getElementById("enrol-which").textContent = `face ${t.id}`;
+        };
+        li.append(" ", b);
+      }
+      list.append(li);
+    }
+  }
+
+  async function pollServer() {
+    if (mode !== "server") return;
+    try {
+      const r = await fetch(root.dataset.statusUrl, {credentials: "same-origin"});
+      const s = await r.json();
+      figures.innerHTML = `<small>${s.state}${s.message ? ": " + s.message : ""} · ` +
+        `${s.fps_in} fps in, ${s.fps_out} fps out · recognition ${s.recognition_latency_ms} ms</small>`;
+      showTracks(s.tracks);
+    } catch (e) {
+      figures.textContent = "status unavailable: " + e;
+    }
+  }
+  setInterval(pollServer, 500);
+  pollServer();
+
+  // Browser-camera mode ------------------------------------------------------------------
+  const video = document.getElementById("camera");
+  const overlay = document.getElementById("overlay");
+  const grab = document.createElement("canvas");
+  let stream = null;
+
+  async function sendFrame() {
+    if (mode !== "browser" || !video.videoWidth) return setTimeout(sendFrame, 200);
+    const scale = Math.min(1, 480 / video.videoWidth);  // frames go out at most 480 wide
+    grab.width = Math.round(video.videoWidth * scale);
+    grab.height = Math.round(video.videoHeight * scale);
+    grab.getContext("2d").drawImage(video, 0, 0, grab.width, grab.height);
+    const blob = await new Promise((ok) => grab.toBlob(ok, "image/jpeg", 0.8));
+    const started = performance.now();
+    try {
+      const r = await fetch(root.dataset.frameUrl, {method: "POST", body: blob,
+        credentials: "same-origin", headers: {"Content-Type": "image/jpeg", "X-CSRFToken": root.dataset.csrf}});
+      const answer = await r.json();
+      draw(answer);
+      showTracks(answer.tracks);
+      figures.innerHTML = `<small>your camera · round trip ${(performance.now() - started).toFixed(0)} ms</small>`;
+    } catch (e) {
+      figures.textContent = "could not reach the server: " + e;
+    }
+    setTimeout(sendFrame, 100);
+  }
+
+  function draw(answer) {
+    const ctx = overlay.getContext("2d");
+    overlay.width = video.clientWidth;
+    overlay.height = video.clientHeight;
+    const sx = overlay.width / answer.width, sy = overlay.height / answer.height;
+    ctx.clearRect(0, 0, overlay.width, overlay.height);
+    ctx.lineWidth = 2;
+    ctx.font = "14px sans-serif";
+    for (const t of answer.tracks) {
+      const [x1, y1, x2, y2] = t.box;
+      ctx.strokeStyle = ctx.fillStyle = !t.checked ? "#ccc" : t.name ? "#3c3" : "#e33";
+      ctx.strokeRect(x1 * sx, y1 * sy, (x2 - x1) * sx, (y2 - y1) * sy);
+      ctx.fillText(label(t), x1 * sx + 2, Math.max(14, y1 * sy - 4));
+    }
+  }
+
+  function setMode(m) {
+    mode = m;
+    document.getElementById("mode-server").classList.toggle("active", m === "server");
+    document.getElementById("mode-browser").classList.toggle("active", m === "browser");
+    document.getElementById("stream").hidden = m !== "server";
+    document.getElementById("browser-view").hidden = m !== "browser";
+  }
+
+  document.getElementById("mode-server").onclick = () => {
+    if (stream) stream.getTracks().forEach((t) => t.stop());
+    stream = null;
+    setMode("server");
+  };
+  document.getElementById("mode-browser").onclick = async () => {
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({video: {width: 640, height: 480}});
+    } catch (e) {
+      figures.textContent = "This browser gave no camera (" + e.name + "). Allow the camera, " +
+        "or open the page on localhost or over https.";
+      return;
+    }
+    video.srcObject = stream;
+    setMode("browser");
+    sendFrame();
+  };
+})();

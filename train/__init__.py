@@ -1,0 +1,1 @@
+"""Offline training of face encoders with triplet loss (see docs/TRAINING.md)."""

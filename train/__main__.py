@@ -1,0 +1,149 @@
+"""`python -m train --data DIR ...`: fine-tune the encoder; `python -m train --digits`: the
+from-scratch check. `python -m train --help` lists every option (docs/TRAINING.md explains)."""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import logging
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+
+from .finetune import Settings
+from .losses import STRATEGIES
+
+log = logging.getLogger("train")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m train", description=__doc__)
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--data", type=Path, help="folder with one sub-folder of photos per person")
+    what.add_argument("--digits", action="store_true", help="from-scratch run on sklearn digits")
+    parser.add_argument("--base", default="facenet-keras-v1", help="model folder to start from")
+    parser.add_argument("--name", help="new model folder name (default <base>-ft-<time>); "
+                        "with the same name and options an interrupted run resumes")
+    parser.add_argument("--models-dir", type=Path, default=ROOT / "instance" / "models")
+    parser.add_argument("--cache", type=Path, default=ROOT / "instance" / "train-cache",
+                        help="aligned crops and trunk outputs, reused across runs")
+    parser.add_argument("--out", type=Path, help="report + checkpoint folder "
+                        "(default instance/train-runs/<name>)")
+    parser.add_argument("--min-photos", type=int, default=2,
+                        help="leave out people with fewer photos")
+    parser.add_argument("--test-fraction", type=float, default=0.0,
+                        help="share of people held out for the report only (0: report on "
+                        "the validation people, who also chose the epoch)")
+    for f in fields(Settings):
+        flag = "--" + f.name.replace("_", "-")
+        kwargs = {"type": type(f.default), "default": f.default, "help": f.metadata["help"]}
+        if f.name == "mode":
+            kwargs["choices"] = ["head", "unfreeze"]
+        if f.name == "strategy":
+            kwargs["choices"] = STRATEGIES
+        parser.add_argument(flag, **kwargs)
+    return parser.parse_args(argv)
+
+
+def assign_roles(labels: np.ndarray, val_fraction: float, test_fraction: float,
+                 seed: int) -> np.ndarray:
+    """(N,) "train" / "val" / "test" by person, seeded."""
+    from .data import split_people
+
+    roles = np.full(len(labels), "train", dtype=object)
+    if test_fraction > 0:
+        roles[split_people(labels, test_fraction, seed + 100)] = "test"
+    rest = np.flatnonzero(roles == "train")
+    n_val = val_fraction / (1.0 - test_fraction)
+    roles[rest[split_people(labels[rest], n_val, seed)]] = "val"
+    return roles
+
+
+def run_faces(args: argparse.Namespace) -> dict:
+    import keras
+
+    import app.recognition.facenet_h5  # noqa: F401  registers ScaleSum for load_model
+    from app.recognition.encode import FaceEncoder
+    from app.recognition.weights import verify_model_dir
+
+    from .data import load_faces
+    from .export import save_model_folder
+    from .finetune import fine_tune
+    from .report import held_out_verification, write_report
+
+    settings = Settings(**{f.name: getattr(args, f.name) for f in fields(Settings)})
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    name = args.name or f"{args.base}-ft-{stamp}"
+    out = args.out or ROOT / "instance" / "train-runs" / name
+    model_dir = args.models_dir / name
+    if model_dir.exists():
+        raise SystemExit(f"{model_dir} exists already; choose another --name")
+    if out.resolve() == model_dir.resolve():
+        raise SystemExit("--out must not be the new model folder; choose another --out")
+    base_dir = args.models_dir / args.base
+    base_meta = verify_model_dir(base_dir)
+    faces = load_faces(args.data, args.cache / "crops", args.min_photos)
+    roles = assign_roles(faces.labels, settings.val_fraction, args.test_fraction, settings.seed)
+    log.info("%d photos of %d people: %s", len(faces.labels), len(faces.people),
+             {r: int(np.sum(roles == r)) for r in ("train", "val", "test")})
+    model = keras.models.load_model(base_dir / "encoder.keras")
+    base_hash = base_meta["files"]["encoder.keras"][:16]
+    result = fine_tune(model, faces.crops, faces.labels, roles, settings, out / "checkpoint",
+                       args.cache / "trunk" / f"{faces.fingerprint[:16]}-{base_hash}")
+    data = {"dir": str(args.data.resolve()), "fingerprint": faces.fingerprint,
+            "photos": len(faces.paths), "people": len(faces.people),
+            "min_photos": args.min_photos, "test_fraction": args.test_fraction}
+    report = write_report(out / "report", result, faces.labels, roles, faces.people,
+                          {"model": name, "base": args.base, "settings": settings.__dict__,
+                           "data": data, "no_face": faces.no_face}, settings.seed)
+    keep = ("held_out", "held_out_people", "pairs", "before", "after", "epochs_run",
+            "seconds_per_epoch", "trunk_seconds")
+    save_model_folder(model, model_dir, {
+        "base": args.base, "base_sha256": base_meta["files"]["encoder.keras"],
+        "data": data, "settings": settings.__dict__,
+        "metrics": {k: report[k] for k in keep}})
+    # What the app runs: the int8 LiteRT encoders of the base and the new model.
+    app_metrics = {when: held_out_verification(
+        FaceEncoder(folder).embed(faces.crops), faces.labels, roles, settings.seed)[0]
+        for when, folder in (("before", base_dir), ("after", model_dir))}
+    report["app_int8"] = app_metrics
+    (out / "report" / "metrics.json").write_text(json.dumps(report, indent=2))
+    for when in ("before", "after"):
+        m = report[when]
+        log.info("%s: %s accuracy %.2f%% at threshold %.3f, TAR@FAR0.1%% %.2f%%, AUC %.4f, "
+                 "SVM %s; int8 app encoder: accuracy %.2f%%, TAR@FAR0.1%% %.2f%%", when,
+                 report["held_out"], 100 * m["accuracy"], m["threshold"],
+                 100 * m["tar_at_far_0.001"], m["auc"], m["svm_accuracy"],
+                 100 * app_metrics[when]["accuracy"], 100 * app_metrics[when]["tar_at_far_0.001"])
+    log.info("model: %s   report: %s", model_dir, out / "report")
+    return report
+
+
+def run_digits(args: argparse.Namespace) -> dict:
+    from .digits import run_digits as digits
+    from .report import plot_curves
+
+    steps = args.steps or 300
+    result = digits(steps=steps, strategy=args.strategy, margin=args.margin, p=10, k=8,
+                    seed=args.seed)
+    out = args.out or ROOT / "instance" / "train-runs" / "digits"
+    out.mkdir(parents=True, exist_ok=True)
+    plot_curves({"loss": result["losses"], "active": result["active"], "epochs": []},
+                out / "curves.png")
+    summary = {k: v for k, v in result.items() if k not in ("losses", "active")}
+    (out / "metrics.json").write_text(json.dumps(summary, indent=2))
+    log.info("digits: 1-NN accuracy %.2f%% (raw pixels %.2f%%), %.1f s; report %s",
+             100 * result["accuracy"], 100 * result["pixels_accuracy"], result["seconds"], out)
+    return result
+
+
+def main(argv=None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = parse_args(argv)
+    run_digits(args) if args.digits else run_faces(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""Write a trained encoder as a model folder the app loads like the pretrained one."""
+from __future__ import annotations
+
+import datetime
+import shutil
+from pathlib import Path
+
+import keras
+
+from app.recognition.tflite_export import export_tflite
+from app.recognition.weights import write_manifest
+
+
+def save_model_folder(model: keras.Model, model_dir: Path, meta: dict) -> Path:
+    """Save `model` ((N, 160, 160, 3) prewhitened float32 -> (N, 128)) into `model_dir`:
+    encoder.keras, encoder_fp32.tflite, encoder_int8.tflite and model.json (with `meta`,
+    the creation time and each file's sha256). Written beside and renamed into place, so a
+    half-written folder never looks like a model; an existing folder is never replaced.
+    """
+    model_dir = Path(model_dir)
+    if model_dir.exists():
+        raise FileExistsError(f"{model_dir} exists; choose another --name")
+    tmp = model_dir.with_name(f".{model_dir.name}.partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    model.save(tmp / "encoder.keras")
+    export_tflite(model, tmp / "encoder_fp32.tflite", quantize=False)
+    export_tflite(model, tmp / "encoder_int8.tflite", quantize=True)
+    created = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    write_manifest(tmp, {"name": model_dir.name, "created": created, "embedding_size": 128,
+                         "input_size": 160, **meta})
+    tmp.rename(model_dir)
+    return model_dir

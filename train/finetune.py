@@ -1,0 +1,250 @@
+"""Fine-tune a pretrained encoder with triplet loss: the frozen trunk, the trained head.
+
+The model is cut after a named layer. Everything up to it (the trunk) stays frozen; the
+layers above it (the head) are trained. The trunk's output of the unaugmented crops never
+changes, so it is computed once and serves every validation pass. Two modes:
+    head:     the trunk's outputs of `views` augmented copies of each crop are cached on
+              disk too, and each step only runs the head: an epoch costs seconds on a CPU.
+    unfreeze: each step augments its crops afresh and runs the frozen trunk on them;
+              slower, but the augmentation never repeats.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+from tqdm import tqdm
+
+from app.evaluation import metrics
+from app.recognition.encode import l2_normalize, prewhiten
+
+from .batches import augment, pk_batches
+from .data import make_pairs
+from .loop import make_train_step
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CUT = {"head": "AvgPool", "unfreeze": "Block8_5_Activation"}
+
+
+def _opt(default, help_text: str):
+    """A Settings field whose help text `python -m train --help` shows."""
+    return field(default=default, metadata={"help": help_text})
+
+
+@dataclass
+class Settings:
+    """Everything that decides a run's result (stored in the checkpoint and model.json)."""
+
+    mode: str = _opt("head", "head: train on cached trunk outputs; unfreeze: run the "
+                     "frozen trunk on freshly augmented crops each step")
+    cut: str = _opt("", "last frozen layer (default AvgPool for head, Block8_5_Activation "
+                    "for unfreeze)")
+    strategy: str = _opt("semi-hard", "triplet mining inside each batch")
+    margin: float = _opt(0.2, "triplet margin, squared L2 distance units")
+    p: int = _opt(16, "people per batch")
+    k: int = _opt(4, "photos per person in a batch")
+    epochs: int = _opt(30, "most epochs to run")
+    steps: int = _opt(0, "steps per epoch (0: about one pass over the training photos)")
+    lr: float = _opt(1e-4, "peak learning rate of Adam; cosine decay to 0 over all steps")
+    patience: int = _opt(5, "stop after this many epochs without better validation accuracy")
+    views: int = _opt(4, "head mode: cached trunk outputs per photo (1 plain + augmented)")
+    val_fraction: float = _opt(0.2, "share of people held out for validation (early stopping)")
+    seed: int = _opt(0, "seeds the split, batches, augmentation and initialisation")
+
+    def __post_init__(self):
+        self.cut = self.cut or DEFAULT_CUT[self.mode]
+
+
+def split_model(model: keras.Model, cut: str) -> tuple[keras.Model, keras.Model]:
+    """(trunk: input -> output of layer `cut`, head: that output -> embedding). The head
+    shares its layers with `model`, so training it trains `model`."""
+    boundary = model.get_layer(cut).output
+    trunk = keras.Model(model.input, boundary, name="trunk")
+    head = keras.Model(boundary, model.output, name="head")
+    trunk.trainable = False
+    return trunk, head
+
+
+def trunk_outputs(trunk: keras.Model, crops: np.ndarray, batch_size: int = 64,
+                  desc: str = "trunk") -> np.ndarray:
+    """(N, 160, 160, 3) uint8 aligned crops -> (N, ...) float16 trunk outputs (float16
+    halves the cache; the head computes in float32)."""
+    out = []
+    for start in tqdm(range(0, len(crops), batch_size), desc=desc, unit="batch"):
+        x = prewhiten(crops[start:start + batch_size])
+        out.append(keras.ops.convert_to_numpy(trunk(x, training=False)).astype(np.float16))
+    return np.concatenate(out)
+
+
+def cached_views(trunk: keras.Model, crops: np.ndarray, views: int, seed: int,
+                 cache: Path) -> np.ndarray:
+    """(views, N, ...) float16 trunk outputs: view 0 of the plain crops, the others of
+    seeded augmented copies. Read from `cache` when it exists (its name must encode what
+    it depends on: data, model, cut, views, seed)."""
+    if cache.exists():
+        log.info("trunk outputs from the cache %s", cache)
+        return np.load(cache, mmap_mode="r")
+    rng = np.random.default_rng([seed, 7])
+    out = [trunk_outputs(trunk, crops if v == 0 else augment(crops, rng), desc=f"trunk view {v}")
+           for v in range(views)]
+    out = np.stack(out)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    partial = cache.with_suffix(".partial.npy")
+    np.save(partial, out)
+    partial.rename(cache)
+    return out
+
+
+def embed(head: keras.Model, features: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Trunk outputs (N, ...) -> (N, 128) float32 L2-normalised embeddings."""
+    out = [keras.ops.convert_to_numpy(head(np.asarray(features[s:s + batch_size], np.float32),
+                                           training=False))
+           for s in range(0, len(features), batch_size)]
+    return l2_normalize(np.concatenate(out))
+
+
+def pair_distances(embeddings: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """(M,) plain L2 distances of (M, 2) index pairs, in the units of the app's threshold."""
+    return np.linalg.norm(embeddings[pairs[:, 0]] - embeddings[pairs[:, 1]], axis=1)
+
+
+def verification(train_emb, train_pairs, val_emb, val_pairs) -> dict:
+    """Threshold calibrated on training people's pairs, applied to held-out people's."""
+    threshold, _ = metrics.best_threshold(pair_distances(train_emb, train_pairs[0]),
+                                          train_pairs[1])
+    d, same = pair_distances(val_emb, val_pairs[0]), val_pairs[1]
+    _, oracle = metrics.best_threshold(d, same)
+    _, _, auc = metrics.roc(d, same)
+    return {"threshold": threshold, "accuracy": metrics.accuracy_at(d, same, threshold),
+            "best_threshold_accuracy": float(oracle), "auc": auc,
+            "tar_at_far_0.001": metrics.tar_at_far(d, same, 0.001),
+            "tar_at_far_0.01": metrics.tar_at_far(d, same, 0.01)}
+
+
+@dataclass
+class Checkpoint:
+    """Resumable state in `folder`: head weights, optimizer variables, history."""
+
+    folder: Path
+    history: dict = field(default_factory=lambda: {"loss": [], "active": [], "pos_dist": [],
+                                                   "neg_dist": [], "epochs": []})
+    epoch: int = 0
+    best: float = -1.0
+    stale: int = 0
+
+    def save(self, head, optimizer, settings: Settings) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        head.save_weights(self.folder / "head.weights.h5")
+        np.savez(self.folder / "optimizer.npz",
+                 *[keras.ops.convert_to_numpy(v) for v in optimizer.variables])
+        state = {"settings": settings.__dict__, "epoch": self.epoch, "best": self.best,
+                 "stale": self.stale, "history": self.history}
+        (self.folder / "state.json.tmp").write_text(json.dumps(state))
+        (self.folder / "state.json.tmp").rename(self.folder / "state.json")
+
+    def restore(self, head, optimizer, settings: Settings) -> bool:
+        state_file = self.folder / "state.json"
+        if not state_file.exists():
+            return False
+        state = json.loads(state_file.read_text())
+        if state["settings"] != settings.__dict__:
+            raise ValueError(f"the checkpoint in {self.folder} was made with other settings; "
+                             "use another --out folder or the same options")
+        head.load_weights(self.folder / "head.weights.h5")
+        optimizer.build(head.trainable_variables)
+        saved = np.load(self.folder / "optimizer.npz")
+        for i, v in enumerate(optimizer.variables):
+            v.assign(saved[f"arr_{i}"])
+        self.epoch, self.best, self.stale = state["epoch"], state["best"], state["stale"]
+        self.history = state["history"]
+        log.info("resumed from %s after epoch %d", self.folder, self.epoch)
+        return True
+
+
+def fine_tune(model: keras.Model, crops: np.ndarray, labels: np.ndarray, roles: np.ndarray,
+              settings: Settings, checkpoint_dir: Path, trunk_cache: Path) -> dict:
+    """Train `model`'s head in place; on return it holds the weights of the epoch with the
+    best validation accuracy, or the pretrained weights when no epoch beat them.
+
+    Args:
+        crops: (N, 160, 160, 3) uint8 aligned faces. labels: (N,) int person ids.
+        roles: (N,) str "train", "val" (early stopping) or "test" (only for the report).
+        checkpoint_dir: where the resumable state goes. trunk_cache: trunk outputs are cached
+        as `trunk_cache/<key>.npy`; the caller's path must identify the data and base model.
+    Returns: {"val_before", "val_after": verification dicts, "history", "epochs_run",
+        "seconds_per_epoch", "trunk_seconds", "embeddings_before"/"_after": (N, 128) of the plain crops}.
+    """
+    s = settings
+    keras.utils.set_random_seed(s.seed)
+    trunk, head = split_model(model, s.cut)
+    views = s.views if s.mode == "head" else 1
+    cache_start = time.perf_counter()
+    key = hashlib.sha256(f"{s.cut} {views} {s.seed}".encode()).hexdigest()[:16]
+    features = cached_views(trunk, crops, views, s.seed, trunk_cache / f"{key}.npy")
+    # One-time cost (0 when read from the cache), reported beside the seconds per epoch.
+    trunk_seconds = time.perf_counter() - cache_start
+    train_idx, val_idx = np.flatnonzero(roles == "train"), np.flatnonzero(roles == "val")
+    train_pairs = make_pairs(labels[train_idx], s.seed)
+    val_pairs = make_pairs(labels[val_idx], s.seed + 1)
+
+    def evaluate():
+        emb = embed(head, features[0])
+        return emb, verification(emb[train_idx], train_pairs, emb[val_idx], val_pairs)
+
+    emb_before, before = evaluate()
+    log.info("before: validation accuracy %.2f%% at threshold %.3f, AUC %.4f",
+             100 * before["accuracy"], before["threshold"], before["auc"])
+    steps = s.steps or max(1, len(train_idx) // (s.p * s.k))
+    optimizer = keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(s.lr, s.epochs * steps))
+    ckpt = Checkpoint(checkpoint_dir)
+    best_weights = checkpoint_dir / "best.weights.h5"
+    if not ckpt.restore(head, optimizer, s):
+        # The pretrained head is the one to beat: if no epoch does, it is what is kept.
+        ckpt.folder.mkdir(parents=True, exist_ok=True)
+        head.save_weights(best_weights)
+        ckpt.best = before["accuracy"]
+    step = make_train_step(head, optimizer, s.strategy, s.margin, training=False)
+    while ckpt.epoch < s.epochs and ckpt.stale < s.patience:
+        # One generator per epoch, seeded by the epoch: a resumed run draws what it would have.
+        rng = np.random.default_rng([s.seed, ckpt.epoch])
+        start = time.perf_counter()
+        bar = tqdm(pk_batches(labels[train_idx], s.p, s.k, steps, rng), total=steps,
+                   desc=f"epoch {ckpt.epoch + 1}/{s.epochs}", unit="step")
+        for batch in bar:
+            idx = train_idx[batch]
+            if s.mode == "head":
+                x = features[rng.integers(0, views, len(idx)), idx].astype(np.float32)
+            else:
+                x = trunk(prewhiten(augment(crops[idx], rng)), training=False)
+            loss, stats = step(x, labels[idx])
+            for name, value in [("loss", loss), *stats.items()]:
+                ckpt.history[name].append(float(value))
+            bar.set_postfix(loss=f"{float(loss):.4f}", active=f"{float(stats['active']):.0%}")
+        seconds = time.perf_counter() - start
+        _, result = evaluate()
+        ckpt.epoch += 1
+        ckpt.history["epochs"].append({"epoch": ckpt.epoch, "steps": len(ckpt.history["loss"]),
+                                       "seconds": seconds, **result})
+        log.info("epoch %d: validation accuracy %.2f%% (threshold %.3f), AUC %.4f, %.1f s",
+                 ckpt.epoch, 100 * result["accuracy"], result["threshold"], result["auc"], seconds)
+        # Ties count as no progress: the earliest of equally good epochs moves least.
+        if result["accuracy"] > ckpt.best:
+            ckpt.best, ckpt.stale = result["accuracy"], 0
+            head.save_weights(best_weights)
+        else:
+            ckpt.stale += 1
+        ckpt.save(head, optimizer, s)
+    head.load_weights(best_weights)
+    emb_after, after = evaluate()
+    return {"val_before": before, "val_after": after, "history": ckpt.history,
+            "epochs_run": ckpt.epoch, "trunk_seconds": trunk_seconds,
+            "seconds_per_epoch": float(np.mean([e["seconds"] for e in ckpt.history["epochs"]]))
+            if ckpt.history["epochs"] else None,
+            "embeddings_before": emb_before, "embeddings_after": emb_after}
