@@ -49,6 +49,8 @@ class Config:
     API_RATE_LIMIT = os.environ.get("FACES_API_RATE_LIMIT", "300 per minute")
     RATELIMIT_STORAGE_URI = os.environ.get("FACES_RATELIMIT_STORAGE", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Sign-in attempts per address.
+    LOGIN_RATE_LIMIT = os.environ.get("FACES_LOGIN_RATE_LIMIT", "20 per minute")
     # Live video: "auto" (the first webcam, else the demo), "demo", a webcam index ("0"),
     # a video file or an RTSP/HTTP URL. An operator can change it on the live page.
     CAMERA_SOURCE = os.environ.get("CAMERA_SOURCE", "auto")

@@ -37,6 +37,19 @@ def test_signed_out_and_wrong_password(app):
     assert client.get("/settings").status_code == 302
 
 
+def test_sign_in_attempts_limited(app):
+    client = app.test_client()
+    page = client.get("/login")
+    app.config["LOGIN_RATE_LIMIT"] = "2 per minute"
+    try:
+        codes = [client.post("/login", data={"username": "op", "password": "guess",
+                                             "csrf_token": csrf_token(page.data)},
+                             environ_base={"REMOTE_ADDR": "10.1.1.1"}).status_code for _ in range(3)]
+        assert codes == [200, 200, 429]
+    finally:
+        app.config["LOGIN_RATE_LIMIT"] = "20 per minute"
+
+
 def test_forms_need_csrf(app):
     client = app.test_client()
     sign_in(client)

@@ -1,9 +1,9 @@
 """Sign in, sign out and the first operator."""
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_user, logout_user
 from sqlalchemy import select
 
-from ..extensions import db
+from ..extensions import db, limiter
 from ..models import Operator
 from . import bp
 from .forms import LoginForm, SetupForm
@@ -33,6 +33,7 @@ def setup():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])  # slows password guessing
 def login():
     """Sign in."""
     form = LoginForm()
