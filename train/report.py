@@ -61,21 +61,9 @@ def plot_curves(history: dict, path: Path) -> None:
 
 def plot_roc(before: tuple, after: tuple, path: Path, title: str) -> None:
     """ROC curves, each given as (distances, same)."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5.5, 4.5), dpi=110)
-    for (d, same), name in [(before, "pretrained"), (after, "fine-tuned")]:
-        fpr, tpr, auc = metrics.roc(d, same)
-        ax.plot(np.maximum(fpr, 1e-4), tpr, lw=2, label=f"{name}, AUC {auc:.4f}")
-    ax.set_xscale("log")
-    ax.set_xlim(1e-4, 1)
-    ax.set_xlabel("false accept rate")
-    ax.set_ylabel("true accept rate")
-    ax.set_title(title, fontsize=10)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    save_roc_png({name: metrics.roc(d, same)
+                  for (d, same), name in [(before, "pretrained"), (after, "fine-tuned")]},
+                 path, title)
 
 
 def plot_pca(before: np.ndarray, after: np.ndarray, labels: np.ndarray, people: list[str],

@@ -50,13 +50,17 @@ def embed_photos(pipeline: FacePipeline, paths: list[Path]) -> tuple[np.ndarray,
     return np.stack(embeddings), no_face
 
 
-def save_roc_png(fpr, tpr, auc: float, path: Path, title: str) -> None:
+def save_roc_png(curves: dict[str, tuple], path: Path, title: str) -> None:
+    """ROC curves on a log false-accept axis. curves: label -> (fpr, tpr, auc); an empty
+    label shows the AUC alone."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5, 4.5), dpi=110)
-    ax.plot(np.maximum(fpr, 1e-4), tpr, lw=2, label=f"AUC {auc:.4f}")
+    fig, ax = plt.subplots(figsize=(5.5, 4.5), dpi=110)
+    for label, (fpr, tpr, auc) in curves.items():
+        name = f"{label}, AUC {auc:.4f}" if label else f"AUC {auc:.4f}"
+        ax.plot(np.maximum(fpr, 1e-4), tpr, lw=2, label=name)
     ax.set_xscale("log")
     ax.set_xlim(1e-4, 1)
     ax.set_ylim(0.5, 1.005)
@@ -120,7 +124,7 @@ def evaluate(pipeline: FacePipeline, images_dir: Path, pairs_path: Path,
         out_json = Path(out_json)
         out_json.parent.mkdir(parents=True, exist_ok=True)
         roc_png = out_json.with_suffix(".roc.png")
-        save_roc_png(fpr, tpr, auc, roc_png, f"{Path(pairs_path).name}: "
+        save_roc_png({"": (fpr, tpr, auc)}, roc_png, f"{Path(pairs_path).name}: "
                      f"accuracy {report['accuracy']:.2%}")
         report["roc_png"] = str(roc_png)
         out_json.write_text(json.dumps(report, indent=2))
