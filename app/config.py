@@ -59,6 +59,8 @@ class Config:
     LIVE_DETECT_SIDE = int(os.environ.get("FACES_LIVE_DETECT_SIDE", 320))  # detect on a copy this wide
     LIVE_IDLE_SECONDS = _env_float("FACES_LIVE_IDLE_SECONDS", 10.0)  # stop a camera nobody watches
     LIVE_EVENTS_MAX_AGE_DAYS = _env_float("FACES_LIVE_EVENTS_MAX_AGE_DAYS", 30.0)
+    # A known person seen again on a camera within this many seconds is not a new arrival.
+    LIVE_ARRIVAL_COOLDOWN_SECONDS = _env_float("FACES_LIVE_ARRIVAL_COOLDOWN_SECONDS", 60.0)
     # The stream and its status without signing in (e.g. a wall display on a private network).
     LIVE_OPEN = _env_bool("FACES_LIVE_OPEN", False)
     # Session cookie: not sent with cross-site requests (CSRF tokens are the main guard).

@@ -82,6 +82,10 @@ def test_live_page_names_people_on_the_server_camera(base_url):
         page.wait_for_timeout(6000)  # elton_john (not enrolled here) and jerry come into view
         expect(page.locator("#in-view")).to_contain_text("unknown")
         page.screenshot(path=str(ARTIFACTS / "live.png"))
+        page.click("nav >> text=Arrivals")
+        expect(page.locator(".results")).to_contain_text("ben_afflek")
+        expect(page.locator(".results")).to_contain_text("unknown")
+        page.screenshot(path=str(ARTIFACTS / "arrivals.png"))
         browser.close()
 
 

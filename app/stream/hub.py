@@ -64,13 +64,23 @@ def _lookup(app: Flask):
 
 
 def _on_arrival(app: Flask, camera_name: str):
-    """Write an event when a track's name (or "unknown") is confirmed by its votes."""
+    """Write an event when a track's name (or "unknown") is confirmed by its votes. A known
+    person seen again on the same camera within LIVE_ARRIVAL_COOLDOWN_SECONDS is not a new
+    arrival (they only stepped out of view)."""
     def record(track, crop: np.ndarray) -> None:
         ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(crop, cv2.COLOR_RGB2BGR),
                                 [cv2.IMWRITE_JPEG_QUALITY, 85])
         with app.app_context():
+            now = utcnow()
             max_age = timedelta(days=app.config["LIVE_EVENTS_MAX_AGE_DAYS"])
-            db.session.execute(delete(Event).where(Event.created_at < utcnow() - max_age))
+            db.session.execute(delete(Event).where(Event.created_at < now - max_age))
+            if track.name is not None:
+                cooldown = timedelta(seconds=app.config["LIVE_ARRIVAL_COOLDOWN_SECONDS"])
+                if db.session.scalar(select(Event.id).where(
+                        Event.camera == camera_name, Event.name == track.name,
+                        Event.created_at > now - cooldown).limit(1)) is not None:
+                    db.session.commit()
+                    return
             person_id = None if track.name is None else db.session.scalar(
                 select(Person.id).where(Person.name == track.name))
             db.session.add(Event(camera=camera_name, person_id=person_id, name=track.name,

@@ -15,6 +15,7 @@ from .tracker import Track, Tracker
 
 # embeddings (N, 128) -> N (name or None, distance or None)
 Lookup = Callable[[np.ndarray], list[tuple[str | None, float | None]]]
+SHOW_SECONDS = 0.25
 # Called once per track when its name (or "unknown") is confirmed: (track, aligned crop).
 OnArrival = Callable[[Track, np.ndarray], None]
 
@@ -63,7 +64,9 @@ class LiveRecognizer:
         now = time.monotonic()
         self.latency_ms = (now - captured_at) * 1e3
         with self._lock:
-            self._tracks = [self._view(t) for t in self.tracker.tracks if t.missed == 0]
+            # Shown while seen in the last quarter second: no flicker when one detection misses.
+            self._tracks = [self._view(t) for t in self.tracker.tracks
+                            if captured_at - t.last_seen <= SHOW_SECONDS]
 
     @staticmethod
     def _view(track) -> dict:

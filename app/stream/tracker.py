@@ -25,7 +25,6 @@ class Track:
     votes: deque = field(default_factory=lambda: deque(maxlen=5))  # (name | None, distance)
     last_checked: float = float("-inf")
     named_at: float | None = None  # when it first got a name (None: never)
-    missed: int = 0
     face: object = None  # the last checked face: (aligned (160,160,3) uint8, embedding)
     announced: bool = False  # its arrival has been reported
 
@@ -72,13 +71,15 @@ class Tracker:
 
     Args:
         min_iou: a detection continues a track when their boxes overlap at least this much.
-        max_missed: a track survives this many detection rounds without its face.
+        max_age: a track survives this many seconds without its face (in seconds, not
+            rounds: detection runs 30-60 times a second, and a face the detector misses for
+            a few frames must keep its track, its votes and its arrival).
         recheck_seconds: confirmed tracks are embedded again after this long.
     """
 
-    def __init__(self, min_iou: float = 0.3, max_missed: int = 3, recheck_seconds: float = 1.0):
+    def __init__(self, min_iou: float = 0.3, max_age: float = 1.0, recheck_seconds: float = 1.0):
         self.min_iou = min_iou
-        self.max_missed = max_missed
+        self.max_age = max_age
         self.recheck_seconds = recheck_seconds
         self.tracks: list[Track] = []
         self._ids = itertools.count(1)
@@ -102,12 +103,8 @@ class Tracker:
                 assigned[bi] = Track(next(self._ids), box, now, now)
                 self.tracks.append(assigned[bi])
             track = assigned[bi]
-            track.box, track.last_seen, track.missed = box, now, 0
-        seen = {id(t) for t in assigned}
-        for track in self.tracks:
-            if id(track) not in seen:
-                track.missed += 1
-        self.tracks = [t for t in self.tracks if t.missed <= self.max_missed]
+            track.box, track.last_seen = box, now
+        self.tracks = [t for t in self.tracks if now - t.last_seen <= self.max_age]
         return assigned
 
     def needs_check(self, track: Track, now: float) -> bool:
