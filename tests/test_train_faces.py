@@ -118,3 +118,17 @@ def test_unfreeze_mode_keeps_the_trunk_frozen(tmp_path):
     assert len(result["history"]["loss"]) == 6
     for a, b in zip(trunk_before, model.layers[1].get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_validation_from_a_pairs_file(tmp_path):
+    from train.__main__ import assign_roles, pairs_from_file
+
+    people = ["Ann", "Bob", "Cid", "Dee"]
+    paths = [f"{n}/{n}_{i:04d}.jpg" for n in people for i in (1, 2, 3)]
+    labels = np.repeat(np.arange(4), 3)
+    (tmp_path / "pairs.txt").write_text("2\nAnn 1 2\nBob 1 3\nAnn 3 Bob 2\nAnn 1 Eve 1\n")
+    val, (pairs, same) = pairs_from_file(tmp_path / "pairs.txt", paths, labels, people)
+    assert val.tolist() == [True] * 6 + [False] * 6
+    assert pairs.tolist() == [[0, 1], [3, 5], [2, 4]] and same.tolist() == [True, True, False]
+    roles = assign_roles(labels, 0.2, 0.0, 0, val)
+    assert list(roles) == ["val"] * 6 + ["train"] * 6

@@ -33,6 +33,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "(default instance/train-runs/<name>)")
     parser.add_argument("--min-photos", type=int, default=2,
                         help="leave out people with fewer photos")
+    parser.add_argument("--val-pairs", type=Path,
+                        help="LFW-style pairs file: its people are the validation people and "
+                        "its pairs the validation pairs (instead of --val-fraction)")
     parser.add_argument("--test-fraction", type=float, default=0.0,
                         help="share of people held out for the report only (0: report on "
                         "the validation people, who also chose the epoch)")
@@ -47,18 +50,46 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def assign_roles(labels: np.ndarray, val_fraction: float, test_fraction: float,
-                 seed: int) -> np.ndarray:
-    """(N,) "train" / "val" / "test" by person, seeded."""
+def assign_roles(labels: np.ndarray, val_fraction: float, test_fraction: float, seed: int,
+                 val: np.ndarray | None = None) -> np.ndarray:
+    """(N,) "train" / "val" / "test" by person, seeded. `val`: (N,) bool, the validation
+    photos when they are given (by a pairs file) rather than drawn."""
     from .data import split_people
 
     roles = np.full(len(labels), "train", dtype=object)
+    if val is not None:
+        roles[val] = "val"
     if test_fraction > 0:
-        roles[split_people(labels, test_fraction, seed + 100)] = "test"
-    rest = np.flatnonzero(roles == "train")
-    n_val = val_fraction / (1.0 - test_fraction)
-    roles[rest[split_people(labels[rest], n_val, seed)]] = "val"
+        free = np.flatnonzero(roles == "train")
+        roles[free[split_people(labels[free], test_fraction, seed + 100)]] = "test"
+    if val is None:
+        rest = np.flatnonzero(roles == "train")
+        roles[rest[split_people(labels[rest], val_fraction / (1.0 - test_fraction), seed)]] = "val"
     return roles
+
+
+def pairs_from_file(path: Path, photo_paths: list[str], labels: np.ndarray,
+                    people: list[str]) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """Validation from an LFW pairs file (photos `name/name_000i.jpg`).
+
+    Returns ((N,) bool, photos of the people the file names; (pairs (M, 2) indices into
+    `photo_paths`, same (M,) bool)). Pairs with a photo that gave no face (or was left out
+    by --min-photos) are dropped and counted in the log.
+    """
+    from app.evaluation.pairs import read_pairs
+
+    parsed = read_pairs(path).pairs
+    index = {p: i for i, p in enumerate(photo_paths)}
+    key = lambda name, number: f"{name}/{name}_{number:04d}.jpg"
+    kept = [(index[key(*p.first)], index[key(*p.second)], p.same) for p in parsed
+            if key(*p.first) in index and key(*p.second) in index]
+    if len(kept) < len(parsed):
+        log.warning("%d of %d pairs in %s dropped: a photo gave no face or was left out",
+                    len(parsed) - len(kept), len(parsed), path)
+    named = {name for p in parsed for name in (p.first[0], p.second[0])}
+    val = np.isin(labels, [i for i, name in enumerate(people) if name in named])
+    pairs = np.array([(a, b) for a, b, _ in kept], np.int64).reshape(-1, 2)
+    return val, (pairs, np.array([same for _, _, same in kept], bool))
 
 
 def run_faces(args: argparse.Namespace) -> dict:
@@ -85,19 +116,23 @@ def run_faces(args: argparse.Namespace) -> dict:
     base_dir = args.models_dir / args.base
     base_meta = verify_model_dir(base_dir)
     faces = load_faces(args.data, args.cache / "crops", args.min_photos)
-    roles = assign_roles(faces.labels, settings.val_fraction, args.test_fraction, settings.seed)
+    val, val_pairs = None, None
+    if args.val_pairs:
+        val, val_pairs = pairs_from_file(args.val_pairs, faces.paths, faces.labels, faces.people)
+    roles = assign_roles(faces.labels, settings.val_fraction, args.test_fraction, settings.seed, val)
     log.info("%d photos of %d people: %s", len(faces.labels), len(faces.people),
              {r: int(np.sum(roles == r)) for r in ("train", "val", "test")})
     model = keras.models.load_model(base_dir / "encoder.keras")
     base_hash = base_meta["files"]["encoder.keras"][:16]
     result = fine_tune(model, faces.crops, faces.labels, roles, settings, out / "checkpoint",
-                       args.cache / "trunk" / f"{faces.fingerprint[:16]}-{base_hash}")
+                       args.cache / "trunk" / f"{faces.fingerprint[:16]}-{base_hash}", val_pairs)
     data = {"dir": str(args.data.resolve()), "fingerprint": faces.fingerprint,
             "photos": len(faces.paths), "people": len(faces.people),
-            "min_photos": args.min_photos, "test_fraction": args.test_fraction}
+            "min_photos": args.min_photos, "test_fraction": args.test_fraction,
+            "val_pairs": str(args.val_pairs) if args.val_pairs else None}
     report = write_report(out / "report", result, faces.labels, roles, faces.people,
                           {"model": name, "base": args.base, "settings": settings.__dict__,
-                           "data": data, "no_face": faces.no_face}, settings.seed)
+                           "data": data, "no_face": faces.no_face}, settings.seed, val_pairs)
     keep = ("held_out", "held_out_people", "pairs", "before", "after", "epochs_run",
             "seconds_per_epoch", "trunk_seconds")
     save_model_folder(model, model_dir, {
@@ -106,7 +141,7 @@ def run_faces(args: argparse.Namespace) -> dict:
         "metrics": {k: report[k] for k in keep}})
     # What the app runs: the int8 LiteRT encoders of the base and the new model.
     app_metrics = {when: held_out_verification(
-        FaceEncoder(folder).embed(faces.crops), faces.labels, roles, settings.seed)[0]
+        FaceEncoder(folder).embed(faces.crops), faces.labels, roles, settings.seed, val_pairs)[0]
         for when, folder in (("before", base_dir), ("after", model_dir))}
     report["app_int8"] = app_metrics
     (out / "report" / "metrics.json").write_text(json.dumps(report, indent=2))

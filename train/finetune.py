@@ -168,14 +168,23 @@ class Checkpoint:
         return True
 
 
+def people_pairs(labels: np.ndarray, members: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """`make_pairs` among the photos `members` (indices), as indices into all photos."""
+    pairs, same = make_pairs(labels[members], seed)
+    return members[pairs], same
+
+
 def fine_tune(model: keras.Model, crops: np.ndarray, labels: np.ndarray, roles: np.ndarray,
-              settings: Settings, checkpoint_dir: Path, trunk_cache: Path) -> dict:
+              settings: Settings, checkpoint_dir: Path, trunk_cache: Path,
+              val_pairs: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
     """Train `model`'s head in place; on return it holds the weights of the epoch with the
     best validation accuracy, or the pretrained weights when no epoch beat them.
 
     Args:
         crops: (N, 160, 160, 3) uint8 aligned faces. labels: (N,) int person ids.
         roles: (N,) str "train", "val" (early stopping) or "test" (only for the report).
+        val_pairs: (pairs (M, 2) indices into all photos, same (M,) bool), e.g. from an
+            LFW pairs file; default: balanced pairs drawn among the "val" photos.
         checkpoint_dir: where the resumable state goes. trunk_cache: trunk outputs are cached
         as `trunk_cache/<key>.npy`; the caller's path must identify the data and base model.
     Returns: {"val_before", "val_after": verification dicts, "history", "epochs_run",
@@ -192,11 +201,12 @@ def fine_tune(model: keras.Model, crops: np.ndarray, labels: np.ndarray, roles: 
     trunk_seconds = time.perf_counter() - cache_start
     train_idx, val_idx = np.flatnonzero(roles == "train"), np.flatnonzero(roles == "val")
     train_pairs = make_pairs(labels[train_idx], s.seed)
-    val_pairs = make_pairs(labels[val_idx], s.seed + 1)
+    if val_pairs is None:
+        val_pairs = people_pairs(labels, val_idx, s.seed + 1)
 
     def evaluate():
         emb = embed(head, features[0])
-        return emb, verification(emb[train_idx], train_pairs, emb[val_idx], val_pairs)
+        return emb, verification(emb[train_idx], train_pairs, emb, val_pairs)
 
     emb_before, before = evaluate()
     log.info("before: validation accuracy %.2f%% at threshold %.3f, AUC %.4f",

@@ -12,7 +12,7 @@ from app.evaluation import metrics
 from app.evaluation.run import save_roc_png
 
 from .data import make_pairs
-from .finetune import pair_distances, verification
+from .finetune import pair_distances, people_pairs, verification
 
 
 def _pyplot():
@@ -88,21 +88,25 @@ def plot_pca(before: np.ndarray, after: np.ndarray, labels: np.ndarray, people: 
 
 
 def held_out_verification(embeddings: np.ndarray, labels: np.ndarray, roles: np.ndarray,
-                          seed: int) -> tuple[dict, tuple]:
+                          seed: int, val_pairs: tuple | None = None) -> tuple[dict, tuple]:
     """Verification of held-out people ("test" when there are any, else "val"; then the
     numbers are a little optimistic, as the same people chose the epoch) at the threshold
-    calibrated on training people. Returns (metrics, (distances, same) of the pairs)."""
+    calibrated on training people. `val_pairs`: as given to fine_tune (indices into all
+    photos). Returns (metrics, (distances, same) of the pairs)."""
     held = "test" if np.any(roles == "test") else "val"
     train_idx, held_idx = np.flatnonzero(roles == "train"), np.flatnonzero(roles == held)
-    # The validation pairs are those fine_tune drew (seed + 1); test people get their own.
-    held_pairs = make_pairs(labels[held_idx], seed + (2 if held == "test" else 1))
+    if held == "val" and val_pairs is not None:
+        held_pairs = val_pairs
+    else:
+        # The validation pairs are those fine_tune drew (seed + 1); test people get their own.
+        held_pairs = people_pairs(labels, held_idx, seed + (2 if held == "test" else 1))
     result = verification(embeddings[train_idx], make_pairs(labels[train_idx], seed),
-                          embeddings[held_idx], held_pairs)
-    return result, (pair_distances(embeddings[held_idx], held_pairs[0]), held_pairs[1])
+                          embeddings, held_pairs)
+    return result, (pair_distances(embeddings, held_pairs[0]), held_pairs[1])
 
 
 def write_report(out: Path, result: dict, labels: np.ndarray, roles: np.ndarray,
-                 people: list[str], extra: dict, seed: int) -> dict:
+                 people: list[str], extra: dict, seed: int, val_pairs: tuple | None = None) -> dict:
     """Write the figures and metrics.json into `out`; return the metrics."""
     out.mkdir(parents=True, exist_ok=True)
     held = "test" if np.any(roles == "test") else "val"
@@ -112,7 +116,7 @@ def write_report(out: Path, result: dict, labels: np.ndarray, roles: np.ndarray,
     dist = {}
     for when in ("before", "after"):
         emb = result[f"embeddings_{when}"]
-        metrics_, dist[when] = held_out_verification(emb, labels, roles, seed)
+        metrics_, dist[when] = held_out_verification(emb, labels, roles, seed, val_pairs)
         summary[when] = {**metrics_, "svm_accuracy": svm_accuracy(emb[held_idx], labels[held_idx])}
     summary["pairs"] = int(len(dist["before"][1]))
     plot_roc(dist["before"], dist["after"], out / "roc.png",
