@@ -1,13 +1,12 @@
 """Write a trained encoder as a model folder the app loads like the pretrained one."""
 from __future__ import annotations
 
-import datetime
 import shutil
 from pathlib import Path
 
 import keras
 
-from app.recognition.tflite_export import export_tflite
+from app.recognition.tflite_export import save_encoder_files
 from app.recognition.weights import write_manifest
 
 
@@ -23,11 +22,7 @@ def save_model_folder(model: keras.Model, model_dir: Path, meta: dict) -> Path:
     tmp = model_dir.with_name(f".{model_dir.name}.partial")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    model.save(tmp / "encoder.keras")
-    export_tflite(model, tmp / "encoder_fp32.tflite", quantize=False)
-    export_tflite(model, tmp / "encoder_int8.tflite", quantize=True)
-    created = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    write_manifest(tmp, {"name": model_dir.name, "created": created, "embedding_size": 128,
-                         "input_size": 160, **meta})
+    save_encoder_files(model, tmp)
+    write_manifest(tmp, {"name": model_dir.name, "embedding_size": 128, "input_size": 160, **meta})
     tmp.rename(model_dir)
     return model_dir

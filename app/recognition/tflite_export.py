@@ -1,4 +1,4 @@
-"""Export a Keras encoder to a LiteRT (TFLite) flatbuffer for fast CPU inference."""
+"""Export a Keras encoder to LiteRT (TFLite) flatbuffers for fast CPU inference."""
 from __future__ import annotations
 
 import contextlib
@@ -22,3 +22,12 @@ def export_tflite(model, path: Path, quantize: bool = False) -> Path:
         flatbuffer = converter.convert()
     Path(path).write_bytes(flatbuffer)
     return Path(path)
+
+
+def save_encoder_files(model, folder: Path) -> None:
+    """The files of a model folder: encoder.keras (for training), encoder_fp32.tflite and
+    encoder_int8.tflite (for the app). The caller writes model.json (weights.write_manifest)."""
+    folder = Path(folder)
+    model.save(folder / "encoder.keras")
+    export_tflite(model, folder / "encoder_fp32.tflite", quantize=False)
+    export_tflite(model, folder / "encoder_int8.tflite", quantize=True)

