@@ -26,9 +26,11 @@ class Config:
     # Calibrated on LFW View 1 training pairs (README, "Accuracy").
     VERIFY_THRESHOLD = _env_float("FACES_VERIFY_THRESHOLD", 1.09)
     # Identification (one face against everyone enrolled): the initial value of the
-    # threshold kept in the database (Settings page). At 0.775, 1 % of strangers were taken
-    # for someone with 1,184 LFW people enrolled (scripts/open_set.py, docs/WEBAPP.md).
-    IDENTIFY_THRESHOLD = _env_float("FACES_IDENTIFY_THRESHOLD", 0.775)
+    # threshold kept in the database (Settings page), and how much each face's crowding
+    # moves it (app/recognition/match.py; 0 = plain threshold). At 0.8 and 0.7, 1 % of
+    # strangers were taken for someone with 1,184 LFW people enrolled (scripts/open_set.py).
+    IDENTIFY_THRESHOLD = _env_float("FACES_IDENTIFY_THRESHOLD", 0.8)
+    IDENTIFY_CROWDING = _env_float("FACES_IDENTIFY_CROWDING", 0.7)
     # Enrolment refuses faces smaller than this (pixels, shorter box side) or blurrier than
     # this (variance of the Laplacian of the aligned 160x160 crop). Every sample photo's face
     # of 40 px or more scores >= 26, 99 % of LFW's (soft 250 x 250 news photos) >= 12; an

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from .extensions import db
 from .models import EMBEDDING_DTYPE, AppState, Face, Person
-from .recognition.match import Gallery
+from .recognition.match import Crowding, Gallery
 
 _lock = threading.Lock()
 # (database URL) -> (generation, active model, Gallery, {person_id: name})
@@ -57,7 +57,8 @@ def _build(model: str) -> tuple[Gallery, dict[int, str]]:
     rows = db.session.execute(select(Face.person_id, Face.embedding)
                               .where(Face.model == model).order_by(Face.id)).all()
     names = dict(db.session.execute(select(Person.id, Person.name)).all())
-    return Gallery(*person_means(rows)), names
+    crowding = Crowding(weight=current_app.config["IDENTIFY_CROWDING"])
+    return Gallery(*person_means(rows), crowding), names
 
 
 def current_gallery() -> tuple[Gallery, dict[int, str], AppState]:

@@ -75,7 +75,7 @@ class AppState(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     active_model: Mapped[str] = mapped_column(String(64), default=PRETRAINED)
     gallery_generation: Mapped[int] = mapped_column(default=0)
-    identify_threshold: Mapped[float] = mapped_column(default=0.775)
+    identify_threshold: Mapped[float] = mapped_column(default=0.8)
     # The live page's source, chosen by an operator; None = the configured CAMERA_SOURCE.
     camera_source: Mapped[str | None] = mapped_column(String(500), default=None)
 

@@ -63,10 +63,15 @@ SPEC = {
                 "person_id": {"type": ["integer", "null"]},
                 "distance": {"type": ["number", "null"], "description": "L2 distance to the nearest person (0..2)"},
                 "similarity": {"type": ["number", "null"], "description": "cosine similarity = 1 - distance²/2"},
+                "threshold": {"type": ["number", "null"], "description": (
+                    "the threshold applied to this face: the app's threshold, moved by how "
+                    "crowded the face's neighbourhood is when 20 or more people are enrolled; "
+                    "named when distance <= threshold")},
                 "candidates": {"type": "array", "items": {"$ref": "#/components/schemas/Candidate"}}}},
             "Identify": {"type": "object", "properties": {
                 "faces": {"type": "array", "items": {"$ref": "#/components/schemas/IdentifiedFace"}},
-                "model": {"type": "string"}, "threshold": {"type": "number"},
+                "model": {"type": "string"},
+                "threshold": {"type": "number", "description": "the identification threshold (Settings)"},
                 "timings_ms": {"type": "object"}}},
             "Verify": {"type": "object", "properties": {
                 "same_person": {"type": "boolean"}, "distance": {"type": "number"},

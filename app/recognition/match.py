@@ -2,6 +2,17 @@
 
 Embeddings are unit vectors, so the L2 distance d is in 0..2 and cosine similarity is
 1 - d^2/2. A person with several photos is as close as their nearest photo.
+
+Crowding: a face whose neighbourhood in the gallery is crowded (the 2nd to 11th nearest
+people are all close, as for faces the model tells apart less well) is close to someone
+by chance more often, so its threshold tightens; a face whose neighbours are far loosens
+it. The threshold applied to one face is
+
+    threshold + weight * (crowding(face) - typical crowding of an enrolled person)
+
+where crowding is the mean L2 distance to the k people after the nearest. Measured on LFW
+(scripts/open_set.py, one photo per person, 1 % of strangers accepted): weight 0.7 named
+86.4 % of enrolled people's photos right where the plain threshold named 82.6 %.
 """
 from __future__ import annotations
 
@@ -39,6 +50,23 @@ class Match:
     label: Hashable | None
     distance: float | None
     candidates: list[Candidate] = field(default_factory=list)
+    threshold: float | None = None  # the threshold applied to this face (after crowding)
+
+
+@dataclass(frozen=True)
+class Crowding:
+    """How much a face's neighbourhood moves its threshold (see the module docstring).
+
+    weight: 0 turns it off. k: neighbours after the nearest. min_people: below this many
+    people enrolled there is no neighbourhood to speak of (and chance matches are rare),
+    so the plain threshold applies. sample: enrolled people used to find the typical
+    crowding (bounds the cost of a gallery rebuild to sample x people distances).
+    """
+
+    weight: float = 0.0
+    k: int = 10
+    min_people: int = 20
+    sample: int = 2000
 
 
 class Gallery:
@@ -47,9 +75,11 @@ class Gallery:
     Args:
         embeddings: (N, D) float32 unit vectors; N may be 0.
         labels: N labels (e.g. person ids); a label may repeat (several photos).
+        crowding: how a face's neighbourhood moves its threshold; off by default.
     """
 
-    def __init__(self, embeddings: np.ndarray, labels: Sequence[Hashable]):
+    def __init__(self, embeddings: np.ndarray, labels: Sequence[Hashable],
+                 crowding: Crowding = Crowding()):
         embeddings = np.asarray(embeddings, np.float32)
         if len(embeddings) != len(labels):
             raise ValueError(f"{len(embeddings)} embeddings but {len(labels)} labels")
@@ -63,6 +93,8 @@ class Gallery:
         self.embeddings = embeddings[sort]
         self.people = list(order)
         self._starts = np.searchsorted(ids[sort], np.arange(len(self.people)))
+        self.crowding = crowding
+        self._typical: float | None = None
 
     def __len__(self) -> int:
         return len(self.people)
@@ -75,25 +107,56 @@ class Gallery:
         d = pairwise_distances(queries, self.embeddings)
         return np.minimum.reduceat(d, self._starts, axis=1)
 
+    def _crowding_on(self) -> bool:
+        c = self.crowding
+        return c.weight > 0 and len(self.people) >= max(c.min_people, c.k + 2)
+
+    def _mean_after_nearest(self, distances: np.ndarray) -> np.ndarray:
+        """(M, P) person distances -> (M,) mean of the 2nd to (k+1)th smallest per row."""
+        k = self.crowding.k
+        part = np.partition(distances, k, axis=1)[:, :k + 1]
+        return (part.sum(1) - part.min(1)) / k
+
+    def typical_crowding(self) -> float:
+        """Median over enrolled people of their mean distance to the k nearest others
+        (computed once per gallery, on an evenly spaced sample of people)."""
+        if self._typical is None:
+            rows = np.linspace(0, len(self.people) - 1,
+                               min(self.crowding.sample, len(self.people))).astype(int)
+            d = self.person_distances(self.embeddings[self._starts[rows]])
+            d[np.arange(len(rows)), rows] = -1.0  # itself: the "nearest", skipped below
+            self._typical = float(np.median(self._mean_after_nearest(d)))
+        return self._typical
+
+    def threshold_offsets(self, distances: np.ndarray) -> np.ndarray:
+        """(M, P) person distances -> (M,) amount added to the threshold for each query
+        (zeros when crowding is off or the gallery is too small)."""
+        if not self._crowding_on():
+            return np.zeros(len(distances), np.float32)
+        crowd = self._mean_after_nearest(distances)
+        return (self.crowding.weight * (crowd - self.typical_crowding())).astype(np.float32)
+
     def identify(self, queries: np.ndarray, threshold: float, k: int = 3) -> list[Match]:
         """Nearest people for each query.
 
         Args:
             queries: (M, D) unit vectors.
-            threshold: a query is the nearest person when its distance is <= threshold,
-                otherwise unknown (label None).
+            threshold: a query is the nearest person when its distance is <= threshold
+                (moved by crowding, see the module docstring), otherwise unknown (None).
             k: how many candidates (distinct people, nearest first) to return per query.
         Returns: M matches; with an empty gallery every match is unknown with no candidates.
         """
         d = self.person_distances(queries)
+        limits = threshold + self.threshold_offsets(d)
         k = max(0, min(k, d.shape[1]))
         matches = []
-        for row in d:
+        for row, limit in zip(d, limits):
             # Stable sort: equal distances keep enrolment order.
             top = np.argsort(row, kind="stable")[:k]
             candidates = [Candidate(self.people[j], float(row[j])) for j in top]
-            best = candidates[0] if candidates else None
-            known = best is not None and best.distance <= threshold
+            nearest = int(np.argmin(row)) if len(row) else None
+            best = None if nearest is None else Candidate(self.people[nearest], float(row[nearest]))
+            known = best is not None and best.distance <= limit
             matches.append(Match(best.label if known else None,
-                                 best.distance if best else None, candidates))
+                                 best.distance if best else None, candidates, float(limit)))
         return matches

@@ -264,7 +264,8 @@ def settings():
         flash(f"The identification threshold is now {state.identify_threshold:.3f}.")
         return redirect(url_for("web.settings"))
     n = counts()["people"]
-    return render_template("settings.html", form=form, state=state, people=n,
-                           words=describe(state.identify_threshold, max(n, 1)),
-                           suggested=suggest(max(n, 1)),
+    crowding = current_app.config["IDENTIFY_CROWDING"]
+    return render_template("settings.html", form=form, state=state, people=n, crowding=crowding,
+                           words=describe(state.identify_threshold, max(n, 1), crowding),
+                           suggested=suggest(max(n, 1), crowding),
                            verify_threshold=current_app.config["VERIFY_THRESHOLD"])
