@@ -84,6 +84,7 @@ def test_several_faces_numbered_choice(app):
     saved = client.post("/enrol/confirm", data={"token": token, "face": 2, "csrf_token": csrf_token(r.data)},
                         follow_redirects=True)
     assert b"Ben Affleck is enrolled with 1 photo" in saved.data
+    assert b"A second photo" in saved.data  # the page asks for one (89 -> 96 in 100 on LFW)
     # The same name again: a sentence, not a crash.
     assert b"already taken" in enrol_form(client, "ben affleck", two_faces()).data
     # A tampered preview is refused.
@@ -111,6 +112,7 @@ def test_rename_and_threshold_words(app):
     r = client.post("/enrol/confirm", data={"token": token, "face": 1, "csrf_token": csrf_token(preview.data)},
                     follow_redirects=True)
     assert b"Ben Affleck Jr is enrolled with 2 photos" in r.data
+    assert b"A second photo" not in r.data
     page = client.get("/settings")
     assert b"1 person enrolled" in page.data
     r = client.post("/settings", data={"threshold": 3, "csrf_token": csrf_token(page.data)})

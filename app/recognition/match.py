@@ -66,7 +66,7 @@ class Crowding:
     weight: float = 0.0
     k: int = 10
     min_people: int = 20
-    sample: int = 2000
+    sample: int = 1000
 
 
 class Gallery:
@@ -123,9 +123,12 @@ class Gallery:
         if self._typical is None:
             rows = np.linspace(0, len(self.people) - 1,
                                min(self.crowding.sample, len(self.people))).astype(int)
-            d = self.person_distances(self.embeddings[self._starts[rows]])
-            d[np.arange(len(rows)), rows] = -1.0  # itself: the "nearest", skipped below
-            self._typical = float(np.median(self._mean_after_nearest(d)))
+            crowds = []
+            for chunk in np.array_split(rows, max(1, len(rows) // 256)):  # bounded memory
+                d = self.person_distances(self.embeddings[self._starts[chunk]])
+                d[np.arange(len(chunk)), chunk] = -1.0  # itself: the "nearest", skipped below
+                crowds.append(self._mean_after_nearest(d))
+            self._typical = float(np.median(np.concatenate(crowds)))
         return self._typical
 
     def threshold_offsets(self, distances: np.ndarray) -> np.ndarray:
