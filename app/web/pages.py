@@ -230,9 +230,7 @@ def enrol_confirm():
         db.session.rollback()
         flash(e.detail)
         return redirect(url_for("web.enrol"))
-    flash(f"{p.name} is enrolled with {len(p.faces)} photo{'s' if len(p.faces) != 1 else ''}."
-          + (" A second photo from another day makes them easier to recognise: add one below."
-             if len(p.faces) == 1 else ""))
+    flash(f"{p.name} is enrolled with {len(p.faces)} photo{'s' if len(p.faces) != 1 else ''}.")
     return redirect(url_for("web.person", person_id=p.id))
 
 
