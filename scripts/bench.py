@@ -29,7 +29,8 @@ from PIL import Image  # noqa: E402
 
 from app.recognition.detect import FaceDetector  # noqa: E402
 from app.recognition.encode import FaceEncoder  # noqa: E402
-from app.recognition.match import Gallery  # noqa: E402
+from app.config import Config  # noqa: E402
+from app.recognition.match import Crowding, Gallery  # noqa: E402
 from app.recognition.pipeline import FacePipeline  # noqa: E402
 from app.recognition.weights import ensure_pretrained  # noqa: E402
 
@@ -86,14 +87,33 @@ def bench_detector(frame: np.ndarray, runs: int, with_package: bool) -> dict:
     return out
 
 
+def random_gallery(people: int, crowding: Crowding) -> Gallery:
+    """`people` random unit vectors (one photo each)."""
+    v = np.random.default_rng(0).normal(size=(people, 128)).astype(np.float32)
+    return Gallery(v / np.linalg.norm(v, axis=1, keepdims=True), list(range(people)), crowding)
+
+
+def bench_match(runs: int) -> dict:
+    """One face against 1,000 and 10,000 people, with the app's crowding and plain; and the
+    once-per-gallery cost of the typical crowding."""
+    crowding, out = Crowding(weight=Config.IDENTIFY_CROWDING), {}
+    query = np.random.default_rng(1).normal(size=(1, 128)).astype(np.float32)
+    query /= np.linalg.norm(query)
+    for n in (1000, 10000):
+        out[f"crowding_setup_ms_{n}_people"] = median_ms(
+            lambda: random_gallery(n, crowding).typical_crowding(), max(3, runs // 10), warmup=1)
+        for name, c in (("crowding", crowding), ("plain", Crowding())):
+            g = random_gallery(n, c)
+            out[f"match_ms_{n}_people_{name}"] = median_ms(lambda: g.identify(query, 0.8), runs)
+    return out
+
+
 def bench_photo(model_dir: Path, frame: np.ndarray, runs: int) -> dict:
     pipeline = FacePipeline(model_dir)
     buf = io.BytesIO()
     Image.fromarray(frame).save(buf, "JPEG", quality=90)
     data = buf.getvalue()
-    rng = np.random.default_rng(0)
-    people = rng.normal(size=(1000, 128)).astype(np.float32)
-    gallery = Gallery(people / np.linalg.norm(people, axis=1, keepdims=True), list(range(1000)))
+    gallery = random_gallery(1000, Crowding(weight=Config.IDENTIFY_CROWDING))
 
     def photo():
         analysis = pipeline.analyze_bytes(data)
@@ -117,6 +137,7 @@ def main() -> None:
     figures.update(bench_encoder(model_dir, faces16, args.runs))
     figures.update(bench_detector(frame, args.runs, not args.skip_package))
     figures.update(bench_photo(model_dir, frame, args.runs))
+    figures.update(bench_match(args.runs))
     for key, value in figures.items():
         print(f"{key:36s} {value}")
     print(json.dumps(figures))
