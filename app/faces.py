@@ -198,7 +198,7 @@ def identify(photo: Photo, k: int = 3) -> list[dict]:
             "person_id": match.label,
             "distance": None if d is None else round(d, 4),
             "similarity": None if d is None else round(similarity_from_distance(d), 4),
-            "threshold": None if match.threshold is None else round(match.threshold, 4),
+            "threshold": round(match.threshold, 4),
             "candidates": [{"person_id": c.label, "name": names.get(c.label),
                             "distance": round(c.distance, 4),
                             "similarity": round(c.similarity, 4)} for c in match.candidates],

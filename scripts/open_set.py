@@ -63,16 +63,20 @@ def embed_all(paths: list[Path], cache: Path, variant: str, flip: bool) -> np.nd
     return embeddings
 
 
+def decision_scores(gallery: Gallery, distances: np.ndarray) -> np.ndarray:
+    """(M, P) person distances -> (M,) nearest distance minus the face's threshold offset
+    (app's rule): a face is named exactly when its score is <= the threshold."""
+    return distances.min(1) - gallery.threshold_offsets(distances)
+
+
 def curve(gallery: Gallery, labels: list, probes: np.ndarray, probe_labels: list,
           strangers: np.ndarray) -> dict:
     """Named-right share of probes and accepted share of strangers at every threshold."""
     dp = gallery.person_distances(probes)
     nearest = np.array([gallery.people[j] for j in dp.argmin(1)], dtype=object)
     right = nearest == np.array(probe_labels, dtype=object)
-    # Distance minus the face's threshold offset: named when <= the threshold.
-    dmin = dp.min(1) - gallery.threshold_offsets(dp)
-    ds_all = gallery.person_distances(strangers)
-    ds = ds_all.min(1) - gallery.threshold_offsets(ds_all)
+    dmin = decision_scores(gallery, dp)
+    ds = decision_scores(gallery, gallery.person_distances(strangers))
     named = [(right & (dmin <= t)).mean() for t in THRESHOLDS]
     accepted = [(ds <= t).mean() for t in THRESHOLDS]
     return {"named_right": np.array(named), "strangers_accepted": np.array(accepted),
@@ -100,7 +104,7 @@ def stranger_shares(first_photos: np.ndarray, strangers: np.ndarray, crowding: C
     gallery = Gallery(first_photos, list(range(len(first_photos))), crowding)
     d = gallery.person_distances(first_photos[strangers])
     d[np.arange(len(strangers)), strangers] = np.inf  # not enrolled: a stranger
-    scores = np.sort(d.min(1) - gallery.threshold_offsets(d))
+    scores = np.sort(decision_scores(gallery, d))
     return np.searchsorted(scores, thresholds, side="right") / len(scores)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import jsonify, render_template
 
+from ..recognition.match import Crowding
 from . import bp
 
 IMAGE_BODY = {
@@ -63,10 +64,10 @@ SPEC = {
                 "person_id": {"type": ["integer", "null"]},
                 "distance": {"type": ["number", "null"], "description": "L2 distance to the nearest person (0..2)"},
                 "similarity": {"type": ["number", "null"], "description": "cosine similarity = 1 - distance²/2"},
-                "threshold": {"type": ["number", "null"], "description": (
+                "threshold": {"type": "number", "description": (
                     "the threshold applied to this face: the app's threshold, moved by how "
-                    "crowded the face's neighbourhood is when 20 or more people are enrolled; "
-                    "named when distance <= threshold")},
+                    f"crowded the face's neighbourhood is when {Crowding.min_people} or more "
+                    "people are enrolled; named when distance <= threshold")},
                 "candidates": {"type": "array", "items": {"$ref": "#/components/schemas/Candidate"}}}},
             "Identify": {"type": "object", "properties": {
                 "faces": {"type": "array", "items": {"$ref": "#/components/schemas/IdentifiedFace"}},

@@ -49,8 +49,8 @@ class Match:
 
     label: Hashable | None
     distance: float | None
+    threshold: float  # the threshold applied to this face (after crowding)
     candidates: list[Candidate] = field(default_factory=list)
-    threshold: float | None = None  # the threshold applied to this face (after crowding)
 
 
 @dataclass(frozen=True)
@@ -161,5 +161,5 @@ class Gallery:
             best = None if nearest is None else Candidate(self.people[nearest], float(row[nearest]))
             known = best is not None and best.distance <= limit
             matches.append(Match(best.label if known else None,
-                                 best.distance if best else None, candidates, float(limit)))
+                                 best.distance if best else None, float(limit), candidates))
         return matches

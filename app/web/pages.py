@@ -19,6 +19,7 @@ from ..gallery import bump_generation, current_gallery
 from ..models import Face, Person, counts, name_key
 from ..problems import Problem
 from ..recognition.errors import RecognitionError
+from ..recognition.match import Crowding
 from ..thresholds import describe, suggest
 from . import bp
 from .forms import ConfirmDeleteForm, ConfirmForm, EnrolForm, PhotoForm, RenameForm, SettingsForm
@@ -266,6 +267,7 @@ def settings():
     n = counts()["people"]
     crowding = current_app.config["IDENTIFY_CROWDING"]
     return render_template("settings.html", form=form, state=state, people=n, crowding=crowding,
+                           crowding_from=Crowding.min_people,
                            words=describe(state.identify_threshold, max(n, 1), crowding),
                            suggested=suggest(max(n, 1), crowding),
                            verify_threshold=current_app.config["VERIFY_THRESHOLD"])
