@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 from flask import Flask
 
+from . import security
 from .config import Config
 from .extensions import csrf, db, limiter, login_manager, migrate
 
@@ -16,11 +16,9 @@ def _instance_paths(app: Flask) -> None:
     instance.mkdir(parents=True, exist_ok=True)
     app.config["MODELS_DIR"] = app.config["MODELS_DIR"] or str(instance / "models")
     app.config["SAMPLES_DIR"] = app.config["SAMPLES_DIR"] or str(instance / "samples")
+    app.config["VIDEOS_DIR"] = app.config["VIDEOS_DIR"] or str(instance / "videos")
     if not app.config.get("SECRET_KEY"):
-        key_file = instance / "secret_key"
-        if not key_file.exists():
-            key_file.write_text(os.urandom(32).hex())
-        app.config["SECRET_KEY"] = key_file.read_text().strip()
+        app.config["SECRET_KEY"] = security.secret_key(instance)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'faces.db'}"
 
@@ -36,6 +34,7 @@ def create_app(config_class: type = Config) -> Flask:
     _instance_paths(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    security.init_app(app)  # first: routes registered below use its id converter
     db.init_app(app)
     # The migrations folder sits at the repository root, whatever the working directory.
     migrate.init_app(app, db, directory=str(root / "migrations"), render_as_batch=True)
