@@ -93,6 +93,15 @@ class Operator(UserMixin, db.Model):
         return check_password_hash(self.password_hash, password)
 
 
+class LoginFailure(db.Model):
+    """A failed sign-in, kept for the rate limit's window so that every worker (and host)
+    counts the same failures; rows older than the window are removed as new ones come."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class ApiKey(db.Model):
     """A key is shown once at creation; only its SHA-256 is kept (keys are 256-bit random,
     so a fast hash is enough: there is nothing to brute-force)."""
