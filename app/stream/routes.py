@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from pathlib import Path
 
 import numpy as np
 from flask import (Response, current_app, flash, jsonify, redirect, render_template, request,
@@ -11,7 +12,7 @@ from flask import (Response, current_app, flash, jsonify, redirect, render_templ
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..api.auth import _check_key
+from ..api.auth import require_key
 from ..extensions import db
 from ..faces import NewFace, create_person, encode_crop
 from ..gallery import get_state
@@ -19,6 +20,7 @@ from ..models import Event
 from ..problems import Problem, not_found
 from ..recognition.decode import decode_image
 from . import bp, hub
+from .sources import SourceError, check_source
 from .forms import EnrolTrackForm, SourceForm
 
 MAX_BROWSER_FRAME = 2 * 1024 * 1024  # bytes: browser frames are small downscaled JPEGs
@@ -29,7 +31,7 @@ def _may_view() -> None:
     when LIVE_OPEN is on."""
     if current_app.config["LIVE_OPEN"] or current_user.is_authenticated:
         return
-    _check_key()
+    require_key()
 
 
 @bp.get("/live")
@@ -47,19 +49,35 @@ def set_source():
     """Choose the camera: demo, a webcam index, a video file or a stream URL."""
     form = SourceForm()
     if form.validate_on_submit():
-        get_state().camera_source = form.source.data.strip()
-        db.session.commit()
-        flash(f"Camera source set to {form.source.data.strip()}.")
+        try:
+            spec = check_source(form.source.data, Path(current_app.config["VIDEOS_DIR"]))
+        except SourceError as e:
+            flash(str(e))
+        else:
+            get_state().camera_source = spec
+            db.session.commit()
+            flash(f"Camera source set to {spec}.")
     else:
         flash(" ".join(e for errs in form.errors.values() for e in errs))
     return redirect(url_for("stream.live"))
+
+
+def _asked_source() -> str | None:
+    """The ?source= of a stream or status request, checked like an operator's choice."""
+    asked = request.args.get("source")
+    if asked is None:
+        return None
+    try:
+        return check_source(asked, Path(current_app.config["VIDEOS_DIR"]))
+    except SourceError as e:
+        raise Problem("invalid-input", 400, str(e)) from None
 
 
 @bp.get("/stream.mjpg")
 def stream():
     """multipart/x-mixed-replace JPEG frames with boxes and names, shared by all viewers."""
     _may_view()
-    camera = hub.get_camera(hub.resolve_source(request.args.get("source"))[0])
+    camera = hub.get_camera(hub.resolve_source(_asked_source())[0])
 
     def parts():
         for jpeg in camera.frames():
@@ -74,7 +92,7 @@ def stream():
 def status():
     """fps in and out, recognition latency, the tracks in view (box, name, distance, since)."""
     _may_view()
-    spec, note = hub.resolve_source(request.args.get("source"))
+    spec, note = hub.resolve_source(_asked_source())
     camera = hub.get_camera(spec)
     camera.touch()  # polling the status keeps the camera running, like a viewer
     return jsonify({**camera.status(), "note": note})
