@@ -27,19 +27,23 @@ def _wants_problem() -> bool:
     return request.path.startswith("/api")
 
 
-def problem_response(p: Problem):
+def problem_response(p: Problem, headers: dict | None = None):
     resp = jsonify(p.to_dict())
     resp.status_code = p.status
     resp.mimetype = "application/problem+json"
     if p.status == 401:
         resp.headers["WWW-Authenticate"] = 'Bearer realm="faces"'
+    resp.headers.update(headers or {})
     return resp
 
 
-def _render(p: Problem):
+def _render(p: Problem, headers: dict | None = None):
+    """The problem as JSON under /api, else as a page; `headers` such as Allow (405) or
+    Retry-After (429, 503) go on either."""
+    headers = {**(headers or {}), **p.headers}
     if _wants_problem():
-        return problem_response(p)
-    return render_template("error.html", problem=p), p.status
+        return problem_response(p, headers)
+    return render_template("error.html", problem=p), p.status, headers
 
 
 def register(app: Flask) -> None:
@@ -61,7 +65,9 @@ def register(app: Flask) -> None:
         elif e.code == 413:
             limit = app.config["MAX_IMAGE_BYTES"] // (1024 * 1024)
             detail = f"The upload is over the limit of {limit} MB; send a smaller photo."
-        return _render(Problem(type_, e.code or 500, detail))
+        # Keep what the exception says beyond its body: Allow on 405, Retry-After on 429.
+        kept = {k: v for k, v in e.get_headers() if k.lower() in ("allow", "retry-after")}
+        return _render(Problem(type_, e.code or 500, detail), kept)
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception):

@@ -98,7 +98,11 @@ def pick_face(photo: Photo, choice: int | None):
     return faces[index]
 
 
-def clean_name(name: str | None) -> str:
+def clean_name(name) -> str:
+    """The name with its spaces tidied; a Problem for no name, a name that is not text or
+    one too long."""
+    if name is not None and not isinstance(name, str):
+        raise Problem("invalid-input", 400, "The name must be text, e.g. \"Ada Lovelace\".")
     name = " ".join((name or "").split())
     if not name:
         raise Problem("invalid-input", 400, "Give the person's name.")

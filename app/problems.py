@@ -24,9 +24,10 @@ TITLES = {
 class Problem(Exception):
     """An error with a stable type (see TITLES), an HTTP status and a detail sentence."""
 
-    def __init__(self, type: str, status: int, detail: str, **extra):
+    def __init__(self, type: str, status: int, detail: str, headers: dict | None = None, **extra):
         super().__init__(detail)
         self.type, self.status, self.detail, self.extra = type, status, detail, extra
+        self.headers = headers or {}  # e.g. Retry-After
 
     @property
     def title(self) -> str:

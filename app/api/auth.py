@@ -9,7 +9,8 @@ from ..models import ApiKey
 from ..problems import Problem
 
 
-def _check_key() -> None:
+def require_key() -> None:
+    """The request's API key (in g.api_key), or a 401 problem that says what is wrong."""
     auth = request.headers.get("Authorization", "")
     if not auth.startswith("Bearer ") or not auth[7:].strip():
         raise Problem("unauthorized", 401, "This needs an API key: send 'Authorization: Bearer "
@@ -27,7 +28,7 @@ def key_required(view):
     """Enrolment, deletion and changes always need a key."""
     @wraps(view)
     def wrapped(*args, **kwargs):
-        _check_key()
+        require_key()
         return view(*args, **kwargs)
     return wrapped
 
@@ -37,6 +38,15 @@ def key_for_recognition(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not current_app.config["API_OPEN_RECOGNITION"]:
-            _check_key()
+            require_key()
         return view(*args, **kwargs)
     return wrapped
+
+
+def has_key() -> bool:
+    """Whether the request carries a valid API key (for answers that say more to one)."""
+    try:
+        require_key()
+    except Problem:
+        return False
+    return True

@@ -148,7 +148,7 @@ SPEC = {
             "summary": "Delete one face", "security": KEY,
             "parameters": [PERSON_ID, {"name": "face_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
             "responses": {"204": {"description": "Deleted"}, **_errors(401, 404)}}},
-        "/api/health": {"get": {"summary": "Model loaded, database reachable, counts",
+        "/api/health": {"get": {"summary": "Model loaded, database reachable; with an API key also counts and the worker",
                                 "responses": _ok("Health", "Health")}},
     },
 }

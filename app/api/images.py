@@ -59,14 +59,26 @@ def form_value(name: str):
     return request.args.get(name)
 
 
+def _whole_number(value) -> int | None:
+    """A JSON number or a form string as an int; None for anything else (text, 2.5, 1e400,
+    true, lists)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None  # inf and nan are not integers
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit() and len(value) < 20:
+        return int(value)
+    return None
+
+
 def int_param(name: str, default: int | None, low: int, high: int) -> int | None:
+    """A whole-number parameter within low..high; a 400 problem that says so otherwise."""
     value = form_value(name)
     if value is None or value == "":
         return default
-    try:
-        n = int(value)
-    except (TypeError, ValueError):
-        n = None
+    n = _whole_number(value)
     if n is None or not low <= n <= high:
         raise Problem("invalid-input", 400, f"'{name}' must be a whole number from {low} to {high}.")
     return n
