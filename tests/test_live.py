@@ -1,6 +1,7 @@
 """The live video through the app: stream, status, events, browser camera, live enrolment,
 source selection. Uses the `demo` source (people from the sample photos come and go)."""
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -128,7 +129,7 @@ def test_an_operator_chooses_the_source_and_a_missing_file_is_explained(app, aut
     client = app.test_client()
     sign_in(client)
     token = csrf_token(client.get("/live").data)
-    missing = str(tmp_path / "nothing.avi")
+    missing = str(Path(app.config["VIDEOS_DIR"]) / "nothing.avi")  # files must lie there
     assert client.post("/live/source", data={"source": missing, "csrf_token": token}).status_code == 302
     for _ in range(30):
         s = client.get("/api/stream/status", headers=auth).get_json()
