@@ -6,9 +6,10 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import security
 from .config import Config
 from .extensions import csrf, db, limiter, login_manager, migrate
+from .faces import runtime
+from .http import errors, security
 
 
 def _instance_paths(app: Flask) -> None:
@@ -41,8 +42,9 @@ def create_app(config_class: type = Config) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    runtime.init_app(app)
 
-    from . import errors
+    from . import auth  # noqa: F401  (registers how operators are loaded)
     from .api import bp as api_bp
     from .cli import bp as cli_bp
     from .stream import bp as stream_bp
@@ -54,6 +56,22 @@ def create_app(config_class: type = Config) -> Flask:
     app.register_blueprint(stream_bp)
     app.register_blueprint(cli_bp)
     if app.config["WARM_UP"]:
-        from .services import pipeline_from_config
-        pipeline_from_config(app.config).warm_up()
+        _warm_up(app)
     return app
+
+
+def _warm_up(app: Flask) -> None:
+    """Load the active model's networks now (servers: the first request is then not slow).
+    Before the first migration there is no state row: the pretrained model it will be."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .faces import get_state, state
+    from .recognition.weights import PRETRAINED
+
+    with app.app_context():
+        try:
+            model = get_state().active_model
+        except SQLAlchemyError:
+            db.session.rollback()
+            model = PRETRAINED
+        state().pipeline(model).warm_up()

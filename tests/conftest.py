@@ -56,8 +56,10 @@ def make_app(db_path: Path, **overrides):
 
 @pytest.fixture(scope="module")
 def app(model_dir, tmp_path_factory):
-    """A fresh app and database per test module."""
-    return make_app(tmp_path_factory.mktemp("db") / "faces.db")
+    """A fresh app and database per test module; its cameras and models freed after."""
+    app = make_app(tmp_path_factory.mktemp("db") / "faces.db")
+    yield app
+    app.extensions["faces"].close()
 
 
 @pytest.fixture

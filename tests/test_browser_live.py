@@ -11,7 +11,6 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from app.stream import hub
 from app.stream.demo import DemoScene
 from conftest import ROOT, SAMPLES_DIR, cli_api_key, make_app, photos
 
@@ -40,7 +39,7 @@ def base_url(model_dir, tmp_path_factory):
             if r.status_code == 201 and pid is None:
                 pid = r.json()["id"]
     yield url
-    hub.stop_all()
+    app.extensions["faces"].close()
     server.shutdown()
 
 

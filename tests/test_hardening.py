@@ -155,7 +155,7 @@ def test_behind_a_proxy_each_client_address_counts_on_its_own(tmp_path, model_di
 
 
 def _read_key(instance: str, queue) -> None:
-    from app.security import secret_key
+    from app.http.security import secret_key
     queue.put(secret_key(Path(instance)))
 
 
@@ -174,7 +174,7 @@ def test_the_secret_key_is_private_and_one_for_all_workers(tmp_path):
 
 
 def test_an_old_world_readable_key_is_made_private(tmp_path):
-    from app.security import secret_key
+    from app.http.security import secret_key
     (tmp_path / "secret_key").write_text("ab" * 32)
     os.chmod(tmp_path / "secret_key", 0o644)
     assert secret_key(tmp_path) == "ab" * 32

@@ -7,7 +7,6 @@ import cv2
 import numpy as np
 import pytest
 
-from app.stream import hub
 from app.stream.demo import DemoScene
 
 from conftest import csrf_token, photos, sign_in
@@ -31,7 +30,7 @@ def auth(app, api_key):
                 if len(client.get(f"/api/people/{pid}", headers=header).get_json()["faces"]) == PHOTOS_EACH:
                     break
     yield header
-    hub.stop_all()
+    app.extensions["faces"].close()
 
 
 def test_stream_and_status_need_sign_in_or_a_key(app):

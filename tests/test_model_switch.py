@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from app.extensions import db
-from app.model_switch import reembed_all
+from app.faces.model_switch import reembed_all
 from app.models import AppState, Face, Person, name_key
 from app.recognition.encode import FaceEncoder
 from app.recognition.match import Gallery

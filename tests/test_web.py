@@ -118,4 +118,4 @@ def test_rename_and_threshold_words(app):
     r = client.post("/settings", data={"threshold": 3, "csrf_token": csrf_token(page.data)})
     assert b"between 0.30 and 1.40" in r.data
     # With one person enrolled the page offers a looser threshold (1 stranger in 100).
-    assert b"Use 1.115" in page.data
+    assert b"Use 1.125" in page.data  # reports/open_set_plain.json (was 1.115 from a hand copy of an older table)

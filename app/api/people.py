@@ -2,50 +2,35 @@
 from __future__ import annotations
 
 from flask import jsonify, request, url_for
-from sqlalchemy import func, select
 
+from ..auth import key_required
 from ..extensions import db
-from ..faces import (NewFace, add_face, analyze, check_name_free, clean_name, create_person,
-                     get_person, pick_face)
-# The views below are called delete_person / delete_face (their endpoints' names).
-from ..faces import delete_face as remove_face, delete_person as remove_person
-from ..gallery import bump_generation
-from ..models import Face, Person, name_key
+from ..faces import add_photo, enrol_photo, get_person, new_name, rename
+# The views below are called list_people / delete_person / delete_face (their endpoints' names).
+from ..faces import delete_face as remove_face, delete_person as remove_person, list_people as find_people
+from ..http.uploads import form_value, int_param, json_body, read_image
 from . import bp
-from .auth import key_required
-from .images import form_value, int_param, json_body, read_image
 
 
 @bp.get("/people")
 @key_required
 def list_people():
     """People by name, paged (?page=1&per_page=50&q=part-of-name)."""
-    page = int_param("page", 1, 1, 10**6)
-    per_page = int_param("per_page", 50, 1, 500)
-    query = select(Person)
-    if q := (request.args.get("q") or "").strip():
-        query = query.where(Person.name_key.contains(name_key(q)))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    # Count faces in the query: loading them would load every crop.
-    rows = db.session.execute(query.add_columns(func.count(Face.id)).outerjoin(Face)
-                              .group_by(Person.id).order_by(Person.name_key)
-                              .limit(per_page).offset((page - 1) * per_page)).all()
-    return jsonify(items=[p.to_dict(faces_count=n) for p, n in rows], page=page,
-                   per_page=per_page, total=total)
+    found = find_people(request.args.get("q", ""), int_param("page", 1, 1, 10**6),
+                        int_param("per_page", 50, 1, 500))
+    return jsonify(items=[row.to_dict() for row in found.items], page=found.page,
+                   per_page=found.per_page, total=found.total)
 
 
 @bp.post("/people")
 @key_required
 def create_person_view():
     """Enrol a new person from a name and one photo (face=N picks one of several faces)."""
-    name = clean_name(form_value("name"))
-    check_name_free(name)  # before the slow analysis
-    photo = analyze(read_image())
-    face = pick_face(photo, int_param("face", None, 1, 100))
-    person, row = create_person(name, NewFace.of(face), photo.sha256)
+    name = new_name(form_value("name"))  # before reading the photo: a taken name is a 409
+    person = enrol_photo(name, read_image(), int_param("face", None, 1, 100))
     db.session.commit()
-    body = person.to_dict(faces=True)
-    return jsonify(body), 201, {"Location": url_for("api.get_person_view", person_id=person.id)}
+    return (jsonify(person.to_dict(faces=True)), 201,
+            {"Location": url_for("api.get_person_view", person_id=person.id)})
 
 
 @bp.get("/people/<int:person_id>")
@@ -59,11 +44,8 @@ def get_person_view(person_id: int):
 @key_required
 def rename_person(person_id: int):
     """Rename: JSON {"name": "..."}."""
-    person = get_person(person_id)
-    name = clean_name(json_body().get("name") or request.form.get("name"))
-    check_name_free(name, person.id)
-    person.name, person.name_key = name, name_key(name)
-    bump_generation()  # the names are cached with the gallery
+    person = rename(get_person(person_id),
+                          json_body().get("name") or request.form.get("name"))
     db.session.commit()
     return jsonify(person.to_dict(faces=True))
 
@@ -81,10 +63,7 @@ def delete_person(person_id: int):
 @key_required
 def add_face_view(person_id: int):
     """Add a photo of an enrolled person."""
-    person = get_person(person_id)
-    photo = analyze(read_image())
-    face = pick_face(photo, int_param("face", None, 1, 100))
-    row = add_face(person, NewFace.of(face), photo.sha256)
+    row = add_photo(get_person(person_id), read_image(), int_param("face", None, 1, 100))
     db.session.commit()
     return jsonify(row.to_dict()), 201
 

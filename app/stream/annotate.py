@@ -27,10 +27,3 @@ def annotate(rgb: np.ndarray, tracks: list[dict]) -> np.ndarray:
         cv2.putText(bgr, label, (x1 + 4, top + h + 3), cv2.FONT_HERSHEY_SIMPLEX, 0.55,
                     (0, 0, 0), 1, cv2.LINE_AA)
     return bgr
-
-
-def encode_jpeg(bgr: np.ndarray, quality: int = 80) -> bytes:
-    ok, data = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    if not ok:
-        raise RuntimeError("JPEG encoding failed")
-    return data.tobytes()

@@ -9,29 +9,22 @@ from pathlib import Path
 import numpy as np
 from flask import (Response, current_app, flash, jsonify, redirect, render_template, request,
                    session, url_for)
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy import select
 
-from ..api.auth import require_key
+from ..auth import viewer_required
 from ..extensions import db
-from ..faces import NewFace, create_person, encode_crop
-from ..gallery import get_state
+from ..faces import NewFace, create_person, get_state
+from ..faces.photos import CROP_QUALITY
+from ..http.problems import Problem, not_found
 from ..models import Event
-from ..problems import Problem, not_found
 from ..recognition.decode import decode_image
+from ..recognition.jpeg import to_jpeg
 from . import bp, hub
-from .sources import SourceError, check_source
 from .forms import EnrolTrackForm, SourceForm
+from .sources import SourceError, check_source
 
 MAX_BROWSER_FRAME = 2 * 1024 * 1024  # bytes: browser frames are small downscaled JPEGs
-
-
-def _may_view() -> None:
-    """The stream, its status and the events: a signed-in operator, an API key, or anyone
-    when LIVE_OPEN is on."""
-    if current_app.config["LIVE_OPEN"] or current_user.is_authenticated:
-        return
-    require_key()
 
 
 @bp.get("/live")
@@ -74,9 +67,9 @@ def _asked_source() -> str | None:
 
 
 @bp.get("/stream.mjpg")
+@viewer_required
 def stream():
     """multipart/x-mixed-replace JPEG frames with boxes and names, shared by all viewers."""
-    _may_view()
     camera = hub.get_camera(hub.resolve_source(_asked_source())[0])
 
     def parts():
@@ -89,9 +82,9 @@ def stream():
 
 
 @bp.get("/api/stream/status")
+@viewer_required
 def status():
     """fps in and out, recognition latency, the tracks in view (box, name, distance, since)."""
-    _may_view()
     spec, note = hub.resolve_source(_asked_source())
     camera = hub.get_camera(spec)
     camera.touch()  # polling the status keeps the camera running, like a viewer
@@ -127,10 +120,10 @@ def enrol_track():
         flash("That face has left the view; enrol it when it is in view again.")
         return redirect(url_for("stream.live"))
     aligned, embedding = face
-    crop = encode_crop(aligned)
+    crop = to_jpeg(aligned, CROP_QUALITY)
     try:
         person, _ = create_person(form.name.data, NewFace(np.asarray(embedding), crop, 1.0),
-                                  sha256=hashlib.sha256(crop).hexdigest())
+                                        sha256=hashlib.sha256(crop).hexdigest())
     except Problem as p:
         flash(p.detail)
         return redirect(url_for("stream.live"))
@@ -148,17 +141,18 @@ def events_page():
 
 
 @bp.get("/api/events")
+@viewer_required
 def events_api():
     """The latest arrivals, newest first (?limit=, at most 500)."""
-    _may_view()
     limit = min(max(request.args.get("limit", 100, type=int), 1), 500)
     rows = db.session.scalars(select(Event).order_by(Event.id.desc()).limit(limit)).all()
     return jsonify({"events": [e.to_dict() for e in rows]})
 
 
 @bp.get("/events/<int:event_id>/thumbnail.jpg")
+@viewer_required
 def event_thumbnail(event_id: int):
-    _may_view()
+    """The face of an arrival (JPEG)."""
     event = db.session.get(Event, event_id)
     if event is None:
         raise not_found(f"event with id {event_id}")

@@ -6,7 +6,7 @@ import binascii
 
 from flask import request
 
-from ..problems import Problem
+from .problems import Problem
 
 RAW_TYPES = ("image/jpeg", "image/png", "image/webp", "image/bmp")
 

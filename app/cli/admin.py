@@ -4,9 +4,9 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from .cli import bp
-from .extensions import db
-from .models import ApiKey, Operator, utcnow
+from ..extensions import db
+from ..models import ApiKey, Operator, utcnow
+from . import bp
 
 
 @bp.cli.command("create-operator")

@@ -7,8 +7,8 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from ..recognition.errors import RecognitionError
 from .problems import Problem
-from .recognition.errors import RecognitionError
 
 log = logging.getLogger(__name__)
 

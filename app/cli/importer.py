@@ -6,14 +6,12 @@ from collections import Counter
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
-from .cli import bp
-from .extensions import db
-from .faces import NewFace, add_face, analyze, create_person, pick_face
-from .models import Person, name_key
-from .problems import Problem
-from .recognition.errors import RecognitionError
+from ..extensions import db
+from ..faces import add_or_enrol
+from ..http.problems import Problem
+from ..recognition.errors import RecognitionError
+from . import bp
 
 log = logging.getLogger(__name__)
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
@@ -22,19 +20,6 @@ PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
 def person_name(folder: Path) -> str:
     """Folder name to a person's name: 'jerry_seinfeld' -> 'Jerry Seinfeld'."""
     return " ".join(w.capitalize() if w.islower() else w for w in folder.name.replace("_", " ").split())
-
-
-def import_photo(name: str, path: Path) -> Person:
-    """Enrol one photo under `name` (creating the person); raises Problem / RecognitionError."""
-    photo = analyze(path.read_bytes())
-    face = pick_face(photo, None)
-    person = db.session.scalar(select(Person).where(Person.name_key == name_key(name)))
-    if person is None:
-        person, _ = create_person(name, NewFace.of(face), photo.sha256)
-    else:
-        add_face(person, NewFace.of(face), photo.sha256)
-    db.session.commit()
-    return person
 
 
 @bp.cli.command("import")
@@ -50,7 +35,8 @@ def import_command(directory: Path, limit: int | None):
     with click.progressbar(jobs, label=f"Importing {len(folders)} people", show_pos=True) as bar:
         for name, path in bar:
             try:
-                import_photo(name, path)
+                add_or_enrol(name, path.read_bytes())
+                db.session.commit()
                 added += 1
             except (Problem, RecognitionError) as e:
                 db.session.rollback()

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .recognition.decode import decode_image
-from .recognition.encode import EMBEDDING_SIZE, FACE_SIZE
+from ..recognition.decode import decode_image
+from ..recognition.encode import EMBEDDING_SIZE, FACE_SIZE, FaceEncoder
+from ..recognition.errors import WeightsError
+from ..recognition.weights import verify_model_dir
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +54,12 @@ def reembed_all(session, encoder, model_name: str, batch_size: int = 64) -> int:
             back (and the error re-raised) on any failure.
         encoder: has `embed((N, 160, 160, 3) uint8) -> (N, 128) float32` (a FaceEncoder).
         model_name: stored in `Face.model` and `AppState.active_model`.
-    Returns: the number of faces re-embedded. `AppState.gallery_generation` is bumped, so
-    that caches of the gallery built from the old embeddings are dropped.
+    Returns: the number of faces re-embedded. The gallery generation moves with the faces
+    (models.py), so caches of the gallery built from the old embeddings are dropped.
     """
     from sqlalchemy import select
 
-    from .models import AppState, Face
+    from ..models import AppState, Face
 
     try:
         faces = session.scalars(select(Face).order_by(Face.id)).all()
@@ -74,10 +76,30 @@ def reembed_all(session, encoder, model_name: str, batch_size: int = 64) -> int:
             state = AppState(id=1, active_model=model_name, gallery_generation=0)
             session.add(state)
         state.active_model = model_name
-        state.gallery_generation = (state.gallery_generation or 0) + 1
         session.commit()
     except BaseException:
         session.rollback()
         raise
     log.info("re-embedded %d faces with %s", len(faces), model_name)
     return len(faces)
+
+
+class ModelError(Exception):
+    """A model that cannot be switched to; the message says why (nothing was changed)."""
+
+
+def use_model(session, models_dir: Path, name: str, config) -> int:
+    """Check model `name` in `models_dir`, then switch to it, re-embedding every enrolled
+    face (all or nothing). `config` gives ENCODER_VARIANT, ENCODER_FLIP, NUM_THREADS.
+    Returns the number of faces re-embedded; ModelError when the model is missing or corrupt."""
+    model_dir = Path(models_dir) / name
+    if name[:1] in "._" or not (model_dir / "model.json").is_file():
+        known = ", ".join(m["name"] for m in list_models(models_dir)) or "none"
+        raise ModelError(f"no model named {name!r} in {models_dir} (models: {known})")
+    try:
+        verify_model_dir(model_dir)
+    except (WeightsError, ValueError, KeyError) as exc:
+        raise ModelError(f"model {name!r} is corrupt, nothing was changed: {exc}") from None
+    encoder = FaceEncoder(model_dir, variant=config["ENCODER_VARIANT"], flip=config["ENCODER_FLIP"],
+                          num_threads=config["NUM_THREADS"])
+    return reembed_all(session, encoder, name)

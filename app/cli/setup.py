@@ -1,20 +1,20 @@
-"""`flask faces ...` commands: set up the weights, evaluate accuracy."""
+"""`flask faces setup` (weights and sample photos) and `flask faces evaluate` (accuracy)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
-from flask import Blueprint, current_app
+from flask import current_app
 
-bp = Blueprint("faces", __name__, cli_group="faces")
+from ..recognition.weights import PRETRAINED
+from . import bp
 
 
 @bp.cli.command("setup")
 def setup_command():
     """Download, verify and convert the FaceNet weights and the sample photos (once)."""
-    from .recognition import mtcnn_nets
-    from .recognition.weights import ensure_pretrained
+    from ..recognition import mtcnn_nets
+    from ..recognition.weights import ensure_pretrained
 
     models_dir = Path(current_app.config["MODELS_DIR"])
     model_dir = ensure_pretrained(models_dir, Path(current_app.config["SAMPLES_DIR"]))
@@ -33,16 +33,14 @@ def setup_command():
 @click.option("--encoder", type=click.Choice(["int8", "fp32"]), default=None,
               help="Encoder variant (default: the configured one).")
 @click.option("--flip/--no-flip", default=None, help="Average with the mirror image.")
-def evaluate_command(images_dir, pairs_file, out_json, encoder, flip):
+@click.option("--model", default=PRETRAINED, show_default=True,
+              help="Encoder model (a folder of the models directory).")
+def evaluate_command(images_dir, pairs_file, out_json, encoder, flip, model):
     """Measure verification accuracy on LFW-style pairs and write a JSON report."""
-    from .evaluation.run import evaluate, summary
-    from .services import pipeline_from_config
+    from ..evaluation.run import evaluate, summary
+    from ..faces import state
 
-    pipeline = pipeline_from_config(current_app.config, encoder, flip)
+    pipeline = state().pipeline(model, encoder, flip)
     report = evaluate(pipeline, Path(images_dir), Path(pairs_file), Path(out_json))
     click.echo(summary(report))
     click.echo(f"report: {out_json}  ROC: {report['roc_png']}")
-
-
-# Commands on the same `faces` group, in modules of their own (imported last: they need bp).
-from . import cli_admin, cli_import, cli_models  # noqa: E402,F401
