@@ -131,3 +131,5 @@ def test_a_model_switch(workers):
     body = identify(second, "madonna")
     assert body["model"] == NEW
     assert max(body["faces"], key=lambda f: f["box"][2] * f["box"][3])["name"] == "Madonna"
+    # ... and the second worker freed the old model's pipeline (its process state's job).
+    assert {key[0] for key in second.extensions["faces"].pipelines} == {NEW}

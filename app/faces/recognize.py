@@ -60,7 +60,7 @@ def identify(data: bytes, k: int = 3) -> Identification:
     """Who is in the photo: every face with its name (None when unknown) and top-k. The
     gallery, the threshold and the model are read once, so they agree with each other."""
     t0 = time.perf_counter()
-    view = state().gallery.view()
+    view = state().gallery_view()
     photo = analyze(data, state().pipeline(view.model))
     matches = identify_faces(photo.faces, view, k)
     timings = {n: round(v, 1) for n, v in photo.analysis.timings_ms.items()}

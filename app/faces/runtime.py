@@ -15,7 +15,7 @@ from flask import Flask, current_app
 
 from ..recognition.pipeline import FacePipeline
 from ..recognition.weights import PRETRAINED, ensure_pretrained
-from .gallery import GalleryCache
+from .gallery import GalleryCache, GalleryView
 
 
 class ProcessState:
@@ -29,6 +29,16 @@ class ProcessState:
         self.cameras: dict[str, Any] = {}  # source|model -> LiveCamera (app/stream)
         self.browsers: dict[str, tuple[float, Any]] = {}  # client -> (last seen, LiveRecognizer)
         self.webcams: dict[str, bool] = {}  # webcam index -> whether it opened
+        self.model: str | None = None  # the active model last seen
+
+    def gallery_view(self) -> GalleryView:
+        """The gallery as the database has it now. When another process switched the
+        model, this one's pipelines and cameras of the old model are freed here."""
+        view = self.gallery.view()
+        if self.model not in (None, view.model):
+            self.keep_only_model(view.model)
+        self.model = view.model
+        return view
 
     def pipeline(self, model: str = PRETRAINED, variant: str | None = None,
                  flip: bool | None = None) -> FacePipeline:
@@ -50,7 +60,6 @@ class ProcessState:
             for key in [k for k in self.cameras if not k.endswith(f"|{model}")]:
                 self.cameras.pop(key).stop()
             self.browsers.clear()
-            self.gallery.clear()
 
     def close(self) -> None:
         """Stop every camera (their sources are released) and drop every model."""

@@ -52,7 +52,7 @@ def _lookup(app: Flask):
     """Names for embeddings, by the gallery and threshold of the moment."""
     def lookup(embeddings: np.ndarray):
         with app.app_context():
-            view = state().gallery.view()
+            view = state().gallery_view()
             matches = view.gallery.identify(embeddings, view.threshold, k=1)
             return [(view.name(m.label), m.distance) for m in matches]
     return lookup
