@@ -82,17 +82,41 @@ class AppState(db.Model):
     camera_source: Mapped[str | None] = mapped_column(String(500), default=None)
 
 
+ROLES = ("admin", "viewer")  # admin: everything; viewer: live, arrivals, identify
+
+
 class Operator(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16), default="admin", server_default="admin")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+
+class AuditEntry(db.Model):
+    """Who (an operator, an API key, the command line) did what to whom, when. Written by
+    session events (app/auth/audit.py), so that no write path can forget it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    target: Mapped[str] = mapped_column(String(120))
+    detail: Mapped[str] = mapped_column(String(500), default="")
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "at": self.created_at.isoformat() + "Z", "actor": self.actor,
+                "action": self.action, "target": self.target, "detail": self.detail}
 
 
 class LoginFailure(db.Model):

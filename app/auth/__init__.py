@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import current_app, g
-from flask_login import current_user
+from flask import abort, current_app, g
+from flask_login import current_user, login_required
 
 from ..extensions import db, login_manager
 from ..http.problems import Problem
@@ -75,3 +75,18 @@ def viewer_required(view):
             require_key()
         return view(*args, **kwargs)
     return wrapped
+
+
+def admin_required(view):
+    """Pages that change people, settings, keys or operators: a signed-in admin (a viewer
+    gets a 403 page that says so)."""
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapped
+
+
+from . import audit  # noqa: E402,F401  (registers the session event that writes the log)

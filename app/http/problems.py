@@ -15,6 +15,7 @@ TITLES = {
     "not-found": "Not found",
     "conflict": "Conflict",
     "unauthorized": "Unauthorized",
+    "forbidden": "Forbidden",
     "rate-limited": "Too many requests",
     "method-not-allowed": "Method not allowed",
     "server-error": "Server error",

@@ -12,7 +12,7 @@ from flask import (Response, current_app, flash, jsonify, redirect, render_templ
 from flask_login import login_required
 from sqlalchemy import select
 
-from ..auth import viewer_required
+from ..auth import admin_required, viewer_required
 from ..extensions import db
 from ..faces import NewFace, create_person, get_state
 from ..faces.photos import CROP_QUALITY
@@ -37,7 +37,7 @@ def live():
 
 
 @bp.post("/live/source")
-@login_required
+@admin_required
 def set_source():
     """Choose the camera: demo, a webcam index, a video file or a stream URL."""
     form = SourceForm()
@@ -108,7 +108,7 @@ def browser_frame():
 
 
 @bp.post("/live/enrol")
-@login_required
+@admin_required
 def enrol_track():
     """Enrol the face of a track in view (an unknown person) under a new name."""
     form = EnrolTrackForm()

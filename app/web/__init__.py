@@ -19,4 +19,4 @@ def _first_operator():
     return None
 
 
-from . import pages, signin  # noqa: E402,F401
+from . import access, pages, signin  # noqa: E402,F401

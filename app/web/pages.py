@@ -9,6 +9,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_login import login_required
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from ..auth import admin_required
 from ..extensions import db
 from ..faces import (NewFace, add_face, analyze, create_person, face_problem, get_person,
                      get_state, identify, list_people, new_name)
@@ -68,7 +69,7 @@ def home():
 
 
 @bp.get("/people")
-@login_required
+@admin_required
 def people():
     """Everyone enrolled, with a thumbnail and the number of photos; ?q= searches names."""
     q = (request.args.get("q") or "").strip()
@@ -76,7 +77,7 @@ def people():
 
 
 @bp.get("/faces/<int:face_id>.jpg")
-@login_required
+@admin_required
 def face_crop(face_id: int):
     """A stored face crop (160x160 JPEG)."""
     face = db.session.get(Face, face_id) or abort(404)
@@ -85,7 +86,7 @@ def face_crop(face_id: int):
 
 
 @bp.get("/people/<int:person_id>")
-@login_required
+@admin_required
 def person(person_id: int):
     """A person's photos, rename, add a photo, delete."""
     return render_template("person.html", person=get_person(person_id), rename=RenameForm(),
@@ -93,7 +94,7 @@ def person(person_id: int):
 
 
 @bp.post("/people/<int:person_id>/rename")
-@login_required
+@admin_required
 def rename(person_id: int):
     """Rename a person."""
     p, form = get_person(person_id), RenameForm()
@@ -110,7 +111,7 @@ def rename(person_id: int):
 
 
 @bp.route("/people/<int:person_id>/delete", methods=["GET", "POST"])
-@login_required
+@admin_required
 def delete_person(person_id: int):
     """Ask, then delete a person and all their photos."""
     p, form = get_person(person_id), ConfirmDeleteForm()
@@ -124,7 +125,7 @@ def delete_person(person_id: int):
 
 
 @bp.post("/people/<int:person_id>/faces/<int:face_id>/delete")
-@login_required
+@admin_required
 def delete_face(person_id: int, face_id: int):
     """Delete one photo of a person."""
     if not ConfirmDeleteForm().validate_on_submit():
@@ -157,7 +158,7 @@ def _preview(photo, name: str, person_id: int | None):
 
 
 @bp.route("/enrol", methods=["GET", "POST"])
-@login_required
+@admin_required
 def enrol():
     """Step 1: a name and a photo; the next page shows the faces found."""
     form = EnrolForm()
@@ -177,7 +178,7 @@ def enrol():
 
 
 @bp.post("/people/<int:person_id>/photos")
-@login_required
+@admin_required
 def add_photo(person_id: int):
     """Add a photo to a person: the same preview as enrolment."""
     p, form = get_person(person_id), PhotoForm()
@@ -192,7 +193,7 @@ def add_photo(person_id: int):
 
 
 @bp.post("/enrol/confirm")
-@login_required
+@admin_required
 def enrol_confirm():
     """Step 2: save the chosen face."""
     form = ConfirmForm()
@@ -243,7 +244,7 @@ def identify_page():
 
 
 @bp.route("/settings", methods=["GET", "POST"])
-@login_required
+@admin_required
 def settings():
     """The identification threshold, explained in words."""
     state = get_state()
