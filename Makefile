@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: setup venv weights db run serve test bench bench-api bench-live open-set evaluate-lfw clean
+.PHONY: setup venv weights db run serve soak test bench bench-api bench-live open-set evaluate-lfw clean
 
 setup: venv weights db
 
@@ -34,6 +34,10 @@ serve: setup
 
 test: setup
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# 8 clients, 10 minutes, identify/enrol/add/rename/delete mixed against gunicorn (scripts/soak.py).
+soak: setup
+	$(BIN)/python scripts/soak.py --clients 8 --seconds 600
 
 bench: setup
 	$(BIN)/python scripts/bench.py

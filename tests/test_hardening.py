@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, csrf_token, make_app, photos, sign_in
+from conftest import ROOT, cli_api_key, csrf_token, make_app, photos, sign_in
 
 GOOD = photos("train", "madonna")[0]
 
@@ -217,3 +217,26 @@ def test_health_tells_strangers_neither_counts_nor_worker(client, api_key):
 def test_problem_documents_are_json(client):
     r = client.post("/api/identify", data="{", content_type="application/json")
     assert r.status_code == 400 and json.loads(r.data)["type"]
+
+
+# --- A concurrent write: a photo added to a person another worker deletes meanwhile ---------
+
+def test_a_person_deleted_during_an_upload_is_a_409_not_a_500(tmp_path, model_dir, monkeypatch):
+    from app.faces import people
+
+    first, second = make_app(tmp_path / "faces.db"), make_app(tmp_path / "faces.db")
+    key = cli_api_key(first)
+    auth = {"Authorization": f"Bearer {key}"}
+    r = first.test_client().post("/api/people", headers=auth, data={"name": "Racer", "file": (GOOD.open("rb"), "a.jpg")})
+    pid = r.get_json()["id"]
+    analyze = people.analyze
+
+    def deleted_meanwhile(data):  # the other worker deletes the person during the analysis
+        assert second.test_client().delete(f"/api/people/{pid}", headers=auth).status_code == 204
+        return analyze(data)
+    monkeypatch.setattr(people, "analyze", deleted_meanwhile)
+    other = photos("train", "madonna")[1].read_bytes()
+    r = first.test_client().post(f"/api/people/{pid}/faces", headers=auth, data=other, content_type="image/jpeg")
+    body = check_problem(r, 409, "conflict")
+    assert "try again" in body["detail"]
+    assert first.test_client().get(f"/api/people/{pid}", headers=auth).status_code == 404

@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
+
+from ..extensions import db
 
 from ..recognition.errors import RecognitionError
 from .problems import Problem
@@ -55,6 +58,24 @@ def register(app: Flask) -> None:
     @app.errorhandler(RecognitionError)
     def _recognition(e: RecognitionError):
         return _render(Problem(e.type, e.status, e.detail))
+
+    @app.errorhandler(IntegrityError)
+    def _integrity(e: IntegrityError):
+        # Two requests changed the same rows at once: e.g. a photo added to a person that
+        # another request deleted meanwhile. Nothing was saved; the client can retry.
+        db.session.rollback()
+        log.info("concurrent change refused on %s: %s", request.path, e.orig)
+        return _render(Problem("conflict", 409, "Someone changed the same data at the same "
+                               "moment (for example deleted this person); nothing was saved. "
+                               "Reload and try again."))
+
+    @app.errorhandler(OperationalError)
+    def _database_busy(e: OperationalError):
+        db.session.rollback()
+        if "locked" not in str(e.orig) and "busy" not in str(e.orig):
+            return _unexpected(e)
+        return _render(Problem("busy", 503, "The database is busy with other writes; nothing "
+                               "was saved. Try again in a few seconds.", headers={"Retry-After": "2"}))
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException):

@@ -18,6 +18,7 @@ TITLES = {
     "forbidden": "Forbidden",
     "rate-limited": "Too many requests",
     "method-not-allowed": "Method not allowed",
+    "busy": "The server is busy",
     "server-error": "Server error",
 }
 
