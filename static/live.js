@@ -18,7 +18,8 @@
 
   function label(t) {
     if (!t.checked) return "checking…";
-    return t.name ? `${t.name} (${t.distance.toFixed(2)})` : "unknown";
+    // The likeness as a percentage (cosine similarity = 1 - d²/2), as on the video.
+    return t.name ? `${t.name} ${Math.round(100 * Math.max(0, 1 - t.distance * t.distance / 2))}%` : "unknown";
   }
 
   function showTracks(tracks) {

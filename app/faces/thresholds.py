@@ -74,3 +74,21 @@ def suggest(people: int, crowding: float = 0.0, target: float = 0.01) -> float:
     grid = np.arange(0.60, 1.2001, 0.005)
     ok = [t for t in grid if strangers_accepted(t, people, crowding) <= target]
     return round(float(ok[-1]), 3) if ok else 0.6
+
+
+# Named presets for the Settings page: the share of strangers each accepts at most.
+PRESETS = (("Strict", 0.001), ("Balanced", 0.01), ("Lenient", 0.05))
+SLIDER = (0.60, 1.20, 0.005)  # the range (and step) the Settings slider offers
+
+
+def presets(people: int, crowding: float = 0.0) -> list[tuple[str, float, float]]:
+    """(name, threshold, share of strangers) for each preset with `people` enrolled."""
+    return [(name, suggest(people, crowding, target), target) for name, target in PRESETS]
+
+
+def words_by_threshold(people: int, crowding: float = 0.0) -> dict[str, str]:
+    """describe() for every slider position ("0.800" -> sentences), so that the page can
+    explain a value as the slider moves without asking the server."""
+    low, high, step = SLIDER
+    grid = np.round(np.arange(low, high + step / 2, step), 3)
+    return {f"{t:.3f}": describe(float(t), people, crowding) for t in grid}

@@ -21,6 +21,7 @@ from ..models import Event
 from ..recognition.decode import decode_image
 from ..recognition.jpeg import to_jpeg
 from . import bp, hub
+from .events import arrivals
 from .forms import EnrolTrackForm, SourceForm
 from .sources import SourceError, check_source
 
@@ -135,9 +136,13 @@ def enrol_track():
 @bp.get("/events")
 @login_required
 def events_page():
-    """Arrivals: who was first recognised when, on which camera."""
-    rows = db.session.scalars(select(Event).order_by(Event.id.desc()).limit(200)).all()
-    return render_template("events.html", events=rows)
+    """Arrivals: who was first recognised when, on which camera; ?who=known|unknown,
+    ?q=part of a name, ?page=N (50 a page)."""
+    who, q = request.args.get("who", ""), (request.args.get("q") or "").strip()
+    page = max(request.args.get("page", 1, type=int), 1)
+    found = arrivals(who, q, page)
+    return render_template("events.html", events=found.items, who=who, q=q, page=page,
+                           pages=found.pages, total=found.total)
 
 
 @bp.get("/api/events")

@@ -10,6 +10,15 @@ bp = Blueprint("web", __name__)
 OPEN_ENDPOINTS = {"web.login", "web.setup", "static"}
 
 
+@bp.app_template_filter("alike")
+def alike(distance: float | None) -> str:
+    """A distance between unit embeddings as a likeness a person reads: "81 % alike"
+    (cosine similarity, 1 - d^2/2, as the API's `similarity`)."""
+    if distance is None:
+        return "—"
+    return f"{max(0.0, 1 - distance * distance / 2):.0%} alike"
+
+
 @bp.before_app_request
 def _first_operator():
     """With no operator yet, every page leads to the form that creates the first one."""

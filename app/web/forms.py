@@ -5,7 +5,7 @@ from wtforms import DecimalField, HiddenField, IntegerField, PasswordField, Sele
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange
 
-PHOTO_HELP = "A JPEG or PNG photo, up to the size limit."
+PHOTO_HELP = "A JPEG, PNG or WebP photo of up to 10 MB."
 
 
 class SetupForm(FlaskForm):

@@ -15,7 +15,7 @@ from ..faces import (NewFace, add_face, analyze, create_person, face_problem, ge
                      get_state, identify, list_people, new_name)
 # The views below are called rename / delete_person / delete_face (their endpoints' names).
 from ..faces import delete_face as remove_face, delete_person as remove_person, rename as rename_person
-from ..faces.thresholds import describe, suggest
+from ..faces.thresholds import SLIDER, describe, presets, suggest, words_by_threshold
 from ..http.problems import Problem
 from ..models import Face, counts
 from ..recognition.errors import RecognitionError
@@ -124,16 +124,24 @@ def delete_person(person_id: int):
     return render_template("confirm_delete.html", person=p, form=form)
 
 
-@bp.post("/people/<int:person_id>/faces/<int:face_id>/delete")
+@bp.route("/people/<int:person_id>/faces/<int:face_id>/delete", methods=["GET", "POST"])
 @admin_required
 def delete_face(person_id: int, face_id: int):
-    """Delete one photo of a person."""
-    if not ConfirmDeleteForm().validate_on_submit():
-        abort(400)
-    remove_face(person_id, face_id)
-    db.session.commit()
-    flash("The photo was deleted.")
-    return redirect(url_for("web.person", person_id=person_id))
+    """Ask, then delete one photo of a person."""
+    p, form = get_person(person_id), ConfirmDeleteForm()
+    if form.validate_on_submit():
+        remove_face(person_id, face_id)
+        db.session.commit()
+        flash("The photo was deleted.")
+        return redirect(url_for("web.person", person_id=person_id))
+    if not any(f.id == face_id for f in p.faces):
+        abort(404)
+    back = url_for("web.person", person_id=person_id)
+    return render_template("confirm.html", title=f"Delete this photo of {p.name}?", form=form,
+                           image=url_for("web.face_crop", face_id=face_id), back=back,
+                           text=f"{p.name} keeps {len(p.faces) - 1} other photo"
+                                f"{'' if len(p.faces) == 2 else 's'}. This cannot be undone.",
+                           yes="Yes, delete this photo")
 
 
 def _preview(photo, name: str, person_id: int | None):
@@ -259,5 +267,7 @@ def settings():
     return render_template("settings.html", form=form, state=state, people=n, crowding=crowding,
                            crowding_from=Crowding.min_people,
                            words=describe(state.identify_threshold, max(n, 1), crowding),
-                           suggested=suggest(max(n, 1), crowding),
+                           suggested=suggest(max(n, 1), crowding), slider=SLIDER,
+                           presets=presets(max(n, 1), crowding),
+                           all_words=words_by_threshold(max(n, 1), crowding),
                            verify_threshold=current_app.config["VERIFY_THRESHOLD"])
