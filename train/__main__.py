@@ -95,7 +95,7 @@ def pairs_from_file(path: Path, photo_paths: list[str], labels: np.ndarray,
 def run_faces(args: argparse.Namespace) -> dict:
     import keras
 
-    import app.recognition.facenet_h5  # noqa: F401  registers ScaleSum for load_model
+    import app.recognition.convert.facenet_h5  # noqa: F401  registers ScaleSum for load_model
     from app.recognition.encode import FaceEncoder
     from app.recognition.weights import verify_model_dir
 

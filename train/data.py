@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from app.evaluation.run import central_detection
 from app.recognition.align import FACE_SIZE, align_face
+from app.recognition.atomic import atomic_replace
 from app.recognition.decode import decode_image
 from app.recognition.detect import FaceDetector
 from app.recognition.errors import RecognitionError
@@ -99,10 +100,9 @@ def load_faces(data_dir: Path, cache_dir: Path, min_photos: int = 1,
         crops = np.stack(crops) if crops else np.zeros((0, FACE_SIZE, FACE_SIZE, 3), np.uint8)
         manifest = {"format": CACHE_FORMAT, "data_dir": str(data_dir.resolve()),
                     "fingerprint": fingerprint, "photos": kept, "no_face": no_face}
-        folder.mkdir(parents=True, exist_ok=True)
-        np.save(folder / "crops.npy", crops)
-        # The manifest last: its presence says the cache is complete.
-        manifest_path.write_text(json.dumps(manifest, indent=1))
+        with atomic_replace(folder) as partial:
+            np.save(partial / "crops.npy", crops)
+            (partial / "manifest.json").write_text(json.dumps(manifest, indent=1))
     people = sorted({person for _, person in manifest["photos"]})
     index = {name: i for i, name in enumerate(people)}
     labels = np.array([index[person] for _, person in manifest["photos"]], np.int64)

@@ -22,6 +22,7 @@ import numpy as np
 from tqdm import tqdm
 
 from app.evaluation import metrics
+from app.recognition.atomic import atomic_replace
 from app.recognition.encode import l2_normalize, prewhiten
 
 from .batches import augment, pk_batches
@@ -95,10 +96,8 @@ def cached_views(trunk: keras.Model, crops: np.ndarray, views: int, seed: int,
     out = [trunk_outputs(trunk, crops if v == 0 else augment(crops, rng), desc=f"trunk view {v}")
            for v in range(views)]
     out = np.stack(out)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    partial = cache.with_suffix(".partial.npy")
-    np.save(partial, out)
-    partial.rename(cache)
+    with atomic_replace(cache, folder=False) as partial:
+        np.save(partial, out)
     return out
 
 
@@ -146,8 +145,8 @@ class Checkpoint:
                  *[keras.ops.convert_to_numpy(v) for v in optimizer.variables])
         state = {"settings": settings.__dict__, "epoch": self.epoch, "best": self.best,
                  "stale": self.stale, "history": self.history}
-        (self.folder / "state.json.tmp").write_text(json.dumps(state))
-        (self.folder / "state.json.tmp").rename(self.folder / "state.json")
+        with atomic_replace(self.folder / "state.json", folder=False) as partial:
+            partial.write_text(json.dumps(state))
 
     def restore(self, head, optimizer, settings: Settings) -> bool:
         state_file = self.folder / "state.json"
