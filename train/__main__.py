@@ -96,7 +96,7 @@ def run_faces(args: argparse.Namespace) -> dict:
     import keras
 
     import app.recognition.convert.facenet_h5  # noqa: F401  registers ScaleSum for load_model
-    from app.recognition.encode import FaceEncoder
+    from app.recognition import FaceEncoder, FacePipeline
     from app.recognition.weights import verify_model_dir
 
     from .data import load_faces
@@ -115,7 +115,7 @@ def run_faces(args: argparse.Namespace) -> dict:
         raise SystemExit("--out must not be the new model folder; choose another --out")
     base_dir = args.models_dir / args.base
     base_meta = verify_model_dir(base_dir)
-    faces = load_faces(args.data, args.cache / "crops", args.min_photos)
+    faces = load_faces(args.data, args.cache / "crops", FacePipeline(base_dir), args.min_photos)
     val, val_pairs = None, None
     if args.val_pairs:
         val, val_pairs = pairs_from_file(args.val_pairs, faces.paths, faces.labels, faces.people)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..recognition.align import TEMPLATE, FACE_SIZE, align_face
-from ..recognition.pipeline import FacePipeline
+from ..recognition import Detection, FacePipeline, select_face
+from ..recognition.align import FACE_SIZE, TEMPLATE
 from . import metrics
 from .pairs import photo_path, read_pairs
 
@@ -19,13 +19,6 @@ NO_FACE_HANDLING = ("no face was detected: the centre of the photo was embedded 
                     "(LFW photos are centred on the face), so every pair is still scored")
 
 
-def central_detection(detections, shape):
-    """The face nearest the image centre (LFW photos are centred on their subject)."""
-    centre = np.array([shape[1], shape[0]]) / 2.0
-    return min(detections, key=lambda d: np.linalg.norm(
-        (d.box[:2] + d.box[2:]) / 2.0 - centre))
-
-
 def central_landmarks(shape) -> np.ndarray:
     """Template landmarks placed on a centred square of 40 % of the shorter side."""
     side = 0.4 * min(shape[:2])
@@ -33,18 +26,28 @@ def central_landmarks(shape) -> np.ndarray:
     return TEMPLATE / FACE_SIZE * side + offset
 
 
+def centre_guess(shape) -> Detection:
+    """A stand-in detection for a photo without a detected face: `central_landmarks` on
+    the centred square (score 0)."""
+    side = 0.4 * min(shape[:2])
+    x1, y1 = (shape[1] - side) / 2.0, (shape[0] - side) / 2.0
+    return Detection(box=np.array([x1, y1, x1 + side, y1 + side], np.float32), score=0.0,
+                     landmarks=central_landmarks(shape))
+
+
 def embed_photos(pipeline: FacePipeline, paths: list[Path]) -> tuple[np.ndarray, list[str]]:
     """Embed the central face of each photo. Returns ((N, 128) float32, paths with no face)."""
     embeddings, no_face = [], []
     for i, path in enumerate(paths):
         rgb = pipeline.decode(path.read_bytes())
-        detections = pipeline.detector.detect(rgb)
-        if detections:
-            landmarks = central_detection(detections, rgb.shape).landmarks
-        else:
+        detections = pipeline.detect(rgb)
+        central = select_face(detections, "central", image_shape=rgb.shape)
+        if central is None:
             no_face.append(str(path))
-            landmarks = central_landmarks(rgb.shape)
-        embeddings.append(pipeline.encoder.embed(align_face(rgb, landmarks)[None])[0])
+            face = centre_guess(rgb.shape)
+        else:
+            face = detections[central]
+        embeddings.append(pipeline.embed(rgb, [face])[0].embedding)
         if (i + 1) % 500 == 0:
             log.info("embedded %d/%d photos", i + 1, len(paths))
     return np.stack(embeddings), no_face
