@@ -59,3 +59,28 @@ def test_a_malformed_pairs_file_names_the_line(tmp_path):
     path.write_text("1\nann 1 2\nann\n")
     with pytest.raises(ValueError, match=":3:"):
         read_pairs(path)
+
+
+def test_embed_photos_embeds_the_central_face_or_the_centre(pipeline, sample_photos_dir, tmp_path):
+    """The face nearest the centre of each photo; a photo without a face is embedded from
+    template landmarks on its centre, so that every pair is still scored."""
+    import numpy as np
+    from PIL import Image
+
+    from app.evaluation.run import central_landmarks, embed_photos
+    from app.recognition import align_face, select_face
+
+    portrait = sorted((sample_photos_dir / "val" / "jerry_seinfeld").iterdir())[0]
+    sky = tmp_path / "sky.jpg"
+    Image.fromarray(np.tile(np.linspace(80, 200, 320, dtype=np.uint8)[None, :, None],
+                            (240, 1, 3))).save(sky)
+    embeddings, no_face = embed_photos(pipeline, [portrait, sky])
+    assert embeddings.shape == (2, 128) and no_face == [str(sky)]
+    rgb = pipeline.decode(portrait.read_bytes())
+    detections = pipeline.detector.detect(rgb)
+    central = detections[select_face(detections, "central", image_shape=rgb.shape)]
+    by_hand = pipeline.encoder.embed(align_face(rgb, central.landmarks)[None])[0]
+    np.testing.assert_array_equal(embeddings[0], by_hand)
+    rgb = pipeline.decode(sky.read_bytes())
+    by_hand = pipeline.encoder.embed(align_face(rgb, central_landmarks(rgb.shape))[None])[0]
+    np.testing.assert_array_equal(embeddings[1], by_hand)

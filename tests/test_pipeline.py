@@ -86,3 +86,71 @@ def test_two_people_in_one_photo_give_two_faces(pipeline, sample_photos_dir):
         # Each face embeds like the same person photographed alone.
         alone = pipeline.analyze(half).faces[0].embedding
         assert np.linalg.norm(face.embedding - alone) < 0.4
+
+
+def two_people(sample_photos_dir) -> np.ndarray:
+    """Elton John and Mindy Kaling side by side, one RGB image."""
+    val = photos(sample_photos_dir / "val")
+    singles = [np.asarray(Image.open(val[p][0]).convert("RGB")) for p in ("elton_john", "mindy_kaling")]
+    height = min(s.shape[0] for s in singles)
+    return np.concatenate([np.asarray(Image.fromarray(s).resize(
+        (round(s.shape[1] * height / s.shape[0]), height))) for s in singles], axis=1)
+
+
+def test_embed_of_detect_is_analyze(pipeline, sample_photos_dir):
+    rgb = two_people(sample_photos_dir)
+    analysis = pipeline.analyze(rgb)
+    detections = pipeline.detect(rgb)
+    faces = pipeline.embed(rgb, detections)
+    assert len(faces) == len(analysis.faces) == 2
+    for got, want in zip(faces, analysis.faces):
+        np.testing.assert_array_equal(got.detection.box, want.detection.box)
+        np.testing.assert_array_equal(got.aligned, want.aligned)
+        np.testing.assert_array_equal(got.embedding, want.embedding)
+    np.testing.assert_array_equal(pipeline.align(rgb, detections),
+                                  np.stack([f.aligned for f in analysis.faces]))
+    assert set(analysis.timings_ms) == {"detect", "align", "embed"}
+
+
+def test_embed_takes_any_detections(pipeline, sample_photos_dir):
+    """One chosen face of several, or none at all; timings only when asked for."""
+    rgb = two_people(sample_photos_dir)
+    detections = pipeline.detect(rgb)
+    both = pipeline.embed(rgb, detections)
+    timings = {}
+    [second] = pipeline.embed(rgb, detections[1:], timings)
+    assert second.detection is detections[1]
+    np.testing.assert_array_equal(second.aligned, both[1].aligned)
+    np.testing.assert_allclose(second.embedding, both[1].embedding, atol=1e-5)
+    assert set(timings) == {"align", "embed"} and min(timings.values()) >= 0
+    assert pipeline.embed(rgb, []) == []
+    assert pipeline.analyze(rgb, max_faces=1).faces[0].detection.score == detections[0].score
+
+
+def test_with_detector_shares_the_encoder_and_keeps_the_original(pipeline, sample_photos_dir):
+    from app.recognition import FaceDetector
+
+    rgb = two_people(sample_photos_dir)
+    detector = FaceDetector(min_face_size=40, max_side=320, models_dir=pipeline.detector.models_dir)
+    live = pipeline.with_detector(detector)
+    assert live.detector is detector and live.encoder is pipeline.encoder
+    assert pipeline.detector is not detector
+    found = live.detect(rgb)
+    assert [d.box.tolist() for d in found] == [d.box.tolist() for d in detector.detect(rgb)]
+    # Same faces, found at 320 px: the embeddings stay those of the same people.
+    for face, full in zip(sorted(live.analyze(rgb).faces, key=lambda f: f.detection.box[0]),
+                          sorted(pipeline.analyze(rgb).faces, key=lambda f: f.detection.box[0])):
+        assert np.linalg.norm(face.embedding - full.embedding) < 0.4
+
+
+def test_the_package_exports_the_core_without_tensorflow():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys, app.recognition as r; "
+            "missing = [n for n in r.__all__ if not hasattr(r, n)]; assert not missing, missing; "
+            "heavy = [m for m in ('tensorflow', 'keras', 'h5py') if m in sys.modules]; "
+            "assert not heavy, heavy; "
+            "assert not [m for m in sys.modules if m.startswith('app.recognition.convert')]")
+    subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], check=True)

@@ -96,6 +96,29 @@ def test_stream_names_people_and_keeps_a_stranger_unknown(pipeline, lookup, samp
     assert None in seen  # madonna came into view and stayed unknown
 
 
+def test_the_recognizer_embeds_what_its_live_detector_finds(pipeline, lookup, sample_photos_dir):
+    """Frames are detected at live settings (40 px faces, 320 px copy) and each new face is
+    aligned and embedded by the app's encoder: the same crops and vectors as doing it by hand."""
+    from app.recognition import FaceDetector, align_faces
+
+    frame = DemoScene(sample_photos_dir).frame(150)
+    recognizer = LiveRecognizer(pipeline, lookup)
+    assert recognizer.encoder is pipeline.encoder
+    recognizer.process(frame, captured_at=time.monotonic())
+    detections = FaceDetector(min_face_size=40, max_side=320,
+                              models_dir=pipeline.detector.models_dir).detect(frame)
+    assert detections and len(recognizer.tracker.tracks) == len(detections)
+    aligned = align_faces(frame, [d.landmarks for d in detections])
+    embeddings = pipeline.encoder.embed(aligned)
+    names = lookup(embeddings)
+    for track, detection, crop, embedding, (name, distance) in zip(
+            recognizer.tracker.tracks, detections, aligned, embeddings, names):
+        np.testing.assert_array_equal(track.box, detection.box)
+        np.testing.assert_array_equal(track.face[0], crop)
+        np.testing.assert_array_equal(track.face[1], embedding)
+        assert list(track.votes) == [(name, distance)]
+
+
 def write_video(path, frames, fps=25):
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (640, 480))
     for rgb in frames:

@@ -26,7 +26,7 @@ def face(sample_photos_dir):
 def keras_embedding(model_dir, face):
     import keras
 
-    import app.recognition.facenet_h5  # noqa: F401  registers ScaleSum
+    import app.recognition.convert.facenet_h5  # noqa: F401  registers ScaleSum
 
     model = keras.models.load_model(model_dir / "encoder.keras")
     return l2_normalize(model.predict(prewhiten(face), verbose=0))[0]

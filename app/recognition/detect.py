@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from app.recognition import mtcnn_nets
+import app.recognition.mtcnn_nets as mtcnn_nets
 from app.recognition.types import Detection
 
 _WINDOW = 12  # PNet sees 12x12 windows, at a stride of 2 pixels of its pyramid level
