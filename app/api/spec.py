@@ -63,6 +63,9 @@ class FacesApi(flask_smorest.Api):
     def _register_responses(self):
         pass
 
+    def _register_pagination_header(self):
+        pass
+
 
 def document(state) -> None:
     """Make the app's OpenAPI document from the blueprint's routes (record_once: after the
@@ -75,7 +78,6 @@ def document(state) -> None:
                                                             "maximum": 10**18 - 1})
     for name, scheme in SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)
-    app.extensions["flask-smorest"]["blp_name_to_api"][blueprint.name] = api
     blueprint.register_views_in_doc(api, app, api.spec, name=blueprint.name, parameters=None)
     app.extensions["faces-openapi"] = api.spec.to_dict()
 
@@ -102,7 +104,7 @@ def guarded(bp: ApiBlueprint, guard, security: list):
 def photo_body(schema, files=("file",), json_fields=("image",), raw=True) -> dict:
     """The requestBody of a photo route: multipart (files + the schema's fields), a raw
     image (when one photo), or JSON with base64 (json_fields + the schema's fields)."""
-    fields = schema._declared_fields
+    fields = schema().fields
     multipart = {"type": "object", "required": list(files), "properties": {
         **{f: {"type": "string", "format": "binary"} for f in files}}}
     as_json = {"type": "object", "required": list(json_fields), "properties": {
@@ -127,7 +129,7 @@ def photo_args(bp: ApiBlueprint, schema, **body):
     def decorator(view):
         parsed = parser.use_kwargs(schema, location="params")(view)
         doc = {"requestBody": photo_body(schema, **body)}
-        if schema._declared_fields:
+        if schema().fields:
             doc["parameters"] = [{"in": "query", "schema": schema}]
         return bp.doc(**doc)(parsed)
     return decorator
