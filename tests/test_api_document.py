@@ -146,3 +146,13 @@ def test_the_schemas_render_the_service_answers_unchanged(app, client, auth):
     assert set(person) == {"id", "name", "faces_count", "created_at", "faces"}
     assert set(person["faces"][0]) == {"id", "person_id", "model", "det_score", "source_sha256", "created_at"}
     assert client.delete(f"/api/people/{person['id']}", headers=auth).data == b""
+
+
+@pytest.mark.parametrize("blank", ["\t\f\n \r", "\x0c\x0b\x1f", "\x85\u3000", "\u2028 \u00a0"])
+def test_a_name_of_spaces_is_refused_as_the_document_says(client, auth, spec, blank):
+    """The document's pattern spells out the spaces of str.split() (\\s means other things to
+    the ECMA regexes of JSON Schema): what it calls blank, the API refuses."""
+    pattern = spec["components"]["schemas"]["RenameArgs"]["properties"]["name"]["pattern"]
+    assert not re.search(pattern, blank)
+    r = client.post("/api/people", headers=auth, data={"name": blank, "file": (b"x", "x.jpg")})
+    assert r.status_code == 400 and r.get_json()["detail"].startswith("'name' must not be only spaces")

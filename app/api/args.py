@@ -66,10 +66,24 @@ def text(description: str, *, required: bool = False, max_length: int | None = N
                                 "required": "is missing; " + description[0].lower() + description[1:]})
 
 
-# A person's name: 1 to MAX_NAME characters, not only spaces (a JSON Schema pattern matches
-# anywhere; marshmallow's Regexp from the start, hence the leading \s*).
+# A person's name: 1 to MAX_NAME characters, not only spaces. "Space" as the service layer's
+# str.split() means it, spelled out: \\s differs between Python and the ECMA regexes of JSON
+# Schema (\\x1c-\\x1f, \\x85 are spaces only to Python; \\ufeff only to ECMA).
+SPACES = "".join(f"\\u{c:04x}" for c in range(0x3001) if chr(c).isspace())
+NOT_BLANK = f"[^{SPACES}]"  # somewhere in the name (a JSON Schema pattern matches anywhere)
 NAME = f"Give the person's name (1 to {MAX_NAME} characters), e.g. \"Ada Lovelace\"."
-NOT_BLANK = validate.Regexp(r"\s*\S", error="must not be only spaces; give the person's name.")
+
+
+def not_blank(value: str) -> bool:
+    if not re.search(NOT_BLANK, value):
+        raise ValidationError("must not be only spaces; give the person's name.")
+    return True
+
+
+def name_field(required: bool) -> Text:
+    field = text(NAME, required=required, max_length=MAX_NAME, validators=(not_blank,))
+    field.metadata["pattern"] = NOT_BLANK
+    return field
 
 
 class Args(Schema):
@@ -91,7 +105,7 @@ FACE = "Which face to enrol when the photo has several: 1 = the leftmost."
 
 
 class EnrolArgs(Args):
-    name = text(NAME, max_length=MAX_NAME, validators=(NOT_BLANK,))  # form, JSON body or query
+    name = name_field(required=False)  # in the form, the JSON body or the query string
     face = whole(1, 100, None, FACE)
 
 
@@ -100,7 +114,7 @@ class AddFaceArgs(Args):
 
 
 class RenameArgs(Args):
-    name = text(NAME, required=True, max_length=MAX_NAME, validators=(NOT_BLANK,))
+    name = name_field(required=True)
 
 
 class StatusQuery(Args):
