@@ -3,43 +3,65 @@ from __future__ import annotations
 
 import os
 
-from flask import jsonify
 from sqlalchemy import text
 
 from ..auth import has_key, key_for_recognition
 from ..extensions import db, limiter
 from ..faces import identify, state, verify
 from ..http.problems import no_face
-from ..http.uploads import int_param, read_image
+from ..http.uploads import read_image
 from ..models import counts
 from . import bp
+from .args import Args, IdentifyArgs
+from .schemas import Health, Identification, Verification
+from .spec import OPTIONAL_KEY, guarded, photo_args, problems
+
+opened = guarded(bp, key_for_recognition, OPTIONAL_KEY)  # a key only if so configured
+PHOTO_400 = "missing-image, bad-image (not a decodable image, or bad base64) or invalid-input (`detail` names the field)."
 
 
 @bp.post("/identify")
-@key_for_recognition
-def identify_view():
-    """Every face in the photo with its name (null when unknown) and nearest candidates."""
-    k = int_param("k", 3, 0, 20)
+@opened
+@photo_args(bp, IdentifyArgs)
+@bp.response(200, Identification, description="Every face, left to right.")
+@problems(bp, 400, 413, 422, 429, 503, e400=PHOTO_400, e422="no-face: no face was found in the photo.")
+def identify_view(k: int):
+    """Name every face in a photo
+
+    Each face with its name (null when unknown) and its k nearest people. A key is needed
+    only when FACES_API_OPEN_RECOGNITION is off."""
     found = identify(read_image(), k)
     if not found.faces:
         raise no_face()
-    return jsonify(faces=[f.to_dict() for f in found.faces], model=found.model,
-                   threshold=found.threshold, timings_ms=found.timings_ms)
+    return {"faces": [f.to_dict() for f in found.faces], "model": found.model,
+            "threshold": found.threshold, "timings_ms": found.timings_ms}
+
+
+class VerifyArgs(Args):
+    """Nothing beside the two photos."""
 
 
 @bp.post("/verify")
-@key_for_recognition
+@opened
+@photo_args(bp, VerifyArgs, files=("file1", "file2"), json_fields=("image1", "image2"), raw=False)
+@bp.response(200, Verification, description="The largest face of each photo, compared.")
+@problems(bp, 400, 413, 422, 429, 503, e400=PHOTO_400, e422="no-face: no face in one of the photos.")
 def verify_view():
-    """Whether two photos show the same person (the largest face of each)."""
+    """Are two photos the same person?"""
     first, second = read_image("file1", "image1"), read_image("file2", "image2")
-    return jsonify(verify(first, second).to_dict())
+    return verify(first, second).to_dict()
 
 
 @bp.get("/health")
 @limiter.exempt  # load balancers and monitors poll it
+@bp.doc(security=OPTIONAL_KEY)
+@bp.response(200, Health, description="ok: the database answers.")
+@bp.alt_response(503, schema=Health, description="degraded: the database does not answer.")
 def health_view():
-    """Whether the model is loaded and the database reachable; with an API key also how
-    many are enrolled and which worker answered (nobody else needs to know)."""
+    """Whether the model is loaded and the database reachable
+
+    With an API key also how many are enrolled and which worker answered (nobody else needs
+    to know). Not rate-limited."""
     try:
         db.session.execute(text("SELECT 1"))
         database = True
@@ -50,4 +72,4 @@ def health_view():
             "model_loaded": bool(state().pipelines)}
     if database and has_key():
         body.update(counts(), worker_pid=os.getpid())
-    return jsonify(body), 200 if database else 503
+    return body, 200 if database else 503

@@ -1,10 +1,11 @@
-"""Read an image from a request: multipart field, raw image body or JSON base64."""
+"""Read an image from a request (multipart field, raw image body or JSON base64) and the\nfields beside it (form, JSON body, query string)."""
 from __future__ import annotations
 
 import base64
 import binascii
 
 from flask import request
+from werkzeug.datastructures import MultiDict
 
 from .problems import Problem
 
@@ -49,36 +50,19 @@ def read_image(field: str = "file", json_field: str = "image", required: bool = 
                   f"image/jpeg or image/png body, or as JSON {{\"{json_field}\": \"<base64>\"}}.")
 
 
-def form_value(name: str):
-    """A parameter from the form, the JSON body or the query string."""
-    if name in request.form:
-        return request.form[name]
-    data = json_body()
-    if name in data:
-        return data[name]
-    return request.args.get(name)
+class FormText(str):
+    """A value from a form field or the query string: text that may stand for a number
+    ("3"), unlike a string in a JSON body, which is text only."""
 
 
-def _whole_number(value) -> int | None:
-    """A JSON number or a form string as an int; None for anything else (text, 2.5, 1e400,
-    true, lists)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else None  # inf and nan are not integers
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("+-").isdigit() and len(value) < 20:
-        return int(value)
-    return None
-
-
-def int_param(name: str, default: int | None, low: int, high: int) -> int | None:
-    """A whole-number parameter within low..high; a 400 problem that says so otherwise."""
-    value = form_value(name)
-    if value is None or value == "":
-        return default
-    n = _whole_number(value)
-    if n is None or not low <= n <= high:
-        raise Problem("invalid-input", 400, f"'{name}' must be a whole number from {low} to {high}.")
-    return n
+def request_values(query: bool = True) -> MultiDict:
+    """The request's fields, as form_value read them before: the form's, else the JSON
+    body's, else (with `query`) the query string's. Form and query values are FormText."""
+    values = MultiDict()
+    if query:
+        values.update(MultiDict([(k, FormText(v)) for k, v in request.args.items(multi=True)]))
+    for key, value in json_body().items():
+        values.setlist(key, [value])
+    for key in request.form:
+        values.setlist(key, [FormText(v) for v in request.form.getlist(key)])
+    return values

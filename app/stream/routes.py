@@ -1,5 +1,5 @@
-"""Routes of the live video: /live, /stream.mjpg, /api/stream/status, /live/frame (browser
-camera), /live/enrol, /events and /api/events."""
+"""Routes of the live video: /live, /stream.mjpg, /live/frame (browser camera), /live/enrol
+and /events (the API's /api/stream/status and /api/events are in app/api/live.py)."""
 from __future__ import annotations
 
 import hashlib
@@ -82,14 +82,9 @@ def stream():
                     headers={"Cache-Control": "no-store"})
 
 
-@bp.get("/api/stream/status")
-@viewer_required
-def status():
-    """fps in and out, recognition latency, the tracks in view (box, name, distance, since)."""
-    spec, note = hub.resolve_source(_asked_source())
-    camera = hub.get_camera(spec)
-    camera.touch()  # polling the status keeps the camera running, like a viewer
-    return jsonify({**camera.status(), "note": note})
+# The status and the arrivals of the API live in app/api/live.py; the live page still builds
+# the status address by this name.
+bp.add_url_rule("/api/stream/status", "status", build_only=True)
 
 
 @bp.post("/live/frame")
@@ -143,15 +138,6 @@ def events_page():
     found = arrivals(who, q, page)
     return render_template("events.html", events=found.items, who=who, q=q, page=page,
                            pages=found.pages, total=found.total)
-
-
-@bp.get("/api/events")
-@viewer_required
-def events_api():
-    """The latest arrivals, newest first (?limit=, at most 500)."""
-    limit = min(max(request.args.get("limit", 100, type=int), 1), 500)
-    rows = db.session.scalars(select(Event).order_by(Event.id.desc()).limit(limit)).all()
-    return jsonify({"events": [e.to_dict() for e in rows]})
 
 
 @bp.get("/events/<int:event_id>/thumbnail.jpg")
