@@ -18,7 +18,9 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events, from_schema
 from schemathesis.transport.wsgi import WSGI_TRANSPORT
 
-from conftest import cli_api_key, make_app
+from support import cli_api_key, make_app
+
+pytestmark = pytest.mark.slow
 
 # A schema says "bytes", not "a photo with one sharp face": these routes may refuse a
 # schema-valid request for what its photo holds (see refused_only_for_the_photo).

@@ -5,11 +5,11 @@ import io
 
 import numpy as np
 
-from conftest import csrf_token, photos, sign_in
-from test_api_errors import blurred, jpeg, two_faces
+from support import photos
+from support import blurred, csrf_token, jpeg, two_faces  # csrf_token: for the enrol_form helper
 
 
-def test_first_visit_asks_for_an_operator(app):
+def test_first_visit_asks_for_an_operator(csrf_token, sign_in, app):
     client = app.test_client()
     r = client.get("/people")
     assert r.status_code == 302 and r.headers["Location"].endswith("/setup")
@@ -23,7 +23,7 @@ def test_first_visit_asks_for_an_operator(app):
     assert app.test_client().get("/setup").headers["Location"].endswith("/login")
 
 
-def test_signed_out_and_wrong_password(app):
+def test_signed_out_and_wrong_password(csrf_token, sign_in, app):
     sign_in(app.test_client())
     client = app.test_client()
     r = client.get("/enrol")
@@ -37,7 +37,7 @@ def test_signed_out_and_wrong_password(app):
     assert client.get("/settings").status_code == 302
 
 
-def test_sign_in_attempts_limited(app):
+def test_sign_in_attempts_limited(csrf_token, app):
     client = app.test_client()
     page = client.get("/login")
     app.config["LOGIN_RATE_LIMIT"] = "2 per minute"
@@ -50,7 +50,7 @@ def test_sign_in_attempts_limited(app):
         app.config["LOGIN_RATE_LIMIT"] = "20 per minute"
 
 
-def test_forms_need_csrf(app):
+def test_forms_need_csrf(sign_in, app):
     client = app.test_client()
     sign_in(client)
     r = client.post("/enrol", data={"name": "X", "photo": (io.BytesIO(b"x"), "x.jpg")})
@@ -64,7 +64,7 @@ def enrol_form(client, name: str, data: bytes):
                                        "csrf_token": csrf_token(page.data)})
 
 
-def test_enrol_sentences(app):
+def test_enrol_sentences(sign_in, app):
     client = app.test_client()
     sign_in(client)
     assert b"not an image we can read" in enrol_form(client, "A", b"hello").data
@@ -74,7 +74,7 @@ def test_enrol_sentences(app):
     assert b"Give the person" in enrol_form(client, "   ", photos("train", "madonna")[0].read_bytes()).data
 
 
-def test_several_faces_numbered_choice(app):
+def test_several_faces_numbered_choice(csrf_token, sign_in, app):
     client = app.test_client()
     sign_in(client)
     r = enrol_form(client, "Ben Affleck", two_faces())
@@ -93,7 +93,7 @@ def test_several_faces_numbered_choice(app):
     assert b"expired or was altered" in r.data
 
 
-def test_rename_and_threshold_words(app):
+def test_rename_and_threshold_words(csrf_token, sign_in, app):
     client = app.test_client()
     sign_in(client)
     people = client.get("/people").data.decode()

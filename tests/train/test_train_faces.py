@@ -12,6 +12,8 @@ from train.batches import augment, pk_batches
 from train.data import make_pairs, split_people
 from train.finetune import Checkpoint, Settings, fine_tune
 
+pytestmark = pytest.mark.slow
+
 
 def test_pk_batches_hold_p_people_k_photos_each():
     labels = np.repeat(np.arange(6), [5, 5, 2, 3, 1, 4])

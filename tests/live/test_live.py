@@ -9,7 +9,7 @@ import pytest
 
 from app.stream.demo import DemoScene
 
-from conftest import csrf_token, photos, sign_in
+from support import photos
 
 ENROLLED = ["ben_afflek", "elton_john", "jerry_seinfeld"]  # madonna, mindy_kaling: strangers
 PHOTOS_EACH = 3
@@ -82,7 +82,7 @@ def test_mjpeg_parts_are_jpegs_of_the_configured_size(app, auth):
         assert image.shape == (480, 640, 3)
 
 
-def test_events_record_arrivals_with_thumbnails(app, auth):
+def test_events_record_arrivals_with_thumbnails(sign_in, app, auth):
     client = app.test_client()
     events = client.get("/api/events", headers=auth).get_json()["events"]
     names = [e["name"] for e in events]
@@ -97,7 +97,7 @@ def test_events_record_arrivals_with_thumbnails(app, auth):
     assert b"Arrivals" in client.get("/events").data
 
 
-def test_browser_frames_and_enrolment_from_the_live_view(app, auth, sample_photos_dir):
+def test_browser_frames_and_enrolment_from_the_live_view(csrf_token, sign_in, app, auth, sample_photos_dir):
     client = app.test_client()
     sign_in(client)
     page = client.get("/live")
@@ -124,7 +124,7 @@ def test_browser_frames_and_enrolment_from_the_live_view(app, auth, sample_photo
     assert faces[0]["name"] == "Madonna"
 
 
-def test_an_operator_chooses_the_source_and_a_missing_file_is_explained(app, auth, tmp_path):
+def test_an_operator_chooses_the_source_and_a_missing_file_is_explained(csrf_token, sign_in, app, auth, tmp_path):
     client = app.test_client()
     sign_in(client)
     token = csrf_token(client.get("/live").data)

@@ -14,7 +14,7 @@ from app.models import AppState, Face, Person, name_key
 from app.recognition.encode import FaceEncoder
 from app.recognition.match import Gallery
 from app.recognition.weights import write_manifest
-from conftest import ROOT, make_app
+from support import ROOT, make_app
 
 OLD, NEW = "old-model", "facenet-copy"
 

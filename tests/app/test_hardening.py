@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, cli_api_key, csrf_token, make_app, photos, sign_in
+from support import ROOT, cli_api_key, make_app, photos
 
 GOOD = photos("train", "madonna")[0]
 
@@ -31,7 +31,7 @@ def check_problem(r, status: int, type_: str) -> dict:
 @pytest.mark.parametrize("target", ["/%09/evil.example", "/%0a/evil.example", "/\\evil.example",
                                     "//evil.example", "https://evil.example/", "/%5C%5Cevil.example",
                                     "javascript:alert(1)", "/ /evil.example"])
-def test_sign_in_never_redirects_to_another_site(app, target):
+def test_sign_in_never_redirects_to_another_site(csrf_token, sign_in, app, target):
     sign_in(app.test_client())
     client = app.test_client()
     page = client.get("/login")
@@ -40,7 +40,7 @@ def test_sign_in_never_redirects_to_another_site(app, target):
     assert r.status_code == 302 and r.headers["Location"] == "/", r.headers["Location"]
 
 
-def test_sign_in_goes_back_to_the_page_asked_for(app):
+def test_sign_in_goes_back_to_the_page_asked_for(csrf_token, sign_in, app):
     sign_in(app.test_client())
     client = app.test_client()
     page = client.get("/login")
@@ -58,7 +58,7 @@ def test_live_script_inserts_text_never_html():
 
 @pytest.mark.parametrize("source", ["<img src=x onerror=alert(document.cookie)>", "/etc/passwd",
                                     "file:///etc/passwd", "../../faces.db", "gopher://x/"])
-def test_a_camera_source_outside_the_allowed_kinds_is_refused(app, source):
+def test_a_camera_source_outside_the_allowed_kinds_is_refused(csrf_token, sign_in, app, source):
     client = app.test_client()
     sign_in(client)
     token = csrf_token(client.get("/live").data)
@@ -142,7 +142,7 @@ def test_cookies_are_secure_when_configured(tmp_path, model_dir):
     assert "Secure" in r.headers["Set-Cookie"] and "HttpOnly" in r.headers["Set-Cookie"]
 
 
-def test_behind_a_proxy_each_client_address_counts_on_its_own(tmp_path, model_dir):
+def test_behind_a_proxy_each_client_address_counts_on_its_own(csrf_token, tmp_path, model_dir):
     app = make_app(tmp_path / "faces.db", PROXY_HOPS=1, LOGIN_RATE_LIMIT="2 per minute")
     client = app.test_client()
     token = csrf_token(client.get("/login").data)
@@ -183,7 +183,7 @@ def test_an_old_world_readable_key_is_made_private(tmp_path):
 
 # --- 8. the sign-in limit --------------------------------------------------------------
 
-def test_the_right_password_works_again_after_the_window(tmp_path, model_dir):
+def test_the_right_password_works_again_after_the_window(csrf_token, sign_in, tmp_path, model_dir):
     app = make_app(tmp_path / "faces.db", LOGIN_RATE_LIMIT="2 per 2 seconds")
     sign_in(app.test_client())
     client = app.test_client()

@@ -9,7 +9,7 @@ import re
 import pytest
 from openapi_spec_validator import validate
 
-from conftest import photos
+from support import photos
 
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 NOT_DOCUMENTED = ("/api/openapi.json", "/api/docs")  # the document and its page

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, cli_api_key, make_app, photos
+from support import ROOT, cli_api_key, make_app, photos
+
+pytestmark = pytest.mark.slow
 
 requests = pytest.importorskip("requests")
 

@@ -8,41 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import cli_api_key, photos
-
-GOOD = photos("train", "madonna")[0]  # one sharp 85-pixel face
-
-
-def jpeg(rgb: np.ndarray) -> bytes:
-    return cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))[1].tobytes()
-
-
-def load(path) -> np.ndarray:
-    return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
-
-
-def two_faces() -> bytes:
-    a, b = load(photos("val", "madonna")[1]), load(photos("val", "ben_afflek")[1])
-    b = cv2.resize(b, (round(b.shape[1] * a.shape[0] / b.shape[0]), a.shape[0]))
-    return jpeg(np.hstack([a, b]))
-
-
-def blurred() -> bytes:
-    return jpeg(cv2.GaussianBlur(load(GOOD), (0, 0), 4))
-
-
-def small_face() -> bytes:
-    """The good photo at a third of its size on a grey canvas: a ~28-pixel face."""
-    img = load(GOOD)
-    small = cv2.resize(img, (img.shape[1] // 3, img.shape[0] // 3), interpolation=cv2.INTER_AREA)
-    canvas = np.full((300, 300, 3), 128, np.uint8)
-    canvas[100:100 + small.shape[0], 100:100 + small.shape[1]] = small
-    return jpeg(canvas)
-
-
-def huge_png() -> bytes:
-    """A blank 7000 x 6000 PNG: small file, 42 million pixels (over the 40 M limit)."""
-    return cv2.imencode(".png", np.zeros((6000, 7000), np.uint8))[1].tobytes()
+from support import (GOOD, blurred, cli_api_key, huge_png, jpeg, load, photos, small_face,
+                     two_faces)
 
 
 def check(r, status: int, type_: str):

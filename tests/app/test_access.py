@@ -7,11 +7,11 @@ import shutil
 
 import pytest
 
-from conftest import csrf_token, photos, sign_in
+from support import photos
 
 
 @pytest.fixture(scope="module")
-def viewer(app):
+def viewer(sign_in, app):
     """An admin (the first operator) and a viewer created from the command line."""
     sign_in(app.test_client())
     result = app.test_cli_runner().invoke(args=["faces", "create-operator", "watcher", "--role", "viewer",
@@ -26,7 +26,7 @@ def viewer(app):
                                           ("get", "/access"), ("get", "/audit"), ("post", "/people/1/delete"),
                                           ("post", "/people/1/faces/1/delete"), ("post", "/live/source"),
                                           ("post", "/live/enrol"), ("post", "/access/keys")])
-def test_a_viewer_cannot_enrol_delete_or_change_settings(viewer, method, path):
+def test_a_viewer_cannot_enrol_delete_or_change_settings(csrf_token, viewer, method, path):
     token = csrf_token(viewer.get("/live").data)  # a valid form: refused for the role, not CSRF
     r = getattr(viewer, method)(path, data={"csrf_token": token} if method == "post" else None)
     assert r.status_code == 403 and b"administrator" in r.data
@@ -39,7 +39,7 @@ def test_a_viewer_watches_and_identifies(viewer, path):
     assert b'href="/enrol"' not in r.data and b'href="/access"' not in r.data
 
 
-def test_keys_from_the_access_page_shown_once_and_revoked_after_asking(app):
+def test_keys_from_the_access_page_shown_once_and_revoked_after_asking(csrf_token, sign_in, app):
     admin = app.test_client()
     sign_in(admin)
     page = admin.get("/access")
@@ -55,7 +55,7 @@ def test_keys_from_the_access_page_shown_once_and_revoked_after_asking(app):
     assert admin.get("/api/people", headers={"Authorization": f"Bearer {key}"}).status_code == 401
 
 
-def test_every_write_is_in_the_audit_log_with_its_actor(app, api_key, tmp_path):
+def test_every_write_is_in_the_audit_log_with_its_actor(csrf_token, sign_in, app, api_key, tmp_path):
     auth = {"Authorization": f"Bearer {api_key}"}
     client = app.test_client()
     r = client.post("/api/people", headers=auth, data={"name": "Audit Me", "file": (photos("train", "madonna")[0].open("rb"), "a.jpg")})

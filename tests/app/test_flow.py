@@ -13,7 +13,7 @@ import base64
 import pytest
 from sqlalchemy import func, select
 
-from conftest import csrf_token, photos, sign_in
+from support import photos
 
 API_PEOPLE = ["ben_afflek", "elton_john", "jerry_seinfeld"]
 FORM_PERSON = "madonna"
@@ -27,7 +27,7 @@ def title(folder: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def enrolled(app, api_key):
+def enrolled(csrf_token, sign_in, app, api_key):
     """Enrol everyone (module-wide); returns {folder: person id}."""
     client = app.test_client()
     auth = {"Authorization": f"Bearer {api_key}"}
@@ -108,7 +108,7 @@ def test_stranger_unknown(app, enrolled):
         assert len(face["candidates"]) == 3  # ?k= defaults to 3
 
 
-def test_people_list_and_pages(app, enrolled, api_key):
+def test_people_list_and_pages(csrf_token, sign_in, app, enrolled, api_key):
     client = app.test_client()
     r = client.get("/api/people?per_page=2", headers={"Authorization": f"Bearer {api_key}"})
     body = r.get_json()
@@ -145,7 +145,7 @@ def test_delete_person(app, enrolled, api_key):
         assert db.session.scalar(select(func.count(Face.id)).where(Face.person_id == pid)) == 0
 
 
-def test_delete_through_pages(app, enrolled):
+def test_delete_through_pages(csrf_token, sign_in, app, enrolled):
     client = app.test_client()
     sign_in(client)
     pid = enrolled[FORM_PERSON]

@@ -146,5 +146,5 @@ def test_threads_give_serial_results(photos):
 def test_import_and_construction_do_not_load_tensorflow():
     code = ("import sys; from app.recognition.detect import FaceDetector; FaceDetector(); "
             "assert 'tensorflow' not in sys.modules")
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]  # the repository
     subprocess.run([sys.executable, "-c", code], cwd=root, check=True)

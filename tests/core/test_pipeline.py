@@ -153,4 +153,4 @@ def test_the_package_exports_the_core_without_tensorflow():
             "heavy = [m for m in ('tensorflow', 'keras', 'h5py') if m in sys.modules]; "
             "assert not heavy, heavy; "
             "assert not [m for m in sys.modules if m.startswith('app.recognition.convert')]")
-    subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], check=True)
+    subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], check=True)

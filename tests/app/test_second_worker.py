@@ -12,7 +12,7 @@ import pytest
 
 from app.recognition.weights import write_manifest
 from app.stream.demo import DemoScene
-from conftest import SAMPLES_DIR, cli_api_key, csrf_token, make_app, photos, sign_in
+from support import SAMPLES_DIR, cli_api_key, make_app, photos
 
 NEW = "facenet-copy"
 
@@ -68,7 +68,7 @@ def test_enrolled_through_the_api(workers):
     assert name_seen_by(second, "madonna") == "Madonna"
 
 
-def test_enrolled_through_the_pages(workers):
+def test_enrolled_through_the_pages(csrf_token, sign_in, workers):
     first, second = workers
     client = first.test_client()
     sign_in(client)
@@ -92,7 +92,7 @@ def test_enrolled_by_the_import_command(workers, tmp_path):
     assert name_seen_by(second, "madonna") == "Madonna"
 
 
-def test_enrolled_from_the_live_view(workers):
+def test_enrolled_from_the_live_view(csrf_token, sign_in, workers):
     first, second = workers
     client = first.test_client()
     sign_in(client)

@@ -10,12 +10,12 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from conftest import ROOT, cli_api_key, make_app, photos
+from support import ROOT, cli_api_key, make_app, photos
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "pages"
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)")
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.skipif(not CHROMIUM.exists(),
+                                reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)")]
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (requirements-dev.txt)")
 axe_module = pytest.importorskip("axe_playwright_python.sync_playwright",
                                  reason="needs axe-playwright-python (requirements-dev.txt)")

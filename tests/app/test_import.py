@@ -6,7 +6,7 @@ import shutil
 
 from sqlalchemy import func, select
 
-from conftest import photos
+from support import photos
 
 
 def test_import_twice(app, tmp_path):
