@@ -8,4 +8,4 @@ bp = Blueprint("api", __name__)
 csrf.exempt(bp)
 limiter.limit(lambda: current_app.config["API_RATE_LIMIT"])(bp)
 
-from . import docs, people, recognize  # noqa: E402,F401
+from . import cameras, docs, people, recognize, webhooks  # noqa: E402,F401

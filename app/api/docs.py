@@ -154,6 +154,92 @@ SPEC = {
 }
 
 
+# --- Cameras and webhooks (app/api/cameras.py, app/api/webhooks.py) ---------------------
+VIEWER = [{"apiKey": []}, {"session": []}]
+CAMERA_ID = {"name": "camera_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+WEBHOOK_ID = {"name": "webhook_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+SPEC["components"]["securitySchemes"]["session"] = {
+    "type": "apiKey", "in": "cookie", "name": "session",
+    "description": "A signed-in operator (the camera list and status also take FACES_LIVE_OPEN)."}
+SPEC["components"]["schemas"].update({
+    "CameraInput": {"type": "object", "properties": {
+        "name": {"type": "string", "maxLength": 120},
+        "source": {"type": "string", "description": "demo, auto, a webcam number, a video file name in "
+                                                    "FACES_VIDEOS_DIR, or an rtsp:// / http(s):// URL"},
+        "enabled": {"type": "boolean"},
+        "detect_side": {"type": "integer", "minimum": 160, "maximum": 1920},
+        "min_face": {"type": "integer", "minimum": 12, "maximum": 400},
+        "ignore_region": {"type": ["array", "null"], "items": {"type": "integer"},
+                          "description": "[x, y, width, height] of the frame where faces are ignored"},
+        "recognition_fps": {"type": "number", "minimum": 0.2, "maximum": 30,
+                            "description": "recognition cycles per second at most"}}},
+    "Camera": {"allOf": [{"$ref": "#/components/schemas/CameraInput"}, {"type": "object", "properties": {
+        "id": {"type": "integer"}, "created_at": {"type": "string"},
+        "state": {"type": "string", "enum": ["running", "reconnecting", "failed", "starting",
+                                              "stopped", "disabled", "waiting"]},
+        "message": {"type": "string", "description": "why it is failed or reconnecting"},
+        "fps_in": {"type": "number"}, "fps_out": {"type": "number"},
+        "recognition_ms": {"type": ["number", "null"]}, "detect_fps": {"type": ["number", "null"]},
+        "opened": {"type": "integer", "description": "times the source was opened since the runner started"},
+        "tracks": {"type": "array", "items": {"type": "object"}}}}]},
+    "Rules": {"type": "object", "properties": {
+        "events": {"type": "array", "items": {"enum": ["arrival", "departure", "unknown"]}},
+        "people": {"type": "array", "items": {"type": "integer"}},
+        "cameras": {"type": "array", "items": {"type": "integer"}}},
+        "description": "an empty or missing list means all"},
+    "Webhook": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "url": {"type": "string"},
+        "rules": {"$ref": "#/components/schemas/Rules"}, "created_at": {"type": "string"},
+        "secret": {"type": "string", "description": "only in the answer to POST"}}},
+    "Delivery": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "webhook_id": {"type": "integer"},
+        "status": {"type": "string", "enum": ["pending", "delivered", "failed"]},
+        "attempts": {"type": "integer"}, "event": {"type": "object"},
+        "last_error": {"type": ["string", "null"]}, "response_status": {"type": ["integer", "null"]},
+        "created_at": {"type": "string"}, "delivered_at": {"type": ["string", "null"]},
+        "next_attempt_at": {"type": ["string", "null"]}}},
+})
+_CAMERA_BODY = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/CameraInput"}}}}
+_LIST = lambda schema: {"type": "object", "properties": {"items": {  # noqa: E731
+    "type": "array", "items": {"$ref": f"#/components/schemas/{schema}"}}}}
+SPEC["paths"].update({
+    "/api/cameras": {
+        "get": {"summary": "Cameras with their state and figures", "security": VIEWER,
+                "responses": {"200": {"description": "Every camera", "content": {
+                    "application/json": {"schema": _LIST("Camera")}}}, **_errors(401)}},
+        "post": {"summary": "Add a camera", "security": KEY, "requestBody": _CAMERA_BODY,
+                 "responses": {**_ok("Added", "Camera", "201"), **_errors(400, 401, 409)}}},
+    "/api/cameras/{camera_id}": {
+        "parameters": [CAMERA_ID],
+        "get": {"summary": "One camera with its state", "security": VIEWER,
+                "responses": {**_ok("The camera", "Camera"), **_errors(401, 404)}},
+        "patch": {"summary": "Change a camera", "security": KEY, "requestBody": _CAMERA_BODY,
+                  "responses": {**_ok("Changed", "Camera"), **_errors(400, 401, 404, 409)}},
+        "delete": {"summary": "Remove a camera", "security": KEY,
+                   "responses": {"204": {"description": "Removed"}, **_errors(401, 404)}}},
+    "/api/webhooks": {
+        "get": {"summary": "Webhooks", "security": KEY,
+                "responses": {"200": {"description": "Every webhook", "content": {
+                    "application/json": {"schema": _LIST("Webhook")}}}, **_errors(401)}},
+        "post": {"summary": "Add a webhook (the secret is in the answer, once)", "security": KEY,
+                 "requestBody": {"content": {"application/json": {"schema": {
+                     "type": "object", "required": ["url"], "properties": {
+                         "url": {"type": "string"}, "secret": {"type": "string"},
+                         "rules": {"$ref": "#/components/schemas/Rules"}}}}}},
+                 "responses": {**_ok("Added", "Webhook", "201"), **_errors(400, 401)}}},
+    "/api/webhooks/{webhook_id}": {"delete": {
+        "summary": "Remove a webhook", "security": KEY, "parameters": [WEBHOOK_ID],
+        "responses": {"204": {"description": "Removed"}, **_errors(401, 404)}}},
+    "/api/webhooks/{webhook_id}/deliveries": {"get": {
+        "summary": "The delivery log, newest first", "security": KEY, "parameters": [
+            WEBHOOK_ID, {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 100}}],
+        "responses": {"200": {"description": "Deliveries", "content": {
+            "application/json": {"schema": _LIST("Delivery")}}}, **_errors(401, 404)}}},
+    "/api/webhooks/{webhook_id}/test": {"post": {
+        "summary": "Send a test event", "security": KEY, "parameters": [WEBHOOK_ID],
+        "responses": {**_ok("Queued", "Delivery", "202"), **_errors(401, 404)}}},
+})
+
 @bp.get("/openapi.json")
 def openapi_json():
     """The OpenAPI document."""

@@ -1,5 +1,5 @@
-"""Routes of the live video: /live, /stream.mjpg, /api/stream/status, /live/frame (browser
-camera), /live/enrol, /events and /api/events."""
+"""Routes of the live video: /live, /stream.mjpg (the first camera), /stream/<id>.mjpg,
+/api/stream/status, /live/frame (browser camera), /live/enrol, /events and /api/events."""
 from __future__ import annotations
 
 import hashlib
@@ -22,6 +22,8 @@ from ..recognition.decode import decode_image
 from ..recognition.jpeg import to_jpeg
 from . import bp, hub
 from .forms import EnrolTrackForm, SourceForm
+from .cameras import first_camera, get_camera_row, list_cameras
+from .runner import RelayCamera
 from .sources import SourceError, check_source
 
 MAX_BROWSER_FRAME = 2 * 1024 * 1024  # bytes: browser frames are small downscaled JPEGs
@@ -48,6 +50,9 @@ def set_source():
             flash(str(e))
         else:
             get_state().camera_source = spec
+            first = first_camera()
+            if first is not None:
+                first.source = spec  # the runner restarts it within a second
             db.session.commit()
             flash(f"Camera source set to {spec}.")
     else:
@@ -66,11 +71,23 @@ def _asked_source() -> str | None:
         raise Problem("invalid-input", 400, str(e)) from None
 
 
-@bp.get("/stream.mjpg")
-@viewer_required
-def stream():
-    """multipart/x-mixed-replace JPEG frames with boxes and names, shared by all viewers."""
-    camera = hub.get_camera(hub.resolve_source(_asked_source())[0])
+def _camera_for(spec: str | None) -> int | None:
+    """The camera (row id) that shows `spec` (None: the first camera); None when no camera
+    row has that source (then it is a preview in this worker, stopped when idle)."""
+    first = first_camera()
+    if spec is None:
+        return first.id if first else None
+    for row in list_cameras():
+        if row.enabled and (row.source == spec or
+                            (row.source == "auto" and hub.resolve_source("auto")[0] == spec)):
+            return row.id
+    return None
+
+
+def _mjpeg(camera) -> Response:
+    # Whether this worker runs the camera or relays it from the one that does (tests and
+    # people checking the hand-over read it).
+    feed = "relay" if isinstance(camera, RelayCamera) else "local"
 
     def parts():
         for jpeg in camera.frames():
@@ -78,14 +95,41 @@ def stream():
                    + str(len(jpeg)).encode() + b"\r\n\r\n" + jpeg + b"\r\n")
 
     return Response(parts(), mimetype="multipart/x-mixed-replace; boundary=frame",
-                    headers={"Cache-Control": "no-store"})
+                    headers={"Cache-Control": "no-store", "X-Camera-Feed": feed})
+
+
+@bp.get("/stream.mjpg")
+@viewer_required
+def stream():
+    """multipart/x-mixed-replace JPEG frames with boxes and names, shared by all viewers
+    (the first camera, or ?source=)."""
+    spec = _asked_source()
+    camera_id = _camera_for(spec)
+    if camera_id is not None:
+        return _mjpeg(hub.camera_feed(camera_id))
+    return _mjpeg(hub.get_camera(hub.resolve_source(spec)[0]))
+
+
+@bp.get("/stream/<int:camera_id>.mjpg")
+@viewer_required
+def camera_stream(camera_id: int):
+    """One camera's MJPEG stream, from whichever worker (docs/LIVE.md: the hand-over)."""
+    get_camera_row(camera_id)
+    return _mjpeg(hub.camera_feed(camera_id))
 
 
 @bp.get("/api/stream/status")
 @viewer_required
 def status():
     """fps in and out, recognition latency, the tracks in view (box, name, distance, since)."""
-    spec, note = hub.resolve_source(_asked_source())
+    asked = _asked_source()
+    spec, note = hub.resolve_source(asked)
+    camera_id = _camera_for(asked)
+    if camera_id is not None:
+        s = hub.camera_runner().status().get(str(camera_id)) or {
+            "state": "starting", "message": "", "source": spec, "frame_size": None,
+            "fps_in": 0.0, "fps_out": 0.0, "recognition_latency_ms": None, "tracks": []}
+        return jsonify({**s, "camera_id": camera_id, "note": note})
     camera = hub.get_camera(spec)
     camera.touch()  # polling the status keeps the camera running, like a viewer
     return jsonify({**camera.status(), "note": note})
