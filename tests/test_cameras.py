@@ -236,3 +236,33 @@ def test_killing_the_camera_process_brings_the_cameras_back_within_seconds(two_w
     assert new_holder != holder and [c["opened"] for c in items] == [1, 1, 1]
     # The streams follow: a relay reconnects to the new holder.
     assert len(read_frames(base, headers, 2)[1]) == 3
+
+
+def test_cameras_page_disables_and_removes_and_manages_webhooks(cam_app, cam_key):
+    from conftest import csrf_token, sign_in
+
+    client = cam_app.test_client()
+    assert client.get("/cameras").status_code == 302  # sign in first
+    sign_in(client)
+    token = csrf_token(client.get("/cameras").data)
+    client.post("/cameras", data={"name": "Yard", "source": "demo", "csrf_token": token})
+    yard = next(c for c in client.get("/api/cameras", headers=cam_key).get_json()["items"] if c["name"] == "Yard")
+    assert client.post(f"/cameras/{yard['id']}/disable", data={"csrf_token": token}).status_code == 302
+    assert camera_state(client, cam_key, yard["id"])["state"] == "disabled"
+    assert client.post(f"/cameras/{yard['id']}/delete", data={}).status_code == 400  # no token: refused
+    client.post(f"/cameras/{yard['id']}/delete", data={"csrf_token": token})
+    assert client.get(f"/api/cameras/{yard['id']}", headers=cam_key).status_code == 404
+    # A webhook to a closed port: its secret shown once, a test event queued and retried.
+    client.post("/webhooks", data={"url": "http://127.0.0.1:9/hook", "events": ["unknown"], "csrf_token": token})
+    page = client.get("/cameras").data.decode()
+    assert "shown once" in page and "unknown" in page
+    assert "shown once" not in client.get("/cameras").data.decode()
+    hook = client.get("/api/webhooks", headers=cam_key).get_json()["items"][-1]
+    assert hook["rules"]["events"] == ["unknown"]
+    client.post(f"/webhooks/{hook['id']}/test", data={"csrf_token": token})
+    log = wait_for(lambda: [d for d in client.get(f"/api/webhooks/{hook['id']}/deliveries", headers=cam_key)
+                            .get_json()["items"] if d["attempts"] >= 1], 20)
+    assert log and log[0]["status"] == "pending" and log[0]["event"]["type"] == "test" and log[0]["last_error"]
+    assert "Send a test event" in client.get("/cameras").data.decode()
+    client.post(f"/webhooks/{hook['id']}/delete", data={"csrf_token": token})
+    assert client.get(f"/api/webhooks/{hook['id']}/deliveries", headers=cam_key).status_code == 404

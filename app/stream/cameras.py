@@ -11,9 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..faces import get_state
 from ..http.problems import Problem
-from ..models import Camera
+from ..models import AppState, Camera
 from .sources import SourceError, check_source
 
 FIELDS = ("name", "source", "enabled", "detect_side", "min_face", "ignore_region", "recognition_fps")
@@ -36,7 +35,8 @@ def ensure_first_camera() -> None:
     """With no camera at all, CAMERA_SOURCE (or the live page's choice) is the first one."""
     if db.session.scalar(select(func.count(Camera.id))):
         return
-    spec = get_state().camera_source or current_app.config["CAMERA_SOURCE"]
+    row = db.session.get(AppState, 1)  # read only: the state row is made by requests
+    spec = (row.camera_source if row else None) or current_app.config["CAMERA_SOURCE"]
     db.session.add(Camera(name="Camera 1", source=spec))
     try:
         db.session.commit()
