@@ -42,7 +42,8 @@ bench: setup
 bench-api: setup
 	$(BIN)/python scripts/bench_api.py
 
-# stream_fps, label_latency_ms, cpu_ratio_3_viewers_vs_1: the demo camera under gunicorn.
+# 1, 2 and 4 demo cameras under gunicorn -w 4: stream_fps and label_latency_ms per camera, the
+# server's CPU in cores, the cost of a viewer, opened per source, webhook and MQTT latency.
 bench-live: setup
 	$(BIN)/python scripts/bench_live.py
 
