@@ -7,7 +7,8 @@ Per camera and N:
   stream_fps: MJPEG frames per second that its viewer receives.
   label_latency_ms: median time from the capture of the frame in which a face was first
       detected to the moment its name was known (`named_after_ms` in /api/cameras), plus
-      the median recognition cycle (the most a face waits to be detected at all).
+      the median recognition cycle (the most a face waits to be detected at all);
+  detect_fps: recognition cycles per second (each camera's `recognition_fps` caps it, 10).
 The whole server: cpu_cores (master and every worker, user + system) per N; for one camera
   the cost of each extra viewer (cores), split by how the viewers were served (local or
   relay, the X-Camera-Feed header).
@@ -166,9 +167,11 @@ def phase(base: str, master: int, viewers: list[int], seconds: float) -> dict:
     cpu0, t0 = server_cpu(master), time.monotonic()
     latencies: dict[int, list] = {}
     cycles: dict[int, list] = {}
+    detects: dict[int, list] = {}
     while time.monotonic() - t0 < seconds:
         for c in cameras(base):
             cycles.setdefault(c["id"], []).append(c.get("recognition_ms") or 0.0)
+            detects.setdefault(c["id"], []).append(c.get("detect_fps") or 0.0)
             latencies.setdefault(c["id"], []).extend(
                 t["named_after_ms"] for t in c.get("tracks", []) if t["named_after_ms"] is not None)
         time.sleep(0.25)
@@ -181,7 +184,8 @@ def phase(base: str, master: int, viewers: list[int], seconds: float) -> dict:
     label = {cid: round(statistics.median(latencies[cid]) + statistics.median(cycles[cid]), 1)
              for cid in latencies if latencies[cid]}
     return {"fps": fps, "cpu": cpu, "label": label, "feeds": feeds,
-            "cycle": {cid: round(statistics.median(v), 1) for cid, v in cycles.items()}}
+            "cycle": {cid: round(statistics.median(v), 1) for cid, v in cycles.items()},
+            "detect_fps": {cid: round(statistics.median(v), 1) for cid, v in detects.items()}}
 
 
 def join_and_leave(base: str, ids: list[int], rounds: int = 6) -> None:
@@ -266,6 +270,7 @@ def main() -> None:
                     "stream_fps": [round(got["fps"][(cid, i)], 1) for i, cid in enumerate(ids)],
                     "label_latency_ms": [got["label"].get(cid) for cid in ids],
                     "recognition_cycle_ms": [got["cycle"].get(cid) for cid in ids],
+                    "detect_fps": [got["detect_fps"].get(cid) for cid in ids],
                     "cpu_cores": round(got["cpu"], 3)}
             join_and_leave(base, [c["id"] for c in cameras(base)])
             figures["opened"] = [c["opened"] for c in cameras(base)]

@@ -59,7 +59,9 @@ class ProcessState:
         with self.lock:
             for key in [k for k in self.pipelines if k[0] != model]:
                 del self.pipelines[key]
-            for key in [k for k in self.cameras if not k.endswith(f"|{model}")]:
+            # Relays ("relay:<id>") carry the camera process's frames: it restarts its own.
+            for key in [k for k in self.cameras
+                        if not k.startswith("relay:") and not k.endswith(f"|{model}")]:
                 self.cameras.pop(key).stop()
             self.browsers.clear()
 

@@ -109,7 +109,7 @@ def get_camera(spec: str) -> LiveCamera:
 BROWSER_IDLE_SECONDS = 60.0
 # Event sources that are not rows of the camera table (id 0: no camera).
 BROWSER = {"id": 0, "name": "browser camera"}
-PREVIEW = {"id": 0, "name": "preview"}
+PREVIEW = {"id": -1, "name": "preview"}
 
 
 def now() -> float:

@@ -36,6 +36,7 @@ from .rates import RateMeter
 log = logging.getLogger(__name__)
 FRAME_HEAD = struct.Struct("!QI")
 LENGTH = struct.Struct("!I")
+MISSING_GRACE = 5.0  # seconds a relay waits for a camera the runner does not run yet
 
 
 def runner_paths(instance: str | Path, database_url: str) -> tuple[Path, Path]:
@@ -246,7 +247,7 @@ class RelayCamera:
         self._last_access = 0.0
         self._closed = False
         self._fps = RateMeter()
-        self.missing = False  # the runner has no such camera
+        self.missing = False  # the runner has no such camera (after MISSING_GRACE seconds)
 
     def touch(self) -> None:
         self._last_access = time.monotonic()
@@ -284,18 +285,28 @@ class RelayCamera:
         return time.monotonic() - self._last_access > self.idle_seconds
 
     def _run(self) -> None:
-        wait = 0.2
+        wait, unknown_since = 0.2, None
         while not self._closed and not self._idle():
             try:
-                self._relay()
+                unknown = self._relay()
                 wait = 0.2
             except OSError:
                 time.sleep(wait)  # no runner yet, or it changed hands
                 wait = min(wait * 2, 2.0)
-            if self.missing:
-                return
+                continue
+            if not unknown:
+                unknown_since = None
+            else:
+                unknown_since = unknown_since or time.monotonic()
+                if time.monotonic() - unknown_since > MISSING_GRACE:
+                    self.missing = True  # viewers' generators end
+                    with self._cond:
+                        self._cond.notify_all()
+                    return
+                time.sleep(0.5)  # just added: the runner starts it within a second
 
-    def _relay(self) -> None:
+    def _relay(self) -> bool:
+        """Relay frames until the connection ends; True when the runner has no such camera."""
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(5.0)
             sock.connect(str(self.socket_path))
@@ -303,10 +314,7 @@ class RelayCamera:
             while not self._closed and not self._idle():
                 _, length = FRAME_HEAD.unpack(_read_exact(sock, FRAME_HEAD.size))
                 if length == 0:
-                    self.missing = True
-                    with self._cond:
-                        self._cond.notify_all()
-                    return
+                    return True
                 jpeg = _read_exact(sock, length)
                 self._fps.tick(time.monotonic())
                 with self._cond:
@@ -314,3 +322,4 @@ class RelayCamera:
                     self._frame_id += 1
                     self._jpeg = jpeg
                     self._cond.notify_all()
+        return False
