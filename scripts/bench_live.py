@@ -17,7 +17,7 @@ Events: webhook_latency_ms_p95 and mqtt_latency_ms_p95, from the event's time (s
   recognition is made) to its arrival at a receiver run here (HTTP) and at a subscriber of
   Debian's mosquitto started here (skipped, saying so, without it).
 
-Usage: python scripts/bench_live.py [--seconds 15] [--cameras 1,2,4] [--workers 4]
+Usage: python scripts/bench_live.py [--seconds 15] [--cameras 1,2,4] [--workers 4] [--churn-seconds 15]
 Prints the figures; the last line is one JSON object.
 """
 from __future__ import annotations
@@ -188,8 +188,9 @@ def phase(base: str, master: int, viewers: list[int], seconds: float) -> dict:
             "detect_fps": {cid: round(statistics.median(v), 1) for cid, v in detects.items()}}
 
 
-def join_and_leave(base: str, ids: list[int], rounds: int = 6) -> None:
-    """Viewers join and leave every camera on new connections (every worker serves some)."""
+def join_and_leave(base: str, ids: list[int], seconds: float) -> None:
+    """Viewers join and leave every camera on new connections (every worker serves some)
+    for about `seconds`."""
     def once(cid):
         stop = threading.Event()
         t = threading.Thread(target=viewer, args=(base, cid, stop, {}, []), daemon=True)
@@ -197,7 +198,8 @@ def join_and_leave(base: str, ids: list[int], rounds: int = 6) -> None:
         time.sleep(1.0)
         stop.set()
         t.join(5)
-    for _ in range(rounds):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
         threads = [threading.Thread(target=once, args=(cid,)) for cid in ids for _ in range(2)]
         for t in threads:
             t.start()
@@ -214,6 +216,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=15)
     ap.add_argument("--cameras", default="1,2,4")
     ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--churn-seconds", type=float, default=15,
+                    help="viewers joining and leaving every camera before `opened` is read")
     args = ap.parse_args()
     steps = [int(n) for n in args.cameras.split(",")]
     figures: dict = {"source": "demo 640x480 25 fps, 1-3 faces per camera", "workers": args.workers,
@@ -272,7 +276,8 @@ def main() -> None:
                     "recognition_cycle_ms": [got["cycle"].get(cid) for cid in ids],
                     "detect_fps": [got["detect_fps"].get(cid) for cid in ids],
                     "cpu_cores": round(got["cpu"], 3)}
-            join_and_leave(base, [c["id"] for c in cameras(base)])
+            join_and_leave(base, [c["id"] for c in cameras(base)], args.churn_seconds)
+            figures["churn_seconds"] = args.churn_seconds
             figures["opened"] = [c["opened"] for c in cameras(base)]
             figures["webhook_events"] = len(receiver.latencies)
             figures["webhook_latency_ms_p95"] = p95(receiver.latencies)
