@@ -253,6 +253,17 @@ def test_cameras_page_disables_and_removes_and_manages_webhooks(cam_app, cam_key
     token = csrf_token(client.get("/cameras").data)
     client.post("/cameras", data={"name": "Yard", "source": "demo", "csrf_token": token})
     yard = next(c for c in client.get("/api/cameras", headers=cam_key).get_json()["items"] if c["name"] == "Yard")
+    settings = {f"c{yard['id']}-{k}": v for k, v in {
+        "source": "demo", "detect_side": "480", "min_face": "30", "recognition_fps": "4",
+        "ignore_region": "0,0,100,480", "csrf_token": token}.items()}
+    client.post(f"/cameras/{yard['id']}/settings", data=settings)
+    changed = camera_state(client, cam_key, yard["id"])
+    assert (changed["detect_side"], changed["min_face"], changed["recognition_fps"], changed["ignore_region"]) \
+        == (480, 30, 4.0, [0, 0, 100, 480])
+    settings[f"c{yard['id']}-source"] = "/etc/passwd"
+    page = client.post(f"/cameras/{yard['id']}/settings", data=settings, follow_redirects=True)
+    assert "Video files must be in" in page.data.decode()
+    assert camera_state(client, cam_key, yard["id"])["source"] == "demo"
     assert client.post(f"/cameras/{yard['id']}/disable", data={"csrf_token": token}).status_code == 302
     assert camera_state(client, cam_key, yard["id"])["state"] == "disabled"
     assert client.post(f"/cameras/{yard['id']}/delete", data={}).status_code == 400  # no token: refused

@@ -48,7 +48,6 @@ class EventBus:
         self.visits: dict[tuple[int, str], Visit] = {}  # (camera id, name) -> visit
         self.sender = None  # webhooks.Sender, in the runner
         self.mqtt = None  # mqtt.MqttPublisher, in the runner when configured
-        self.published: list[tuple[float, dict]] = []  # (monotonic, event), the last 200 (bench)
 
     # Inputs from the cameras ----------------------------------------------------------
 
@@ -112,8 +111,6 @@ class EventBus:
                      f"{self.app.config['EVENTS_BASE_URL']}/events/{event_id}/thumbnail.jpg"}
             self.queue_webhooks(event)
             db.session.commit()
-        with self.lock:
-            self.published = self.published[-199:] + [(time.monotonic(), event)]
         if self.sender is not None:
             self.sender.wake()
         if self.mqtt is not None:

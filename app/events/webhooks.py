@@ -23,7 +23,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from ..extensions import db
 from ..http.problems import Problem
@@ -130,15 +130,26 @@ class Sender:
     def _loop(self) -> None:
         # Other workers queue events (a test event) without waking this thread: poll too.
         poll = self.app.config["WEBHOOK_POLL_SECONDS"]
+        pruned = float("-inf")
         while not self._stop.is_set():
             self._wake.wait(poll)
             self._wake.clear()
             try:
                 with self.app.app_context():
+                    if time.monotonic() - pruned > 3600:
+                        self._prune()
+                        pruned = time.monotonic()
                     while self._send_due() and not self._stop.is_set():
                         pass
             except Exception:
                 log.exception("webhook sender")
+
+    def _prune(self) -> None:
+        """The delivery log keeps LIVE_EVENTS_MAX_AGE_DAYS, as Arrivals do."""
+        cutoff = utcnow() - timedelta(days=self.app.config["LIVE_EVENTS_MAX_AGE_DAYS"])
+        db.session.execute(delete(Delivery).where(Delivery.status != "pending",
+                                                  Delivery.created_at < cutoff))
+        db.session.commit()
 
     def _send_due(self) -> bool:
         """Try the head of each webhook's queue once; True if anything was delivered

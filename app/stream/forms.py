@@ -1,6 +1,6 @@
 """Forms of the live page (CSRF-protected like every form)."""
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField
+from wtforms import FloatField, HiddenField, IntegerField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, Length
 
@@ -31,3 +31,12 @@ class WebhookForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button (enable, disable, delete, send a test event): only the CSRF token."""
+
+
+class CameraSettingsForm(FlaskForm):
+    source = StringField("Source", [InputRequired("Give a source."), Length(max=500)])
+    detect_side = IntegerField("Detection width (px)", [InputRequired("Give a width in pixels.")])
+    min_face = IntegerField("Smallest face (px)", [InputRequired("Give a size in pixels.")])
+    recognition_fps = FloatField("Recognitions per second at most",
+                                 [InputRequired("Give a number of recognitions per second.")])
+    ignore_region = StringField("Region to ignore: x,y,width,height (empty: none)", [Length(max=64)])

@@ -11,7 +11,7 @@ from ..extensions import db
 from ..http.problems import Problem
 from . import bp, hub
 from .cameras import add_camera, get_camera_row, list_cameras, remove_camera, update_camera
-from .forms import ActionForm, CameraForm, WebhookForm
+from .forms import ActionForm, CameraForm, CameraSettingsForm, WebhookForm
 
 
 def _errors(form) -> str:
@@ -25,8 +25,12 @@ def cameras_page():
     hooks = [(h, deliveries(h, 10)) for h in list_webhooks()]
     secret = session.pop("new_webhook_secret", None)
     hub.camera_runner()
-    return render_template("cameras.html", cameras=list_cameras(), hooks=hooks, secret=secret,
-                           camera_form=CameraForm(), webhook_form=WebhookForm(), action=ActionForm())
+    cameras = list_cameras()
+    settings = {c.id: CameraSettingsForm(formdata=None, obj=c, prefix=f"c{c.id}",
+                                         ignore_region=c.ignore_region or "") for c in cameras}
+    return render_template("cameras.html", cameras=cameras, hooks=hooks, secret=secret,
+                           settings=settings, camera_form=CameraForm(), webhook_form=WebhookForm(),
+                           action=ActionForm())
 
 
 @bp.get("/cameras/grid")
@@ -70,6 +74,29 @@ def camera_action(camera_id: int, action: str):
         update_camera(camera, {"enabled": action == "enable"})
         flash(f"Camera {camera.name} {action}d.")
     db.session.commit()
+    return redirect(url_for("stream.cameras_page"))
+
+
+@bp.post("/cameras/<int:camera_id>/settings")
+@login_required
+def camera_settings(camera_id: int):
+    """Change a camera's source, detection width, smallest face, rate and ignored region."""
+    camera = get_camera_row(camera_id)
+    form = CameraSettingsForm(prefix=f"c{camera_id}")  # one form per camera on the page
+    if form.validate_on_submit():
+        try:
+            update_camera(camera, {"source": form.source.data, "detect_side": form.detect_side.data,
+                                   "min_face": form.min_face.data,
+                                   "recognition_fps": form.recognition_fps.data,
+                                   "ignore_region": form.ignore_region.data.strip() or None})
+        except Problem as p:
+            db.session.rollback()
+            flash(f"{camera.name}: {p.detail}")
+        else:
+            db.session.commit()
+            flash(f"Camera {camera.name} changed; it restarts within a second or two.")
+    else:
+        flash(_errors(form))
     return redirect(url_for("stream.cameras_page"))
 
 
