@@ -230,3 +230,28 @@ def test_mqtt_presence_and_home_assistant_discovery_from_the_broker(events_app, 
         assert wait_for(lambda: any(m[0] == topic for m in listener.topics(topic)), 10)
     finally:
         listener.close()
+
+
+def test_rules_choose_events_people_and_cameras_and_signatures_refuse_tampering():
+    from app.events.rules import Rules
+    from app.events.webhooks import sign
+    from app.http.problems import Problem
+
+    front_door_unknown = Rules.parse({"events": ["unknown"], "cameras": [1]})
+    event = lambda kind, camera, person=None: {"type": kind, "camera": {"id": camera}, "person_id": person}  # noqa: E731
+    assert front_door_unknown.matches(event("unknown", 1))
+    assert not front_door_unknown.matches(event("unknown", 2))
+    assert not front_door_unknown.matches(event("arrival", 1, 7))
+    ada = Rules.parse('{"people": [7]}')
+    assert ada.matches(event("arrival", 3, 7)) and ada.matches(event("departure", 1, 7))
+    assert not ada.matches(event("arrival", 3, 8)) and not ada.matches(event("unknown", 3))
+    assert Rules.parse(None).matches(event("unknown", 5)) and ada.matches({"type": "test", "camera": None})
+    for bad in ({"events": ["everything"]}, {"people": ["ada"]}, {"colour": []}, "[1", [1]):
+        with pytest.raises(Problem):
+            Rules.parse(bad)
+    body, now = b'{"type": "arrival"}', int(time.time())
+    header = sign("k", body, now)
+    assert verify_signature("k", body, header)
+    assert not verify_signature("k", body + b" ", header) and not verify_signature("other", body, header)
+    assert not verify_signature("k", body, sign("k", body, now - 3600))  # too old: a replay
+    assert not verify_signature("k", body, "garbage")
