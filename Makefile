@@ -24,13 +24,13 @@ db: venv
 	$(BIN)/flask db upgrade
 
 run: setup
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	FACES_CAMERAS_AUTOSTART=1 $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 # As in production: 2 processes with 8 threads each (a slow client holds a thread, not a
 # process); put a reverse proxy in front for anything beyond localhost (README).
 GUNICORN_FLAGS ?= -w 2 -k gthread --threads 8 --timeout 120 -b 127.0.0.1:8000
 serve: setup
-	FACES_WARM_UP=1 $(BIN)/gunicorn $(GUNICORN_FLAGS) wsgi:app
+	FACES_WARM_UP=1 FACES_CAMERAS_AUTOSTART=1 $(BIN)/gunicorn $(GUNICORN_FLAGS) wsgi:app
 
 test: setup
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
@@ -46,7 +46,8 @@ bench: setup
 bench-api: setup
 	$(BIN)/python scripts/bench_api.py
 
-# stream_fps, label_latency_ms, cpu_ratio_3_viewers_vs_1: the demo camera under gunicorn.
+# 1, 2 and 4 demo cameras under gunicorn -w 4: stream_fps and label_latency_ms per camera, the
+# server's CPU in cores, the cost of a viewer, opened per source, webhook and MQTT latency.
 bench-live: setup
 	$(BIN)/python scripts/bench_live.py
 

@@ -57,7 +57,18 @@ def create_app(config_class: type = Config) -> Flask:
     app.register_blueprint(cli_bp)
     if app.config["WARM_UP"]:
         _warm_up(app)
+    if app.config["CAMERAS_AUTOSTART"]:
+        _start_cameras(app)
     return app
+
+
+def _start_cameras(app: Flask) -> None:
+    """Servers: every worker competes for the camera lock now, so that the cameras (and
+    their events) run without waiting for a viewer (app/stream/runner.py)."""
+    from .stream.hub import camera_runner
+
+    with app.app_context():
+        camera_runner()
 
 
 def _warm_up(app: Flask) -> None:

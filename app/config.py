@@ -69,6 +69,29 @@ class Config:
     LIVE_ARRIVAL_COOLDOWN_SECONDS = _env_float("FACES_LIVE_ARRIVAL_COOLDOWN_SECONDS", 60.0)
     # The stream and its status without signing in (e.g. a wall display on a private network).
     LIVE_OPEN = _env_bool("FACES_LIVE_OPEN", False)
+    # Cameras (the Cameras page): one process runs them all, whatever the number of workers
+    # (app/stream/runner.py). "worker": the web workers elect one through a lock file in the
+    # instance folder; "off": web workers only relay, `flask faces cameras run` runs them.
+    CAMERAS_RUNNER = os.environ.get("FACES_CAMERAS_RUNNER", "worker")
+    # Start the cameras when a worker starts (servers), not on the first viewer.
+    CAMERAS_AUTOSTART = _env_bool("FACES_CAMERAS_AUTOSTART", False)
+    CAMERAS_SYNC_SECONDS = _env_float("FACES_CAMERAS_SYNC_SECONDS", 1.0)  # take over / follow edits
+    CAMERAS_RECOGNITION_THREADS = int(os.environ.get("FACES_CAMERAS_RECOGNITION_THREADS", 1))
+    # Events out (app/events). Links in events (thumbnails) start with this URL.
+    EVENTS_BASE_URL = os.environ.get("FACES_EVENTS_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    WEBHOOK_RETRY_SECONDS = _env_float("FACES_WEBHOOK_RETRY_SECONDS", 3600.0)  # then failed
+    WEBHOOK_BACKOFF_MAX_SECONDS = _env_float("FACES_WEBHOOK_BACKOFF_MAX_SECONDS", 60.0)
+    WEBHOOK_TIMEOUT_SECONDS = _env_float("FACES_WEBHOOK_TIMEOUT_SECONDS", 5.0)
+    WEBHOOK_POLL_SECONDS = _env_float("FACES_WEBHOOK_POLL_SECONDS", 0.5)
+    # MQTT (empty host: off). Rules as JSON: {"events": [...], "people": [...], "cameras": [...]}.
+    MQTT_HOST = os.environ.get("FACES_MQTT_HOST", "")
+    MQTT_PORT = int(os.environ.get("FACES_MQTT_PORT", 1883))
+    MQTT_USERNAME = os.environ.get("FACES_MQTT_USERNAME", "")
+    MQTT_PASSWORD = os.environ.get("FACES_MQTT_PASSWORD", "")
+    MQTT_PREFIX = os.environ.get("FACES_MQTT_PREFIX", "facerec")
+    MQTT_DISCOVERY_PREFIX = os.environ.get("FACES_MQTT_DISCOVERY_PREFIX", "homeassistant")
+    MQTT_CLIENT_ID = os.environ.get("FACES_MQTT_CLIENT_ID", "facerec")
+    MQTT_RULES = os.environ.get("FACES_MQTT_RULES", "{}")
     # Session cookie: not sent with cross-site requests (CSRF tokens are the main guard);
     # sent only over HTTPS when FACES_SECURE_COOKIES is on (set it when served over HTTPS).
     SESSION_COOKIE_SAMESITE = "Lax"

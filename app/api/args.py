@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 from webargs.flaskparser import FlaskParser
 from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import MultiDict
@@ -59,7 +59,8 @@ class Text(fields.String):
 
 def text(description: str, *, required: bool = False, max_length: int | None = None,
          validators: tuple = ()) -> Text:
-    msg = "must be text" + (f" of at most {max_length} characters." if max_length else ".")
+    msg = "must be text" + ((f" of 1 to {max_length} characters." if required else
+                             f" of at most {max_length} characters.") if max_length else ".")
     checks = [validate.Length(min=1 if required else None, max=max_length, error=msg)] if max_length else []
     return Text(required=required, validate=[*checks, *validators], metadata={"description": description},
                 error_messages={"invalid": msg, "null": msg,
@@ -173,3 +174,91 @@ def _body(req, schema):
 class AuditQuery(Args):
     limit = whole(1, 500, 100, "How many entries, newest first.")
     before = whole(1, 10**18 - 1, None, "Only entries older than this id (to page back).")
+
+
+# --- Cameras and webhooks: the bodies are checked again, field by field, by the service
+# (app/stream/cameras.py, app/events/webhooks.py) with sentences that name the field.
+SOURCE_TEXT = ("auto, demo, a webcam number, an rtsp:// or http(s):// URL, or the name of a "
+               "video file in the videos folder.")
+
+
+def camera_name(required: bool) -> Text:
+    field = Text(required=required, validate=[validate.Length(1, 120), not_blank_text], metadata={
+        "description": "The camera's name (1 to 120 characters), e.g. \"front door\".",
+        "pattern": NOT_BLANK}, error_messages={"required": "is missing; name the camera."})
+    return field
+
+
+def camera_source(required: bool) -> Text:
+    return Text(required=required, validate=validate.Regexp(SOURCE_PATTERN, error="must be " + SOURCE_TEXT),
+                metadata={"description": "Where frames come from: " + SOURCE_TEXT},
+                error_messages={"required": "is missing; give " + SOURCE_TEXT})
+
+
+class Number(fields.Float):
+    """A JSON number (not "1.5", not true): what the document says, nothing looser."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Flag(fields.Boolean):
+    """true or false only (not 0, 1 or "yes", which Python would take for them)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+def not_blank_text(value: str) -> bool:
+    if not re.search(NOT_BLANK, value):
+        raise ValidationError("must not be only spaces.")
+    return True
+
+
+class CameraFields(Args):
+    class Meta:
+        unknown = RAISE  # a misspelt field is refused, not ignored
+
+    name = camera_name(required=False)
+    source = camera_source(required=False)
+    enabled = Flag(metadata={"description": "Whether it runs (default true)."})
+    detect_side = whole(160, 1920, None, "Detection runs on a copy this many pixels wide.")
+    min_face = whole(12, 400, None, "The smallest face looked for, in frame pixels.")
+    ignore_region = fields.List(Whole(validate=validate.Range(0, 10000)), allow_none=True,
+                                validate=validate.Length(equal=4), metadata={
+                                    "description": "[x, y, width, height] of the frame in which faces "
+                                                   "are ignored (a zero width or height: none), or null.",
+                                    "minItems": 4, "maxItems": 4})
+    recognition_fps = Number(validate=validate.Range(0.2, 30), allow_nan=False, metadata={
+        "description": "Recognitions per second at most (shared fairly with the other cameras)."})
+
+
+class NewCamera(CameraFields):
+    name = camera_name(required=True)
+    source = camera_source(required=True)
+
+
+class WebhookRules(Args):
+    class Meta:
+        unknown = RAISE
+
+    events = fields.List(Text(), metadata={"description": "Event types (arrival, departure, unknown, test); empty: all."})
+    people = fields.List(Whole(), metadata={"description": "Person ids; empty: everyone."})
+    cameras = fields.List(Whole(), metadata={"description": "Camera ids; empty: every camera."})
+
+
+class NewWebhook(Args):
+    class Meta:
+        unknown = RAISE
+
+    url = text("Where events are POSTed: an http:// or https:// URL.", required=True, max_length=2000)
+    rules = fields.Nested(WebhookRules, allow_none=True, metadata={"description": "Which events go there."})
+    secret = text("The HMAC-SHA256 key (default: a random one, returned once).", max_length=128)
+
+
+class DeliveriesQuery(Args):
+    limit = whole(1, 500, 100, "How many deliveries, newest first.")

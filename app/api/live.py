@@ -39,8 +39,15 @@ def stream_status(source: str | None = None):
     """The live camera: fps, recognition latency, the faces in view
 
     Polling it keeps the camera running, like a viewer of /stream.mjpg."""
-    spec, note = hub.resolve_source(_checked(source))
-    camera = hub.get_camera(spec)
+    asked = _checked(source)
+    spec, note = hub.resolve_source(asked)
+    camera_id = hub.camera_for(asked)
+    if camera_id is not None:  # a camera of the table: its status from the camera process
+        status = hub.camera_runner().status().get(str(camera_id)) or {
+            "state": "starting", "message": "", "source": spec, "frame_size": None,
+            "fps_in": 0.0, "fps_out": 0.0, "recognition_latency_ms": None, "tracks": []}
+        return {**status, "camera_id": camera_id, "note": note}
+    camera = hub.get_camera(spec)  # a preview in this worker, kept running by polling
     camera.touch()
     return {**camera.status(), "note": note}
 

@@ -128,7 +128,8 @@ class Track(Schema):
 
 
 class StreamStatus(Schema):
-    state = fields.String(required=True, **_d("stopped, starting, live or reconnecting."))
+    state = fields.String(required=True, **_d("stopped, starting, waiting, live, reconnecting, failed or disabled."))
+    camera_id = nullable(fields.Integer, "The camera (GET /api/cameras) shown; null for a preview of another source.")
     message = fields.String(required=True, **_d("Why the camera is not live, if it is not."))
     source = fields.String(required=True)
     frame_size = nullable(fields.List, "[width, height]; null before the first frame.",
@@ -165,3 +166,63 @@ class AuditEntry(Schema):
 
 class Audit(Schema):
     entries = fields.List(fields.Nested(AuditEntry), required=True, **_d("Newest first."))
+
+
+class Camera(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    source = fields.String(required=True)
+    enabled = fields.Boolean(required=True)
+    detect_side = fields.Integer(required=True)
+    min_face = fields.Integer(required=True)
+    ignore_region = nullable(fields.List, "[x, y, width, height] or null.", cls_or_instance=fields.Integer())
+    recognition_fps = fields.Float(required=True)
+    created_at = fields.String(metadata={**DATE, "description": "UTC."})
+
+
+class CameraStatus(Camera):
+    state = fields.String(required=True, **_d("running, reconnecting, failed, disabled or waiting."))
+    message = fields.String(required=True, **_d("Why it is not running, if it is not."))
+    fps_in = fields.Float(**_d("Frames read per second."))
+    fps_out = fields.Float(**_d("Frames sent to viewers per second."))
+    recognition_ms = nullable(fields.Float, "Capture to names, last frame.")
+    detect_fps = nullable(fields.Float, "Recognitions per second.")
+    opened = fields.Integer(**_d("How many times its source was opened since start."))
+    frame_size = nullable(fields.List, "[width, height].", cls_or_instance=fields.Integer())
+    tracks = fields.List(fields.Nested(Track), **_d("The faces in view."))
+
+
+class Cameras(Schema):
+    items = fields.List(fields.Nested(CameraStatus), required=True)
+
+
+class Webhook(Schema):
+    id = fields.Integer(required=True)
+    url = fields.String(required=True)
+    rules = fields.Dict(required=True, **_d('{"events": [...], "people": [ids], "cameras": [ids]}; empty lists: all.'))
+    created_at = fields.String(required=True, metadata={**DATE, "description": "UTC."})
+
+
+class NewWebhookOut(Webhook):
+    secret = fields.String(required=True, **_d("The HMAC-SHA256 key: shown only this once."))
+
+
+class Webhooks(Schema):
+    items = fields.List(fields.Nested(Webhook), required=True)
+
+
+class Delivery(Schema):
+    id = fields.Integer(required=True)
+    webhook_id = fields.Integer(required=True)
+    status = fields.String(required=True, **_d("pending, delivered or failed."))
+    attempts = fields.Integer(required=True)
+    event = fields.Dict(required=True, **_d("The JSON body sent."))
+    last_error = nullable(fields.String, "Why the last attempt failed.", required=True)
+    response_status = nullable(fields.Integer, "The receiver's HTTP status.", required=True)
+    created_at = nullable(fields.String, "UTC.", required=True)
+    delivered_at = nullable(fields.String, "UTC.", required=True)
+    next_attempt_at = nullable(fields.String, "UTC, while pending.", required=True)
+
+
+class Deliveries(Schema):
+    items = fields.List(fields.Nested(Delivery), required=True)

@@ -30,6 +30,8 @@ class ProcessState:
         self.browsers: dict[str, tuple[float, Any]] = {}  # client -> (last seen, LiveRecognizer)
         self.webcams: dict[str, bool] = {}  # webcam index -> whether it opened
         self.model: str | None = None  # the active model last seen
+        self.runner: Any = None  # app/stream/runner.CameraRunner: runs or relays the cameras
+        self.events: Any = None  # app/events.EventBus: every recognition on its way out
 
     def gallery_view(self) -> GalleryView:
         """The gallery as the database has it now. When another process switched the
@@ -57,12 +59,23 @@ class ProcessState:
         with self.lock:
             for key in [k for k in self.pipelines if k[0] != model]:
                 del self.pipelines[key]
-            for key in [k for k in self.cameras if not k.endswith(f"|{model}")]:
+            # Relays ("relay:<id>") carry the camera process's frames: it restarts its own.
+            for key in [k for k in self.cameras
+                        if not k.startswith("relay:") and not k.endswith(f"|{model}")]:
                 self.cameras.pop(key).stop()
             self.browsers.clear()
 
     def close(self) -> None:
-        """Stop every camera (their sources are released) and drop every model."""
+        """Stop every camera (their sources are released), the camera runner (its lock
+        goes to another process), the event senders, and drop every model."""
+        with self.lock:
+            runner, self.runner = self.runner, None
+        if runner is not None:
+            runner.close()
+        with self.lock:
+            events, self.events = self.events, None
+        if events is not None:
+            events.close()
         with self.lock:
             for camera in self.cameras.values():
                 camera.stop()

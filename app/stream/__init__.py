@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("stream", __name__)
 
-from . import routes  # noqa: E402,F401
+from . import pages, routes  # noqa: E402,F401

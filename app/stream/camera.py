@@ -11,32 +11,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
 from typing import Callable, Iterator
 
 from ..recognition.jpeg import to_jpeg
 from .annotate import annotate
+from .rates import RateMeter
 from .recognizer import LiveRecognizer
 from .sources import SourceError
 
 log = logging.getLogger(__name__)
-
-
-class RateMeter:
-    """Events per second over the last `window` seconds."""
-
-    def __init__(self, window: float = 2.0):
-        self.window = window
-        self._times: deque[float] = deque()
-
-    def tick(self, now: float) -> None:
-        self._times.append(now)
-        while self._times and now - self._times[0] > self.window:
-            self._times.popleft()
-
-    def rate(self, now: float) -> float:
-        recent = [t for t in self._times if now - t <= self.window]
-        return len(recent) / self.window if len(recent) > 1 else 0.0
 
 
 class LiveCamera:
@@ -45,14 +28,20 @@ class LiveCamera:
     Args:
         make_source: returns a new, unopened source (sources.VideoSource / DemoSource).
         recognizer: names the faces; None shows plain video.
-        idle_seconds: stop capturing this long after the last viewer left.
+        idle_seconds: stop capturing this long after the last viewer left; None: never
+            (cameras of the camera runner recognise whether or not anyone watches).
         backoff: first and longest wait, in seconds, between reconnection attempts.
+        budget: the recognition budget shared with other cameras (budget.py); None: this
+            camera recognises in a thread of its own.
     """
 
     def __init__(self, make_source: Callable, recognizer: LiveRecognizer | None = None,
                  idle_seconds: float = 10.0, jpeg_quality: int = 80,
-                 backoff: tuple[float, float] = (0.5, 8.0)):
+                 backoff: tuple[float, float] = (0.5, 8.0), budget=None):
         self.make_source = make_source
+        self.budget = budget
+        self.opened = 0  # times a source was opened since this camera was made
+        self.max_rate: float | None = None  # recognition cycles per second (budget)
         self.recognizer = recognizer
         self.idle_seconds = idle_seconds
         self.jpeg_quality = jpeg_quality
@@ -107,7 +96,9 @@ class LiveCamera:
                 "fps_out": round(self._fps_out.rate(now), 1),
                 "recognition_latency_ms": round(self.recognizer.latency_ms, 1)
                 if self.recognizer else None,
-                "tracks": tracks}
+                "recognition_fps": round(self.recognizer.rate.rate(now), 1)
+                if self.recognizer else None,
+                "opened": self.opened, "tracks": tracks}
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop both threads and release the source (for shutdown and tests)."""
@@ -121,11 +112,15 @@ class LiveCamera:
     # Threads ---------------------------------------------------------------------------
 
     def _idle(self) -> bool:
+        if self.idle_seconds is None:
+            return False
         return time.monotonic() - self._last_access > self.idle_seconds
 
     def _run(self) -> None:
         recognition = None
-        if self.recognizer is not None:
+        if self.recognizer is not None and self.budget is not None:
+            self.budget.add(self)
+        elif self.recognizer is not None:
             recognition = threading.Thread(target=self._recognize, name="recognizer", daemon=True)
             recognition.start()
         try:
@@ -133,6 +128,8 @@ class LiveCamera:
         finally:
             self._stop.set()
             self._new_frame.set()
+            if self.budget is not None:
+                self.budget.remove(self)
             if recognition is not None:
                 recognition.join(5)
             self.state = "stopped"
@@ -147,6 +144,7 @@ class LiveCamera:
             self.source_name = str(source.spec)
             try:
                 source.open()
+                self.opened += 1
                 self.state, self.message = "live", ""
                 wait = self.backoff[0]
                 self._capture(source)
@@ -155,9 +153,11 @@ class LiveCamera:
                 self.message = f"{self.source_name} stopped sending frames; reconnecting"
             except SourceError as exc:
                 self.message = str(exc)
+                self.state = "failed"  # could not be opened: the message says why
+            else:
+                self.state = "reconnecting"  # was live, stopped sending frames
             finally:
                 source.close()
-            self.state = "reconnecting"
             log.warning("camera %s: %s (retry in %.1f s)", self.source_name, self.message, wait)
             if self._stop.wait(wait):
                 return
@@ -174,6 +174,8 @@ class LiveCamera:
             self.frame_size = (rgb.shape[1], rgb.shape[0])
             self._latest = (rgb, captured_at)
             self._new_frame.set()
+            if self.budget is not None:
+                self.budget.wake()
             tracks = self.recognizer.tracks() if self.recognizer else []
             jpeg = to_jpeg(annotate(rgb, tracks), self.jpeg_quality, bgr=True)
             with self._cond:
@@ -181,6 +183,12 @@ class LiveCamera:
                 self._jpeg = jpeg
                 self._cond.notify_all()
             self._fps_out.tick(time.monotonic())
+
+    def take_frame(self):
+        """The newest frame not yet recognised, as (rgb, captured_at), or None (the budget
+        calls this; older frames were dropped)."""
+        latest, self._latest = self._latest, None
+        return latest
 
     def _recognize(self) -> None:
         while not self._stop.is_set():

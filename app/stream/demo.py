@@ -32,9 +32,13 @@ SCHEDULE = (
 
 
 class DemoScene:
-    """Renders frame i of the loop at `fps` frames per second, size (width, height)."""
+    """Renders frame i of the loop at `fps` frames per second, size (width, height).
+    `variant` k (one per camera) starts the loop 7 k seconds later and shifts who plays
+    which part by k, so that several demo cameras show different people at different times."""
 
-    def __init__(self, samples_dir: Path, size: tuple[int, int] = (640, 480), fps: float = 25.0):
+    def __init__(self, samples_dir: Path, size: tuple[int, int] = (640, 480), fps: float = 25.0,
+                 variant: int = 0):
+        self.variant = variant
         self.samples_dir = Path(samples_dir)
         self.size = size
         self.fps = fps
@@ -63,20 +67,24 @@ class DemoScene:
 
     def in_view(self, index: int) -> list[str]:
         """Names of the people visible in frame `index`."""
-        t = (index / self.fps) % LOOP_SECONDS
-        return [self.people[a.person] for a in SCHEDULE if a.start <= t < a.end]
+        t = self._t(index)
+        return [self.people[(a.person + self.variant) % len(self.people)]
+                for a in SCHEDULE if a.start <= t < a.end]
+
+    def _t(self, index: int) -> float:
+        return (index / self.fps + 7.0 * self.variant) % LOOP_SECONDS
 
     def frame(self, index: int) -> np.ndarray:
         """(height, width, 3) uint8 RGB frame number `index`."""
         if self._background is None:
             self.load()
-        t = (index / self.fps) % LOOP_SECONDS
+        t = self._t(index)
         frame = self._background.copy()
         width, height = self.size
         for a in SCHEDULE:
             if not a.start <= t < a.end:
                 continue
-            photo = self._photos[a.person % len(self._photos)]
+            photo = self._photos[(a.person + self.variant) % len(self._photos)]
             h, w = photo.shape[:2]
             # Slot centres at 1/6, 1/2, 5/6 of the width; a slow drift of +-12 px.
             cx = width * (1 + 2 * a.slot) / 6 + 12 * np.sin(2 * np.pi * t / 5 + a.slot)

@@ -3,21 +3,27 @@ the gallery, arrivals are written as events. Built lazily on the first viewer; k
 app's process state (app/faces/runtime.py), which stops them."""
 from __future__ import annotations
 
+import json
+import logging
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 from flask import Flask, current_app
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
+log = logging.getLogger(__name__)
+from ..events import get_bus
 from ..extensions import db
 from ..faces import get_state, state
 from ..faces.photos import active_pipeline
-from ..models import Event, Person, utcnow
-from ..recognition.jpeg import to_jpeg
+from ..models import Camera
+from .budget import RecognitionBudget
+from .cameras import first_camera, list_cameras
 from .camera import LiveCamera
 from .recognizer import LiveRecognizer
+from .relay import RelayCamera
+from .runner import CameraRunner, ask, runner_paths
 from .sources import SourceError, VideoSource, make_source
 
 
@@ -58,29 +64,24 @@ def _lookup(app: Flask):
     return lookup
 
 
-def _on_arrival(app: Flask, camera_name: str):
-    """Write an event when a track's name (or "unknown") is confirmed by its votes. A known
-    person seen again on the same camera within LIVE_ARRIVAL_COOLDOWN_SECONDS is not a new
-    arrival (they only stepped out of view)."""
+def _on_arrival(app: Flask, camera: dict):
+    """Called once per track when its name (or "unknown") is confirmed by its votes, with
+    the aligned crop: unknown faces become events here (a known person's visit starts in
+    the bus's `cycle`, where one visit gives one arrival however many tracks it takes)."""
     def record(track, crop: np.ndarray) -> None:
-        jpeg = to_jpeg(crop, 85)
         with app.app_context():
-            now = utcnow()
-            max_age = timedelta(days=app.config["LIVE_EVENTS_MAX_AGE_DAYS"])
-            db.session.execute(delete(Event).where(Event.created_at < now - max_age))
-            if track.name is not None:
-                cooldown = timedelta(seconds=app.config["LIVE_ARRIVAL_COOLDOWN_SECONDS"])
-                if db.session.scalar(select(Event.id).where(
-                        Event.camera == camera_name, Event.name == track.name,
-                        Event.created_at > now - cooldown).limit(1)) is not None:
-                    db.session.commit()
-                    return
-            person_id = None if track.name is None else db.session.scalar(
-                select(Person.id).where(Person.name == track.name))
-            db.session.add(Event(camera=camera_name, person_id=person_id, name=track.name,
-                                 distance=track.distance, thumbnail_jpeg=jpeg))
-            db.session.commit()
+            bus = get_bus()
+        bus.track_confirmed(camera, track, crop)
     return record
+
+
+def _on_cycle(app: Flask, camera: dict):
+    """After each recognition cycle: the tracks seen, for arrivals and departures."""
+    def cycle(tracks) -> None:
+        with app.app_context():
+            bus = get_bus()
+        bus.cycle(camera, tracks)
+    return cycle
 
 
 def get_camera(spec: str) -> LiveCamera:
@@ -97,7 +98,8 @@ def get_camera(spec: str) -> LiveCamera:
             cfg = app.config
             recognizer = LiveRecognizer(
                 pipeline, _lookup(app), min_face_size=cfg["LIVE_MIN_FACE_SIZE"],
-                max_side=cfg["LIVE_DETECT_SIDE"], on_arrival=_on_arrival(app, spec))
+                max_side=cfg["LIVE_DETECT_SIDE"], on_arrival=_on_arrival(app, PREVIEW),
+                on_cycle=_on_cycle(app, PREVIEW))
             size = tuple(cfg["LIVE_FRAME_SIZE"])
             samples = Path(cfg["SAMPLES_DIR"])
             camera = LiveCamera(lambda: make_source(spec, samples, size), recognizer,
@@ -107,6 +109,9 @@ def get_camera(spec: str) -> LiveCamera:
 
 
 BROWSER_IDLE_SECONDS = 60.0
+# Event sources that are not rows of the camera table (id 0: no camera).
+BROWSER = {"id": 0, "name": "browser camera"}
+PREVIEW = {"id": -1, "name": "preview"}
 
 
 def now() -> float:
@@ -126,15 +131,168 @@ def browser_recognizer(client: str) -> LiveRecognizer:
             recognizer = LiveRecognizer(pipeline, _lookup(app),
                                         min_face_size=app.config["LIVE_MIN_FACE_SIZE"],
                                         max_side=app.config["LIVE_DETECT_SIDE"],
-                                        on_arrival=_on_arrival(app, "browser camera"))
+                                        on_arrival=_on_arrival(app, BROWSER),
+                                        on_cycle=_on_cycle(app, BROWSER))
         browsers[client] = (t, recognizer)
         return recognizer
 
 
-def track_face(track_id: int, mode: str, client: str | None):
-    """(aligned crop, embedding) of a track in view on the server camera or this browser."""
+def track_face(track_id: int, mode: str, client: str | None, camera_id: int | None = None):
+    """(aligned crop, embedding) of a track in view on a camera (the first one by default)
+    or this browser."""
     if mode == "browser":
         entry = state().browsers.get(client or "")
         return entry[1].face_of(track_id) if entry else None
-    camera = get_camera(resolve_source()[0])
-    return camera.recognizer.face_of(track_id)
+    if camera_id is None:
+        first = first_camera()
+        camera_id = first.id if first else 0
+    return camera_runner().face(camera_id, track_id)
+
+
+# --- The camera runner: every enabled camera once per database --------------------------
+
+def camera_runner() -> CameraRunner:
+    """This app's runner, started on first use (or at start with CAMERAS_AUTOSTART): it
+    runs the cameras when this process holds the lock, else relays from the holder."""
+    owner = state()
+    with owner.lock:
+        if owner.runner is None:
+            app = current_app._get_current_object()
+            cfg = app.config
+            lock, sock = runner_paths(app.instance_path, str(cfg["SQLALCHEMY_DATABASE_URI"]))
+            owner.runner = CameraRunner(lock, sock, _sync(app), period=cfg["CAMERAS_SYNC_SECONDS"],
+                                        elect=cfg["CAMERAS_RUNNER"] != "off",
+                                        on_release=lambda: _release(app)).start()
+        return owner.runner
+
+
+def _release(app: Flask) -> None:
+    with app.app_context():
+        bus = get_bus()
+    for camera_id in list(bus_camera_ids(bus)):
+        bus.forget_camera(camera_id)
+    bus.close()
+
+
+def bus_camera_ids(bus) -> set[int]:
+    with bus.lock:
+        return {key[0] for key in bus.visits}
+
+
+def _sync(app: Flask):
+    """The runner's round: start, restart (settings or model changed) and stop cameras so
+    that exactly the enabled rows run; keep the MQTT discovery in step with the people."""
+    keys: dict[int, tuple] = {}
+
+    def sync(runner: CameraRunner) -> None:
+        with app.app_context():
+            from .cameras import ensure_first_camera
+            ensure_first_camera()
+            rows = {c.id: c for c in db.session.scalars(select(Camera).where(Camera.enabled))}
+            pipeline = active_pipeline()
+            bus = get_bus()
+            bus.start()
+            if runner.budget is None:
+                runner.budget = RecognitionBudget(app.config["CAMERAS_RECOGNITION_THREADS"])
+            budget = runner.budget
+            for camera_id in list(runner.cameras):
+                row = rows.get(camera_id)
+                if row is None or keys.get(camera_id) != (row.settings(), row.name, pipeline.model_name):
+                    runner.cameras.pop(camera_id).stop()
+                    keys.pop(camera_id, None)
+                    bus.forget_camera(camera_id)
+            for camera_id, row in rows.items():
+                if camera_id not in runner.cameras:
+                    runner.cameras[camera_id] = _build(app, row, pipeline, budget)
+                    keys[camera_id] = (row.settings(), row.name, pipeline.model_name)
+            db.session.rollback()  # end the read transaction: SQLite writers are not held
+        if bus.mqtt is not None:
+            bus.mqtt.sync_people()
+    return sync
+
+
+def _build(app: Flask, row: Camera, pipeline, budget) -> LiveCamera:
+    cfg = app.config
+    info = {"id": row.id, "name": row.name}
+    recognizer = LiveRecognizer(pipeline, _lookup(app), min_face_size=row.min_face,
+                                max_side=row.detect_side, on_arrival=_on_arrival(app, info),
+                                on_cycle=_on_cycle(app, info), ignore_region=row.region)
+    size, samples, spec = tuple(cfg["LIVE_FRAME_SIZE"]), Path(cfg["SAMPLES_DIR"]), row.source
+    if spec == "auto":  # resolved here, in the app's context: the first webcam, else the demo
+        spec = "0" if webcam_available("0") else "demo"
+    variant = row.id - 1  # each camera's demo shows other people at other times
+    camera = LiveCamera(lambda: make_source(spec, samples, size, variant), recognizer,
+                        idle_seconds=None, budget=budget)
+    camera.max_rate = row.recognition_fps
+    camera.touch()  # start now: arrivals and events do not wait for a viewer
+    log.info("camera %d (%s) started on %s", row.id, row.name, spec)
+    return camera
+
+
+def camera_feed(camera_id: int):
+    """What a viewer of this process reads: the camera itself in the process that runs it,
+    else this process's relay of it (one per camera, shared by its viewers)."""
+    runner = camera_runner()
+    local = runner.cameras.get(camera_id) if runner.holding else None
+    if local is not None:
+        return local
+    key = f"relay:{camera_id}"
+    owner = state()
+    with owner.lock:
+        relay = owner.cameras.get(key)
+        if relay is None or relay._closed or relay.missing:
+            relay = owner.cameras[key] = RelayCamera(
+                runner.socket_path, camera_id, current_app.config["LIVE_IDLE_SECONDS"])
+        return relay
+
+
+def runner_status(start: bool = True) -> dict:
+    """{camera id (str): status} from the process that runs the cameras; `start=False`
+    (the CLI) asks without starting a runner in this process."""
+    if start:
+        return camera_runner().status()
+    owner = state()
+    if owner.runner is not None:
+        return owner.runner.status()
+    app = current_app
+    _, sock = runner_paths(app.instance_path, str(app.config["SQLALCHEMY_DATABASE_URI"]))
+    try:
+        return json.loads(ask(sock, "status"))
+    except (OSError, ValueError):
+        return {}
+
+
+def cameras_status(rows: list[Camera], start: bool = True) -> list[dict]:
+    """Each camera's row with its state in the runner: running (live), reconnecting,
+    failed (with the reason), disabled or waiting (no runner yet); fps in and out, the
+    recognition time and rate, how often its source was opened, the tracks in view."""
+    live = runner_status(start)
+    out = []
+    for row in rows:
+        s = live.get(str(row.id))
+        if not row.enabled:
+            run = {"state": "disabled", "message": ""}
+        elif s is None:
+            run = {"state": "waiting", "message": "No process runs the cameras yet; they start "
+                   "within seconds of the server."}
+        else:
+            run = {"state": "running" if s["state"] == "live" else s["state"],
+                   "message": s["message"], "fps_in": s["fps_in"], "fps_out": s["fps_out"],
+                   "recognition_ms": s["recognition_latency_ms"],
+                   "detect_fps": s.get("recognition_fps"), "opened": s["opened"],
+                   "frame_size": s["frame_size"], "tracks": s["tracks"]}
+        out.append({**row.to_dict(), **run})
+    return out
+
+
+def camera_for(spec: str | None) -> int | None:
+    """The camera (row id) that shows `spec` (None: the first camera); None when no camera
+    row has that source (then it is a preview in this worker, stopped when idle)."""
+    first = first_camera()
+    if spec is None:
+        return first.id if first else None
+    for row in list_cameras():
+        if row.enabled and (row.source == spec or
+                            (row.source == "auto" and resolve_source("auto")[0] == spec)):
+            return row.id
+    return None

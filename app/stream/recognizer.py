@@ -9,6 +9,7 @@ from typing import Callable
 import numpy as np
 
 from ..recognition import FaceDetector, FacePipeline
+from .rates import RateMeter
 from .tracker import Track, Tracker
 
 # embeddings (N, 128) -> N (name or None, distance or None)
@@ -31,12 +32,17 @@ class LiveRecognizer:
 
     def __init__(self, pipeline: FacePipeline, lookup: Lookup, min_face_size: int = 40,
                  max_side: int = 320, tracker: Tracker | None = None,
-                 on_arrival: OnArrival | None = None):
+                 on_arrival: OnArrival | None = None,
+                 ignore_region: tuple[int, int, int, int] | None = None,
+                 on_cycle: Callable[[list], None] | None = None):
         self.pipeline = pipeline.with_detector(FaceDetector(
             min_face_size=min_face_size, max_side=max_side,
             models_dir=pipeline.detector.models_dir))
         self.lookup = lookup
         self.on_arrival = on_arrival
+        self.ignore_region = ignore_region  # (x, y, w, h): faces centred there are ignored
+        self.on_cycle = on_cycle  # called with the tracks in view after each cycle
+        self.rate = RateMeter(5.0)  # recognition cycles per second
         self.tracker = tracker or Tracker()
         self.latency_ms = 0.0  # of the last process() call
         self._lock = threading.Lock()
@@ -46,6 +52,8 @@ class LiveRecognizer:
         """Detect, track and name the faces of one RGB frame captured at `captured_at`
         (time.monotonic seconds)."""
         detections = self.pipeline.detect(frame)
+        if self.ignore_region is not None:
+            detections = [d for d in detections if not self._ignored(d.box)]
         tracks = self.tracker.update([d.box for d in detections], captured_at)
         todo = [(t, d) for t, d in zip(tracks, detections)
                 if self.tracker.needs_check(t, captured_at)]
@@ -61,6 +69,9 @@ class LiveRecognizer:
                         self.on_arrival(track, face.aligned)
         now = time.monotonic()
         self.latency_ms = (now - captured_at) * 1e3
+        self.rate.tick(now)
+        if self.on_cycle is not None:
+            self.on_cycle([t for t in self.tracker.tracks if t.last_seen == captured_at])
         with self._lock:
             # Shown while seen in the last quarter second: no flicker when one detection misses.
             self._tracks = [self._view(t) for t in self.tracker.tracks
@@ -70,6 +81,16 @@ class LiveRecognizer:
     def encoder(self):
         """The encoder the faces are embedded with (the app's pipeline's, shared)."""
         return self.pipeline.encoder
+
+    @property
+    def detector(self) -> FaceDetector:
+        """The live-tuned detector (smaller copy, bigger minimum face)."""
+        return self.pipeline.detector
+
+    def _ignored(self, box) -> bool:
+        x, y, w, h = self.ignore_region
+        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        return x <= cx < x + w and y <= cy < y + h
 
     @staticmethod
     def _view(track) -> dict:

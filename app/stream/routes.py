@@ -1,5 +1,6 @@
-"""Routes of the live video: /live, /stream.mjpg, /live/frame (browser camera), /live/enrol
-and /events (the API's /api/stream/status and /api/events are in app/api/live.py)."""
+"""Routes of the live video: /live, /stream.mjpg (the first camera), /stream/<id>.mjpg,
+/live/frame (browser camera), /live/enrol and /events (the API's /api/stream/status and
+/api/events are in app/api/live.py)."""
 from __future__ import annotations
 
 import hashlib
@@ -10,7 +11,6 @@ import numpy as np
 from flask import (Response, current_app, flash, jsonify, redirect, render_template, request,
                    session, url_for)
 from flask_login import login_required
-from sqlalchemy import select
 
 from ..auth import admin_required, viewer_required
 from ..extensions import db
@@ -23,6 +23,8 @@ from ..recognition.jpeg import to_jpeg
 from . import bp, hub
 from .events import arrivals
 from .forms import EnrolTrackForm, SourceForm
+from .cameras import first_camera, get_camera_row
+from .relay import RelayCamera
 from .sources import SourceError, check_source
 
 MAX_BROWSER_FRAME = 2 * 1024 * 1024  # bytes: browser frames are small downscaled JPEGs
@@ -49,6 +51,9 @@ def set_source():
             flash(str(e))
         else:
             get_state().camera_source = spec
+            first = first_camera()
+            if first is not None:
+                first.source = spec  # the runner restarts it within a second
             db.session.commit()
             flash(f"Camera source set to {spec}.")
     else:
@@ -67,11 +72,10 @@ def _asked_source() -> str | None:
         raise Problem("invalid-input", 400, str(e)) from None
 
 
-@bp.get("/stream.mjpg")
-@viewer_required
-def stream():
-    """multipart/x-mixed-replace JPEG frames with boxes and names, shared by all viewers."""
-    camera = hub.get_camera(hub.resolve_source(_asked_source())[0])
+def _mjpeg(camera) -> Response:
+    # Whether this worker runs the camera or relays it from the one that does (tests and
+    # people checking the hand-over read it).
+    feed = "relay" if isinstance(camera, RelayCamera) else "local"
 
     def parts():
         for jpeg in camera.frames():
@@ -79,7 +83,27 @@ def stream():
                    + str(len(jpeg)).encode() + b"\r\n\r\n" + jpeg + b"\r\n")
 
     return Response(parts(), mimetype="multipart/x-mixed-replace; boundary=frame",
-                    headers={"Cache-Control": "no-store"})
+                    headers={"Cache-Control": "no-store", "X-Camera-Feed": feed})
+
+
+@bp.get("/stream.mjpg")
+@viewer_required
+def stream():
+    """multipart/x-mixed-replace JPEG frames with boxes and names, shared by all viewers
+    (the first camera, or ?source=)."""
+    spec = _asked_source()
+    camera_id = hub.camera_for(spec)
+    if camera_id is not None:
+        return _mjpeg(hub.camera_feed(camera_id))
+    return _mjpeg(hub.get_camera(hub.resolve_source(spec)[0]))
+
+
+@bp.get("/stream/<int:camera_id>.mjpg")
+@viewer_required
+def camera_stream(camera_id: int):
+    """One camera's MJPEG stream, from whichever worker (docs/LIVE.md: the hand-over)."""
+    get_camera_row(camera_id)
+    return _mjpeg(hub.camera_feed(camera_id))
 
 
 # The status and the arrivals of the API live in app/api/live.py; the live page still builds

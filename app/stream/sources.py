@@ -40,7 +40,7 @@ class VideoSource:
 
     def open(self) -> None:
         if isinstance(self.spec, str) and not self.is_file and "://" not in self.spec:
-            raise SourceError(f"No video file at {self.spec}. Check the path in CAMERA_SOURCE.")
+            raise SourceError(f"No video file at {self.spec}. Check the camera's source (or CAMERA_SOURCE).")
         capture = cv2.VideoCapture(self.spec)
         if not capture.isOpened():
             capture.release()
@@ -75,10 +75,11 @@ class VideoSource:
 class DemoSource:
     """Frames of a DemoScene at a fixed rate, for machines without a camera."""
 
-    def __init__(self, samples_dir: Path, size: tuple[int, int] = (640, 480), fps: float = 25.0):
+    def __init__(self, samples_dir: Path, size: tuple[int, int] = (640, 480), fps: float = 25.0,
+                 variant: int = 0):
         self.spec = "demo"
         self.fps = fps
-        self._scene = DemoScene(samples_dir, size)
+        self._scene = DemoScene(samples_dir, size, fps, variant)
         self._index = 0
         self._next_at = 0.0
 
@@ -125,11 +126,13 @@ def check_source(spec: str, videos_dir: Path) -> str:
     return str(path)
 
 
-def make_source(spec: str, samples_dir: Path, size: tuple[int, int] = (640, 480)):
-    """A source from CAMERA_SOURCE: "demo", a webcam index ("0"), a file path or a URL."""
+def make_source(spec: str, samples_dir: Path, size: tuple[int, int] = (640, 480),
+                variant: int = 0):
+    """A source from CAMERA_SOURCE: "demo", a webcam index ("0"), a file path or a URL.
+    `variant` picks the demo's people and timing (each camera's demo differs)."""
     spec = str(spec).strip()
     if spec == "demo":
-        return DemoSource(samples_dir, size)
+        return DemoSource(samples_dir, size, variant=variant)
     if spec.isdigit():
         return VideoSource(int(spec), size)
     return VideoSource(spec, size)

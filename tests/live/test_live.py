@@ -132,9 +132,15 @@ def test_an_operator_chooses_the_source_and_a_missing_file_is_explained(csrf_tok
     assert client.post("/live/source", data={"source": missing, "csrf_token": token}).status_code == 302
     for _ in range(30):
         s = client.get("/api/stream/status", headers=auth).get_json()
-        if s["state"] == "reconnecting":
+        if s["state"] == "failed":
             break
         time.sleep(0.2)
-    assert s["state"] == "reconnecting" and "No video file" in s["message"]
+    # A source that cannot be opened is "failed" with the reason (it is still retried).
+    assert s["state"] == "failed" and "No video file" in s["message"]
     client.post("/live/source", data={"source": "demo", "csrf_token": token})
-    assert client.get("/api/stream/status", headers=auth).get_json()["source"] in ("", "demo")
+    for _ in range(30):  # the camera runner follows the change within a second or two
+        s = client.get("/api/stream/status", headers=auth).get_json()
+        if s["source"] == "demo" and s["state"] == "live":
+            break
+        time.sleep(0.2)
+    assert s["source"] == "demo" and s["state"] == "live"

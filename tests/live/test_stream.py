@@ -145,7 +145,8 @@ def test_a_missing_file_says_so_and_recovers_when_it_appears(sample_photos_dir, 
                         backoff=(0.2, 0.5))
     try:
         camera.touch()
-        assert wait_for(lambda: camera.status()["state"] == "reconnecting", 5)
+        # Could not be opened: "failed" with the reason (and still retried).
+        assert wait_for(lambda: camera.status()["state"] == "failed", 5)
         assert "No video file" in camera.status()["message"]
         write_video(path, [DemoScene(sample_photos_dir).frame(i) for i in range(5)])
         assert wait_for(lambda: camera.status()["state"] == "live", 10)
@@ -195,3 +196,30 @@ def test_camera_stops_when_nobody_watches(sample_photos_dir):
     camera.next_jpeg(0, timeout=5)
     assert wait_for(lambda: camera.status()["state"] == "stopped", 5)
     camera.stop()
+
+
+def test_one_recognition_budget_is_shared_in_turn_and_never_slows_the_display(pipeline, lookup, sample_photos_dir):
+    """Three demo cameras, one recognition thread: each camera recognises about as often as
+    the others (a slower cap is kept), and each still shows 25 frames a second."""
+    from app.stream.budget import RecognitionBudget
+
+    budget = RecognitionBudget(threads=1)
+    cameras = []
+    for variant, cap in enumerate((None, None, 2.0)):
+        camera = LiveCamera(lambda v=variant: DemoSource(sample_photos_dir, variant=v),
+                            LiveRecognizer(pipeline, lookup), idle_seconds=None, budget=budget)
+        camera.max_rate = cap
+        cameras.append(camera)
+    try:
+        for camera in cameras:
+            camera.touch()
+        time.sleep(8)
+        rates = [c.recognizer.rate.rate(time.monotonic()) for c in cameras]
+        status = [c.status() for c in cameras]
+    finally:
+        for camera in cameras:
+            camera.stop()
+        budget.close()
+    assert 0 < rates[2] <= 2.5, rates  # its own cap
+    assert min(rates[:2]) >= 0.6 * max(rates[:2]), rates  # the others share the rest in turn
+    assert all(s["fps_out"] >= 20 for s in status), [s["fps_out"] for s in status]

@@ -1,0 +1,159 @@
+"""The one place every recognition passes through on its way out.
+
+Cameras call `track_confirmed` (a track's name or "unknown" is confirmed by its votes) and
+`cycle` (after each recognition cycle, with the tracks seen in it). A known person's
+*visit* to a camera starts with their first confirmed track and ends when they have not
+been seen there for `LIVE_ARRIVAL_COOLDOWN_SECONDS`: one arrival and one departure per
+visit, however many tracks (they stepped out of view, the detector missed them) it took.
+Each unknown face's track is one `unknown` event. Every event becomes an Arrivals row
+(arrivals and unknown faces), a queued delivery for each matching webhook, and an MQTT
+message; a person's presence (home while on any camera) is kept on a retained topic."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import Flask, current_app
+from sqlalchemy import delete, select
+
+from ..extensions import db
+from ..models import Event, Person, utcnow
+from ..recognition.jpeg import to_jpeg
+from .webhooks import Sender, queue_webhooks
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Visit:
+    person_id: int | None
+    name: str
+    camera: dict
+    last_seen: float  # time.monotonic()
+    distance: float | None
+
+
+class EventBus:
+    """Per app and process. `start()` (in the process that runs the cameras) starts the
+    webhook sender and the MQTT connection; elsewhere events are only queued."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.lock = threading.RLock()
+        self.visits: dict[tuple[int, str], Visit] = {}  # (camera id, name) -> visit
+        self.sender = None  # webhooks.Sender, in the runner
+        self.mqtt = None  # mqtt.MqttPublisher, in the runner when configured
+
+    # Inputs from the cameras ----------------------------------------------------------
+
+    def track_confirmed(self, camera: dict, track, crop) -> None:
+        """An unknown face is confirmed as such: one `unknown` event per track."""
+        if track.name is None:
+            self.publish("unknown", camera, None, None, track.distance, to_jpeg(crop, 85))
+
+    def cycle(self, camera: dict, tracks, now: float | None = None) -> None:
+        """After a recognition cycle of `camera`: arrivals of people newly in view,
+        departures of those unseen for the absence time."""
+        now = time.monotonic() if now is None else now
+        absence = self.app.config["LIVE_ARRIVAL_COOLDOWN_SECONDS"]
+        arrivals, departures = [], []
+        with self.lock:
+            for track in tracks:
+                if track.name is None or not track.confirmed:
+                    continue
+                visit = self.visits.get((camera["id"], track.name))
+                if visit is None:
+                    visit = Visit(None, track.name, camera, now, track.distance)
+                    self.visits[(camera["id"], track.name)] = visit
+                    arrivals.append((visit, track.face[0] if track.face else None))
+                visit.last_seen, visit.distance = now, track.distance
+            for key, visit in list(self.visits.items()):
+                if key[0] == camera["id"] and now - visit.last_seen > absence:
+                    departures.append(self.visits.pop(key))
+        for visit, crop in arrivals:
+            visit.person_id = self.publish("arrival", camera, visit.name, None, visit.distance,
+                                           None if crop is None else to_jpeg(crop, 85))
+        for visit in departures:
+            self.publish("departure", camera, visit.name, visit.person_id, visit.distance, None)
+
+    def present(self, person_id: int) -> bool:
+        with self.lock:
+            return any(v.person_id == person_id for v in self.visits.values())
+
+    def forget_camera(self, camera_id: int) -> None:
+        """A camera removed or stopped: its visits end (with departures)."""
+        with self.lock:
+            gone = [self.visits.pop(k) for k in list(self.visits) if k[0] == camera_id]
+        for visit in gone:
+            self.publish("departure", visit.camera, visit.name, visit.person_id, visit.distance, None)
+
+    # Out ------------------------------------------------------------------------------
+
+    def publish(self, kind: str, camera: dict, name: str | None, person_id: int | None,
+                distance: float | None, thumbnail: bytes | None) -> int | None:
+        """Record and send one event; returns the person's id (looked up by name)."""
+        with self.app.app_context():
+            if name is not None and person_id is None:
+                person_id = db.session.scalar(select(Person.id).where(Person.name == name))
+            event_id = None
+            if kind in ("arrival", "unknown") and thumbnail is not None:
+                event_id = self._arrival_row(camera["name"], person_id, name, distance, thumbnail)
+            event = {"id": str(uuid.uuid4()), "type": kind, "time": utcnow().isoformat() + "Z",
+                     "person_id": person_id, "name": name,
+                     "camera": {"id": camera["id"], "name": camera["name"]},
+                     "distance": None if distance is None else round(float(distance), 4),
+                     "thumbnail_url": None if event_id is None else
+                     f"{self.app.config['EVENTS_BASE_URL']}/events/{event_id}/thumbnail.jpg"}
+            queue_webhooks(event)
+            db.session.commit()
+        if self.sender is not None:
+            self.sender.wake()
+        if self.mqtt is not None:
+            # Home while on any camera: an arrival is home; after a departure, home only if
+            # still in view on another camera.
+            home = kind == "arrival" or (person_id is not None and self.present(person_id))
+            self.mqtt.event(event, home)
+        return person_id
+
+    def _arrival_row(self, camera_name, person_id, name, distance, thumbnail) -> int:
+        now = utcnow()
+        max_age = timedelta(days=self.app.config["LIVE_EVENTS_MAX_AGE_DAYS"])
+        db.session.execute(delete(Event).where(Event.created_at < now - max_age))
+        row = Event(camera=camera_name, person_id=person_id, name=name, distance=distance,
+                    thumbnail_jpeg=thumbnail)
+        db.session.add(row)
+        db.session.flush()
+        return row.id
+
+    def start(self) -> None:
+        """In the process that runs the cameras: send webhooks, connect to MQTT."""
+        from .mqtt import MqttPublisher
+
+        with self.lock:
+            if self.sender is None:
+                self.sender = Sender(self.app).start()
+            if self.mqtt is None and self.app.config["MQTT_HOST"]:
+                self.mqtt = MqttPublisher(self.app, self).start()
+
+    def close(self) -> None:
+        with self.lock:
+            sender, mqtt, self.sender, self.mqtt = self.sender, self.mqtt, None, None
+        if sender is not None:
+            sender.close()
+        if mqtt is not None:
+            mqtt.close()
+
+
+def get_bus() -> EventBus:
+    """The current app's event bus (made on first use)."""
+    from ..faces import state
+
+    owner = state()
+    with owner.lock:
+        if owner.events is None:
+            owner.events = EventBus(current_app._get_current_object())
+        return owner.events

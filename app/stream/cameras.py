@@ -1,0 +1,133 @@
+"""Cameras as data: the use-cases behind the Cameras page, /api/cameras and
+`flask faces cameras`. Sources are checked by sources.check_source (no arbitrary files or
+schemes); the camera runner follows the table within CAMERAS_SYNC_SECONDS."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..http.problems import Problem
+from ..models import AppState, Camera
+from .sources import SourceError, check_source
+
+FIELDS = ("name", "source", "enabled", "detect_side", "min_face", "ignore_region", "recognition_fps")
+
+
+def list_cameras() -> list[Camera]:
+    ensure_first_camera()
+    return db.session.scalars(select(Camera).order_by(Camera.id)).all()
+
+
+def get_camera_row(camera_id: int) -> Camera:
+    camera = db.session.get(Camera, camera_id)
+    if camera is None:
+        raise Problem("not-found", 404, f"There is no camera with id {camera_id}. "
+                      "Check the id (GET /api/cameras lists them).")
+    return camera
+
+
+def ensure_first_camera() -> None:
+    """With no camera at all, CAMERA_SOURCE (or the live page's choice) is the first one."""
+    if db.session.scalar(select(func.count(Camera.id))):
+        return
+    row = db.session.get(AppState, 1)  # read only: the state row is made by requests
+    spec = (row.camera_source if row else None) or current_app.config["CAMERA_SOURCE"]
+    db.session.add(Camera(name="Camera 1", source=spec))
+    try:
+        db.session.commit()
+    except IntegrityError:  # another worker made it at the same moment
+        db.session.rollback()
+
+
+def _problem(field: str, what: str) -> Problem:
+    return Problem("invalid-input", 400, f"{field}: {what}")
+
+
+def _checked(data: dict, partial: bool) -> dict:
+    """The fields of a camera from a form or JSON body, checked; a Problem says what is wrong."""
+    unknown = set(data) - set(FIELDS)
+    if unknown:
+        raise _problem(sorted(unknown)[0], f"not a camera field (fields: {', '.join(FIELDS)}).")
+    out = {}
+    if "name" in data or not partial:
+        name = data.get("name")
+        if not isinstance(name, str) or not name.strip() or len(name.strip()) > 120:
+            raise _problem("name", "give a name of 1 to 120 characters.")
+        out["name"] = " ".join(name.split())
+    if "source" in data or not partial:
+        source = data.get("source")
+        if not isinstance(source, str) or not source.strip() or len(source) > 500:
+            raise _problem("source", "give demo, a webcam number, a video file name or an "
+                                     "rtsp:// or http:// URL.")
+        try:
+            out["source"] = check_source(source, Path(current_app.config["VIDEOS_DIR"]))
+        except SourceError as e:
+            raise _problem("source", str(e)) from None
+    if "enabled" in data:
+        if not isinstance(data["enabled"], bool):
+            raise _problem("enabled", "true or false.")
+        out["enabled"] = data["enabled"]
+    for field, low, high in (("detect_side", 160, 1920), ("min_face", 12, 400)):
+        if field in data:
+            value = data[field]
+            if type(value) is not int or not low <= value <= high:
+                raise _problem(field, f"an integer from {low} to {high} (pixels).")
+            out[field] = value
+    if "recognition_fps" in data:
+        value = data["recognition_fps"]
+        if type(value) not in (int, float) or not math.isfinite(value) or not 0.2 <= value <= 30:
+            raise _problem("recognition_fps", "a number of recognitions per second from 0.2 to 30.")
+        out["recognition_fps"] = float(value)
+    if "ignore_region" in data:
+        region = data["ignore_region"]
+        if region in (None, "", []):
+            out["ignore_region"] = None
+        else:
+            if isinstance(region, str):
+                region = [int(v) if v.strip().isdigit() else -1 for v in region.split(",")]
+            if (not isinstance(region, list) or len(region) != 4
+                    or any(type(v) is not int or not 0 <= v <= 10000 for v in region)):
+                raise _problem("ignore_region", "[x, y, width, height] in frame pixels, or null.")
+            # A region of no width or height ignores nothing: stored as none.
+            out["ignore_region"] = ",".join(str(v) for v in region) if region[2] and region[3] else None
+    return out
+
+
+def _name_free(name: str, camera_id: int | None = None) -> None:
+    other = db.session.scalar(select(Camera.id).where(Camera.name == name))
+    if other is not None and other != camera_id:
+        raise Problem("conflict", 409, f"A camera is already called {name}; choose another name.")
+
+
+def add_camera(data: dict) -> Camera:
+    ensure_first_camera()  # CAMERA_SOURCE stays the first camera
+    fields = _checked(data, partial=False)
+    _name_free(fields["name"])
+    camera = Camera(**fields)
+    db.session.add(camera)
+    db.session.flush()
+    return camera
+
+
+def update_camera(camera: Camera, data: dict) -> Camera:
+    fields = _checked(data, partial=True)
+    if "name" in fields:
+        _name_free(fields["name"], camera.id)
+    for key, value in fields.items():
+        setattr(camera, key, value)
+    return camera
+
+
+def remove_camera(camera: Camera) -> None:
+    db.session.delete(camera)
+
+
+def first_camera() -> Camera | None:
+    """The live page's camera: the first enabled one."""
+    ensure_first_camera()
+    return db.session.scalar(select(Camera).where(Camera.enabled).order_by(Camera.id).limit(1))

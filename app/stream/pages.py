@@ -1,0 +1,136 @@
+"""The Cameras page (cameras and webhooks: add, enable, remove, deliveries, a test event)
+and the camera grid. The cameras' state comes from /api/cameras, polled by the page."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, session, url_for
+from flask_login import login_required
+
+from ..events.webhooks import (create_webhook, delete_webhook, deliveries, get_webhook,
+                               list_webhooks, send_test_event)
+from ..extensions import db
+from ..http.problems import Problem
+from . import bp, hub
+from .cameras import add_camera, get_camera_row, list_cameras, remove_camera, update_camera
+from .forms import ActionForm, CameraForm, CameraSettingsForm, WebhookForm
+
+
+def _errors(form) -> str:
+    return " ".join(e for errs in form.errors.values() for e in errs)
+
+
+@bp.get("/cameras")
+@login_required
+def cameras_page():
+    """Cameras with their state, and the webhooks with their recent deliveries."""
+    hooks = [(h, deliveries(h, 10)) for h in list_webhooks()]
+    secret = session.pop("new_webhook_secret", None)
+    hub.camera_runner()
+    cameras = list_cameras()
+    settings = {c.id: CameraSettingsForm(formdata=None, obj=c, prefix=f"c{c.id}",
+                                         ignore_region=c.ignore_region or "") for c in cameras}
+    return render_template("cameras.html", cameras=cameras, hooks=hooks, secret=secret,
+                           settings=settings, camera_form=CameraForm(), webhook_form=WebhookForm(),
+                           action=ActionForm())
+
+
+@bp.get("/cameras/grid")
+@login_required
+def grid_page():
+    """Every enabled camera's stream with boxes and names; who is in view across cameras."""
+    hub.camera_runner()
+    return render_template("grid.html", cameras=[c for c in list_cameras() if c.enabled])
+
+
+@bp.post("/cameras")
+@login_required
+def add_camera_page():
+    """Add a camera from the page's form."""
+    form = CameraForm()
+    if form.validate_on_submit():
+        try:
+            camera = add_camera({"name": form.name.data, "source": form.source.data})
+        except Problem as p:
+            flash(p.detail)
+        else:
+            db.session.commit()
+            flash(f"Camera {camera.name} added; it starts within a second or two.")
+    else:
+        flash(_errors(form))
+    return redirect(url_for("stream.cameras_page"))
+
+
+@bp.post("/cameras/<int:camera_id>/<any(enable, disable, delete):action>")
+@login_required
+def camera_action(camera_id: int, action: str):
+    """Enable, disable or remove a camera."""
+    if not ActionForm().validate_on_submit():
+        flash("The form expired; try again.")
+        return redirect(url_for("stream.cameras_page"))
+    camera = get_camera_row(camera_id)
+    if action == "delete":
+        remove_camera(camera)
+        flash(f"Camera {camera.name} removed.")
+    else:
+        update_camera(camera, {"enabled": action == "enable"})
+        flash(f"Camera {camera.name} {action}d.")
+    db.session.commit()
+    return redirect(url_for("stream.cameras_page"))
+
+
+@bp.post("/cameras/<int:camera_id>/settings")
+@login_required
+def camera_settings(camera_id: int):
+    """Change a camera's source, detection width, smallest face, rate and ignored region."""
+    camera = get_camera_row(camera_id)
+    form = CameraSettingsForm(prefix=f"c{camera_id}")  # one form per camera on the page
+    if form.validate_on_submit():
+        try:
+            update_camera(camera, {"source": form.source.data, "detect_side": form.detect_side.data,
+                                   "min_face": form.min_face.data,
+                                   "recognition_fps": form.recognition_fps.data,
+                                   "ignore_region": form.ignore_region.data.strip() or None})
+        except Problem as p:
+            db.session.rollback()
+            flash(f"{camera.name}: {p.detail}")
+        else:
+            db.session.commit()
+            flash(f"Camera {camera.name} changed; it restarts within a second or two.")
+    else:
+        flash(_errors(form))
+    return redirect(url_for("stream.cameras_page"))
+
+
+@bp.post("/webhooks")
+@login_required
+def add_webhook_page():
+    """Add a webhook; its secret is shown once, on the next page."""
+    form = WebhookForm()
+    if form.validate_on_submit():
+        try:
+            hook, secret = create_webhook(form.url.data, {"events": form.events.data})
+        except Problem as p:
+            flash(p.detail)
+        else:
+            db.session.commit()
+            session["new_webhook_secret"] = (hook.id, secret)
+    else:
+        flash(_errors(form))
+    return redirect(url_for("stream.cameras_page"))
+
+
+@bp.post("/webhooks/<int:webhook_id>/<any(test, delete):action>")
+@login_required
+def webhook_action(webhook_id: int, action: str):
+    """Send a test event to a webhook, or remove it."""
+    if not ActionForm().validate_on_submit():
+        flash("The form expired; try again.")
+        return redirect(url_for("stream.cameras_page"))
+    hook = get_webhook(webhook_id)
+    if action == "delete":
+        delete_webhook(hook)
+        flash(f"Webhook {hook.url} removed.")
+    else:
+        send_test_event(hook)
+        flash(f"A test event is on its way to {hook.url}; its delivery appears below.")
+    db.session.commit()
+    return redirect(url_for("stream.cameras_page"))
