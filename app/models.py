@@ -190,3 +190,102 @@ def counts() -> dict:
     """Numbers of people and faces."""
     return {"people": db.session.scalar(select(func.count(Person.id))),
             "faces": db.session.scalar(select(func.count(Face.id)))}
+
+
+# --- Gallery at scale ---
+# Each change of the gallery is also written to a log, by the session events below and in the
+# transaction of the change, stamped with the gallery generation it commits with. A worker
+# applies the changes after the generation it last saw (a person added is one row of its
+# index written, not a rebuild). The UPDATE of the generation holds the state row's lock until
+# commit, so writers of the gallery commit in generation order on every engine: a worker that
+# has read generation G has seen every change stamped <= G.
+GALLERY_LOG_KEEP = 100_000  # generations of changes kept; a worker further behind reloads
+
+
+class GalleryChange(db.Model):
+    """One change of people or faces: whose (None: a bulk statement, anything may have
+    changed, reload), what (face+ added, face- deleted, face~ changed or moved, person:
+    added, renamed or deleted, bulk) and at which gallery generation."""
+
+    __tablename__ = "gallery_change"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    generation: Mapped[int] = mapped_column(index=True)
+    person_id: Mapped[int | None] = mapped_column(default=None)
+    face_id: Mapped[int | None] = mapped_column(default=None)
+    kind: Mapped[str] = mapped_column(String(8))
+
+
+class GalleryMeta(db.Model):
+    """One row: this database's identity, so that an index snapshot on disk is only ever
+    loaded for the database it was taken from."""
+
+    __tablename__ = "gallery_meta"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    database_id: Mapped[str] = mapped_column(String(32))
+
+
+def _history_ids(obj, attr: str) -> list:
+    """Old values of a column or many-to-one (objects) before this flush."""
+    from sqlalchemy import inspect
+
+    return list(inspect(obj).attrs[attr].history.deleted or ())
+
+
+@event.listens_for(Session, "before_flush")
+def _collect_gallery_changes(session: Session, _context, _instances) -> None:
+    """What this flush changes, kept until after it (ids of new rows are known then)."""
+    pending = []
+    for obj in session.new:
+        if isinstance(obj, Face):
+            pending.append(("face+", obj, obj))
+        elif isinstance(obj, Person):
+            pending.append(("person", None, obj))
+    for obj in session.deleted:
+        if isinstance(obj, Face):
+            pending.append(("face-", obj, obj.person_id))
+        elif isinstance(obj, Person):
+            pending.append(("person", None, obj))
+    for obj in session.dirty:
+        if not session.is_modified(obj, include_collections=False):
+            continue
+        if isinstance(obj, Face):
+            pending.append(("face~", obj, obj))
+            for old in _history_ids(obj, "person_id") + _history_ids(obj, "person"):
+                pending.append(("face~", obj, old))
+        elif isinstance(obj, Person):
+            pending.append(("person", None, obj))
+    session.info["gallery_changes"] = pending
+
+
+def _person_id(ref) -> int | None:
+    if isinstance(ref, Face):
+        return ref.person_id if ref.person_id is not None else getattr(ref.person, "id", None)
+    return ref.id if isinstance(ref, Person) else ref
+
+
+def _log(session: Session, rows: list[dict]) -> None:
+    conn = session.connection()
+    state = AppState.__table__
+    generation = conn.scalar(select(state.c.gallery_generation).where(state.c.id == 1)) or 0
+    conn.execute(GalleryChange.__table__.insert(), [{**r, "generation": generation} for r in rows])
+    if generation % 1000 == 0 and generation > GALLERY_LOG_KEEP:
+        log_table = GalleryChange.__table__
+        conn.execute(log_table.delete().where(log_table.c.generation < generation - GALLERY_LOG_KEEP))
+
+
+@event.listens_for(Session, "after_flush")
+def _log_gallery_changes(session: Session, _context) -> None:
+    pending = session.info.pop("gallery_changes", None)
+    if not pending:
+        return
+    rows = {(kind, getattr(face, "id", None), _person_id(ref)) for kind, face, ref in pending}
+    _log(session, [{"kind": kind, "face_id": face_id, "person_id": person_id}
+                   for kind, face_id, person_id in sorted(rows, key=str)])
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _log_bulk_change(orm_state) -> None:
+    """A bulk statement on people or faces: every worker reloads (the log cannot say whose)."""
+    if (orm_state.is_update or orm_state.is_delete) and any(
+            m.class_ in GALLERY_MODELS for m in orm_state.all_mappers):
+        _log(orm_state.session, [{"kind": "bulk", "face_id": None, "person_id": None}])
