@@ -180,8 +180,8 @@ def _people_or_faces_flushed(session: Session, _context, _instances) -> None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _bulk_change_of_people_or_faces(orm_state) -> None:
-    """`update(Face)...` / `delete(Person)...` statements bypass the flush."""
-    if (orm_state.is_update or orm_state.is_delete) and any(
+    """`insert(Face)...` / `update(Face)...` / `delete(Person)...` statements bypass the flush."""
+    if (orm_state.is_insert or orm_state.is_update or orm_state.is_delete) and any(
             m.class_ in GALLERY_MODELS for m in orm_state.all_mappers):
         bump_generation(orm_state.session)
 
@@ -286,6 +286,6 @@ def _log_gallery_changes(session: Session, _context) -> None:
 @event.listens_for(Session, "do_orm_execute")
 def _log_bulk_change(orm_state) -> None:
     """A bulk statement on people or faces: every worker reloads (the log cannot say whose)."""
-    if (orm_state.is_update or orm_state.is_delete) and any(
+    if (orm_state.is_insert or orm_state.is_update or orm_state.is_delete) and any(
             m.class_ in GALLERY_MODELS for m in orm_state.all_mappers):
         _log(orm_state.session, [{"kind": "bulk", "face_id": None, "person_id": None}])

@@ -29,6 +29,7 @@ from ..recognition.match import Crowding
 
 log = logging.getLogger(__name__)
 CHUNK = 500  # people re-read per query when applying changes
+REFRESH_SECONDS = 600  # the background thread's longest wait before a due refresh
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,8 @@ class GalleryCache:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._config: dict = {}
+        self._changed = 0            # people changed since the typical crowding was computed
+        self._typical_at = 0.0       # when it was (time.monotonic)
 
     def clear(self) -> None:
         with self._lock:
@@ -274,7 +277,8 @@ class GalleryCache:
         self._seen = max([generation, *(g for g, _, _ in rows)])
         if len(index) <= index.crowding.sample:
             index.typical = index.compute_typical_crowding()
-        else:
+        elif people:
+            self._changed += len(people)
             self._wake.set()
         return True
 
@@ -288,7 +292,7 @@ class GalleryCache:
     def _refresh_loop(self) -> None:
         me = threading.current_thread()
         while not me.stop:
-            self._wake.wait(timeout=60)
+            self._wake.wait(timeout=REFRESH_SECONDS / 10)
             self._wake.clear()
             if me.stop:
                 return
@@ -296,9 +300,16 @@ class GalleryCache:
             if index is None:
                 continue
             try:
-                typical = index.compute_typical_crowding()
-                if index is self._index:
-                    index.typical = typical
+                # The typical crowding of a large gallery moves little with one person: it is
+                # recomputed (seconds at a million) after 1 % of the people changed, or
+                # after REFRESH_SECONDS with any change.
+                due = (self._changed >= max(1, len(index) // 100) or index.typical is None
+                       or (self._changed and time.monotonic() - self._typical_at > REFRESH_SECONDS))
+                if due:
+                    self._changed = 0
+                    typical = index.compute_typical_crowding()
+                    if index is self._index:
+                        index.typical, self._typical_at = typical, time.monotonic()
                 if (len(index) >= self._config.get("min", 1 << 62)
                         and self._seen - self._snapshot_seen >= self._config["every"]):
                     with self._lock:

@@ -16,8 +16,9 @@ import threading
 from typing import Iterable
 
 import numpy as np
+import threadpoolctl
 
-from .match import Candidate, Crowding, Match, pairwise_distances
+from .match import Candidate, Crowding, Match
 
 NO_ROW = -1
 
@@ -45,6 +46,7 @@ class PersonIndex:
         self._free: list[int] = []
         self._dead = np.zeros(capacity, bool)
         self.typical: float | None = None                   # typical crowding, set by the owner
+        self._blas = threadpoolctl.ThreadpoolController()
         self.names: dict[int, str] = {}
 
     # --- size -------------------------------------------------------------------------
@@ -147,11 +149,13 @@ class PersonIndex:
             n = max(0, min(n, size))
             if n == 0:
                 return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
-            d = pairwise_distances(queries, self._vecs[:used])
+            # One BLAS thread: a server's parallelism is its request threads, and OpenBLAS's
+            # own threads on a busy 2-core machine made one product 5-10x slower (bench-scale).
+            with self._blas.limit(limits=1, user_api="blas"):
+                sims = queries @ self._vecs[:used].T
             if self._free:
-                d[:, self._dead[:used]] = np.inf
-            ids, ranks = self._ids[:used], self._ranks[:used]
-            return _top(d, n, ids, ranks)
+                sims[:, self._dead[:used]] = -np.inf
+            return _top(sims, n, self._ids[:used], self._ranks[:used])
 
     def _crowding_on(self) -> bool:
         c = self.crowding
@@ -224,24 +228,31 @@ def mean_after_nearest(sorted_distances: np.ndarray, k: int) -> np.ndarray:
     return (part.sum(1) - part.min(1)) / k
 
 
-def _top(d: np.ndarray, n: int, ids: np.ndarray, ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(M, N) distances -> the n smallest per row, sorted by (distance, rank)."""
-    m, total = d.shape
-    if n < total:
-        cols = np.argpartition(d, n - 1, axis=1)[:, :n]
-        # Ties at the n-th distance: take every column at that distance so the rank decides.
-        kth = np.take_along_axis(d, cols, 1).max(1)
-        if (np.sum(d <= kth[:, None], axis=1) > n).any():
-            out_d, out_i = [], []
-            for row, limit in zip(d, kth):
-                c = np.flatnonzero(row <= limit)
-                o = np.lexsort((ranks[c], row[c]))[:n]
-                out_d.append(row[c[o]])
-                out_i.append(ids[c[o]])
-            return np.stack(out_d), np.stack(out_i)
+def _distances(sims: np.ndarray) -> np.ndarray:
+    """Dot products of unit vectors -> L2 distances, exactly as `pairwise_distances`."""
+    return np.sqrt(np.clip(2.0 - 2.0 * sims, 0.0, 4.0)).astype(np.float32)
+
+
+def _top(sims: np.ndarray, n: int, ids: np.ndarray, ranks: np.ndarray,
+         margin: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """(M, N) dot products -> the n nearest per row as (distances, person ids), sorted by
+    (distance, rank). Distances are computed for the n + margin largest products only; when
+    the n-th distance could tie with one left out, for the whole row."""
+    m, total = sims.shape
+    take = min(total, n + margin)
+    if take < total:
+        cols = np.argpartition(-sims, take - 1, axis=1)[:, :take]
     else:
         cols = np.broadcast_to(np.arange(total), (m, total))
-    cd = np.take_along_axis(d, cols, 1)
-    order = np.lexsort((ranks[cols], cd), axis=1)
-    cols = np.take_along_axis(cols, order, 1)
-    return np.take_along_axis(d, cols, 1), ids[cols]
+    d = _distances(np.take_along_axis(sims, cols, 1))
+    order = np.lexsort((ranks[cols], d), axis=1)
+    cols, d = np.take_along_axis(cols, order, 1), np.take_along_axis(d, order, 1)
+    if take < total:
+        # Columns left out are at least as far as the farthest taken: a tie with the n-th
+        # only when the farthest taken is no farther than it (rare: fall back to the row).
+        for i in np.flatnonzero(d[:, n - 1] >= d[:, -1]):
+            row = _distances(sims[i])
+            c = np.flatnonzero(row <= d[i, n - 1])
+            o = np.lexsort((ranks[c], row[c]))[:take]
+            cols[i, :len(o)], d[i, :len(o)] = c[o], row[c[o]]
+    return d[:, :n], ids[cols[:, :n]]
