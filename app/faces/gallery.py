@@ -249,8 +249,7 @@ class GalleryCache:
         # everyone (a few ms, and the answers are exactly those of a rebuild).
         if index.typical is None or len(index) <= index.crowding.sample:
             index.typical = index.compute_typical_crowding()
-        else:
-            self._wake.set()
+        self._changed, self._typical_at = 0, time.monotonic()
         return True
 
     def _catch_up(self, generation: int) -> None:
@@ -280,6 +279,8 @@ class GalleryCache:
         elif people:
             self._changed += len(people)
             self._wake.set()
+        if index.spare < index.headroom(len(index)) // 4:
+            self._wake.set()  # the thread grows the matrix before an enrolment has to
         return True
 
     # --- the background thread ----------------------------------------------------------
@@ -310,6 +311,9 @@ class GalleryCache:
                     typical = index.compute_typical_crowding()
                     if index is self._index:
                         index.typical, self._typical_at = typical, time.monotonic()
+                if index.spare < index.headroom(len(index)) // 4:
+                    with self._lock:  # no change is applied during the copy; searches go on
+                        index.reserve(len(index) + 2 * index.headroom(len(index)))
                 if (len(index) >= self._config.get("min", 1 << 62)
                         and self._seen - self._snapshot_seen >= self._config["every"]):
                     with self._lock:

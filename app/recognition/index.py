@@ -60,15 +60,32 @@ class PersonIndex:
     def nbytes(self) -> int:
         return self._vecs.nbytes + self._ids.nbytes + self._ranks.nbytes + self._row_of.nbytes
 
-    def _grow_rows(self, need: int) -> None:
+    @property
+    def spare(self) -> int:
+        """Rows that can be added before the matrix must grow."""
+        return len(self._ids) - self._used + len(self._free)
+
+    def reserve(self, capacity: int) -> None:
+        """Grow the matrix to `capacity` rows. The copy is made outside the lock (the caller
+        makes sure nothing changes the index meanwhile; searches go on), the swap inside."""
         cap = len(self._ids)
-        if need <= cap:
+        if capacity <= cap:
             return
-        new = max(need, cap * 2)
-        self._vecs = np.concatenate([self._vecs, np.zeros((new - cap, self.dim), np.float32)])
-        self._ids = np.concatenate([self._ids, np.full(new - cap, NO_ROW, np.int64)])
-        self._ranks = np.concatenate([self._ranks, np.zeros(new - cap, np.int64)])
-        self._dead = np.concatenate([self._dead, np.zeros(new - cap, bool)])
+        extra = capacity - cap
+        grown = (np.concatenate([self._vecs, np.zeros((extra, self.dim), np.float32)]),
+                 np.concatenate([self._ids, np.full(extra, NO_ROW, np.int64)]),
+                 np.concatenate([self._ranks, np.zeros(extra, np.int64)]),
+                 np.concatenate([self._dead, np.zeros(extra, bool)]))
+        with self.lock:
+            self._vecs, self._ids, self._ranks, self._dead = grown
+
+    def headroom(self, size: int) -> int:
+        """Rows kept spare for `size` people, so that enrolments seldom wait for a copy."""
+        return max(1024, size // 16)
+
+    def _grow_rows(self, need: int) -> None:
+        if need > len(self._ids):  # a burst larger than the spare rows: grow now
+            self.reserve(need + self.headroom(need))
 
     def _grow_ids(self, max_id: int) -> None:
         if max_id >= len(self._row_of):
@@ -119,9 +136,8 @@ class PersonIndex:
         person_ids = np.asarray(person_ids, np.int64)
         with self.lock:
             n = len(person_ids)
-            self._vecs = np.ascontiguousarray(vectors, np.float32).reshape(n, self.dim)
-            if n == 0:
-                self._vecs = np.zeros((16, self.dim), np.float32)
+            self._vecs = np.zeros((n + self.headroom(n), self.dim), np.float32)
+            self._vecs[:n] = np.asarray(vectors, np.float32).reshape(n, self.dim)
             self._ids = np.concatenate([person_ids, np.full(len(self._vecs) - n, NO_ROW, np.int64)])
             self._ranks = np.concatenate([np.asarray(ranks, np.int64), np.zeros(len(self._vecs) - n, np.int64)])
             self._dead = np.zeros(len(self._vecs), bool)
