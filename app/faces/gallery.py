@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import (EMBEDDING_DTYPE, GALLERY_LOG_KEEP, AppState, Face, GalleryChange,
@@ -86,10 +86,13 @@ def person_means(rows) -> tuple[np.ndarray, list[int]]:
 def read_all_means(model: str, batch: int = 20_000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every person's mean vector of `model`, streamed from the faces table in face order
     (the same sums and order as `person_means` over all rows, without holding every row).
-    Returns (person ids (P,) int64, vectors (P, 128) float32, ranks: first face id (P,))."""
+    Returns (person ids (P,) int64, vectors (>= P, 128) float32 whose rows after the P-th
+    are spare, ranks: first face id (P,))."""
     rows_of: dict[int, int] = {}
     ids, ranks = [], []
-    sums = np.zeros((1024, 128), np.float32)
+    people = db.session.scalar(select(func.count(func.distinct(Face.person_id))).where(Face.model == model))
+    # Sized once, with the index's spare rows: PersonIndex.load then keeps it as it is.
+    sums = np.zeros((people + PersonIndex.headroom(people), 128), np.float32)
     result = db.session.execute(select(Face.person_id, Face.id, Face.embedding)
                                 .where(Face.model == model).order_by(Face.id)
                                 .execution_options(yield_per=batch))
@@ -106,8 +109,8 @@ def read_all_means(model: str, batch: int = 20_000) -> tuple[np.ndarray, np.ndar
             sums = np.concatenate([sums, np.zeros((max(len(ids), 2 * len(sums)) - len(sums), 128), np.float32)])
         vectors = np.frombuffer(b"".join(r[2] for r in part), EMBEDDING_DTYPE).reshape(-1, 128)
         np.add.at(sums, rowidx, vectors)  # in face order, as person_means adds them
-    sums = sums[:len(ids)]
-    sums /= np.linalg.norm(sums, axis=1, keepdims=True)
+    n = len(ids)
+    sums[:n] /= np.linalg.norm(sums[:n], axis=1, keepdims=True)
     return np.asarray(ids, np.int64), sums, np.asarray(ranks, np.int64)
 
 
@@ -153,7 +156,12 @@ class Snapshots:
         try:
             with np.load(self.path(dbid, model), allow_pickle=False) as data:
                 typical = float(data["typical"])
-                return (int(data["generation"]), data["ids"], data["vectors"], data["ranks"],
+                ids, stored = data["ids"], data["vectors"]
+                # Read straight into a matrix with the index's spare rows (no second copy).
+                vectors = np.zeros((len(ids) + PersonIndex.headroom(len(ids)), stored.shape[1]), np.float32)
+                vectors[:len(ids)] = stored
+                del stored
+                return (int(data["generation"]), ids, vectors, data["ranks"],
                         None if np.isnan(typical) else typical)
         except (OSError, KeyError, ValueError):
             return None
