@@ -62,8 +62,8 @@ def make_app(db_path: Path, url: str | None = None, **overrides):
 # started once per session in a temporary folder, with a fresh database per use.
 
 def pytest_generate_tests(metafunc):
-    if "engine" in metafunc.fixturenames:
-        metafunc.parametrize("engine", getattr(metafunc.module, "ENGINES", ("sqlite",)), scope="module")
+    if "engine" in metafunc.fixturenames and hasattr(metafunc.module, "ENGINES"):
+        metafunc.parametrize("engine", metafunc.module.ENGINES, scope="module")
 
 
 @pytest.fixture(scope="session")
