@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: setup venv weights db run serve soak test bench bench-api bench-live open-set evaluate-lfw clean
+.PHONY: setup venv weights db run serve soak test bench bench-api bench-live bench-scale open-set evaluate-lfw clean
 
 setup: venv weights db
 
@@ -50,6 +50,12 @@ bench-api: setup
 # server's CPU in cores, the cost of a viewer, opened per source, webhook and MQTT latency.
 bench-live: setup
 	$(BIN)/python scripts/bench_live.py
+
+# The gallery at 10,000 and 100,000 people on SQLite and PostgreSQL (needs the LFW embeddings
+# that `make open-set` caches): search, enrolment seen by another worker, start-up, memory.
+SCALE_SIZES ?= 10000 100000
+bench-scale: setup
+	$(BIN)/python scripts/bench_scale.py --sizes $(SCALE_SIZES)
 
 # Open-set identification on LFW (needs ../shared/datasets/lfw-devtrain): named right and
 # strangers accepted against the threshold; the default threshold; combining photos.

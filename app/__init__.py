@@ -18,6 +18,7 @@ def _instance_paths(app: Flask) -> None:
     app.config["MODELS_DIR"] = app.config["MODELS_DIR"] or str(instance / "models")
     app.config["SAMPLES_DIR"] = app.config["SAMPLES_DIR"] or str(instance / "samples")
     app.config["VIDEOS_DIR"] = app.config["VIDEOS_DIR"] or str(instance / "videos")
+    app.config["INDEX_DIR"] = app.config["INDEX_DIR"] or str(instance / "index")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = security.secret_key(instance)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):

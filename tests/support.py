@@ -20,18 +20,41 @@ def photos(split: str, person: str) -> list[Path]:
     return sorted((SAMPLES_DIR / split / person).glob("*.jpg"))
 
 
-def make_app(db_path: Path, **overrides):
-    """A migrated app on the SQLite file `db_path`; `overrides` are config values."""
+def make_app(db_path: Path, url: str | None = None, **overrides):
+    """A migrated app on the SQLite file `db_path`, or on the database `url` when given;
+    index snapshots go beside `db_path`; `overrides` are config values."""
     import flask_migrate
 
     from app import create_app
     from app.config import TestConfig
 
-    cfg = type("Cfg", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", **overrides})
+    cfg = type("Cfg", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url or f"sqlite:///{db_path}",
+                                      "INDEX_DIR": str(db_path.parent / "index"), **overrides})
     app = create_app(cfg)
     with app.app_context():
         flask_migrate.upgrade()
     return app
+
+
+def new_postgres_database(server) -> str:
+    """A new empty database on `server` with pgvector; its SQLAlchemy URL (psycopg 3)."""
+    import uuid
+
+    import psycopg
+
+    name = f"faces_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    with psycopg.connect(server.get_uri(name), autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    return server.get_uri(name).replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def database_url(request, engine: str) -> str | None:
+    """None for SQLite (make_app puts the file beside it), else a new PostgreSQL database."""
+    if engine == "sqlite":
+        return None
+    return new_postgres_database(request.getfixturevalue("postgres_server"))
 
 
 def cli_api_key(app, name: str = "tests") -> str:

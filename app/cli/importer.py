@@ -25,23 +25,30 @@ def person_name(folder: Path) -> str:
 @bp.cli.command("import")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--limit", type=int, default=None, help="Stop after this many people.")
-def import_command(directory: Path, limit: int | None):
+@click.option("--batch", type=int, default=64, show_default=True,
+              help="Photos per transaction (an interrupted import loses at most one batch; "
+                   "running it again skips what was saved).")
+def import_command(directory: Path, limit: int | None, batch: int):
     """Enrol DIRECTORY/<person>/<photos>: one person per folder, every photo with exactly
-    one usable face. Photos already enrolled are skipped, so running it twice adds nothing."""
+    one usable face. Photos already enrolled are skipped, so running it twice adds nothing
+    and an interrupted import resumes where it stopped."""
     folders = sorted(d for d in directory.iterdir() if d.is_dir())[:limit]
     jobs = [(person_name(d), p) for d in folders for p in sorted(d.iterdir())
             if p.suffix.lower() in PHOTO_SUFFIXES]
     added, skipped = 0, Counter()
     with click.progressbar(jobs, label=f"Importing {len(folders)} people", show_pos=True) as bar:
-        for name, path in bar:
+        for n, (name, path) in enumerate(bar, 1):
             try:
+                # Every refusal (a Problem) comes before anything is added to the session,
+                # so the batch's other photos are kept without a savepoint.
                 add_or_enrol(name, path.read_bytes())
-                db.session.commit()
                 added += 1
             except (Problem, RecognitionError) as e:
-                db.session.rollback()
                 reason = "already enrolled" if getattr(e, "type", "") == "conflict" else e.type
                 skipped[reason] += 1
                 log.debug("skipped %s: %s", path, e.detail)
+            if n % batch == 0:
+                db.session.commit()  # one transaction per batch: one log entry per person
+    db.session.commit()
     click.echo(f"added {added} photos; skipped {sum(skipped.values())}"
                + "".join(f"; {reason}: {n}" for reason, n in sorted(skipped.items())))

@@ -11,6 +11,8 @@ import pytest
 from support import (GOOD, blurred, cli_api_key, huge_png, jpeg, load, photos, small_face,
                      two_faces)
 
+ENGINES = ("sqlite", "postgresql")  # conftest: the module runs on both
+
 
 def check(r, status: int, type_: str):
     assert r.status_code == status, r.get_data(as_text=True)[:300]

@@ -21,6 +21,8 @@ STRANGER = "mindy_kaling"
 PHOTOS_EACH = 3
 TEST_THRESHOLD = 1.12
 
+ENGINES = ("sqlite", "postgresql")  # conftest: the module runs on both
+
 
 def title(folder: str) -> str:
     return folder.replace("_", " ").title()

@@ -12,9 +12,10 @@ import pytest
 
 from app.recognition.weights import write_manifest
 from app.stream.demo import DemoScene
-from support import SAMPLES_DIR, cli_api_key, make_app, photos
+from support import SAMPLES_DIR, cli_api_key, database_url, make_app, photos
 
 NEW = "facenet-copy"
+ENGINES = ("sqlite", "postgresql")
 
 
 @pytest.fixture
@@ -31,11 +32,13 @@ def models(tmp_path, model_dir):
 
 
 @pytest.fixture
-def workers(tmp_path, models):
-    """Two apps on one SQLite file; the second has already built its gallery (warm cache)."""
+def workers(tmp_path, models, request, engine):
+    """Two apps on one database (a SQLite file, or PostgreSQL); the second has already built
+    its gallery (warm cache)."""
     settings = {"IDENTIFY_THRESHOLD": 1.1, "MODELS_DIR": str(models)}
-    first = make_app(tmp_path / "faces.db", **settings)
-    second = make_app(tmp_path / "faces.db", **settings)
+    url = database_url(request, engine)
+    first = make_app(tmp_path / "faces.db", url, **settings)
+    second = make_app(tmp_path / "faces.db", url, **settings)
     assert name_seen_by(second, "madonna") is None
     yield first, second
     for app in (first, second):

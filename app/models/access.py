@@ -1,0 +1,88 @@
+"""Operators and their roles, API keys, failed sign-ins and the audit log."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import String, select
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from .base import utcnow
+
+
+ROLES = ("admin", "viewer")  # admin: everything; viewer: live, arrivals, identify
+
+
+class Operator(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16), default="admin", server_default="admin")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+
+class AuditEntry(db.Model):
+    """Who (an operator, an API key, the command line) did what to whom, when. Written by
+    session events (app/auth/audit.py), so that no write path can forget it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    target: Mapped[str] = mapped_column(String(120))
+    detail: Mapped[str] = mapped_column(String(500), default="")
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "at": self.created_at.isoformat() + "Z", "actor": self.actor,
+                "action": self.action, "target": self.target, "detail": self.detail}
+
+
+class LoginFailure(db.Model):
+    """A failed sign-in, kept for the rate limit's window so that every worker (and host)
+    counts the same failures; rows older than the window are removed as new ones come."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ApiKey(db.Model):
+    """A key is shown once at creation; only its SHA-256 is kept (keys are 256-bit random,
+    so a fast hash is enough: there is nothing to brute-force)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    prefix: Mapped[str] = mapped_column(String(12))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    @staticmethod
+    def hash(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def create(cls, name: str) -> tuple["ApiKey", str]:
+        """A new key row (not yet committed) and the clear key to hand out."""
+        key = "fk_" + secrets.token_urlsafe(32)
+        row = cls(name=name, prefix=key[:8], key_hash=cls.hash(key))
+        db.session.add(row)
+        return row, key
+
+    @classmethod
+    def find(cls, key: str) -> "ApiKey | None":
+        return db.session.scalar(select(cls).where(cls.key_hash == cls.hash(key)))

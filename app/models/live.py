@@ -1,0 +1,111 @@
+"""Arrivals, cameras, webhooks and their deliveries."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .base import utcnow
+
+
+class Event(db.Model):
+    """An arrival on a camera: a known person first recognised in a track, or an unknown
+    face. Pruned after LIVE_EVENTS_MAX_AGE_DAYS."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    camera: Mapped[str] = mapped_column(String(500))
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), default=None)
+    name: Mapped[str | None] = mapped_column(String(120), default=None)  # None: unknown
+    distance: Mapped[float | None] = mapped_column(default=None)
+    thumbnail_jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "created_at": self.created_at.isoformat() + "Z",
+                "camera": self.camera, "person_id": self.person_id, "name": self.name,
+                "known": self.name is not None,
+                "distance": None if self.distance is None else round(self.distance, 4)}
+
+
+
+# --- Cameras and events ---------------------------------------------------------------
+
+class Camera(db.Model):
+    """A camera that the camera runner (app/stream/runner.py) captures and recognises,
+    whether or not anyone watches it. `source` is checked by sources.check_source."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    source: Mapped[str] = mapped_column(String(500))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    detect_side: Mapped[int] = mapped_column(default=320)  # detect on a copy this wide (px)
+    min_face: Mapped[int] = mapped_column(default=40)  # pixels of the full frame
+    # A region of the frame to ignore, "x,y,w,h" in frame pixels (None: none).
+    ignore_region: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Recognition cycles per second at most (the budget is shared fairly by all cameras).
+    recognition_fps: Mapped[float] = mapped_column(default=10.0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def region(self) -> tuple[int, int, int, int] | None:
+        if not self.ignore_region:
+            return None
+        x, y, w, h = (int(v) for v in self.ignore_region.split(","))
+        return x, y, w, h
+
+    def settings(self) -> tuple:
+        """What the runner must restart the camera for when it changes."""
+        return (self.source, self.enabled, self.detect_side, self.min_face,
+                self.ignore_region, self.recognition_fps)
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "name": self.name, "source": self.source,
+                "enabled": self.enabled, "detect_side": self.detect_side,
+                "min_face": self.min_face,
+                "ignore_region": list(self.region) if self.region else None,
+                "recognition_fps": self.recognition_fps,
+                "created_at": self.created_at.isoformat() + "Z"}
+
+
+class Webhook(db.Model):
+    """A URL that receives events as signed JSON POSTs; `rules` chooses which (JSON:
+    {"events": [...], "people": [ids], "cameras": [ids]}, an empty list = all)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str] = mapped_column(String(128))
+    rules: Mapped[str] = mapped_column(String(2000), default="{}")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def to_dict(self) -> dict:
+        import json
+        return {"id": self.id, "url": self.url, "rules": json.loads(self.rules or "{}"),
+                "created_at": self.created_at.isoformat() + "Z"}
+
+
+class Delivery(db.Model):
+    """One event for one webhook: pending until delivered (2xx), retried with backoff,
+    `failed` after WEBHOOK_RETRY_SECONDS. Sent in id order per webhook."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhook.id", ondelete="CASCADE"), index=True)
+    body: Mapped[str] = mapped_column(String(8000))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(500), default=None)
+    response_status: Mapped[int | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    def to_dict(self) -> dict:
+        import json
+        iso = lambda t: None if t is None else t.isoformat() + "Z"  # noqa: E731
+        return {"id": self.id, "webhook_id": self.webhook_id, "status": self.status,
+                "attempts": self.attempts, "event": json.loads(self.body),
+                "last_error": self.last_error, "response_status": self.response_status,
+                "created_at": iso(self.created_at), "delivered_at": iso(self.delivered_at),
+                "next_attempt_at": iso(self.next_attempt_at) if self.status == "pending" else None}

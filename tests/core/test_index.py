@@ -1,0 +1,83 @@
+"""PersonIndex answers as Gallery does (nearest person, candidates in order, ties by rank,
+the crowding rule and its typical value) after rows are added, changed, removed and reused;
+on random galleries and, when `make open-set` has cached them, the LFW embeddings."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.recognition.index import PersonIndex
+from app.recognition.match import Crowding, Gallery
+
+ROOT = Path(__file__).resolve().parent.parent
+CROWDING = Crowding(weight=0.7)
+
+
+def unit(v):
+    return (v / np.linalg.norm(v, axis=-1, keepdims=True)).astype(np.float32)
+
+
+def same(a, b) -> bool:
+    return all(x.label == y.label and [c.label for c in x.candidates] == [c.label for c in y.candidates]
+               and abs(x.threshold - y.threshold) < 1e-5 for x, y in zip(a, b))
+
+
+def index_of(ids, vectors, ranks=None) -> PersonIndex:
+    ix = PersonIndex(crowding=CROWDING)
+    ix.upsert(ids, vectors, ids if ranks is None else ranks)
+    ix.typical = ix.compute_typical_crowding()
+    return ix
+
+
+@pytest.mark.parametrize("people", [3, 25, 1000, 2500])
+def test_as_gallery_on_random_people(people):
+    rng = np.random.default_rng(people)
+    v = unit(rng.normal(size=(people, 128)))
+    q = unit(np.concatenate([v[:30] + rng.normal(size=(min(30, people), 128)) * 0.05,
+                             rng.normal(size=(30, 128))]))
+    ids = list(range(10, 10 + people))
+    assert same(index_of(ids, v).identify(q, 1.0, 5), Gallery(v, ids, CROWDING).identify(q, 1.0, 5))
+
+
+def test_removed_rows_are_reused_and_never_answer():
+    rng = np.random.default_rng(1)
+    v = unit(rng.normal(size=(60, 128)))
+    ix = index_of(range(60), v)
+    ix.remove(range(0, 60, 3))
+    new = unit(rng.normal(size=(11, 128)))
+    ix.upsert(range(100, 110), new[1:], range(100, 110))
+    ix.upsert([1], new[:1], [1])  # a person's vector changed in place
+    ix.typical = ix.compute_typical_crowding()
+    keep = [i for i in range(60) if i % 3]
+    vectors = {i: v[i] for i in keep} | {1: new[0]} | dict(zip(range(100, 110), new[1:]))
+    ids = sorted(vectors)
+    expected = Gallery(np.stack([vectors[i] for i in ids]), ids, CROWDING)
+    q = unit(np.concatenate([v, new]))
+    assert len(ix) == len(ids) and same(ix.identify(q, 1.0, 5), expected.identify(q, 1.0, 5))
+    assert all(m.label % 3 or m.label >= 100 or m.label == 1 for m in ix.identify(v, 2.0, 1) if m.label is not None)
+
+
+def test_ties_go_to_the_first_enrolled():
+    v = unit(np.array([[1, 0, 0], [0, 1, 0], [1, 0, 0], [1, 0, 0]], np.float32))
+    ix = PersonIndex(dim=3)
+    ix.upsert([7, 8, 5, 9], v, ranks=[30, 10, 20, 40])  # person 5 enrolled before 7 and 9
+    [m] = ix.identify(v[:1], 0.5, 3)
+    assert m.label == 5 and [c.label for c in m.candidates] == [5, 7, 9]
+
+
+@pytest.mark.skipif(not (ROOT / "instance/cache/open_set_int8.npz").exists(),
+                    reason="the LFW embeddings are cached by `make open-set` (needs ../shared/datasets)")
+def test_as_gallery_on_lfw():
+    data = np.load(ROOT / "instance/cache/open_set_int8.npz")
+    people: dict[str, list[int]] = {}
+    for i, p in enumerate(data["paths"]):
+        people.setdefault(Path(str(p)).parent.name, []).append(i)
+    emb = data["embeddings"].astype(np.float32)
+    enrolled = [v for v in people.values() if len(v) >= 2]
+    gallery = emb[[v[0] for v in enrolled]]
+    probes = emb[[i for v in people.values() for i in (v[1:] if len(v) >= 2 else v)]]
+    ids = list(range(len(enrolled)))
+    assert same(index_of(ids, gallery).identify(probes, 0.8, 3),
+                Gallery(gallery, ids, CROWDING).identify(probes, 0.8, 3))
