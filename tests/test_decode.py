@@ -204,7 +204,7 @@ def test_sixteen_bit_png_of_a_face_is_found(pipeline):
     assert len(pipeline.analyze_bytes(png16).faces) == 1
 
 
-@pytest.mark.parametrize("fmt", ["EPS", "TGA", "PCX", "SGI", "DDS"])
+@pytest.mark.parametrize("fmt", ["EPS", "ICO", "TGA", "PCX", "SGI", "DDS"])
 def test_formats_nobody_uploads_a_face_in_are_refused(fmt):
     buf = io.BytesIO()
     try:

@@ -26,7 +26,9 @@ DEFAULT_MAX_PIXELS = 40_000_000
 DEFAULT_MAX_SIDE = 4096
 # Formats a photo comes in. Others Pillow could open (EPS runs Ghostscript, PSD, FITS, ...)
 # are refused before decoding: nobody uploads a face in them, and every decoder is risk.
-FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "ICO", "PPM")  # JPEG includes MPO
+# ICO too: an icon names its images' sizes in a directory but Pillow decodes the embedded
+# PNG or BMP whatever its own header says ("Image was not the expected size").
+FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "PPM")  # JPEG includes MPO
 _STRIP_ROWS = 256  # output rows converted at a time (bounds the temporary copies)
 _DAMAGED = "The image is damaged or truncated ({}). Upload the original file again."
 
