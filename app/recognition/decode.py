@@ -131,9 +131,11 @@ def _upright(rgb: np.ndarray, orientation: int) -> np.ndarray:
 
 def _rgb_reduced(image: Image.Image, factor: int) -> np.ndarray:
     """(H/factor, W/factor, 3) uint8 RGB, rounded up; converted and averaged strip by strip."""
+    to_eight_bit = _eight_bit_scaler(image)
+    if factor == 1 and image.mode == "RGB":  # most photos: one copy, as packed RGB
+        return np.asarray(image)
     width, height = image.size
     out = np.empty((-(-height // factor), -(-width // factor), 3), np.uint8)
-    to_eight_bit = _eight_bit_scaler(image)
     rows = _STRIP_ROWS * factor
     for top in range(0, height, rows):
         strip = image.crop((0, top, width, min(height, top + rows)))

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .align import align_faces
-from .budget import ImageBudget, give_back_free_memory
+from .budget import ImageBudget, memory_given_back
 from .decode import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, decode_image
 from .detect import FaceDetector
 from .encode import FaceEncoder
@@ -122,13 +122,10 @@ class FacePipeline:
     def analyze_bytes(self, data: bytes, max_faces: int | None = None) -> Analysis:
         """Decode then analyse; raises BadImageError / ImageTooLargeError on bad input,
         BusyError when the budget has no slot free in time."""
-        with self.budget.slot() if self.budget else contextlib.nullcontext():
-            try:
-                t0 = time.perf_counter()
-                rgb = self.decode(data)
-                decode_ms = (time.perf_counter() - t0) * 1e3
-                analysis = self.analyze(rgb, max_faces)
-            finally:
-                give_back_free_memory()
+        with self.budget.slot() if self.budget else contextlib.nullcontext(), memory_given_back():
+            t0 = time.perf_counter()
+            rgb = self.decode(data)
+            decode_ms = (time.perf_counter() - t0) * 1e3
+            analysis = self.analyze(rgb, max_faces)
         analysis.timings_ms = {"decode": decode_ms, **analysis.timings_ms}
         return analysis
