@@ -20,4 +20,4 @@ EXPOSE 8000
 # points elsewhere (e.g. PostgreSQL). SECRET_KEY should be set; otherwise one is kept in instance/.
 VOLUME ["/app/instance/db"]
 ENV FACES_DATABASE_URL=sqlite:////app/instance/db/faces.db FACES_WARM_UP=1 FACES_THREADS=1
-CMD ["sh", "-c", "flask db upgrade && exec gunicorn -w 2 -b 0.0.0.0:8000 --timeout 120 wsgi:app"]
+CMD ["sh", "-c", "flask db upgrade && exec gunicorn -w 2 -k gthread --threads 8 -b 0.0.0.0:8000 --timeout 120 wsgi:app"]

@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: setup venv weights db run test bench bench-api bench-live open-set evaluate-lfw clean
+.PHONY: setup venv weights db run serve soak test bench bench-api bench-live open-set evaluate-lfw clean
 
 setup: venv weights db
 
@@ -26,8 +26,18 @@ db: venv
 run: setup
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
+# As in production: 2 processes with 8 threads each (a slow client holds a thread, not a
+# process); put a reverse proxy in front for anything beyond localhost (README).
+GUNICORN_FLAGS ?= -w 2 -k gthread --threads 8 --timeout 120 -b 127.0.0.1:8000
+serve: setup
+	FACES_WARM_UP=1 $(BIN)/gunicorn $(GUNICORN_FLAGS) wsgi:app
+
 test: setup
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# 8 clients, 10 minutes, identify/enrol/add/rename/delete mixed against gunicorn (scripts/soak.py).
+soak: setup
+	$(BIN)/python scripts/soak.py --clients 8 --seconds 600
 
 bench: setup
 	$(BIN)/python scripts/bench.py

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 from flask import Flask
 
 from .config import Config
 from .extensions import csrf, db, limiter, login_manager, migrate
+from .faces import runtime
+from .http import errors, security
 
 
 def _instance_paths(app: Flask) -> None:
@@ -16,11 +17,9 @@ def _instance_paths(app: Flask) -> None:
     instance.mkdir(parents=True, exist_ok=True)
     app.config["MODELS_DIR"] = app.config["MODELS_DIR"] or str(instance / "models")
     app.config["SAMPLES_DIR"] = app.config["SAMPLES_DIR"] or str(instance / "samples")
+    app.config["VIDEOS_DIR"] = app.config["VIDEOS_DIR"] or str(instance / "videos")
     if not app.config.get("SECRET_KEY"):
-        key_file = instance / "secret_key"
-        if not key_file.exists():
-            key_file.write_text(os.urandom(32).hex())
-        app.config["SECRET_KEY"] = key_file.read_text().strip()
+        app.config["SECRET_KEY"] = security.secret_key(instance)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'faces.db'}"
 
@@ -36,14 +35,16 @@ def create_app(config_class: type = Config) -> Flask:
     _instance_paths(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    security.init_app(app)  # first: routes registered below use its id converter
     db.init_app(app)
     # The migrations folder sits at the repository root, whatever the working directory.
     migrate.init_app(app, db, directory=str(root / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    runtime.init_app(app)
 
-    from . import errors
+    from . import auth  # noqa: F401  (registers how operators are loaded)
     from .api import bp as api_bp
     from .cli import bp as cli_bp
     from .stream import bp as stream_bp
@@ -55,6 +56,22 @@ def create_app(config_class: type = Config) -> Flask:
     app.register_blueprint(stream_bp)
     app.register_blueprint(cli_bp)
     if app.config["WARM_UP"]:
-        from .services import pipeline_from_config
-        pipeline_from_config(app.config).warm_up()
+        _warm_up(app)
     return app
+
+
+def _warm_up(app: Flask) -> None:
+    """Load the active model's networks now (servers: the first request is then not slow).
+    Before the first migration there is no state row: the pretrained model it will be."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .faces import get_state, state
+    from .recognition.weights import PRETRAINED
+
+    with app.app_context():
+        try:
+            model = get_state().active_model
+        except SQLAlchemyError:
+            db.session.rollback()
+            model = PRETRAINED
+        state().pipeline(model).warm_up()

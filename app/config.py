@@ -63,11 +63,15 @@ class Config:
     API_RATE_LIMIT = os.environ.get("FACES_API_RATE_LIMIT", "300 per minute")
     RATELIMIT_STORAGE_URI = os.environ.get("FACES_RATELIMIT_STORAGE", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
-    # Sign-in attempts per address.
+    # Failed sign-in attempts per address, counted in the database so that every worker
+    # and host shares the count; past it, sign-in from that address waits out the window.
     LOGIN_RATE_LIMIT = os.environ.get("FACES_LOGIN_RATE_LIMIT", "20 per minute")
     # Live video: "auto" (the first webcam, else the demo), "demo", a webcam index ("0"),
     # a video file or an RTSP/HTTP URL. An operator can change it on the live page.
     CAMERA_SOURCE = os.environ.get("CAMERA_SOURCE", "auto")
+    # Video files an operator may choose as a source must lie in this folder (None: the
+    # instance folder's videos/), so that no one can make the server open any file.
+    VIDEOS_DIR = os.environ.get("FACES_VIDEOS_DIR")
     LIVE_FRAME_SIZE = (640, 480)  # frames are scaled to this (pixels)
     LIVE_MIN_FACE_SIZE = int(os.environ.get("FACES_LIVE_MIN_FACE_SIZE", 40))
     LIVE_DETECT_SIDE = int(os.environ.get("FACES_LIVE_DETECT_SIDE", 320))  # detect on a copy this wide
@@ -77,8 +81,13 @@ class Config:
     LIVE_ARRIVAL_COOLDOWN_SECONDS = _env_float("FACES_LIVE_ARRIVAL_COOLDOWN_SECONDS", 60.0)
     # The stream and its status without signing in (e.g. a wall display on a private network).
     LIVE_OPEN = _env_bool("FACES_LIVE_OPEN", False)
-    # Session cookie: not sent with cross-site requests (CSRF tokens are the main guard).
+    # Session cookie: not sent with cross-site requests (CSRF tokens are the main guard);
+    # sent only over HTTPS when FACES_SECURE_COOKIES is on (set it when served over HTTPS).
     SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("FACES_SECURE_COOKIES", False)
+    # Behind a reverse proxy: how many proxies' X-Forwarded-For/-Proto/-Host to trust
+    # (0: none, the app faces the clients; 1: one proxy such as nginx or Caddy).
+    PROXY_HOPS = int(os.environ.get("FACES_PROXY_HOPS", 0))
     # Load the model when the app starts (servers) rather than on the first request.
     WARM_UP = _env_bool("FACES_WARM_UP", False)
 

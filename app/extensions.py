@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 
-from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -15,6 +14,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
+from .http.security import bearer_token
+
 
 class Base(DeclarativeBase):
     pass
@@ -22,9 +23,8 @@ class Base(DeclarativeBase):
 
 def _rate_key() -> str:
     """Rate-limit per API key when one is sent (hashed, never kept in clear), else per address."""
-    auth = request.headers.get("Authorization", "")
-    if auth.startswith("Bearer "):
-        return "key:" + hashlib.sha256(auth[7:].strip().encode()).hexdigest()[:16]
+    if key := bearer_token():
+        return "key:" + hashlib.sha256(key.encode()).hexdigest()[:16]
     return "ip:" + get_remote_address()
 
 

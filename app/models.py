@@ -7,9 +7,10 @@ import secrets
 from datetime import datetime, timezone
 
 import numpy as np
+from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, LargeBinary, String, func, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, LargeBinary, String, event, func, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
@@ -69,8 +70,9 @@ class Face(db.Model):
 
 
 class AppState(db.Model):
-    """One row (id 1): the active encoder, the gallery generation (bumped on every change
-    of the enrolled faces, so each worker knows when to reload) and the identify threshold."""
+    """One row (id 1): the active encoder, the gallery generation (moved by every change of
+    people or faces, in the same transaction, by the session events below, so each worker
+    knows when to reload) and the identify threshold."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     active_model: Mapped[str] = mapped_column(String(64), default=PRETRAINED)
@@ -80,17 +82,50 @@ class AppState(db.Model):
     camera_source: Mapped[str | None] = mapped_column(String(500), default=None)
 
 
+ROLES = ("admin", "viewer")  # admin: everything; viewer: live, arrivals, identify
+
+
 class Operator(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16), default="admin", server_default="admin")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+
+class AuditEntry(db.Model):
+    """Who (an operator, an API key, the command line) did what to whom, when. Written by
+    session events (app/auth/audit.py), so that no write path can forget it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    target: Mapped[str] = mapped_column(String(120))
+    detail: Mapped[str] = mapped_column(String(500), default="")
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "at": self.created_at.isoformat() + "Z", "actor": self.actor,
+                "action": self.action, "target": self.target, "detail": self.detail}
+
+
+class LoginFailure(db.Model):
+    """A failed sign-in, kept for the rate limit's window so that every worker (and host)
+    counts the same failures; rows older than the window are removed as new ones come."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class ApiKey(db.Model):
@@ -139,6 +174,40 @@ class Event(db.Model):
                 "camera": self.camera, "person_id": self.person_id, "name": self.name,
                 "known": self.name is not None,
                 "distance": None if self.distance is None else round(self.distance, 4)}
+
+
+# --- The gallery generation follows every change of people and faces by itself ----------
+# (as microblog's SearchableMixin keeps its index in step): no write path has to remember it.
+GALLERY_MODELS = (Person, Face)
+
+
+def bump_generation(session: Session) -> None:
+    """Add one to the gallery generation in the session's transaction (one UPDATE ... + 1,
+    so concurrent writers never lose a bump); creates the state row if there is none. A
+    state row being created in this very flush is new to every worker: nothing to bump."""
+    if any(isinstance(o, AppState) for o in session.new):
+        return
+    table = AppState.__table__
+    done = session.connection().execute(update(table).where(table.c.id == 1).values(
+        gallery_generation=table.c.gallery_generation + 1))
+    if done.rowcount == 0:
+        threshold = current_app.config["IDENTIFY_THRESHOLD"] if has_app_context() else 0.8
+        session.add(AppState(id=1, gallery_generation=1, identify_threshold=threshold))
+
+
+@event.listens_for(Session, "before_flush")
+def _people_or_faces_flushed(session: Session, _context, _instances) -> None:
+    dirty = (o for o in session.dirty if session.is_modified(o, include_collections=False))
+    if any(isinstance(o, GALLERY_MODELS) for o in (*session.new, *session.deleted, *dirty)):
+        bump_generation(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bulk_change_of_people_or_faces(orm_state) -> None:
+    """`update(Face)...` / `delete(Person)...` statements bypass the flush."""
+    if (orm_state.is_update or orm_state.is_delete) and any(
+            m.class_ in GALLERY_MODELS for m in orm_state.all_mappers):
+        bump_generation(orm_state.session)
 
 
 def counts() -> dict:

@@ -27,12 +27,9 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from app.recognition.detect import FaceDetector  # noqa: E402
-from app.recognition.encode import FaceEncoder  # noqa: E402
 from app.config import Config  # noqa: E402
-from app.recognition.match import Crowding, Gallery  # noqa: E402
-from app.recognition.pipeline import FacePipeline  # noqa: E402
-from app.recognition.weights import ensure_pretrained  # noqa: E402
+from app.recognition import (Crowding, FaceDetector, FaceEncoder, FacePipeline,  # noqa: E402
+                             Gallery, ensure_pretrained)
 
 PHOTO = ROOT / "instance/samples/train/jerry_seinfeld/httpimgtimeincnetpeopleinewsjerryseinfeldjpg.jpg"
 LIVE = {"min_face_size": 40, "max_side": 320}

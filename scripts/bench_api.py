@@ -61,15 +61,20 @@ def prepare_db(url: str) -> str:
     return key
 
 
+# As `make serve` and the Dockerfile run it: 2 processes with threads.
+SERVE = ("-w", "2", "-k", "gthread", "--threads", "8", "--timeout", "120")
+
+
 def start_gunicorn(port: int, env: dict, log_file: Path,
-                   workers: tuple[str, ...] = ("-w", "2")) -> subprocess.Popen:
+                   workers: tuple[str, ...] = SERVE) -> subprocess.Popen:
     gunicorn = Path(sys.executable).with_name("gunicorn")
     return subprocess.Popen([str(gunicorn), *workers, "-b", f"127.0.0.1:{port}", "wsgi:app"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log_file.open("w"))
 
 
-def wait_ready(base: str, timeout: float = 180) -> None:
-    """Until both workers have answered (each loads the model when it starts)."""
+def wait_ready(base: str, key: str, timeout: float = 180) -> None:
+    """Until both workers have answered (each loads the model when it starts); the worker
+    is told only to a caller with a key."""
     deadline, pids = time.time() + timeout, set()
     with ThreadPoolExecutor(4) as pool:
         while len(pids) < 2:
@@ -78,8 +83,9 @@ def wait_ready(base: str, timeout: float = 180) -> None:
 
             def pid(_):
                 try:
-                    return requests.get(base + "/api/health", timeout=10).json()["worker_pid"]
-                except requests.RequestException:
+                    return requests.get(base + "/api/health", timeout=10,
+                                        headers={"Authorization": f"Bearer {key}"}).json()["worker_pid"]
+                except (requests.RequestException, KeyError):
                     return None
             pids |= set(pool.map(pid, range(8))) - {None}
             time.sleep(0.2)
@@ -114,7 +120,7 @@ def main() -> None:
         proc = start_gunicorn(port, env, log_file)
         base = f"http://127.0.0.1:{port}"
         try:
-            wait_ready(base)
+            wait_ready(base, key)
             enrol_samples(base, key)
             session = requests.Session()
 

@@ -104,7 +104,8 @@ def main() -> None:
         try:
             for _ in range(600):
                 try:
-                    worker = requests.get(base + "/api/health", timeout=5).json()["worker_pid"]
+                    worker = requests.get(base + "/api/health", timeout=5,
+                                          headers={"Authorization": f"Bearer {key}"}).json()["worker_pid"]
                     break
                 except requests.RequestException:
                     time.sleep(0.3)

@@ -40,8 +40,10 @@ def worker_mb(pid: int) -> tuple[float, float]:
 def serve(tmp: Path):
     """Start one warm sync worker; returns (process, base URL, worker pid)."""
     url = f"sqlite:///{tmp / 'faces.db'}"
-    if not (tmp / "faces.db").exists():
-        prepare_db(url)
+    key_file = tmp / "key"
+    if not key_file.exists():
+        key_file.write_text(prepare_db(url))
+    auth = {"Authorization": f"Bearer {key_file.read_text()}"}  # the worker's PID needs a key
     port = free_port()
     env = {**os.environ, "FACES_DATABASE_URL": url, "SECRET_KEY": "bench", "FACES_WARM_UP": "1",
            "FACES_API_RATE_LIMIT": "1000000 per minute"}
@@ -49,8 +51,9 @@ def serve(tmp: Path):
     base = f"http://127.0.0.1:{port}"
     for _ in range(900):
         try:
-            return proc, base, requests.get(base + "/api/health", timeout=10).json()["worker_pid"]
-        except requests.RequestException:
+            return proc, base, requests.get(base + "/api/health", headers=auth,
+                                            timeout=10).json()["worker_pid"]
+        except (requests.RequestException, KeyError):
             time.sleep(0.2)
     proc.terminate()
     raise RuntimeError("gunicorn did not start: " + (tmp / "gunicorn.log").read_text()[-2000:])

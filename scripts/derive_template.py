@@ -18,9 +18,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.evaluation.pairs import photo_path, read_pairs  # noqa: E402
-from app.evaluation.run import central_detection  # noqa: E402
-from app.recognition.decode import decode_image  # noqa: E402
-from app.recognition.detect import FaceDetector  # noqa: E402
+from app.recognition import FaceDetector, decode_image, select_face  # noqa: E402
 
 MARGIN = 32  # pixels added to the box, half on each side, as in FaceNet's training crops
 SIZE = 160
@@ -46,8 +44,9 @@ def main() -> None:
     for name, number in keys:
         rgb = decode_image(photo_path(args.lfw / "images", name, number).read_bytes())
         detections = detector.detect(rgb)
-        if detections:
-            points.append(crop_landmarks(central_detection(detections, rgb.shape)))
+        central = select_face(detections, "central", image_shape=rgb.shape)
+        if central is not None:
+            points.append(crop_landmarks(detections[central]))
     mean = np.mean(points, axis=0)
     template = (mean - SIZE / 2) * args.spread + SIZE / 2
     print(f"{len(points)} faces; mean landmarks in the training crop:\n{np.round(mean, 1)}")

@@ -32,8 +32,8 @@ from PIL import Image  # noqa: E402
 from app.config import Config  # noqa: E402
 from app.evaluation import metrics  # noqa: E402
 from app.evaluation.pairs import photo_path, read_pairs  # noqa: E402
-from app.evaluation.run import central_detection, central_landmarks  # noqa: E402
-from app.recognition.align import align_face  # noqa: E402
+from app.evaluation.run import centre_guess  # noqa: E402
+from app.recognition import select_face  # noqa: E402
 from app.recognition.pipeline import FacePipeline  # noqa: E402
 from app.recognition.weights import ensure_pretrained  # noqa: E402
 
@@ -50,10 +50,10 @@ def upscaled_jpeg(data: bytes, megapixels: float) -> bytes:
 def embed(pipeline: FacePipeline, data: bytes) -> tuple[np.ndarray, bool]:
     """(128,) embedding of the central face, and whether a face was found."""
     rgb = pipeline.decode(data)
-    detections = pipeline.detector.detect(rgb)
-    landmarks = (central_detection(detections, rgb.shape).landmarks if detections
-                 else central_landmarks(rgb.shape))
-    return pipeline.encoder.embed(align_face(rgb, landmarks)[None])[0], bool(detections)
+    detections = pipeline.detect(rgb)
+    central = select_face(detections, "central", image_shape=rgb.shape)
+    face = centre_guess(rgb.shape) if central is None else detections[central]
+    return pipeline.embed(rgb, [face])[0].embedding, central is not None
 
 
 def scores(embeddings: dict, pairs) -> dict:

@@ -8,9 +8,18 @@
   const enrolForm = document.getElementById("enrol-form");
   let mode = "server";
 
+  // Every string from the server is inserted as text, never as HTML (a camera source or a
+  // name may hold markup).
+  function setFigures(text) {
+    const small = document.createElement("small");
+    small.textContent = text;
+    figures.replaceChildren(small);
+  }
+
   function label(t) {
     if (!t.checked) return "checking…";
-    return t.name ? `${t.name} (${t.distance.toFixed(2)})` : "unknown";
+    // The likeness as a percentage (cosine similarity = 1 - d²/2), as on the video.
+    return t.name ? `${t.name} ${Math.round(100 * Math.max(0, 1 - t.distance * t.distance / 2))}%` : "unknown";
   }
 
   function showTracks(tracks) {
@@ -47,8 +56,8 @@
     try {
       const r = await fetch(root.dataset.statusUrl, {credentials: "same-origin"});
       const s = await r.json();
-      figures.innerHTML = `<small>${s.state}${s.message ? ": " + s.message : ""} · ` +
-        `${s.fps_in} fps in, ${s.fps_out} fps out · recognition ${s.recognition_latency_ms} ms</small>`;
+      setFigures(`${s.state}${s.message ? ": " + s.message : ""} · ` +
+        `${s.fps_in} fps in, ${s.fps_out} fps out · recognition ${s.recognition_latency_ms} ms`);
       showTracks(s.tracks);
     } catch (e) {
       figures.textContent = "status unavailable: " + e;
@@ -77,7 +86,7 @@
       const answer = await r.json();
       draw(answer);
       showTracks(answer.tracks);
-      figures.innerHTML = `<small>your camera · round trip ${(performance.now() - started).toFixed(0)} ms</small>`;
+      setFigures(`your camera · round trip ${(performance.now() - started).toFixed(0)} ms`);
     } catch (e) {
       figures.textContent = "could not reach the server: " + e;
     }

@@ -1,28 +1,28 @@
-"""Shared fixtures. The model and the sample photos are what the project itself obtains:
-`make test` runs `flask faces setup` first; the fixtures below do the same if needed."""
+"""Fixtures shared by every layer of the tests, as flaskr's conftest does: the model and the
+sample photos the project obtains itself (`make test` runs `flask faces setup` first; the
+fixtures do the same if needed), an app on a fresh database, its client and CLI runner,
+an API key, signing in and CSRF tokens. Plain helpers usable at import time are in
+support.py."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from app.recognition.weights import PRETRAINED, ensure_pretrained
-
-ROOT = Path(__file__).resolve().parent.parent
-MODELS_DIR = ROOT / "instance" / "models"
-SAMPLES_DIR = ROOT / "instance" / "samples"
+import support
+from app.recognition.weights import ensure_pretrained
 
 
 @pytest.fixture(scope="session")
 def model_dir() -> Path:
     """The converted pretrained FaceNet (instance/models/facenet-keras-v1)."""
-    return ensure_pretrained(MODELS_DIR, SAMPLES_DIR)
+    return ensure_pretrained(support.MODELS_DIR, support.SAMPLES_DIR)
 
 
 @pytest.fixture(scope="session")
 def sample_photos_dir(model_dir) -> Path:
     """The 5-person sample photos: {train,val}/<person>/*.jpg (one face each, mostly)."""
-    return SAMPLES_DIR
+    return support.SAMPLES_DIR
 
 
 @pytest.fixture(scope="session")
@@ -33,31 +33,12 @@ def pipeline(model_dir):
     return FacePipeline(model_dir)
 
 
-# --- The web app on a temporary SQLite database -------------------------------------
-
-import re  # noqa: E402
-
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-
-
-def make_app(db_path: Path, **overrides):
-    """A migrated app on the SQLite file `db_path` (the model is shared by the process)."""
-    import flask_migrate
-
-    from app import create_app
-    from app.config import TestConfig
-
-    cfg = type("Cfg", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", **overrides})
-    app = create_app(cfg)
-    with app.app_context():
-        flask_migrate.upgrade()
-    return app
-
-
 @pytest.fixture(scope="module")
 def app(model_dir, tmp_path_factory):
-    """A fresh app and database per test module."""
-    return make_app(tmp_path_factory.mktemp("db") / "faces.db")
+    """A fresh app and database per test module; its cameras and models freed after."""
+    app = support.make_app(tmp_path_factory.mktemp("db") / "faces.db")
+    yield app
+    app.extensions["faces"].close()
 
 
 @pytest.fixture
@@ -65,34 +46,25 @@ def client(app):
     return app.test_client()
 
 
-def cli_api_key(app, name: str = "tests") -> str:
-    result = app.test_cli_runner().invoke(args=["faces", "create-api-key", name])
-    assert result.exit_code == 0, result.output
-    return re.search(r"fk_\S+", result.output).group(0)
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
 
 
 @pytest.fixture(scope="module")
 def api_key(app) -> str:
-    return cli_api_key(app)
+    """An API key of the module's app."""
+    return support.cli_api_key(app)
 
 
-def csrf_token(html: bytes | str) -> str:
-    html = html.decode() if isinstance(html, bytes) else html
-    return CSRF_RE.search(html).group(1)
+@pytest.fixture(scope="session")
+def sign_in():
+    """sign_in(client, username="op", password=...): the first operator is created through
+    the setup form when there is none, else the client signs in."""
+    return support.sign_in
 
 
-def sign_in(client, username: str = "op", password: str = "correct horse") -> None:
-    """Create the first operator through the setup form if needed, else sign in."""
-    page = client.get("/setup", follow_redirects=True)
-    if b"Create the first operator" in page.data:
-        r = client.post("/setup", data={"username": username, "password": password,
-                                        "confirm": password, "csrf_token": csrf_token(page.data)})
-    else:
-        page = client.get("/login")
-        r = client.post("/login", data={"username": username, "password": password,
-                                        "csrf_token": csrf_token(page.data)})
-    assert r.status_code == 302, r.data[:500]
-
-
-def photos(split: str, person: str) -> list[Path]:
-    return sorted((SAMPLES_DIR / split / person).glob("*.jpg"))
+@pytest.fixture(scope="session")
+def csrf_token():
+    """csrf_token(html): the token of a page's first form."""
+    return support.csrf_token

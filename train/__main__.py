@@ -95,27 +95,19 @@ def pairs_from_file(path: Path, photo_paths: list[str], labels: np.ndarray,
 def run_faces(args: argparse.Namespace) -> dict:
     import keras
 
-    import app.recognition.facenet_h5  # noqa: F401  registers ScaleSum for load_model
-    from app.recognition.encode import FaceEncoder
+    import app.recognition.convert.facenet_h5  # noqa: F401  registers ScaleSum for load_model
+    from app.recognition import FacePipeline
     from app.recognition.weights import verify_model_dir
 
     from .data import load_faces
-    from .export import save_model_folder
     from .finetune import fine_tune
-    from .report import held_out_verification, write_report
+    from .report import write_report
 
     settings = Settings(**{f.name: getattr(args, f.name) for f in fields(Settings)})
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d-%H%M%S")
-    name = args.name or f"{args.base}-ft-{stamp}"
-    out = args.out or ROOT / "instance" / "train-runs" / name
-    model_dir = args.models_dir / name
-    if model_dir.exists():
-        raise SystemExit(f"{model_dir} exists already; choose another --name")
-    if out.resolve() == model_dir.resolve():
-        raise SystemExit("--out must not be the new model folder; choose another --out")
+    name, out, model_dir = run_paths(args)
     base_dir = args.models_dir / args.base
     base_meta = verify_model_dir(base_dir)
-    faces = load_faces(args.data, args.cache / "crops", args.min_photos)
+    faces = load_faces(args.data, args.cache / "crops", FacePipeline(base_dir), args.min_photos)
     val, val_pairs = None, None
     if args.val_pairs:
         val, val_pairs = pairs_from_file(args.val_pairs, faces.paths, faces.labels, faces.people)
@@ -126,34 +118,75 @@ def run_faces(args: argparse.Namespace) -> dict:
     base_hash = base_meta["files"]["encoder.keras"][:16]
     result = fine_tune(model, faces.crops, faces.labels, roles, settings, out / "checkpoint",
                        args.cache / "trunk" / f"{faces.fingerprint[:16]}-{base_hash}", val_pairs)
-    data = {"dir": str(args.data.resolve()), "fingerprint": faces.fingerprint,
-            "photos": len(faces.paths), "people": len(faces.people),
-            "min_photos": args.min_photos, "test_fraction": args.test_fraction,
-            "val_pairs": str(args.val_pairs) if args.val_pairs else None}
+    data = data_summary(args, faces)
     report = write_report(out / "report", result, faces.labels, roles, faces.people,
                           {"model": name, "base": args.base, "settings": settings.__dict__,
                            "data": data, "no_face": faces.no_face}, settings.seed, val_pairs)
+    save_model(model, model_dir, args.base, base_meta, data, settings, report)
+    report["app_int8"] = app_metrics(faces, roles, settings.seed, val_pairs,
+                                     {"before": base_dir, "after": model_dir})
+    (out / "report" / "metrics.json").write_text(json.dumps(report, indent=2))
+    log_summary(report)
+    log.info("model: %s   report: %s", model_dir, out / "report")
+    return report
+
+
+def run_paths(args: argparse.Namespace) -> tuple[str, Path, Path]:
+    """(the new model's name, the report + checkpoint folder, the new model folder); exits
+    when the model folder exists or is the report folder."""
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    name = args.name or f"{args.base}-ft-{stamp}"
+    out = args.out or ROOT / "instance" / "train-runs" / name
+    model_dir = args.models_dir / name
+    if model_dir.exists():
+        raise SystemExit(f"{model_dir} exists already; choose another --name")
+    if out.resolve() == model_dir.resolve():
+        raise SystemExit("--out must not be the new model folder; choose another --out")
+    return name, out, model_dir
+
+
+def data_summary(args: argparse.Namespace, faces) -> dict:
+    """What the run was trained on, for the report and model.json."""
+    return {"dir": str(args.data.resolve()), "fingerprint": faces.fingerprint,
+            "photos": len(faces.paths), "people": len(faces.people),
+            "min_photos": args.min_photos, "test_fraction": args.test_fraction,
+            "val_pairs": str(args.val_pairs) if args.val_pairs else None}
+
+
+def save_model(model, model_dir: Path, base: str, base_meta: dict, data: dict,
+               settings: Settings, report: dict) -> None:
+    """The trained encoder as a model folder, its model.json naming its base, data,
+    settings and held-out figures."""
+    from .export import save_model_folder
+
     keep = ("held_out", "held_out_people", "pairs", "before", "after", "epochs_run",
             "seconds_per_epoch", "trunk_seconds")
     save_model_folder(model, model_dir, {
-        "base": args.base, "base_sha256": base_meta["files"]["encoder.keras"],
+        "base": base, "base_sha256": base_meta["files"]["encoder.keras"],
         "data": data, "settings": settings.__dict__,
         "metrics": {k: report[k] for k in keep}})
-    # What the app runs: the int8 LiteRT encoders of the base and the new model.
-    app_metrics = {when: held_out_verification(
-        FaceEncoder(folder).embed(faces.crops), faces.labels, roles, settings.seed, val_pairs)[0]
-        for when, folder in (("before", base_dir), ("after", model_dir))}
-    report["app_int8"] = app_metrics
-    (out / "report" / "metrics.json").write_text(json.dumps(report, indent=2))
+
+
+def app_metrics(faces, roles: np.ndarray, seed: int, val_pairs, folders: dict[str, Path]) -> dict:
+    """Held-out verification with what the app runs, the int8 LiteRT encoder of each
+    model folder ({"before": base, "after": new})."""
+    from app.recognition import FaceEncoder
+
+    from .report import held_out_verification
+
+    return {when: held_out_verification(FaceEncoder(folder).embed(faces.crops), faces.labels,
+                                        roles, seed, val_pairs)[0]
+            for when, folder in folders.items()}
+
+
+def log_summary(report: dict) -> None:
     for when in ("before", "after"):
-        m = report[when]
+        m, app = report[when], report["app_int8"][when]
         log.info("%s: %s accuracy %.2f%% at threshold %.3f, TAR@FAR0.1%% %.2f%%, AUC %.4f, "
                  "SVM %s; int8 app encoder: accuracy %.2f%%, TAR@FAR0.1%% %.2f%%", when,
                  report["held_out"], 100 * m["accuracy"], m["threshold"],
                  100 * m["tar_at_far_0.001"], m["auc"], m["svm_accuracy"],
-                 100 * app_metrics[when]["accuracy"], 100 * app_metrics[when]["tar_at_far_0.001"])
-    log.info("model: %s   report: %s", model_dir, out / "report")
-    return report
+                 100 * app["accuracy"], 100 * app["tar_at_far_0.001"])
 
 
 def run_digits(args: argparse.Namespace) -> dict:

@@ -14,11 +14,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from app.evaluation.run import central_detection
-from app.recognition.align import FACE_SIZE, align_face
-from app.recognition.decode import decode_image
-from app.recognition.detect import FaceDetector
-from app.recognition.errors import RecognitionError
+from app.recognition import FacePipeline, RecognitionError, select_face
+from app.recognition.align import FACE_SIZE
+from app.recognition.atomic import atomic_replace
 
 log = logging.getLogger(__name__)
 
@@ -56,22 +54,24 @@ def list_photos(data_dir: Path, min_photos: int = 1) -> list[tuple[str, Path]]:
     return out
 
 
-def _crop(path: Path, detector: FaceDetector) -> tuple[np.ndarray | None, str]:
+def _crop(path: Path, pipeline: FacePipeline) -> tuple[np.ndarray | None, str]:
     """Aligned crop of the face nearest the photo's centre (the subject of a portrait),
     or None and the reason."""
     try:
-        rgb = decode_image(path.read_bytes())
+        rgb = pipeline.decode(path.read_bytes())
     except RecognitionError as exc:
         return None, f"unreadable: {exc}"
-    detections = detector.detect(rgb)
-    if not detections:
+    detections = pipeline.detect(rgb)
+    central = select_face(detections, "central", image_shape=rgb.shape)
+    if central is None:
         return None, "no face detected"
-    return align_face(rgb, central_detection(detections, rgb.shape).landmarks), ""
+    return pipeline.align(rgb, [detections[central]])[0], ""
 
 
-def load_faces(data_dir: Path, cache_dir: Path, min_photos: int = 1,
-               detector: FaceDetector | None = None) -> FaceSet:
-    """Detect and align every photo once; later calls read `cache_dir/<fingerprint>/`."""
+def load_faces(data_dir: Path, cache_dir: Path, pipeline: FacePipeline,
+               min_photos: int = 1) -> FaceSet:
+    """Detect and align every photo once with `pipeline` (its detector and alignment; the
+    encoder is not used); later calls read `cache_dir/<fingerprint>/`."""
     data_dir = Path(data_dir)
     photos = list_photos(data_dir, min_photos)
     digest = hashlib.sha256(f"format {CACHE_FORMAT}\n".encode())
@@ -86,10 +86,9 @@ def load_faces(data_dir: Path, cache_dir: Path, min_photos: int = 1,
         manifest = json.loads(manifest_path.read_text())
         crops = np.load(folder / "crops.npy")
     else:
-        detector = detector or FaceDetector()
         crops, kept, no_face = [], [], {}
         for person, path in tqdm(photos, desc="detect + align", unit="photo"):
-            crop, reason = _crop(path, detector)
+            crop, reason = _crop(path, pipeline)
             rel = str(path.relative_to(data_dir))
             if crop is None:
                 no_face[rel] = reason
@@ -99,10 +98,9 @@ def load_faces(data_dir: Path, cache_dir: Path, min_photos: int = 1,
         crops = np.stack(crops) if crops else np.zeros((0, FACE_SIZE, FACE_SIZE, 3), np.uint8)
         manifest = {"format": CACHE_FORMAT, "data_dir": str(data_dir.resolve()),
                     "fingerprint": fingerprint, "photos": kept, "no_face": no_face}
-        folder.mkdir(parents=True, exist_ok=True)
-        np.save(folder / "crops.npy", crops)
-        # The manifest last: its presence says the cache is complete.
-        manifest_path.write_text(json.dumps(manifest, indent=1))
+        with atomic_replace(folder) as partial:
+            np.save(partial / "crops.npy", crops)
+            (partial / "manifest.json").write_text(json.dumps(manifest, indent=1))
     people = sorted({person for _, person in manifest["photos"]})
     index = {name: i for i, name in enumerate(people)}
     labels = np.array([index[person] for _, person in manifest["photos"]], np.int64)

@@ -1,13 +1,11 @@
 """Write a trained encoder as a model folder the app loads like the pretrained one."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import keras
 
-from app.recognition.tflite_export import save_encoder_files
-from app.recognition.weights import write_manifest
+from app.recognition.convert.tflite_export import write_model_folder
 
 
 def save_model_folder(model: keras.Model, model_dir: Path, meta: dict) -> Path:
@@ -19,10 +17,5 @@ def save_model_folder(model: keras.Model, model_dir: Path, meta: dict) -> Path:
     model_dir = Path(model_dir)
     if model_dir.exists():
         raise FileExistsError(f"{model_dir} exists; choose another --name")
-    tmp = model_dir.with_name(f".{model_dir.name}.partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    save_encoder_files(model, tmp)
-    write_manifest(tmp, {"name": model_dir.name, "embedding_size": 128, "input_size": 160, **meta})
-    tmp.rename(model_dir)
-    return model_dir
+    return write_model_folder(model, model_dir, {"name": model_dir.name, "embedding_size": 128,
+                                                 "input_size": 160, **meta}, replace=False)

@@ -11,7 +11,6 @@ changes, so it is computed once and serves every validation pass. Two modes:
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -22,9 +21,11 @@ import numpy as np
 from tqdm import tqdm
 
 from app.evaluation import metrics
+from app.recognition.atomic import atomic_replace
 from app.recognition.encode import l2_normalize, prewhiten
 
 from .batches import augment, pk_batches
+from .checkpoint import Checkpoint
 from .data import make_pairs
 from .loop import make_train_step
 
@@ -95,10 +96,8 @@ def cached_views(trunk: keras.Model, crops: np.ndarray, views: int, seed: int,
     out = [trunk_outputs(trunk, crops if v == 0 else augment(crops, rng), desc=f"trunk view {v}")
            for v in range(views)]
     out = np.stack(out)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    partial = cache.with_suffix(".partial.npy")
-    np.save(partial, out)
-    partial.rename(cache)
+    with atomic_replace(cache, folder=False) as partial:
+        np.save(partial, out)
     return out
 
 
@@ -128,46 +127,6 @@ def verification(train_emb, train_pairs, val_emb, val_pairs) -> dict:
             "tar_at_far_0.01": metrics.tar_at_far(d, same, 0.01)}
 
 
-@dataclass
-class Checkpoint:
-    """Resumable state in `folder`: head weights, optimizer variables, history."""
-
-    folder: Path
-    history: dict = field(default_factory=lambda: {"loss": [], "active": [], "pos_dist": [],
-                                                   "neg_dist": [], "epochs": []})
-    epoch: int = 0
-    best: float = -1.0
-    stale: int = 0
-
-    def save(self, head, optimizer, settings: Settings) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        head.save_weights(self.folder / "head.weights.h5")
-        np.savez(self.folder / "optimizer.npz",
-                 *[keras.ops.convert_to_numpy(v) for v in optimizer.variables])
-        state = {"settings": settings.__dict__, "epoch": self.epoch, "best": self.best,
-                 "stale": self.stale, "history": self.history}
-        (self.folder / "state.json.tmp").write_text(json.dumps(state))
-        (self.folder / "state.json.tmp").rename(self.folder / "state.json")
-
-    def restore(self, head, optimizer, settings: Settings) -> bool:
-        state_file = self.folder / "state.json"
-        if not state_file.exists():
-            return False
-        state = json.loads(state_file.read_text())
-        if state["settings"] != settings.__dict__:
-            raise ValueError(f"the checkpoint in {self.folder} was made with other settings; "
-                             "use another --out folder or the same options")
-        head.load_weights(self.folder / "head.weights.h5")
-        optimizer.build(head.trainable_variables)
-        saved = np.load(self.folder / "optimizer.npz")
-        for i, v in enumerate(optimizer.variables):
-            v.assign(saved[f"arr_{i}"])
-        self.epoch, self.best, self.stale = state["epoch"], state["best"], state["stale"]
-        self.history = state["history"]
-        log.info("resumed from %s after epoch %d", self.folder, self.epoch)
-        return True
-
-
 def people_pairs(labels: np.ndarray, members: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """`make_pairs` among the photos `members` (indices), as indices into all photos."""
     pairs, same = make_pairs(labels[members], seed)
@@ -193,12 +152,7 @@ def fine_tune(model: keras.Model, crops: np.ndarray, labels: np.ndarray, roles: 
     s = settings
     keras.utils.set_random_seed(s.seed)
     trunk, head = split_model(model, s.cut)
-    views = s.views if s.mode == "head" else 1
-    cache_start = time.perf_counter()
-    key = hashlib.sha256(f"{s.cut} {views} {s.seed}".encode()).hexdigest()[:16]
-    features = cached_views(trunk, crops, views, s.seed, trunk_cache / f"{key}.npy")
-    # One-time cost (0 when read from the cache), reported beside the seconds per epoch.
-    trunk_seconds = time.perf_counter() - cache_start
+    features, views, trunk_seconds = trunk_features(trunk, crops, s, trunk_cache)
     train_idx, val_idx = np.flatnonzero(roles == "train"), np.flatnonzero(roles == "val")
     train_pairs = make_pairs(labels[train_idx], s.seed)
     if val_pairs is None:
@@ -214,47 +168,59 @@ def fine_tune(model: keras.Model, crops: np.ndarray, labels: np.ndarray, roles: 
     steps = s.steps or max(1, len(train_idx) // (s.p * s.k))
     optimizer = keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(s.lr, s.epochs * steps))
     ckpt = Checkpoint(checkpoint_dir)
-    best_weights = checkpoint_dir / "best.weights.h5"
-    if not ckpt.restore(head, optimizer, s):
-        # The pretrained head is the one to beat: if no epoch does, it is what is kept.
-        ckpt.folder.mkdir(parents=True, exist_ok=True)
-        head.save_weights(best_weights)
-        ckpt.best = before["accuracy"]
+    ckpt.start(head, optimizer, s, before["accuracy"])
     step = make_train_step(head, optimizer, s.strategy, s.margin, training=False)
+    inputs = batch_inputs(s.mode, features, views, trunk, crops)
     while ckpt.epoch < s.epochs and ckpt.stale < s.patience:
-        # One generator per epoch, seeded by the epoch: a resumed run draws what it would have.
-        rng = np.random.default_rng([s.seed, ckpt.epoch])
-        start = time.perf_counter()
-        bar = tqdm(pk_batches(labels[train_idx], s.p, s.k, steps, rng), total=steps,
-                   desc=f"epoch {ckpt.epoch + 1}/{s.epochs}", unit="step")
-        for batch in bar:
-            idx = train_idx[batch]
-            if s.mode == "head":
-                x = features[rng.integers(0, views, len(idx)), idx].astype(np.float32)
-            else:
-                x = trunk(prewhiten(augment(crops[idx], rng)), training=False)
-            loss, stats = step(x, labels[idx])
-            for name, value in [("loss", loss), *stats.items()]:
-                ckpt.history[name].append(float(value))
-            bar.set_postfix(loss=f"{float(loss):.4f}", active=f"{float(stats['active']):.0%}")
-        seconds = time.perf_counter() - start
+        seconds = train_epoch(step, inputs, labels, train_idx, steps, s, ckpt)
         _, result = evaluate()
-        ckpt.epoch += 1
-        ckpt.history["epochs"].append({"epoch": ckpt.epoch, "steps": len(ckpt.history["loss"]),
-                                       "seconds": seconds, **result})
-        log.info("epoch %d: validation accuracy %.2f%% (threshold %.3f), AUC %.4f, %.1f s",
-                 ckpt.epoch, 100 * result["accuracy"], result["threshold"], result["auc"], seconds)
-        # Ties count as no progress: the earliest of equally good epochs moves least.
-        if result["accuracy"] > ckpt.best:
-            ckpt.best, ckpt.stale = result["accuracy"], 0
-            head.save_weights(best_weights)
-        else:
-            ckpt.stale += 1
-        ckpt.save(head, optimizer, s)
-    head.load_weights(best_weights)
+        ckpt.end_epoch(result, seconds, head, optimizer, s)
+    head.load_weights(ckpt.best_weights)
     emb_after, after = evaluate()
     return {"val_before": before, "val_after": after, "history": ckpt.history,
             "epochs_run": ckpt.epoch, "trunk_seconds": trunk_seconds,
             "seconds_per_epoch": float(np.mean([e["seconds"] for e in ckpt.history["epochs"]]))
             if ckpt.history["epochs"] else None,
             "embeddings_before": emb_before, "embeddings_after": emb_after}
+
+
+def trunk_features(trunk: keras.Model, crops: np.ndarray, s: Settings,
+                   trunk_cache: Path) -> tuple[np.ndarray, int, float]:
+    """(cached_views of the crops, the number of views, the seconds they took: a one-time
+    cost, 0 when read from the cache, reported beside the seconds per epoch)."""
+    views = s.views if s.mode == "head" else 1
+    start = time.perf_counter()
+    key = hashlib.sha256(f"{s.cut} {views} {s.seed}".encode()).hexdigest()[:16]
+    features = cached_views(trunk, crops, views, s.seed, trunk_cache / f"{key}.npy")
+    return features, views, time.perf_counter() - start
+
+
+def batch_inputs(mode: str, features: np.ndarray, views: int, trunk: keras.Model,
+                 crops: np.ndarray):
+    """(photo indices, rng) -> the head's input for those photos: in head mode the cached
+    trunk output of a random view of each, in unfreeze mode the trunk run on freshly
+    augmented crops."""
+    def inputs(idx: np.ndarray, rng: np.random.Generator):
+        if mode == "head":
+            return features[rng.integers(0, views, len(idx)), idx].astype(np.float32)
+        return trunk(prewhiten(augment(crops[idx], rng)), training=False)
+
+    return inputs
+
+
+def train_epoch(step, inputs, labels: np.ndarray, train_idx: np.ndarray, steps: int,
+                s: Settings, ckpt: Checkpoint) -> float:
+    """One epoch of `steps` P x K batches of the training photos; each step's loss and
+    statistics go into the checkpoint's history. Returns the epoch's seconds."""
+    # One generator per epoch, seeded by the epoch: a resumed run draws what it would have.
+    rng = np.random.default_rng([s.seed, ckpt.epoch])
+    start = time.perf_counter()
+    bar = tqdm(pk_batches(labels[train_idx], s.p, s.k, steps, rng), total=steps,
+               desc=f"epoch {ckpt.epoch + 1}/{s.epochs}", unit="step")
+    for batch in bar:
+        idx = train_idx[batch]
+        loss, stats = step(inputs(idx, rng), labels[idx])
+        for name, value in [("loss", loss), *stats.items()]:
+            ckpt.history[name].append(float(value))
+        bar.set_postfix(loss=f"{float(loss):.4f}", active=f"{float(stats['active']):.0%}")
+    return time.perf_counter() - start

@@ -1,11 +1,17 @@
-"""The REST API under /api (see /api/openapi.json)."""
-from flask import Blueprint, current_app
+"""The REST API under /api. Its routes declare what they take and answer as marshmallow
+schemas (flask-smorest, args.py and schemas.py): the schemas validate each request and make
+the OpenAPI document served at /api/openapi.json and shown at /api/docs."""
+from flask import current_app
 
 from ..extensions import csrf, limiter
+from .spec import ApiBlueprint, document
 
-bp = Blueprint("api", __name__)
+bp = ApiBlueprint("api", __name__)
 # API clients authenticate with a key, not a session cookie: CSRF does not apply.
 csrf.exempt(bp)
 limiter.limit(lambda: current_app.config["API_RATE_LIMIT"])(bp)
 
-from . import docs, people, recognize  # noqa: E402,F401
+# In this order on the docs page: people, recognition, live video.
+from . import people, recognize, live, audit, docs  # noqa: E402,F401,I001
+
+bp.record_once(document)  # after the routes: the document is made from their rules

@@ -1,166 +1,98 @@
-"""The OpenAPI 3.1 document (written by hand) and a docs page rendered from it."""
+"""The OpenAPI document made from the routes' schemas (spec.py), and a page made from it."""
 from __future__ import annotations
 
-from flask import jsonify, render_template
+from flask import Blueprint, current_app, jsonify, render_template
 
-from ..recognition.match import Crowding
 from . import bp
 
-IMAGE_BODY = {
-    "description": "The photo: multipart field `file`, a raw image/jpeg or image/png body, "
-                   "or JSON {\"image\": base64}.",
-    "content": {
-        "multipart/form-data": {"schema": {"type": "object", "properties": {
-            "file": {"type": "string", "format": "binary"}}}},
-        "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
-        "image/png": {"schema": {"type": "string", "format": "binary"}},
-        "application/json": {"schema": {"type": "object", "properties": {
-            "image": {"type": "string", "contentEncoding": "base64"}}}},
-    },
-}
+METHODS = ("get", "post", "put", "patch", "delete")
+SECURITY = {"apiKey": "an API key", "operator": "a signed-in operator"}
 
 
-def _errors(*codes: int) -> dict:
-    return {str(c): {"$ref": f"#/components/responses/E{c}"} for c in codes}
+def _outside_document(rule: str):
+    """A GET route that is not itself part of the document (flask's add_url_rule, not smorest's)."""
+    def decorator(view):
+        Blueprint.add_url_rule(bp, rule, view.__name__, view, methods=["GET"])
+        return view
+    return decorator
 
 
-def _ok(description: str, schema: str | None = None, status: str = "200") -> dict:
-    body = {"description": description}
-    if schema:
-        body["content"] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
-    return {status: body}
+def resolve(spec: dict, node):
+    """`node` with a top-level $ref followed (#/components/...)."""
+    while isinstance(node, dict) and "$ref" in node:
+        section, _, name = node["$ref"].removeprefix("#/components/").partition("/")
+        node = spec["components"][section][name]
+    return node
 
 
-KEY = [{"apiKey": []}]
-OPTIONAL_KEY = [{}, {"apiKey": []}]  # identify/verify: open unless configured otherwise
-PERSON_ID = {"name": "person_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-FACE_PARAM = {"name": "face", "in": "query", "schema": {"type": "integer", "minimum": 1},
-              "description": "Which face to enrol when the photo has several (1 = leftmost)."}
-
-SPEC = {
-    "openapi": "3.1.0",
-    "info": {"title": "Faces API", "version": "1.0",
-             "description": "Identify and verify faces, and manage the enrolled people. "
-                            "Errors are application/problem+json with a stable `type`: "
-                            "bad-image, too-large, missing-image, no-face, multiple-faces, "
-                            "face-too-small, face-blurred, invalid-input, not-found, conflict, "
-                            "unauthorized, rate-limited, method-not-allowed, server-error."},
-    "servers": [{"url": "/"}],
-    "components": {
-        "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer",
-                                       "description": "Created with `flask faces create-api-key NAME`."}},
-        "schemas": {
-            "Problem": {"type": "object", "required": ["type", "title", "status", "detail"],
-                        "properties": {"type": {"type": "string"}, "title": {"type": "string"},
-                                       "status": {"type": "integer"}, "detail": {"type": "string"}}},
-            "Candidate": {"type": "object", "properties": {
-                "person_id": {"type": "integer"}, "name": {"type": "string"},
-                "distance": {"type": "number"}, "similarity": {"type": "number"}}},
-            "IdentifiedFace": {"type": "object", "properties": {
-                "box": {"type": "array", "items": {"type": "integer"}, "description": "[x, y, width, height] in pixels"},
-                "score": {"type": "number", "description": "detector confidence 0..1"},
-                "landmarks": {"type": "object", "description": "left_eye, right_eye, nose, mouth_left, mouth_right: [x, y]"},
-                "name": {"type": ["string", "null"], "description": "null when unknown"},
-                "person_id": {"type": ["integer", "null"]},
-                "distance": {"type": ["number", "null"], "description": "L2 distance to the nearest person (0..2)"},
-                "similarity": {"type": ["number", "null"], "description": "cosine similarity = 1 - distance²/2"},
-                "threshold": {"type": "number", "description": (
-                    "the threshold applied to this face: the app's threshold, moved by how "
-                    f"crowded the face's neighbourhood is when {Crowding.min_people} or more "
-                    "people are enrolled; named when distance <= threshold")},
-                "candidates": {"type": "array", "items": {"$ref": "#/components/schemas/Candidate"}}}},
-            "Identify": {"type": "object", "properties": {
-                "faces": {"type": "array", "items": {"$ref": "#/components/schemas/IdentifiedFace"}},
-                "model": {"type": "string"},
-                "threshold": {"type": "number", "description": "the identification threshold (Settings)"},
-                "timings_ms": {"type": "object"}}},
-            "Verify": {"type": "object", "properties": {
-                "same_person": {"type": "boolean"}, "distance": {"type": "number"},
-                "similarity": {"type": "number"}, "threshold": {"type": "number"},
-                "faces_found": {"type": "array", "items": {"type": "integer"}}}},
-            "Face": {"type": "object", "properties": {
-                "id": {"type": "integer"}, "person_id": {"type": "integer"}, "model": {"type": "string"},
-                "det_score": {"type": "number"}, "source_sha256": {"type": "string"},
-                "created_at": {"type": "string"}}},
-            "Person": {"type": "object", "properties": {
-                "id": {"type": "integer"}, "name": {"type": "string"}, "faces_count": {"type": "integer"},
-                "created_at": {"type": "string"},
-                "faces": {"type": "array", "items": {"$ref": "#/components/schemas/Face"}}}},
-            "PeoplePage": {"type": "object", "properties": {
-                "items": {"type": "array", "items": {"$ref": "#/components/schemas/Person"}},
-                "page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"}}},
-            "Health": {"type": "object", "properties": {
-                "status": {"type": "string"}, "database": {"type": "boolean"},
-                "model_loaded": {"type": "boolean"}, "people": {"type": "integer"}, "faces": {"type": "integer"}}},
-        },
-        "responses": {f"E{code}": {"description": text, "content": {"application/problem+json": {
-            "schema": {"$ref": "#/components/schemas/Problem"}}}} for code, text in {
-            400: "bad-image, missing-image or invalid-input", 401: "unauthorized",
-            404: "not-found", 409: "conflict (name taken, photo already enrolled)",
-            413: "too-large", 422: "no-face, multiple-faces, face-too-small, face-blurred",
-            429: "rate-limited"}.items()},
-    },
-    "paths": {
-        "/api/identify": {"post": {
-            "summary": "Name every face in a photo", "security": OPTIONAL_KEY,
-            "description": "Open or keyed, by configuration (FACES_API_OPEN_RECOGNITION).",
-            "parameters": [{"name": "k", "in": "query", "schema": {"type": "integer", "default": 3},
-                            "description": "How many candidates per face."}],
-            "requestBody": IMAGE_BODY,
-            "responses": {**_ok("The faces, left to right", "Identify"), **_errors(400, 401, 413, 422, 429)}}},
-        "/api/verify": {"post": {
-            "summary": "Are two photos the same person?", "security": OPTIONAL_KEY,
-            "requestBody": {"content": {
-                "multipart/form-data": {"schema": {"type": "object", "properties": {
-                    "file1": {"type": "string", "format": "binary"}, "file2": {"type": "string", "format": "binary"}}}},
-                "application/json": {"schema": {"type": "object", "properties": {
-                    "image1": {"type": "string"}, "image2": {"type": "string"}}}}}},
-            "responses": {**_ok("The largest face of each photo compared", "Verify"), **_errors(400, 401, 413, 422, 429)}}},
-        "/api/people": {
-            "get": {"summary": "List people", "security": KEY, "parameters": [
-                {"name": "page", "in": "query", "schema": {"type": "integer", "default": 1}},
-                {"name": "per_page", "in": "query", "schema": {"type": "integer", "default": 50}},
-                {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "part of the name"}],
-                "responses": {**_ok("A page of people", "PeoplePage"), **_errors(401, 429)}},
-            "post": {"summary": "Enrol a person from a name and a photo", "security": KEY,
-                     "parameters": [FACE_PARAM],
-                     "requestBody": {"content": {
-                         "multipart/form-data": {"schema": {"type": "object", "required": ["name", "file"], "properties": {
-                             "name": {"type": "string"}, "file": {"type": "string", "format": "binary"}}}},
-                         "application/json": {"schema": {"type": "object", "required": ["name", "image"], "properties": {
-                             "name": {"type": "string"}, "image": {"type": "string"}}}}}},
-                     "responses": {**_ok("Enrolled", "Person", "201"), **_errors(400, 401, 409, 413, 422, 429)}}},
-        "/api/people/{person_id}": {
-            "parameters": [PERSON_ID],
-            "get": {"summary": "One person with their faces", "security": KEY,
-                    "responses": {**_ok("The person", "Person"), **_errors(401, 404)}},
-            "patch": {"summary": "Rename", "security": KEY,
-                      "requestBody": {"content": {"application/json": {"schema": {
-                          "type": "object", "properties": {"name": {"type": "string"}}}}}},
-                      "responses": {**_ok("Renamed", "Person"), **_errors(400, 401, 404, 409)}},
-            "delete": {"summary": "Delete the person and their faces", "security": KEY,
-                       "responses": {"204": {"description": "Deleted"}, **_errors(401, 404)}}},
-        "/api/people/{person_id}/faces": {"post": {
-            "summary": "Add a photo of a person", "security": KEY, "parameters": [PERSON_ID, FACE_PARAM],
-            "requestBody": IMAGE_BODY,
-            "responses": {**_ok("Added", "Face", "201"), **_errors(400, 401, 404, 409, 413, 422)}}},
-        "/api/people/{person_id}/faces/{face_id}": {"delete": {
-            "summary": "Delete one face", "security": KEY,
-            "parameters": [PERSON_ID, {"name": "face_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-            "responses": {"204": {"description": "Deleted"}, **_errors(401, 404)}}},
-        "/api/health": {"get": {"summary": "Model loaded, database reachable, counts",
-                                "responses": _ok("Health", "Health")}},
-    },
-}
+def _range(schema: dict) -> str:
+    low, high = schema.get("minimum"), schema.get("maximum")
+    kind = "whole number" if schema.get("type") == "integer" else schema.get("type", "")
+    if schema.get("maxLength"):
+        kind += f", at most {schema['maxLength']} characters"
+    if low is not None and high is not None:
+        kind += f" from {low} to {high}"
+    if "default" in schema:
+        kind += f"; default {schema['default']}"
+    return kind
 
 
-@bp.get("/openapi.json")
+def _who(security: list | None) -> str:
+    if not security:
+        return "open to anyone"
+    names = [" and ".join(SECURITY[n] for n in req) for req in security if req]
+    who = " or ".join(names)
+    return f"open, or {who} if so configured" if {} in security else f"needs {who}"
+
+
+def _body(spec: dict, body: dict | None) -> list[dict]:
+    """Each content type of a request body with the fields it carries."""
+    out = []
+    for mime, content in (body or {}).get("content", {}).items():
+        schema = resolve(spec, content.get("schema", {}))
+        props = dict(schema.get("properties", {}))
+        for part in schema.get("allOf", []):
+            props.update(resolve(spec, part).get("properties", {}))
+        out.append({"mime": mime, "fields": ", ".join(props) if props else "the image's bytes"})
+    return out
+
+
+def _responses(spec: dict, responses: dict) -> list[dict]:
+    out = []
+    for code, response in sorted(responses.items()):
+        response = resolve(spec, response)
+        content = response.get("content", {})
+        mime = next(iter(content), "")
+        schema = content.get(mime, {}).get("schema", {})
+        name = schema.get("$ref", "").rpartition("/")[2]
+        out.append({"code": code, "text": response.get("description", ""), "mime": mime, "schema": name})
+    return out
+
+
+def operations(spec: dict) -> list[dict]:
+    """The document as the page shows it: one entry per path and method."""
+    ops = []
+    for path, item in spec["paths"].items():
+        for method in (m for m in METHODS if m in item):
+            op = item[method]
+            params = [resolve(spec, p) for p in item.get("parameters", []) + op.get("parameters", [])]
+            ops.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
+                        "description": op.get("description", ""), "who": _who(op.get("security")),
+                        "params": [{"name": p["name"], "in": p["in"], "kind": _range(p.get("schema", {})),
+                                    "text": p.get("description", "")} for p in params],
+                        "body": _body(spec, op.get("requestBody")),
+                        "responses": _responses(spec, op.get("responses", {}))})
+    return ops
+
+
+@_outside_document("/openapi.json")
 def openapi_json():
     """The OpenAPI document."""
-    return jsonify(SPEC)
+    return jsonify(current_app.extensions["faces-openapi"])
 
 
-@bp.get("/docs")
+@_outside_document("/docs")
 def docs_page():
     """A readable page made from the OpenAPI document (no external assets)."""
-    return render_template("api_docs.html", spec=SPEC)
+    spec = current_app.extensions["faces-openapi"]
+    return render_template("api_docs.html", spec=spec, operations=operations(spec))

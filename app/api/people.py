@@ -1,98 +1,105 @@
 """People and their faces: list, enrol, rename, delete."""
 from __future__ import annotations
 
-from flask import jsonify, request, url_for
-from sqlalchemy import func, select
+from flask import url_for
 
+from ..auth import key_required
 from ..extensions import db
-from ..faces import (NewFace, add_face, analyze, check_name_free, clean_name, create_person,
-                     get_person, pick_face)
-# The views below are called delete_person / delete_face (their endpoints' names).
-from ..faces import delete_face as remove_face, delete_person as remove_person
-from ..gallery import bump_generation
-from ..models import Face, Person, name_key
+from ..faces import add_photo, enrol_photo, get_person, new_name, rename
+# The views below are called list_people / delete_person / delete_face (their endpoints' names).
+from ..faces import delete_face as remove_face, delete_person as remove_person, list_people as find_people
+from ..http.uploads import read_image
 from . import bp
-from .auth import key_required
-from .images import form_value, int_param, json_body, read_image
+from .args import AddFaceArgs, EnrolArgs, PeopleQuery, RenameArgs
+from .schemas import Face, PeoplePage, PersonWithFaces
+from .spec import KEY, body_args, guarded, no_content, photo_args, problems
+
+keyed = guarded(bp, key_required, KEY)
+PHOTO_400 = ("missing-image (no photo), bad-image (not a decodable image, or bad base64) or "
+             "invalid-input (`detail` names the field, e.g. the name or face).")
+ENROL_422 = ("no-face, multiple-faces (`faces` lists them: choose one with face=N), "
+             "face-too-small or face-blurred.")
+LOCATION = {"Location": {"schema": {"type": "string"}, "description": "/api/people/{id}"}}
 
 
 @bp.get("/people")
-@key_required
-def list_people():
-    """People by name, paged (?page=1&per_page=50&q=part-of-name)."""
-    page = int_param("page", 1, 1, 10**6)
-    per_page = int_param("per_page", 50, 1, 500)
-    query = select(Person)
-    if q := (request.args.get("q") or "").strip():
-        query = query.where(Person.name_key.contains(name_key(q)))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    # Count faces in the query: loading them would load every crop.
-    rows = db.session.execute(query.add_columns(func.count(Face.id)).outerjoin(Face)
-                              .group_by(Person.id).order_by(Person.name_key)
-                              .limit(per_page).offset((page - 1) * per_page)).all()
-    return jsonify(items=[p.to_dict(faces_count=n) for p, n in rows], page=page,
-                   per_page=per_page, total=total)
+@keyed
+@bp.arguments(PeopleQuery, location="query", as_kwargs=True)
+@bp.response(200, PeoplePage, description="A page of people, by name.")
+@problems(bp, 400, 429)
+def list_people(page: int, per_page: int, q: str = ""):
+    """List the people enrolled"""
+    found = find_people(q, page, per_page)
+    return {"items": [row.to_dict() for row in found.items], "page": found.page,
+            "per_page": found.per_page, "total": found.total}
 
 
 @bp.post("/people")
-@key_required
-def create_person_view():
-    """Enrol a new person from a name and one photo (face=N picks one of several faces)."""
-    name = clean_name(form_value("name"))
-    check_name_free(name)  # before the slow analysis
-    photo = analyze(read_image())
-    face = pick_face(photo, int_param("face", None, 1, 100))
-    person, row = create_person(name, NewFace.of(face), photo.sha256)
+@keyed
+@photo_args(bp, EnrolArgs)
+@bp.response(201, PersonWithFaces, description="Enrolled.", headers=LOCATION)
+@problems(bp, 400, 409, 413, 422, 429, 503, e400=PHOTO_400, e422=ENROL_422)
+def create_person_view(name: str | None = None, face: int | None = None):
+    """Enrol a person from a name and one photo
+
+    Without `face`, the only face big enough to enrol (40 px) is taken, or the largest when
+    it is at least 1.5 times as wide as the next. The name is checked before the photo."""
+    person = enrol_photo(new_name(name), read_image(), face)
     db.session.commit()
-    body = person.to_dict(faces=True)
-    return jsonify(body), 201, {"Location": url_for("api.get_person_view", person_id=person.id)}
+    return (person.to_dict(faces=True), 201,
+            {"Location": url_for("api.get_person_view", person_id=person.id)})
 
 
 @bp.get("/people/<int:person_id>")
-@key_required
+@keyed
+@bp.response(200, PersonWithFaces, description="The person.")
+@problems(bp, 404, 429)
 def get_person_view(person_id: int):
-    """One person with their faces."""
-    return jsonify(get_person(person_id).to_dict(faces=True))
+    """One person with their faces"""
+    return get_person(person_id).to_dict(faces=True)
 
 
 @bp.patch("/people/<int:person_id>")
-@key_required
-def rename_person(person_id: int):
-    """Rename: JSON {"name": "..."}."""
-    person = get_person(person_id)
-    name = clean_name(json_body().get("name") or request.form.get("name"))
-    check_name_free(name, person.id)
-    person.name, person.name_key = name, name_key(name)
-    bump_generation()  # the names are cached with the gallery
+@keyed
+@body_args(bp, RenameArgs)
+@bp.response(200, PersonWithFaces, description="Renamed.")
+@problems(bp, 400, 404, 409, 413, 429)
+def rename_person(person_id: int, name: str):
+    """Rename a person"""
+    person = rename(get_person(person_id), name)
     db.session.commit()
-    return jsonify(person.to_dict(faces=True))
+    return person.to_dict(faces=True)
 
 
 @bp.delete("/people/<int:person_id>")
-@key_required
+@keyed
+@bp.response(204, description="Deleted, with their faces.")
+@problems(bp, 404, 429)
 def delete_person(person_id: int):
-    """Delete a person and all their faces."""
+    """Delete a person and all their faces"""
     remove_person(get_person(person_id))
     db.session.commit()
-    return "", 204
+    return no_content()
 
 
 @bp.post("/people/<int:person_id>/faces")
-@key_required
-def add_face_view(person_id: int):
-    """Add a photo of an enrolled person."""
-    person = get_person(person_id)
-    photo = analyze(read_image())
-    face = pick_face(photo, int_param("face", None, 1, 100))
-    row = add_face(person, NewFace.of(face), photo.sha256)
+@keyed
+@photo_args(bp, AddFaceArgs)
+@bp.response(201, Face, description="Added.")
+@problems(bp, 400, 404, 409, 413, 422, 429, 503, e400=PHOTO_400, e422=ENROL_422)
+def add_face_view(person_id: int, face: int | None = None):
+    """Add a photo of an enrolled person"""
+    row = add_photo(get_person(person_id), read_image(), face)
     db.session.commit()
-    return jsonify(row.to_dict()), 201
+    return row.to_dict(), 201
 
 
 @bp.delete("/people/<int:person_id>/faces/<int:face_id>")
-@key_required
+@keyed
+@bp.response(204, description="Deleted.")
+@problems(bp, 404, 429)
 def delete_face(person_id: int, face_id: int):
-    """Delete one face of a person."""
+    """Delete one face of a person"""
     remove_face(person_id, face_id)
     db.session.commit()
-    return "", 204
+    return no_content()

@@ -2,72 +2,74 @@
 from __future__ import annotations
 
 import os
-import time
 
-from flask import current_app, jsonify
 from sqlalchemy import text
 
+from ..auth import has_key, key_for_recognition
 from ..extensions import db, limiter
-from ..faces import analyze, identify
-from ..gallery import current_gallery
+from ..faces import identify, state, verify
+from ..http.problems import no_face
+from ..http.uploads import read_image
 from ..models import counts
-from ..problems import Problem, no_face
-from ..recognition.match import pairwise_distances, similarity_from_distance
-from ..services import get_pipeline, pipeline_loaded
 from . import bp
-from .auth import key_for_recognition
-from .images import int_param, read_image
+from .args import Args, IdentifyArgs
+from .schemas import Health, Identification, Verification
+from .spec import OPTIONAL_KEY, guarded, photo_args, problems
+
+opened = guarded(bp, key_for_recognition, OPTIONAL_KEY)  # a key only if so configured
+PHOTO_400 = "missing-image, bad-image (not a decodable image, or bad base64) or invalid-input (`detail` names the field)."
 
 
 @bp.post("/identify")
-@key_for_recognition
-def identify_view():
-    """Every face in the photo with its name (null when unknown) and nearest candidates."""
-    t0 = time.perf_counter()
-    k = int_param("k", 3, 0, 20)
-    photo = analyze(read_image())
-    if not photo.faces:
+@opened
+@photo_args(bp, IdentifyArgs)
+@bp.response(200, Identification, description="Every face, left to right.")
+@problems(bp, 400, 413, 422, 429, 503, e400=PHOTO_400, e422="no-face: no face was found in the photo.")
+def identify_view(k: int):
+    """Name every face in a photo
+
+    Each face with its name (null when unknown) and its k nearest people. A key is needed
+    only when FACES_API_OPEN_RECOGNITION is off."""
+    found = identify(read_image(), k)
+    if not found.faces:
         raise no_face()
-    faces = identify(photo, k)
-    _, _, state = current_gallery()
-    timings = {n: round(v, 1) for n, v in photo.analysis.timings_ms.items()}
-    timings["total"] = round((time.perf_counter() - t0) * 1e3, 1)
-    return jsonify(faces=faces, model=get_pipeline().model_name,
-                   threshold=state.identify_threshold, timings_ms=timings)
+    return {"faces": [f.to_dict() for f in found.faces], "model": found.model,
+            "threshold": found.threshold, "timings_ms": found.timings_ms}
 
 
-def _main_face(data: bytes, which: str):
-    photo = analyze(data)
-    if not photo.faces:
-        raise Problem("no-face", 422, f"No face was found in {which}. Send a sharp, well-lit "
-                      "photo in which the face is at least 40 pixels wide.")
-    # Several faces: compare the largest, which is the subject in nearly every photo.
-    return max(photo.faces, key=lambda f: f.detection.width * f.detection.height), len(photo.faces)
+class VerifyArgs(Args):
+    """Nothing beside the two photos."""
 
 
 @bp.post("/verify")
-@key_for_recognition
+@opened
+@photo_args(bp, VerifyArgs, files=("file1", "file2"), json_fields=("image1", "image2"), raw=False)
+@bp.response(200, Verification, description="The largest face of each photo, compared.")
+@problems(bp, 400, 413, 422, 429, 503, e400=PHOTO_400, e422="no-face: no face in one of the photos.")
 def verify_view():
-    """Whether two photos show the same person (the largest face of each)."""
-    a, na = _main_face(read_image("file1", "image1"), "the first photo (file1/image1)")
-    b, nb = _main_face(read_image("file2", "image2"), "the second photo (file2/image2)")
-    d = float(pairwise_distances(a.embedding[None], b.embedding[None])[0, 0])
-    threshold = current_app.config["VERIFY_THRESHOLD"]
-    return jsonify(same_person=d <= threshold, distance=round(d, 4),
-                   similarity=round(similarity_from_distance(d), 4), threshold=threshold,
-                   faces_found=[na, nb], model=get_pipeline().model_name,
-                   faces=[a.detection.to_dict(), b.detection.to_dict()])
+    """Are two photos the same person?"""
+    first, second = read_image("file1", "image1"), read_image("file2", "image2")
+    return verify(first, second).to_dict()
 
 
 @bp.get("/health")
 @limiter.exempt  # load balancers and monitors poll it
+@bp.doc(security=OPTIONAL_KEY)
+@bp.response(200, Health, description="ok: the database answers.")
+@bp.alt_response(503, schema=Health, description="degraded: the database does not answer.")
 def health_view():
-    """Whether the model is loaded and the database reachable, and how many are enrolled."""
+    """Whether the model is loaded and the database reachable
+
+    With an API key also how many are enrolled and which worker answered (nobody else needs
+    to know). Not rate-limited."""
     try:
         db.session.execute(text("SELECT 1"))
-        numbers, database = counts(), True
+        database = True
     except Exception:  # the point of a health check: report, don't raise
-        numbers, database = {}, False
-    status = "ok" if database else "degraded"
-    return jsonify(status=status, database=database, model_loaded=pipeline_loaded(),
-                   worker_pid=os.getpid(), **numbers), 200 if database else 503
+        db.session.rollback()
+        database = False
+    body = {"status": "ok" if database else "degraded", "database": database,
+            "model_loaded": bool(state().pipelines)}
+    if database and has_key():
+        body.update(counts(), worker_pid=os.getpid())
+    return body, 200 if database else 503

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..recognition.align import TEMPLATE, FACE_SIZE, align_face
-from ..recognition.pipeline import FacePipeline
+from ..recognition import Detection, FacePipeline, select_face
+from ..recognition.align import FACE_SIZE, TEMPLATE
 from . import metrics
 from .pairs import photo_path, read_pairs
 
@@ -19,13 +19,6 @@ NO_FACE_HANDLING = ("no face was detected: the centre of the photo was embedded 
                     "(LFW photos are centred on the face), so every pair is still scored")
 
 
-def central_detection(detections, shape):
-    """The face nearest the image centre (LFW photos are centred on their subject)."""
-    centre = np.array([shape[1], shape[0]]) / 2.0
-    return min(detections, key=lambda d: np.linalg.norm(
-        (d.box[:2] + d.box[2:]) / 2.0 - centre))
-
-
 def central_landmarks(shape) -> np.ndarray:
     """Template landmarks placed on a centred square of 40 % of the shorter side."""
     side = 0.4 * min(shape[:2])
@@ -33,18 +26,28 @@ def central_landmarks(shape) -> np.ndarray:
     return TEMPLATE / FACE_SIZE * side + offset
 
 
+def centre_guess(shape) -> Detection:
+    """A stand-in detection for a photo without a detected face: `central_landmarks` on
+    the centred square (score 0)."""
+    side = 0.4 * min(shape[:2])
+    x1, y1 = (shape[1] - side) / 2.0, (shape[0] - side) / 2.0
+    return Detection(box=np.array([x1, y1, x1 + side, y1 + side], np.float32), score=0.0,
+                     landmarks=central_landmarks(shape))
+
+
 def embed_photos(pipeline: FacePipeline, paths: list[Path]) -> tuple[np.ndarray, list[str]]:
     """Embed the central face of each photo. Returns ((N, 128) float32, paths with no face)."""
     embeddings, no_face = [], []
     for i, path in enumerate(paths):
         rgb = pipeline.decode(path.read_bytes())
-        detections = pipeline.detector.detect(rgb)
-        if detections:
-            landmarks = central_detection(detections, rgb.shape).landmarks
-        else:
+        detections = pipeline.detect(rgb)
+        central = select_face(detections, "central", image_shape=rgb.shape)
+        if central is None:
             no_face.append(str(path))
-            landmarks = central_landmarks(rgb.shape)
-        embeddings.append(pipeline.encoder.embed(align_face(rgb, landmarks)[None])[0])
+            face = centre_guess(rgb.shape)
+        else:
+            face = detections[central]
+        embeddings.append(pipeline.embed(rgb, [face])[0].embedding)
         if (i + 1) % 500 == 0:
             log.info("embedded %d/%d photos", i + 1, len(paths))
     return np.stack(embeddings), no_face
@@ -83,32 +86,17 @@ def evaluate(pipeline: FacePipeline, images_dir: Path, pairs_path: Path,
     """
     parsed = read_pairs(pairs_path)
     keys = sorted({p.first for p in parsed.pairs} | {p.second for p in parsed.pairs})
-    paths = [photo_path(images_dir, name, number) for name, number in keys]
-    missing = [str(p) for p in paths if not p.exists()]
-    if missing:
-        raise FileNotFoundError(f"{len(missing)} photos named in {pairs_path} are missing, "
-                                f"e.g. {missing[0]}")
+    paths = photo_paths(images_dir, keys, pairs_path)
     start = time.perf_counter()
     embeddings, no_face = embed_photos(pipeline, paths)
     seconds = time.perf_counter() - start
-    index = {key: i for i, key in enumerate(keys)}
-    a = embeddings[[index[p.first] for p in parsed.pairs]]
-    b = embeddings[[index[p.second] for p in parsed.pairs]]
-    distances = np.sqrt(np.clip(np.sum((a - b) ** 2, axis=1), 0, 4))
+    distances = pair_distances(parsed.pairs, keys, embeddings)
     same = np.array([p.same for p in parsed.pairs])
     folds = np.array([p.fold for p in parsed.pairs])
     threshold, best_acc = metrics.best_threshold(distances, same)
     report = {"pairs_file": str(pairs_path), "model": pipeline.model_name,
-              "encoder": pipeline.encoder.variant, "flip": pipeline.encoder.flip}
-    if parsed.folds > 1:
-        acc, std, _ = metrics.cross_validated_accuracy(distances, same, folds)
-        report.update(protocol=f"{parsed.folds}-fold cross-validation (LFW View 2)",
-                      accuracy=acc, accuracy_std=std)
-    else:
-        # Also an honest figure: the threshold chosen on 9 tenths, tested on the rest.
-        cv_acc, _, _ = metrics.cross_validated_accuracy(distances, same, np.arange(len(same)) % 10)
-        report.update(protocol="best threshold on all pairs (no folds in the file)",
-                      accuracy=best_acc, accuracy_cv10=cv_acc)
+              "encoder": pipeline.encoder.variant, "flip": pipeline.encoder.flip,
+              **accuracy_by_protocol(distances, same, folds, parsed.folds, best_acc)}
     fpr, tpr, auc = metrics.roc(distances, same)
     report.update({
         "threshold": threshold,
@@ -121,14 +109,51 @@ def evaluate(pipeline: FacePipeline, images_dir: Path, pairs_path: Path,
         "seconds_per_image": seconds / len(paths),
     })
     if out_json is not None:
-        out_json = Path(out_json)
-        out_json.parent.mkdir(parents=True, exist_ok=True)
-        roc_png = out_json.with_suffix(".roc.png")
-        save_roc_png({"": (fpr, tpr, auc)}, roc_png, f"{Path(pairs_path).name}: "
-                     f"accuracy {report['accuracy']:.2%}")
-        report["roc_png"] = str(roc_png)
-        out_json.write_text(json.dumps(report, indent=2))
+        write_report(report, Path(out_json), (fpr, tpr, auc))
     return report
+
+
+def photo_paths(images_dir: Path, keys: list[tuple[str, int]], pairs_path: Path) -> list[Path]:
+    """The photo of each (name, number); FileNotFoundError naming one if any is missing."""
+    paths = [photo_path(images_dir, name, number) for name, number in keys]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise FileNotFoundError(f"{len(missing)} photos named in {pairs_path} are missing, "
+                                f"e.g. {missing[0]}")
+    return paths
+
+
+def pair_distances(pairs, keys: list[tuple[str, int]], embeddings: np.ndarray) -> np.ndarray:
+    """(M,) L2 distance of each pair's two photos; embeddings are in the order of `keys`."""
+    index = {key: i for i, key in enumerate(keys)}
+    a = embeddings[[index[p.first] for p in pairs]]
+    b = embeddings[[index[p.second] for p in pairs]]
+    return np.sqrt(np.clip(np.sum((a - b) ** 2, axis=1), 0, 4))
+
+
+def accuracy_by_protocol(distances: np.ndarray, same: np.ndarray, folds: np.ndarray,
+                         n_folds: int, best_acc: float) -> dict:
+    """The protocol and its accuracy: cross-validated over the file's folds (View 2), or
+    `best_acc` (at the best threshold) with a 10-fold figure beside it (no folds in the file)."""
+    if n_folds > 1:
+        acc, std, _ = metrics.cross_validated_accuracy(distances, same, folds)
+        return {"protocol": f"{n_folds}-fold cross-validation (LFW View 2)",
+                "accuracy": acc, "accuracy_std": std}
+    # Also an honest figure: the threshold chosen on 9 tenths, tested on the rest.
+    cv_acc, _, _ = metrics.cross_validated_accuracy(distances, same, np.arange(len(same)) % 10)
+    return {"protocol": "best threshold on all pairs (no folds in the file)",
+            "accuracy": best_acc, "accuracy_cv10": cv_acc}
+
+
+def write_report(report: dict, out_json: Path, roc: tuple) -> None:
+    """The report as JSON at out_json and its ROC curve ((fpr, tpr, auc)) as a PNG beside
+    it; adds the PNG's path to the report as "roc_png"."""
+    out_json.parent.mkdir(parents=True, exist_ok=True)
+    roc_png = out_json.with_suffix(".roc.png")
+    save_roc_png({"": roc}, roc_png, f"{Path(report['pairs_file']).name}: "
+                 f"accuracy {report['accuracy']:.2%}")
+    report["roc_png"] = str(roc_png)
+    out_json.write_text(json.dumps(report, indent=2))
 
 
 def summary(report: dict) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from app.recognition import mtcnn_nets
+import app.recognition.mtcnn_nets as mtcnn_nets
 from app.recognition.pnet_tiles import TiledPNet
 from app.recognition.types import Detection
 

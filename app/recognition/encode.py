@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .weights import verify_model_dir
+from .manifest import verify_model_dir
 
 EMBEDDING_SIZE = 128
 FACE_SIZE = 160

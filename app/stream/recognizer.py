@@ -8,9 +8,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..recognition.align import align_faces
-from ..recognition.detect import FaceDetector
-from ..recognition.pipeline import FacePipeline
+from ..recognition import FaceDetector, FacePipeline
 from .tracker import Track, Tracker
 
 # embeddings (N, 128) -> N (name or None, distance or None)
@@ -24,7 +22,8 @@ class LiveRecognizer:
     """Turns frames into named tracks.
 
     Args:
-        pipeline: its encoder embeds the faces (the detector is a live-tuned one).
+        pipeline: its encoder embeds the faces; they are found by a live-tuned detector
+            (`pipeline.with_detector`).
         lookup: names embeddings against the enrolled people.
         min_face_size, max_side: live detection settings (pixels of the full frame; the
             frame is detected on a copy whose longer side is max_side).
@@ -33,9 +32,9 @@ class LiveRecognizer:
     def __init__(self, pipeline: FacePipeline, lookup: Lookup, min_face_size: int = 40,
                  max_side: int = 320, tracker: Tracker | None = None,
                  on_arrival: OnArrival | None = None):
-        self.encoder = pipeline.encoder
-        self.detector = FaceDetector(min_face_size=min_face_size, max_side=max_side,
-                                     models_dir=pipeline.detector.models_dir)
+        self.pipeline = pipeline.with_detector(FaceDetector(
+            min_face_size=min_face_size, max_side=max_side,
+            models_dir=pipeline.detector.models_dir))
         self.lookup = lookup
         self.on_arrival = on_arrival
         self.tracker = tracker or Tracker()
@@ -46,27 +45,31 @@ class LiveRecognizer:
     def process(self, frame: np.ndarray, captured_at: float) -> None:
         """Detect, track and name the faces of one RGB frame captured at `captured_at`
         (time.monotonic seconds)."""
-        detections = self.detector.detect(frame)
+        detections = self.pipeline.detect(frame)
         tracks = self.tracker.update([d.box for d in detections], captured_at)
         todo = [(t, d) for t, d in zip(tracks, detections)
                 if self.tracker.needs_check(t, captured_at)]
         if todo:
-            aligned = align_faces(frame, [d.landmarks for _, d in todo])
-            embeddings = self.encoder.embed(aligned)
-            for (track, _), crop, embedding, (name, distance) in zip(
-                    todo, aligned, embeddings, self.lookup(embeddings)):
+            faces = self.pipeline.embed(frame, [d for _, d in todo])
+            names = self.lookup(np.stack([f.embedding for f in faces]))
+            for (track, _), face, (name, distance) in zip(todo, faces, names):
                 track.vote(name, distance, captured_at)
-                track.face = (crop, embedding)
+                track.face = (face.aligned, face.embedding)
                 if track.confirmed and not track.announced:
                     track.announced = True
                     if self.on_arrival is not None:
-                        self.on_arrival(track, crop)
+                        self.on_arrival(track, face.aligned)
         now = time.monotonic()
         self.latency_ms = (now - captured_at) * 1e3
         with self._lock:
             # Shown while seen in the last quarter second: no flicker when one detection misses.
             self._tracks = [self._view(t) for t in self.tracker.tracks
                             if captured_at - t.last_seen <= SHOW_SECONDS]
+
+    @property
+    def encoder(self):
+        """The encoder the faces are embedded with (the app's pipeline's, shared)."""
+        return self.pipeline.encoder
 
     @staticmethod
     def _view(track) -> dict:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import cv2
 import numpy as np
@@ -94,6 +95,34 @@ class DemoSource:
 
     def close(self) -> None:
         pass
+
+
+STREAM_SCHEMES = ("rtsp", "rtsps", "http", "https")
+
+
+def check_source(spec: str, videos_dir: Path) -> str:
+    """A source that an operator or a viewer may choose: `auto`, `demo`, a webcam index,
+    an rtsp:// or http(s):// URL, or a video file inside `videos_dir` (a bare name is
+    looked for there). Returns the spec (a file as its full path); SourceError otherwise,
+    so that nobody can make the server open an arbitrary file or address scheme."""
+    spec = spec.strip()
+    if spec in ("auto", "demo") or (spec.isdigit() and len(spec) <= 2):
+        return spec
+    if any(not c.isprintable() or c.isspace() for c in spec):
+        raise SourceError("The source holds spaces or control characters; give a webcam "
+                          "number, a video file name or an rtsp:// or http:// URL.")
+    parts = urlsplit(spec)
+    if parts.scheme in STREAM_SCHEMES and parts.netloc:
+        return spec
+    if parts.scheme and len(parts.scheme) > 1:  # not a Windows drive letter
+        raise SourceError(f"Sources with {parts.scheme}: are not allowed; give an rtsp://, "
+                          "http:// or https:// URL, a webcam number or a video file name.")
+    folder = Path(videos_dir).resolve()
+    path = (folder / spec).resolve()
+    if not path.is_relative_to(folder):
+        raise SourceError(f"Video files must be in {folder}; copy the file there and give "
+                          "its name.")
+    return str(path)
 
 
 def make_source(spec: str, samples_dir: Path, size: tuple[int, int] = (640, 480)):

@@ -1,10 +1,11 @@
 """Web forms (Flask-WTF: every one carries a CSRF token)."""
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DecimalField, HiddenField, IntegerField, PasswordField, StringField
+from wtforms import DecimalField, HiddenField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange
 
-PHOTO_HELP = "A JPEG or PNG photo, up to the size limit."
+PHOTO_HELP = "A JPEG, PNG or WebP photo of up to 10 MB."
 
 
 class SetupForm(FlaskForm):
@@ -46,3 +47,16 @@ class SettingsForm(FlaskForm):
         InputRequired("Give a threshold."),
         NumberRange(0.3, 1.4, "Give a number between 0.30 and 1.40.")], places=3,
         description="A distance between face embeddings, 0.30 to 1.40: lower is stricter.")
+
+
+class OperatorForm(FlaskForm):
+    username = StringField("User name", [InputRequired("Give a user name."), Length(max=64)])
+    password = PasswordField("Password", [InputRequired("Choose a password."),
+                                          Length(min=8, message="Use at least 8 characters.")])
+    role = SelectField("Role", choices=[SelectChoice("viewer", "viewer: live video, arrivals, identify"),
+                                        SelectChoice("admin", "admin: everything")], default="viewer")
+
+
+class KeyForm(FlaskForm):
+    name = StringField("Key name", [InputRequired("Name the key, e.g. after the program that uses it."),
+                                    Length(max=64)], description="Who or what will use it, e.g. front-door-script.")

@@ -8,19 +8,19 @@ import numpy as np
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import func, select
 
+from ..auth import admin_required
 from ..extensions import db
-from ..faces import (NewFace, add_face, analyze, check_name_free, clean_name, create_person,
-                     face_problem, get_person, identify)
-# The views below are called delete_person / delete_face (their endpoints' names).
-from ..faces import delete_face as remove_face, delete_person as remove_person
-from ..gallery import bump_generation, current_gallery
-from ..models import Face, Person, counts, name_key
-from ..problems import Problem
+from ..faces import (NewFace, add_face, analyze, create_person, face_problem, get_person,
+                     get_state, identify, list_people, new_name)
+# The views below are called rename / delete_person / delete_face (their endpoints' names).
+from ..faces import delete_face as remove_face, delete_person as remove_person, rename as rename_person
+from ..faces.thresholds import SLIDER, describe, presets, suggest, words_by_threshold
+from ..http.problems import Problem
+from ..models import Face, counts
 from ..recognition.errors import RecognitionError
+from ..recognition.jpeg import to_jpeg
 from ..recognition.match import Crowding
-from ..thresholds import describe, suggest
 from . import bp
 from .forms import ConfirmDeleteForm, ConfirmForm, EnrolForm, PhotoForm, RenameForm, SettingsForm
 
@@ -44,8 +44,7 @@ def _display(rgb: np.ndarray) -> tuple[str, float, tuple[int, int]]:
     scale = min(1.0, DISPLAY_SIDE / max(h, w))
     if scale < 1.0:
         rgb = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
-    return _data_url(buf.tobytes()), scale, (rgb.shape[1], rgb.shape[0])
+    return _data_url(to_jpeg(rgb, 85)), scale, (rgb.shape[1], rgb.shape[0])
 
 
 def _boxes(faces: list[dict], scale: float) -> list[dict]:
@@ -66,25 +65,19 @@ def _analyze_upload(form):
 @login_required
 def home():
     """Counts and the ways in."""
-    _, _, state = current_gallery()
-    return render_template("home.html", counts=counts(), state=state)
+    return render_template("home.html", counts=counts(), state=get_state())
 
 
 @bp.get("/people")
-@login_required
+@admin_required
 def people():
     """Everyone enrolled, with a thumbnail and the number of photos; ?q= searches names."""
     q = (request.args.get("q") or "").strip()
-    query = (select(Person, func.count(Face.id), func.min(Face.id))
-             .outerjoin(Face).group_by(Person.id).order_by(Person.name_key))
-    if q:
-        query = query.where(Person.name_key.contains(name_key(q)))
-    rows = db.session.execute(query.limit(500)).all()
-    return render_template("people.html", rows=rows, q=q)
+    return render_template("people.html", rows=list_people(q, 1, 500).items, q=q)
 
 
 @bp.get("/faces/<int:face_id>.jpg")
-@login_required
+@admin_required
 def face_crop(face_id: int):
     """A stored face crop (160x160 JPEG)."""
     face = db.session.get(Face, face_id) or abort(404)
@@ -93,7 +86,7 @@ def face_crop(face_id: int):
 
 
 @bp.get("/people/<int:person_id>")
-@login_required
+@admin_required
 def person(person_id: int):
     """A person's photos, rename, add a photo, delete."""
     return render_template("person.html", person=get_person(person_id), rename=RenameForm(),
@@ -101,18 +94,15 @@ def person(person_id: int):
 
 
 @bp.post("/people/<int:person_id>/rename")
-@login_required
+@admin_required
 def rename(person_id: int):
     """Rename a person."""
     p, form = get_person(person_id), RenameForm()
     if form.validate_on_submit():
         try:
-            name = clean_name(form.name.data)
-            check_name_free(name, p.id)
-            p.name, p.name_key = name, name_key(name)
-            bump_generation()
+            rename_person(p, form.name.data)
             db.session.commit()
-            flash(f"Renamed to {name}.")
+            flash(f"Renamed to {p.name}.")
             return redirect(url_for("web.person", person_id=p.id))
         except Problem as e:
             form.name.errors.append(e.detail)
@@ -121,7 +111,7 @@ def rename(person_id: int):
 
 
 @bp.route("/people/<int:person_id>/delete", methods=["GET", "POST"])
-@login_required
+@admin_required
 def delete_person(person_id: int):
     """Ask, then delete a person and all their photos."""
     p, form = get_person(person_id), ConfirmDeleteForm()
@@ -134,48 +124,55 @@ def delete_person(person_id: int):
     return render_template("confirm_delete.html", person=p, form=form)
 
 
-@bp.post("/people/<int:person_id>/faces/<int:face_id>/delete")
-@login_required
+@bp.route("/people/<int:person_id>/faces/<int:face_id>/delete", methods=["GET", "POST"])
+@admin_required
 def delete_face(person_id: int, face_id: int):
-    """Delete one photo of a person."""
-    if not ConfirmDeleteForm().validate_on_submit():
-        abort(400)
-    remove_face(person_id, face_id)
-    db.session.commit()
-    flash("The photo was deleted.")
-    return redirect(url_for("web.person", person_id=person_id))
+    """Ask, then delete one photo of a person."""
+    p, form = get_person(person_id), ConfirmDeleteForm()
+    if form.validate_on_submit():
+        remove_face(person_id, face_id)
+        db.session.commit()
+        flash("The photo was deleted.")
+        return redirect(url_for("web.person", person_id=person_id))
+    if not any(f.id == face_id for f in p.faces):
+        abort(404)
+    back = url_for("web.person", person_id=person_id)
+    return render_template("confirm.html", title=f"Delete this photo of {p.name}?", form=form,
+                           image=url_for("web.face_crop", face_id=face_id), back=back,
+                           text=f"{p.name} keeps {len(p.faces) - 1} other photo"
+                                f"{'' if len(p.faces) == 2 else 's'}. This cannot be undone.",
+                           yes="Yes, delete this photo")
 
 
 def _preview(photo, name: str, person_id: int | None):
     """The confirmation page: the photo with numbered boxes and each face's crop."""
-    faces = []
+    found = []
     for i, f in enumerate(photo.faces):
         problem = face_problem(f)
         new = NewFace.of(f)
-        faces.append({"n": i + 1, "crop": _data_url(new.crop_jpeg),
+        found.append({"n": i + 1, "crop": _data_url(new.crop_jpeg),
                       "problem": problem.detail if problem else None, "new": new})
     payload = {"name": name, "person_id": person_id, "sha": photo.sha256,
                "faces": [None if f["problem"] else {
                    "e": base64.b64encode(f["new"].embedding.tobytes()).decode(),
                    "c": base64.b64encode(f["new"].crop_jpeg).decode(),
-                   "s": f["new"].det_score} for f in faces]}
-    usable = [f["n"] for f in faces if not f["problem"]]
+                   "s": f["new"].det_score} for f in found]}
+    usable = [f["n"] for f in found if not f["problem"]]
     form = ConfirmForm(token=_serializer().dumps(payload), face=usable[0] if len(usable) == 1 else None)
     url, scale, size = _display(photo.analysis.image)
     boxes = _boxes([f.detection.to_dict() for f in photo.faces], scale)
-    return render_template("enrol_preview.html", form=form, faces=faces, usable=usable, name=name,
+    return render_template("enrol_preview.html", form=form, faces=found, usable=usable, name=name,
                            photo_url=url, size=size, boxes=boxes, person_id=person_id)
 
 
 @bp.route("/enrol", methods=["GET", "POST"])
-@login_required
+@admin_required
 def enrol():
     """Step 1: a name and a photo; the next page shows the faces found."""
     form = EnrolForm()
     if form.validate_on_submit():
         try:
-            name = clean_name(form.name.data)
-            check_name_free(name)
+            name = new_name(form.name.data)
         except Problem as e:
             form.name.errors.append(e.detail)
         else:
@@ -189,7 +186,7 @@ def enrol():
 
 
 @bp.post("/people/<int:person_id>/photos")
-@login_required
+@admin_required
 def add_photo(person_id: int):
     """Add a photo to a person: the same preview as enrolment."""
     p, form = get_person(person_id), PhotoForm()
@@ -204,7 +201,7 @@ def add_photo(person_id: int):
 
 
 @bp.post("/enrol/confirm")
-@login_required
+@admin_required
 def enrol_confirm():
     """Step 2: save the chosen face."""
     form = ConfirmForm()
@@ -214,11 +211,11 @@ def enrol_confirm():
         flash("This preview has expired or was altered; upload the photo again.")
         return redirect(url_for("web.enrol"))
     chosen = form.face.data if form.validate_on_submit() else None
-    faces = payload["faces"]
-    if chosen is None or not 1 <= chosen <= len(faces) or faces[chosen - 1] is None:
+    offered = payload["faces"]
+    if chosen is None or not 1 <= chosen <= len(offered) or offered[chosen - 1] is None:
         flash("Choose one of the faces marked as usable, then save.")
         return redirect(url_for("web.enrol"))
-    f = faces[chosen - 1]
+    f = offered[chosen - 1]
     new = NewFace(np.frombuffer(base64.b64decode(f["e"]), "<f4"), base64.b64decode(f["c"]), f["s"])
     try:
         if payload["person_id"] is None:
@@ -241,23 +238,24 @@ def identify_page():
     """Upload a photo; see it with boxes, names and distances."""
     form, result = PhotoForm(), None
     if form.validate_on_submit():
-        photo = _analyze_upload(form)
-        if photo is not None:
-            faces = identify(photo, k=3)
-            url, scale, size = _display(photo.analysis.image)
-            _, _, state = current_gallery()
-            result = {"url": url, "size": size, "faces": _boxes(faces, scale),
-                      "threshold": state.identify_threshold}
-            if not faces:
+        try:
+            found = identify(form.photo.data.read())
+        except (Problem, RecognitionError) as e:
+            form.photo.errors.append(e.detail)
+        else:
+            url, scale, size = _display(found.photo.analysis.image)
+            result = {"url": url, "size": size, "threshold": found.threshold,
+                      "faces": _boxes([f.to_dict() for f in found.faces], scale)}
+            if not found.faces:
                 form.photo.errors.append(NO_FACE)
     return render_template("identify.html", form=form, result=result)
 
 
 @bp.route("/settings", methods=["GET", "POST"])
-@login_required
+@admin_required
 def settings():
     """The identification threshold, explained in words."""
-    _, _, state = current_gallery()
+    state = get_state()
     form = SettingsForm(threshold=round(state.identify_threshold, 3))
     if form.validate_on_submit():
         state.identify_threshold = float(form.threshold.data)
@@ -269,5 +267,7 @@ def settings():
     return render_template("settings.html", form=form, state=state, people=n, crowding=crowding,
                            crowding_from=Crowding.min_people,
                            words=describe(state.identify_threshold, max(n, 1), crowding),
-                           suggested=suggest(max(n, 1), crowding),
+                           suggested=suggest(max(n, 1), crowding), slider=SLIDER,
+                           presets=presets(max(n, 1), crowding),
+                           all_words=words_by_threshold(max(n, 1), crowding),
                            verify_threshold=current_app.config["VERIFY_THRESHOLD"])

@@ -1,0 +1,175 @@
+"""What the API takes, declared once as marshmallow schemas: they validate each request
+(through `parser`, which turns every refusal into an `invalid-input` problem that names the
+field) and they are the parameters and bodies of /api/openapi.json."""
+from __future__ import annotations
+
+import re
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from webargs.flaskparser import FlaskParser
+from webargs.multidictproxy import MultiDictProxy
+from werkzeug.datastructures import MultiDict
+
+from ..faces.people import MAX_NAME
+from ..http.problems import Problem
+from ..http.uploads import FormText, request_values
+
+DIGITS = re.compile(r"[+-]?[0-9]{1,18}")
+# A camera source a viewer may ask for (what app/stream/sources.check_source accepts, minus
+# the spaces it would strip): auto, demo, a webcam number, an rtsp(s):// or http(s):// URL
+# whose host holds no [ ] \ (they break URL parsing), or a video file's name (no "..").
+SOURCE_PATTERN = (r"^(auto|demo|[0-9]{1,2}|(rtsps?|https?)://[!\"$-.0->@-Z^-~][!-~]*"
+                  r"|[A-Za-z0-9_-][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*)$")
+
+
+class Whole(fields.Integer):
+    """A whole number: a JSON integer (2.0 counts; 2.5, 1e400, true and "2" do not) or the
+    digits of a form field or query parameter (FormText)."""
+
+    def _validated(self, value):
+        if isinstance(value, FormText):
+            if not DIGITS.fullmatch(value):
+                raise self.make_error("invalid")
+            return int(value)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.make_error("invalid")
+        if isinstance(value, float) and not value.is_integer():  # also inf and nan
+            raise self.make_error("invalid")
+        return int(value)
+
+
+def whole(low: int, high: int, default: int | None = None, description: str = "") -> Whole:
+    msg = f"must be a whole number from {low} to {high}."
+    default = {} if default is None else {"load_default": default}  # None: absent, not null
+    return Whole(validate=validate.Range(low, high, error=msg), **default,
+                 error_messages={"invalid": msg, "null": msg}, metadata={"description": description})
+
+
+class Text(fields.String):
+    """Text that can be stored and searched: lone surrogates (JSON "\\ud800") are refused."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise self.make_error("invalid") from None
+        return value
+
+
+def text(description: str, *, required: bool = False, max_length: int | None = None,
+         validators: tuple = ()) -> Text:
+    msg = "must be text" + (f" of at most {max_length} characters." if max_length else ".")
+    checks = [validate.Length(min=1 if required else None, max=max_length, error=msg)] if max_length else []
+    return Text(required=required, validate=[*checks, *validators], metadata={"description": description},
+                error_messages={"invalid": msg, "null": msg,
+                                "required": "is missing; " + description[0].lower() + description[1:]})
+
+
+# A person's name: 1 to MAX_NAME characters, not only spaces. "Space" as the service layer's
+# str.split() means it, spelled out: \\s differs between Python and the ECMA regexes of JSON
+# Schema (\\x1c-\\x1f, \\x85 are spaces only to Python; \\ufeff only to ECMA).
+SPACES = "".join(f"\\u{c:04x}" for c in range(0x3001) if chr(c).isspace())
+NOT_BLANK = f"[^{SPACES}]"  # somewhere in the name (a JSON Schema pattern matches anywhere)
+NAME = f"Give the person's name (1 to {MAX_NAME} characters), e.g. \"Ada Lovelace\"."
+
+
+def not_blank(value: str) -> bool:
+    if not re.search(NOT_BLANK, value):
+        raise ValidationError("must not be only spaces; give the person's name.")
+    return True
+
+
+def name_field(required: bool) -> Text:
+    field = text(NAME, required=required, max_length=MAX_NAME, validators=(not_blank,))
+    field.metadata["pattern"] = NOT_BLANK
+    return field
+
+
+class Args(Schema):
+    class Meta:
+        unknown = EXCLUDE  # parameters the API does not know are ignored, as before
+
+
+class PeopleQuery(Args):
+    page = whole(1, 10**6, 1, "Page number, from 1.")
+    per_page = whole(1, 500, 50, "People per page.")
+    q = text("Keep the people whose name contains this (case and spaces aside).")
+
+
+class IdentifyArgs(Args):
+    k = whole(0, 20, 3, "How many nearest people (candidates) to list per face.")
+
+
+FACE = "Which face to enrol when the photo has several: 1 = the leftmost."
+
+
+class EnrolArgs(Args):
+    name = name_field(required=False)  # in the form, the JSON body or the query string
+    face = whole(1, 100, None, FACE)
+
+
+class AddFaceArgs(Args):
+    face = whole(1, 100, None, FACE)
+
+
+class RenameArgs(Args):
+    name = name_field(required=True)
+
+
+class StatusQuery(Args):
+    source = Text(validate=validate.Regexp(SOURCE_PATTERN, error=(
+        "must be auto, demo, a webcam number, an rtsp:// or http(s):// URL, or the name of a "
+        "video file in the videos folder.")), metadata={"description": (
+            "The camera to report on (default: the live page's); same choices as the page.")})
+
+
+class EventsQuery(Args):
+    limit = whole(1, 500, 100, "How many arrivals, newest first.")
+
+
+def explain(messages) -> str:
+    """webargs' {location: {field: [message]}} as sentences that name each field."""
+    parts = []
+    for errors in messages.values():
+        for field, problem in (errors.items() if isinstance(errors, dict) else [("_schema", errors)]):
+            while isinstance(problem, (list, dict)) and problem:
+                problem = problem[0] if isinstance(problem, list) else next(iter(problem.values()))
+            if field == "_schema":
+                parts.append("The body is not a JSON object; send e.g. {\"image\": \"<base64>\"}.")
+            else:
+                parts.append(f"'{field}' {problem}")
+    return " ".join(parts) or "The request is malformed; check it against /api/openapi.json."
+
+
+class ProblemParser(FlaskParser):
+    """webargs' Flask parser whose refusals are `invalid-input` problems (400)."""
+
+    DEFAULT_VALIDATION_STATUS = 400
+
+    def handle_error(self, error: ValidationError, req, schema, *, error_status_code, error_headers):
+        raise Problem("invalid-input", 400, explain(error.messages))
+
+    def load_querystring(self, req, schema):
+        """Query parameters as FormText (text that may stand for a number)."""
+        return MultiDictProxy(MultiDict([(k, FormText(v)) for k, v in req.args.items(multi=True)]), schema)
+
+
+parser = ProblemParser()
+
+
+@parser.location_loader("params")
+def _params(req, schema):
+    """Fields of the form or the JSON body, else of the query string (photo routes)."""
+    return MultiDictProxy(request_values(query=True), schema)
+
+
+@parser.location_loader("body")
+def _body(req, schema):
+    """Fields of the form or the JSON body."""
+    return MultiDictProxy(request_values(query=False), schema)
+
+
+class AuditQuery(Args):
+    limit = whole(1, 500, 100, "How many entries, newest first.")
+    before = whole(1, 10**18 - 1, None, "Only entries older than this id (to page back).")

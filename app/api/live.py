@@ -1,0 +1,56 @@
+"""The live video's API: the camera's status and the arrivals (the pages are in app/stream)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..auth import viewer_required
+from ..extensions import db
+from ..http.problems import Problem
+from ..models import Event
+from ..stream import hub
+from ..stream.sources import SourceError, check_source
+from . import bp
+from .args import EventsQuery, StatusQuery
+from .schemas import Events, StreamStatus
+from .spec import VIEWER, guarded, problems
+
+viewer = guarded(bp, viewer_required, VIEWER)  # a key, a signed-in operator, or LIVE_OPEN
+
+
+def _checked(source: str | None) -> str | None:
+    """?source= checked like an operator's choice (a file becomes its path in VIDEOS_DIR)."""
+    if source is None:
+        return None
+    try:
+        return check_source(source, Path(current_app.config["VIDEOS_DIR"]))
+    except SourceError as e:
+        raise Problem("invalid-input", 400, str(e)) from None
+
+
+@bp.get("/stream/status")
+@viewer
+@bp.arguments(StatusQuery, location="query", as_kwargs=True)
+@bp.response(200, StreamStatus, description="The camera's state and the faces in view.")
+@problems(bp, 400, 429, 503)
+def stream_status(source: str | None = None):
+    """The live camera: fps, recognition latency, the faces in view
+
+    Polling it keeps the camera running, like a viewer of /stream.mjpg."""
+    spec, note = hub.resolve_source(_checked(source))
+    camera = hub.get_camera(spec)
+    camera.touch()
+    return {**camera.status(), "note": note}
+
+
+@bp.get("/events")
+@viewer
+@bp.arguments(EventsQuery, location="query", as_kwargs=True)
+@bp.response(200, Events, description="The latest arrivals.")
+@problems(bp, 400, 429)
+def events_api(limit: int):
+    """Arrivals: who was first recognised when, on which camera"""
+    rows = db.session.scalars(select(Event).order_by(Event.id.desc()).limit(limit)).all()
+    return {"events": [e.to_dict() for e in rows]}

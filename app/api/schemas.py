@@ -1,0 +1,167 @@
+"""What the API answers, declared once as marshmallow schemas: each route's answer is
+rendered through its schema, and the schemas are the responses of /api/openapi.json. They
+render the dictionaries of the service layer as they are (same keys, same values)."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+from ..recognition.match import Crowding
+
+
+def _d(text: str) -> dict:
+    return {"metadata": {"description": text}}
+
+
+def nullable(field_class, text: str, **kw):
+    return field_class(allow_none=True, **kw, **_d(text))
+
+
+class Problem(Schema):
+    """An error (RFC 9457): a stable `type` slug, the HTTP status and what to do."""
+
+    type = fields.String(required=True, **_d(
+        "Stable slug: bad-image, too-large, missing-image, no-face, multiple-faces, face-too-small, "
+        "face-blurred, invalid-input, not-found, conflict, unauthorized, rate-limited, "
+        "method-not-allowed, server-error, weights-error."))
+    title = fields.String(required=True, **_d("The type in words."))
+    status = fields.Integer(required=True, **_d("The HTTP status."))
+    detail = fields.String(required=True, **_d("What went wrong and what to do, in a sentence."))
+    person_id = fields.Integer(**_d("conflict on a taken name: the person who has it."))
+    faces = fields.List(fields.Nested(lambda: Detection()), **_d("multiple-faces: the faces found."))
+
+
+LANDMARKS = "left_eye, right_eye, nose, mouth_left, mouth_right: [x, y] in pixels."
+
+
+class Detection(Schema):
+    box = fields.List(fields.Integer(), required=True, **_d("[x, y, width, height] in pixels."))
+    score = fields.Float(required=True, **_d("Detector confidence, 0 to 1."))
+    landmarks = fields.Dict(keys=fields.String(), values=fields.List(fields.Float()), required=True,
+                            **_d(LANDMARKS))
+
+
+class Candidate(Schema):
+    person_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    distance = fields.Float(required=True, **_d("L2 distance, 0 to 2."))
+    similarity = fields.Float(required=True, **_d("Cosine similarity = 1 - distance²/2."))
+
+
+class IdentifiedFace(Detection):
+    name = nullable(fields.String, "The person's name; null when unknown.", required=True)
+    person_id = nullable(fields.Integer, "null when unknown.", required=True)
+    distance = nullable(fields.Float, "L2 distance to the nearest person (0..2); null with nobody enrolled.",
+                        required=True)
+    similarity = nullable(fields.Float, "Cosine similarity = 1 - distance²/2.", required=True)
+    threshold = fields.Float(required=True, **_d(
+        "The threshold applied to this face: the app's threshold, moved by how crowded the "
+        f"face's neighbourhood is when {Crowding.min_people} or more people are enrolled; "
+        "named when distance <= threshold."))
+    candidates = fields.List(fields.Nested(Candidate), required=True, **_d("The k nearest people."))
+
+
+class Identification(Schema):
+    faces = fields.List(fields.Nested(IdentifiedFace), required=True, **_d("Left to right."))
+    model = fields.String(required=True, **_d("The encoder model that made the embeddings."))
+    threshold = fields.Float(required=True, **_d("The identification threshold (Settings)."))
+    timings_ms = fields.Dict(keys=fields.String(), values=fields.Float(), required=True,
+                             **_d("decode, detect, align, embed, total: milliseconds."))
+
+
+class Verification(Schema):
+    same_person = fields.Boolean(required=True, **_d("distance <= threshold."))
+    distance = fields.Float(required=True, **_d("L2 distance between the two faces, 0 to 2."))
+    similarity = fields.Float(required=True)
+    threshold = fields.Float(required=True, **_d("FACES_VERIFY_THRESHOLD."))
+    faces_found = fields.List(fields.Integer(), required=True, **_d("Faces in each photo (the largest is compared)."))
+    model = fields.String(required=True)
+    faces = fields.List(fields.Nested(Detection), required=True, **_d("The face compared in each photo."))
+
+
+DATE = {"format": "date-time"}
+
+
+class Face(Schema):
+    id = fields.Integer(required=True)
+    person_id = fields.Integer(required=True)
+    model = fields.String(required=True)
+    det_score = fields.Float(required=True, **_d("Detector confidence, 0 to 1."))
+    source_sha256 = fields.String(required=True, **_d("SHA-256 of the photo's bytes."))
+    created_at = fields.String(required=True, metadata={**DATE, "description": "UTC."})
+
+
+class Person(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    faces_count = fields.Integer(required=True)
+    created_at = fields.String(required=True, metadata={**DATE, "description": "UTC."})
+
+
+class PersonWithFaces(Person):
+    faces = fields.List(fields.Nested(Face), required=True)
+
+
+class PeoplePage(Schema):
+    items = fields.List(fields.Nested(Person), required=True, **_d("By name."))
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    total = fields.Integer(required=True, **_d("People matching q, on every page."))
+
+
+class Health(Schema):
+    status = fields.String(required=True, metadata={"enum": ["ok", "degraded"]})
+    database = fields.Boolean(required=True, **_d("Whether the database answered."))
+    model_loaded = fields.Boolean(required=True, **_d("Whether this worker has loaded a model."))
+    people = fields.Integer(**_d("With an API key: people enrolled."))
+    faces = fields.Integer(**_d("With an API key: faces enrolled."))
+    worker_pid = fields.Integer(**_d("With an API key: the process that answered."))
+
+
+class Track(Schema):
+    id = fields.Integer(required=True)
+    box = fields.List(fields.Integer(), required=True, **_d("The face's box in the frame, pixels."))
+    name = nullable(fields.String, "null while unknown or being checked.", required=True)
+    checked = fields.Boolean(required=True, **_d("Whether the face was matched at least once."))
+    distance = nullable(fields.Float, "L2 distance of the last match.", required=True)
+    seconds_in_view = fields.Float(required=True)
+    named_after_ms = nullable(fields.Integer, "How long after it appeared the face was named.", required=True)
+
+
+class StreamStatus(Schema):
+    state = fields.String(required=True, **_d("stopped, starting, live or reconnecting."))
+    message = fields.String(required=True, **_d("Why the camera is not live, if it is not."))
+    source = fields.String(required=True)
+    frame_size = nullable(fields.List, "[width, height]; null before the first frame.",
+                          cls_or_instance=fields.Integer(), required=True)
+    fps_in = fields.Float(required=True, **_d("Frames read per second."))
+    fps_out = fields.Float(required=True, **_d("Frames recognised per second."))
+    recognition_latency_ms = nullable(fields.Float, "Capture to names, last frame.", required=True)
+    tracks = fields.List(fields.Nested(Track), required=True, **_d("The faces in view."))
+    note = fields.String(required=True, **_d("Why another source than the configured one is shown."))
+
+
+class Event(Schema):
+    id = fields.Integer(required=True)
+    created_at = fields.String(required=True, metadata={**DATE, "description": "UTC."})
+    camera = fields.String(required=True)
+    person_id = nullable(fields.Integer, "null for an unknown face.", required=True)
+    name = nullable(fields.String, "null for an unknown face.", required=True)
+    known = fields.Boolean(required=True)
+    distance = nullable(fields.Float, "L2 distance when known.", required=True)
+
+
+class Events(Schema):
+    events = fields.List(fields.Nested(Event), required=True, **_d("Newest first."))
+
+
+class AuditEntry(Schema):
+    id = fields.Integer(required=True)
+    at = fields.String(required=True, metadata={**DATE, "description": "UTC."})
+    actor = fields.String(required=True, **_d('"operator NAME", "key ID (NAME)" or "command line".'))
+    action = fields.String(required=True, **_d("e.g. person.enrol, face.delete, settings.threshold, key.revoke."))
+    target = fields.String(required=True)
+    detail = fields.String(required=True)
+
+
+class Audit(Schema):
+    entries = fields.List(fields.Nested(AuditEntry), required=True, **_d("Newest first."))

@@ -1,0 +1,47 @@
+"""`flask faces import DIR`: enrol a folder per person, idempotently."""
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from pathlib import Path
+
+import click
+
+from ..extensions import db
+from ..faces import add_or_enrol
+from ..http.problems import Problem
+from ..recognition.errors import RecognitionError
+from . import bp
+
+log = logging.getLogger(__name__)
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
+
+
+def person_name(folder: Path) -> str:
+    """Folder name to a person's name: 'jerry_seinfeld' -> 'Jerry Seinfeld'."""
+    return " ".join(w.capitalize() if w.islower() else w for w in folder.name.replace("_", " ").split())
+
+
+@bp.cli.command("import")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--limit", type=int, default=None, help="Stop after this many people.")
+def import_command(directory: Path, limit: int | None):
+    """Enrol DIRECTORY/<person>/<photos>: one person per folder, every photo with exactly
+    one usable face. Photos already enrolled are skipped, so running it twice adds nothing."""
+    folders = sorted(d for d in directory.iterdir() if d.is_dir())[:limit]
+    jobs = [(person_name(d), p) for d in folders for p in sorted(d.iterdir())
+            if p.suffix.lower() in PHOTO_SUFFIXES]
+    added, skipped = 0, Counter()
+    with click.progressbar(jobs, label=f"Importing {len(folders)} people", show_pos=True) as bar:
+        for name, path in bar:
+            try:
+                add_or_enrol(name, path.read_bytes())
+                db.session.commit()
+                added += 1
+            except (Problem, RecognitionError) as e:
+                db.session.rollback()
+                reason = "already enrolled" if getattr(e, "type", "") == "conflict" else e.type
+                skipped[reason] += 1
+                log.debug("skipped %s: %s", path, e.detail)
+    click.echo(f"added {added} photos; skipped {sum(skipped.values())}"
+               + "".join(f"; {reason}: {n}" for reason, n in sorted(skipped.items())))

@@ -1,0 +1,158 @@
+"""People and their faces: list, enrol, add a face, rename, delete. Each use-case leaves
+the session to the caller's commit; the gallery generation follows by itself (models.py)."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..http.problems import Problem, not_found
+from ..models import Face, Person, name_key
+from .gallery import get_state
+from .photos import NewFace, analyze, pick_face
+
+MAX_NAME = 120
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PersonRow:
+    """A person in a list: the number of their faces and their first face's id (thumbnail)."""
+
+    person: Person
+    faces_count: int
+    first_face_id: int | None
+
+    def to_dict(self) -> dict:
+        return self.person.to_dict(faces_count=self.faces_count)
+
+
+@dataclass
+class PeoplePage:
+    items: list[PersonRow]
+    page: int
+    per_page: int
+    total: int
+
+
+def list_people(q: str = "", page: int = 1, per_page: int = 50) -> PeoplePage:
+    """People by name, `per_page` at a time; `q` keeps those whose name contains it.
+    Faces are counted in the query (loading them would load every crop)."""
+    query = select(Person)
+    if q := (q or "").strip():
+        query = query.where(Person.name_key.contains(name_key(q)))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.execute(query.add_columns(func.count(Face.id), func.min(Face.id))
+                              .outerjoin(Face).group_by(Person.id).order_by(Person.name_key)
+                              .limit(per_page).offset((page - 1) * per_page)).all()
+    return PeoplePage([PersonRow(p, n, first) for p, n, first in rows], page, per_page, total)
+
+
+def clean_name(name) -> str:
+    """The name with its spaces tidied; a Problem for no name, a name that is not text or
+    one too long."""
+    if name is not None and not isinstance(name, str):
+        raise Problem("invalid-input", 400, "The name must be text, e.g. \"Ada Lovelace\".")
+    name = " ".join((name or "").split())
+    if not name:
+        raise Problem("invalid-input", 400, "Give the person's name.")
+    if len(name) > MAX_NAME:
+        raise Problem("invalid-input", 400, f"The name is longer than {MAX_NAME} characters; shorten it.")
+    return name
+
+
+def check_name_free(name: str, person_id: int | None = None) -> None:
+    other = db.session.scalar(select(Person).where(Person.name_key == name_key(name)))
+    if other is not None and other.id != person_id:
+        raise Problem("conflict", 409, f"The name “{other.name}” is already taken. Add the photo to "
+                      "that person, or use another name (e.g. with a middle initial).",
+                      person_id=other.id)
+
+
+def new_name(name) -> str:
+    """A name for a new person: tidied, and not taken (else a Problem that says so)."""
+    name = clean_name(name)
+    check_name_free(name)
+    return name
+
+
+def get_person(person_id: int) -> Person:
+    person = db.session.get(Person, person_id)
+    if person is None:
+        raise not_found(f"person with id {person_id}")
+    return person
+
+
+def find_person(name: str) -> Person | None:
+    """The person with this name (case and spaces aside), or None."""
+    return db.session.scalar(select(Person).where(Person.name_key == name_key(name)))
+
+
+def add_face(person: Person, face: NewFace, sha256: str) -> Face:
+    """Store one face of `person`. A photo already enrolled for this person is refused,
+    so that importing twice adds nothing twice."""
+    if person.id is not None and db.session.scalar(select(Face.id).where(
+            Face.person_id == person.id, Face.source_sha256 == sha256)):
+        raise Problem("conflict", 409, f"This photo is already enrolled for {person.name}.")
+    row = Face(person=person, embedding=face.embedding.tobytes(), model=get_state().active_model,
+               crop_jpeg=face.crop_jpeg, det_score=face.det_score, source_sha256=sha256)
+    db.session.add(row)
+    log.info("face added to %r (photo %s...)", person.name, sha256[:12])
+    return row
+
+
+def create_person(name: str, face: NewFace, sha256: str) -> tuple[Person, Face]:
+    """A new person enrolled from one face."""
+    name = new_name(name)
+    person = Person(name=name, name_key=name_key(name))
+    db.session.add(person)
+    return person, add_face(person, face, sha256)
+
+
+def enrol_photo(name: str, data: bytes, choice: int | None = None) -> Person:
+    """Enrol a new person from a photo's bytes (face number `choice`, or the one it is
+    about). The name is checked before the slow analysis."""
+    new_name(name)
+    photo = analyze(data)
+    person, _ = create_person(name, NewFace.of(pick_face(photo, choice)), photo.sha256)
+    return person
+
+
+def add_photo(person: Person, data: bytes, choice: int | None = None) -> Face:
+    """Add a photo's face (number `choice`, or the one it is about) to a person."""
+    photo = analyze(data)
+    return add_face(person, NewFace.of(pick_face(photo, choice)), photo.sha256)
+
+
+def add_or_enrol(name: str, data: bytes) -> Person:
+    """Add the photo to the person called `name`, enrolling them if new (import)."""
+    person = find_person(name)
+    if person is None:
+        return enrol_photo(name, data)
+    add_photo(person, data)
+    return person
+
+
+def rename(person: Person, name) -> Person:
+    """Give a person a new name (unique, case-insensitive)."""
+    name = clean_name(name)
+    check_name_free(name, person.id)
+    person.name, person.name_key = name, name_key(name)
+    return person
+
+
+def delete_person(person: Person) -> None:
+    """Delete a person and their faces."""
+    log.info("person %d (%r) deleted with %d faces", person.id, person.name, len(person.faces))
+    db.session.delete(person)
+
+
+def delete_face(person_id: int, face_id: int) -> None:
+    """Delete one face of a person; not-found if it is not theirs."""
+    face = db.session.get(Face, face_id)
+    if face is None or face.person_id != person_id:
+        raise not_found(f"face {face_id} of person {person_id}")
+    log.info("face %d of person %d deleted", face_id, person_id)
+    db.session.delete(face)

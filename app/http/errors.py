@@ -1,0 +1,98 @@
+"""Error handlers: under /api every error is an `application/problem+json` document with a
+stable type; elsewhere a page with the same sentence."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from ..extensions import db
+
+from ..recognition.errors import RecognitionError
+from .problems import Problem
+
+log = logging.getLogger(__name__)
+
+HTTP_TYPES = {
+    400: ("invalid-input", "The request is malformed; check it against /api/openapi.json."),
+    401: ("unauthorized", "Send an API key as 'Authorization: Bearer <key>' "
+                          "(an operator creates one with 'flask faces create-api-key')."),
+    403: ("forbidden", "This needs an administrator; ask one to do it or to give you that role."),
+    404: ("not-found", "There is nothing at this address; /api/openapi.json lists the endpoints."),
+    405: ("method-not-allowed", "This address does not take that method; see /api/openapi.json."),
+    413: ("too-large", "The upload is over the size limit; send a smaller photo."),
+    429: ("rate-limited", "Too many requests; wait a little and try again."),
+}
+
+
+def _wants_problem() -> bool:
+    return request.path.startswith("/api")
+
+
+def problem_response(p: Problem, headers: dict | None = None):
+    resp = jsonify(p.to_dict())
+    resp.status_code = p.status
+    resp.mimetype = "application/problem+json"
+    if p.status == 401:
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="faces"'
+    resp.headers.update(headers or {})
+    return resp
+
+
+def _render(p: Problem, headers: dict | None = None):
+    """The problem as JSON under /api, else as a page; `headers` such as Allow (405) or
+    Retry-After (429, 503) go on either."""
+    headers = {**(headers or {}), **p.headers}
+    if _wants_problem():
+        return problem_response(p, headers)
+    return render_template("error.html", problem=p), p.status, headers
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(Problem)
+    def _problem(p: Problem):
+        return _render(p)
+
+    @app.errorhandler(RecognitionError)
+    def _recognition(e: RecognitionError):
+        return _render(Problem(e.type, e.status, e.detail))
+
+    @app.errorhandler(IntegrityError)
+    def _integrity(e: IntegrityError):
+        # Two requests changed the same rows at once: e.g. a photo added to a person that
+        # another request deleted meanwhile. Nothing was saved; the client can retry.
+        db.session.rollback()
+        log.info("concurrent change refused on %s: %s", request.path, e.orig)
+        return _render(Problem("conflict", 409, "Someone changed the same data at the same "
+                               "moment (for example deleted this person); nothing was saved. "
+                               "Reload and try again."))
+
+    @app.errorhandler(OperationalError)
+    def _database_busy(e: OperationalError):
+        db.session.rollback()
+        if "locked" not in str(e.orig) and "busy" not in str(e.orig):
+            return _unexpected(e)
+        return _render(Problem("busy", 503, "The database is busy with other writes; nothing "
+                               "was saved. Try again in a few seconds.", headers={"Retry-After": "2"}))
+
+    @app.errorhandler(HTTPException)
+    def _http(e: HTTPException):
+        type_, detail = HTTP_TYPES.get(e.code, ("invalid-input", e.description))
+        if e.code == 429:
+            detail = f"Too many requests (limit {e.description}); wait a little and try again."
+        elif e.code == 400 and e.description and "CSRF" in e.description:
+            type_, detail = "csrf", "The form expired or was not sent from this site; reload the page and try again."
+        elif e.code == 413:
+            limit = app.config["MAX_IMAGE_BYTES"] // (1024 * 1024)
+            detail = f"The upload is over the limit of {limit} MB; send a smaller photo."
+        # Keep what the exception says beyond its body: Allow on 405, Retry-After on 429.
+        kept = {k: v for k, v in e.get_headers() if k.lower() in ("allow", "retry-after")}
+        return _render(Problem(type_, e.code or 500, detail), kept)
+
+    @app.errorhandler(Exception)
+    def _unexpected(e: Exception):
+        log.exception("unhandled error on %s", request.path)
+        return _render(Problem("server-error", 500, "Something went wrong on the server; "
+                               "the error is in its log. Try again later."))

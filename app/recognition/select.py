@@ -1,0 +1,51 @@
+"""Which face a photo is about, when a caller needs one face of several: one rule, three ways."""
+from __future__ import annotations
+
+from typing import Literal, Sequence
+
+import numpy as np
+
+from .types import Detection
+
+How = Literal["largest", "central", "dominant"]
+
+
+def side(detection: Detection) -> float:
+    """The shorter side of a face's box, in pixels (what "big enough" is measured on)."""
+    return min(detection.width, detection.height)
+
+
+def select_face(detections: Sequence[Detection], how: How = "largest", *,
+                image_shape: tuple[int, ...] | None = None, min_side: float = 0.0,
+                dominance: float = 1.5) -> int | None:
+    """The index of the face the photo is about, or None.
+
+    how:
+        "largest": the largest box (the subject of nearly every photo; verification).
+        "central": the box whose centre is nearest the image centre (LFW-style portraits,
+            centred on their subject; evaluation and training). Needs image_shape (H, W, ...).
+        "dominant": among faces whose shorter side is >= min_side, the only one, or the
+            largest when it is >= `dominance` times the next (a face in the background does
+            not make a photo ambiguous); None when several are comparable. With no face
+            that big, the largest of all (for the caller to refuse as too small).
+    Returns None for an empty list, and for an ambiguous photo under "dominant".
+    """
+    if not detections:
+        return None
+    if how == "largest":
+        return max(range(len(detections)), key=lambda i: detections[i].width * detections[i].height)
+    if how == "central":
+        if image_shape is None:
+            raise ValueError('how="central" needs image_shape')
+        centre = np.array([image_shape[1], image_shape[0]]) / 2.0
+        return min(range(len(detections)), key=lambda i: float(np.linalg.norm(
+            (detections[i].box[:2] + detections[i].box[2:]) / 2.0 - centre)))
+    if how == "dominant":
+        big = sorted((i for i, d in enumerate(detections) if side(d) >= min_side),
+                     key=lambda i: -side(detections[i]))
+        if len(big) > 1 and side(detections[big[0]]) >= dominance * side(detections[big[1]]):
+            return big[0]
+        if len(big) > 1:
+            return None
+        return big[0] if big else max(range(len(detections)), key=lambda i: side(detections[i]))
+    raise ValueError(f"unknown way to select a face: {how!r}")

@@ -1,0 +1,31 @@
+"""`flask faces import DIR`: a folder per person, a summary, nothing added twice."""
+from __future__ import annotations
+
+import re
+import shutil
+
+from sqlalchemy import func, select
+
+from support import photos
+
+
+def test_import_twice(app, tmp_path):
+    from app.extensions import db
+    from app.models import Face, Person
+
+    for folder in ("jerry_seinfeld", "mindy_kaling"):
+        (tmp_path / folder).mkdir()
+        for path in photos("val", folder):
+            shutil.copy(path, tmp_path / folder)
+    (tmp_path / "mindy_kaling" / "notes.jpg").write_bytes(b"not a photo")
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["faces", "import", str(tmp_path)])
+    assert first.exit_code == 0, first.output
+    added = int(re.search(r"added (\d+) photos", first.output).group(1))
+    assert added >= 8 and "bad-image: 1" in first.output
+    second = runner.invoke(args=["faces", "import", str(tmp_path)])
+    assert "added 0 photos" in second.output and f"already enrolled: {added}" in second.output
+    with app.app_context():
+        names = set(db.session.scalars(select(Person.name)))
+        assert names == {"Jerry Seinfeld", "Mindy Kaling"}
+        assert db.session.scalar(select(func.count(Face.id))) == added

@@ -1,0 +1,197 @@
+"""Live video core: demo and file sources, tracker, shared capture thread, reconnection."""
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from app.recognition.match import Gallery
+from app.stream.camera import LiveCamera
+from app.stream.demo import DemoScene
+from app.stream.recognizer import LiveRecognizer
+from app.stream.sources import DemoSource, SourceError, VideoSource, make_source
+from app.stream.tracker import Tracker, iou
+
+STRANGER = "madonna"
+
+
+def wait_for(predicate, timeout=20.0, step=0.1):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False
+
+
+@pytest.fixture(scope="module")
+def lookup(pipeline, sample_photos_dir):
+    """Everyone but STRANGER enrolled from one train/ photo."""
+    embeddings, labels = [], []
+    for folder in sorted((sample_photos_dir / "train").iterdir()):
+        if folder.name == STRANGER:
+            continue
+        for path in sorted(folder.iterdir()):
+            faces = pipeline.analyze_bytes(path.read_bytes()).faces
+            if len(faces) == 1:
+                embeddings.append(faces[0].embedding)
+                labels.append(folder.name)
+                break
+    gallery = Gallery(np.stack(embeddings), labels)
+    return lambda e: [(m.label, m.distance) for m in gallery.identify(e, threshold=0.95)]
+
+
+def test_tracker_keeps_ids_and_votes():
+    tracker = Tracker(max_age=0.15)
+    a, b = [10, 10, 60, 60], [200, 10, 250, 60]
+    first = tracker.update(np.array([a, b]), now=0.0)
+    moved = tracker.update(np.array([[205, 12, 255, 62], [12, 11, 62, 61]]), now=0.1)
+    assert [t.id for t in moved] == [first[1].id, first[0].id]
+    track = moved[1]
+    assert tracker.needs_check(track, 0.1)
+    for name in ["ann", None, "ann"]:
+        track.vote(name, 0.5, now=0.2)
+    assert track.name == "ann" and track.confirmed
+    assert not tracker.needs_check(track, 0.5) and tracker.needs_check(track, 1.3)
+    tracker.update(np.zeros((0, 4)), now=0.2)
+    assert len(tracker.tracks) == 2  # a missed detection keeps the tracks
+    tracker.update(np.zeros((0, 4)), now=0.3)
+    assert tracker.tracks == []  # unseen for longer than max_age
+    assert iou(np.array([a], np.float32), np.array([a], np.float32))[0, 0] == pytest.approx(1)
+
+
+def test_demo_scene_is_reproducible_and_has_one_to_three_people(sample_photos_dir):
+    scene = DemoScene(sample_photos_dir)
+    frame = scene.frame(100)
+    assert frame.shape == (480, 640, 3) and frame.dtype == np.uint8
+    assert np.array_equal(frame, scene.frame(100))
+    counts = {len(scene.in_view(i)) for i in range(0, 500, 5)}
+    assert counts <= {1, 2, 3} and 3 in counts
+
+
+def test_stream_names_people_and_keeps_a_stranger_unknown(pipeline, lookup, sample_photos_dir):
+    camera = LiveCamera(lambda: DemoSource(sample_photos_dir), LiveRecognizer(pipeline, lookup),
+                        idle_seconds=5)
+    seen: dict[str, set] = {}
+    try:
+        scene = DemoScene(sample_photos_dir)
+        scene.load()
+        start = time.monotonic()
+        last = 0
+        while time.monotonic() - start < 14:  # ben, elton, jerry, then madonna arrive
+            frame_id, jpeg = camera.next_jpeg(last, timeout=5)
+            assert frame_id > last
+            last = frame_id
+            for track in camera.status()["tracks"]:
+                if track["checked"]:
+                    seen.setdefault(track["name"], set()).add(track["id"])
+        image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+        assert image.shape == (480, 640, 3)
+        status = camera.status()
+        assert status["state"] == "live" and status["fps_out"] > 10
+    finally:
+        camera.stop()
+    assert {"ben_afflek", "jerry_seinfeld"} <= set(seen)
+    assert STRANGER not in seen
+    assert None in seen  # madonna came into view and stayed unknown
+
+
+def test_the_recognizer_embeds_what_its_live_detector_finds(pipeline, lookup, sample_photos_dir):
+    """Frames are detected at live settings (40 px faces, 320 px copy) and each new face is
+    aligned and embedded by the app's encoder: the same crops and vectors as doing it by hand."""
+    from app.recognition import FaceDetector, align_faces
+
+    frame = DemoScene(sample_photos_dir).frame(150)
+    recognizer = LiveRecognizer(pipeline, lookup)
+    assert recognizer.encoder is pipeline.encoder
+    recognizer.process(frame, captured_at=time.monotonic())
+    detections = FaceDetector(min_face_size=40, max_side=320,
+                              models_dir=pipeline.detector.models_dir).detect(frame)
+    assert detections and len(recognizer.tracker.tracks) == len(detections)
+    aligned = align_faces(frame, [d.landmarks for d in detections])
+    embeddings = pipeline.encoder.embed(aligned)
+    names = lookup(embeddings)
+    for track, detection, crop, embedding, (name, distance) in zip(
+            recognizer.tracker.tracks, detections, aligned, embeddings, names):
+        np.testing.assert_array_equal(track.box, detection.box)
+        np.testing.assert_array_equal(track.face[0], crop)
+        np.testing.assert_array_equal(track.face[1], embedding)
+        assert list(track.votes) == [(name, distance)]
+
+
+def write_video(path, frames, fps=25):
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (640, 480))
+    for rgb in frames:
+        writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    writer.release()
+
+
+def test_a_video_file_plays_and_loops(sample_photos_dir, tmp_path):
+    scene = DemoScene(sample_photos_dir)
+    path = tmp_path / "clip.avi"
+    write_video(path, [scene.frame(i) for i in range(10)])
+    source = make_source(str(path), sample_photos_dir)
+    source.open()
+    frames = [source.read() for _ in range(15)]  # 10 frames, then it starts again
+    source.close()
+    assert all(f is not None and f.shape == (480, 640, 3) for f in frames)
+
+
+def test_a_missing_file_says_so_and_recovers_when_it_appears(sample_photos_dir, tmp_path):
+    path = tmp_path / "later.avi"
+    with pytest.raises(SourceError, match="No video file"):
+        VideoSource(str(path)).open()
+    camera = LiveCamera(lambda: make_source(str(path), sample_photos_dir), idle_seconds=10,
+                        backoff=(0.2, 0.5))
+    try:
+        camera.touch()
+        assert wait_for(lambda: camera.status()["state"] == "reconnecting", 5)
+        assert "No video file" in camera.status()["message"]
+        write_video(path, [DemoScene(sample_photos_dir).frame(i) for i in range(5)])
+        assert wait_for(lambda: camera.status()["state"] == "live", 10)
+        assert camera.next_jpeg(0, timeout=5) is not None
+    finally:
+        camera.stop()
+
+
+class DiesAfter:
+    """A real demo source that stops sending frames after `frames` reads, like a camera
+    whose cable is pulled; the next one opened works."""
+
+    opened = 0
+
+    def __init__(self, inner, frames):
+        self.inner, self.left, self.spec = inner, frames, "flaky camera"
+        DiesAfter.opened += 1
+
+    def open(self):
+        self.inner.open()
+
+    def read(self):
+        self.left -= 1
+        return self.inner.read() if self.left >= 0 else None
+
+    def close(self):
+        self.inner.close()
+
+
+def test_a_source_that_dies_mid_stream_reconnects(sample_photos_dir):
+    DiesAfter.opened = 0
+    camera = LiveCamera(lambda: DiesAfter(DemoSource(sample_photos_dir), 10 if DiesAfter.opened == 0 else 10_000),
+                        idle_seconds=10, backoff=(0.2, 0.5))
+    try:
+        camera.touch()
+        assert wait_for(lambda: camera.status()["state"] == "reconnecting", 5)
+        assert "stopped sending frames" in camera.status()["message"]
+        assert wait_for(lambda: DiesAfter.opened >= 2 and camera.status()["state"] == "live", 5)
+        first = camera.next_jpeg(0)[0]
+        assert camera.next_jpeg(first, timeout=3) is not None
+    finally:
+        camera.stop()
+
+
+def test_camera_stops_when_nobody_watches(sample_photos_dir):
+    camera = LiveCamera(lambda: DemoSource(sample_photos_dir), idle_seconds=0.5)
+    camera.next_jpeg(0, timeout=5)
+    assert wait_for(lambda: camera.status()["state"] == "stopped", 5)
+    camera.stop()

@@ -1,0 +1,99 @@
+"""Plain helpers for the tests (paths, apps on a temporary database, images made from the
+sample photos), usable at import time; what a test receives as an argument is a fixture in
+conftest.py."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS_DIR = ROOT / "instance" / "models"
+SAMPLES_DIR = ROOT / "instance" / "samples"
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def photos(split: str, person: str) -> list[Path]:
+    """The sample photos of one person: split "train" or "val"."""
+    return sorted((SAMPLES_DIR / split / person).glob("*.jpg"))
+
+
+def make_app(db_path: Path, **overrides):
+    """A migrated app on the SQLite file `db_path`; `overrides` are config values."""
+    import flask_migrate
+
+    from app import create_app
+    from app.config import TestConfig
+
+    cfg = type("Cfg", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", **overrides})
+    app = create_app(cfg)
+    with app.app_context():
+        flask_migrate.upgrade()
+    return app
+
+
+def cli_api_key(app, name: str = "tests") -> str:
+    """A new API key, made as an operator would (flask faces create-api-key)."""
+    result = app.test_cli_runner().invoke(args=["faces", "create-api-key", name])
+    assert result.exit_code == 0, result.output
+    return re.search(r"fk_\S+", result.output).group(0)
+
+
+def csrf_token(html: bytes | str) -> str:
+    """The CSRF token of the first form of a page."""
+    html = html.decode() if isinstance(html, bytes) else html
+    return CSRF_RE.search(html).group(1)
+
+
+def sign_in(client, username: str = "op", password: str = "correct horse") -> None:
+    """Create the first operator through the setup form if needed, else sign in."""
+    page = client.get("/setup", follow_redirects=True)
+    if b"Create the first operator" in page.data:
+        r = client.post("/setup", data={"username": username, "password": password,
+                                        "confirm": password, "csrf_token": csrf_token(page.data)})
+    else:
+        page = client.get("/login")
+        r = client.post("/login", data={"username": username, "password": password,
+                                        "csrf_token": csrf_token(page.data)})
+    assert r.status_code == 302, r.data[:500]
+
+
+# --- Images made from the sample photos ----------------------------------------------------
+
+GOOD = photos("train", "madonna")[0]  # one sharp 85-pixel face
+
+
+def jpeg(rgb: np.ndarray) -> bytes:
+    return cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))[1].tobytes()
+
+
+def load(path) -> np.ndarray:
+    return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+
+
+def two_faces() -> bytes:
+    a, b = load(photos("val", "madonna")[1]), load(photos("val", "ben_afflek")[1])
+    b = cv2.resize(b, (round(b.shape[1] * a.shape[0] / b.shape[0]), a.shape[0]))
+    return jpeg(np.hstack([a, b]))
+
+
+def blurred() -> bytes:
+    return jpeg(cv2.GaussianBlur(load(GOOD), (0, 0), 4))
+
+
+def small_face() -> bytes:
+    """The good photo at a third of its size on a grey canvas: a ~28-pixel face."""
+    img = load(GOOD)
+    small = cv2.resize(img, (img.shape[1] // 3, img.shape[0] // 3), interpolation=cv2.INTER_AREA)
+    canvas = np.full((300, 300, 3), 128, np.uint8)
+    canvas[100:100 + small.shape[0], 100:100 + small.shape[1]] = small
+    return jpeg(canvas)
+
+
+def huge_png() -> bytes:
+    """A blank 7000 x 6000 PNG: small file, 42 million pixels (over the 40 M limit)."""
+    return cv2.imencode(".png", np.zeros((6000, 7000), np.uint8))[1].tobytes()
+
+
