@@ -42,6 +42,18 @@ class Config:
     # Uploads.
     MAX_IMAGE_BYTES = int(os.environ.get("FACES_MAX_IMAGE_BYTES", 10 * 1024 * 1024))
     MAX_IMAGE_PIXELS = int(os.environ.get("FACES_MAX_IMAGE_PIXELS", 40_000_000))
+    # Bounded work per upload (the reasons for each default are beside it in
+    # app/recognition/decode.py and pipeline.py; measured memory in docs/WEBAPP.md):
+    # a decoded image is at most this many pixels on its longer side (larger ones are decoded
+    # at a reduced size), faces are looked for on a copy at most this large, and at most
+    # this many faces (the highest-scoring) are analysed per image.
+    MAX_DECODE_SIDE = int(os.environ.get("FACES_MAX_DECODE_SIDE", 4096))
+    DETECT_MAX_SIDE = int(os.environ.get("FACES_DETECT_MAX_SIDE", 1600))
+    MAX_FACES_PER_IMAGE = int(os.environ.get("FACES_MAX_FACES_PER_IMAGE", 100))
+    # Uploads decoded and analysed at once per process (each may take ~200 MB at its peak);
+    # others wait up to IMAGE_WAIT_SECONDS for their turn, then get 503 "busy".
+    MAX_CONCURRENT_IMAGES = int(os.environ.get("FACES_MAX_CONCURRENT_IMAGES", 2))
+    IMAGE_WAIT_SECONDS = _env_float("FACES_IMAGE_WAIT_SECONDS", 10.0)
     # Whole request bodies: the image limit plus room for base64 (4/3) and form fields.
     MAX_CONTENT_LENGTH = MAX_IMAGE_BYTES * 4 // 3 + 64 * 1024
     # Database: None means SQLite in the instance folder (faces.db).

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from ..recognition.budget import shared_budget
 from ..recognition.pipeline import FacePipeline
 from ..recognition.weights import PRETRAINED, ensure_pretrained
 from .gallery import GalleryCache, GalleryView
@@ -94,7 +95,11 @@ def build_pipeline(cfg, model: str, variant: str, flip: bool) -> FacePipeline:
         ensure_pretrained(models_dir, Path(cfg["SAMPLES_DIR"]))
     return FacePipeline(model_dir, encoder_variant=variant, flip=flip,
                         min_face_size=cfg["MIN_FACE_SIZE"], max_bytes=cfg["MAX_IMAGE_BYTES"],
-                        max_pixels=cfg["MAX_IMAGE_PIXELS"], num_threads=cfg["NUM_THREADS"])
+                        max_pixels=cfg["MAX_IMAGE_PIXELS"], num_threads=cfg["NUM_THREADS"],
+                        max_side=cfg["MAX_DECODE_SIDE"], detect_max_side=cfg["DETECT_MAX_SIDE"],
+                        max_faces=cfg["MAX_FACES_PER_IMAGE"],
+                        # One budget for every pipeline of the process, whatever its model.
+                        budget=shared_budget(cfg["MAX_CONCURRENT_IMAGES"], cfg["IMAGE_WAIT_SECONDS"]))
 
 
 def _close_if_alive(ref: weakref.ref) -> None:

@@ -10,10 +10,12 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from .align import align_face, align_faces  # noqa: E402
+from .budget import ImageBudget  # noqa: E402
 from .decode import decode_image  # noqa: E402
 from .detect import FaceDetector  # noqa: E402
 from .encode import FaceEncoder  # noqa: E402
-from .errors import BadImageError, ImageTooLargeError, RecognitionError, WeightsError  # noqa: E402
+from .errors import (BadImageError, BusyError, ImageTooLargeError, RecognitionError,  # noqa: E402
+                     WeightsError)
 from .jpeg import to_jpeg  # noqa: E402
 from .match import Crowding, Gallery, Match  # noqa: E402
 from .pipeline import Analysis, Face, FacePipeline  # noqa: E402
@@ -26,5 +28,6 @@ __all__ = (
     "FaceDetector", "FaceEncoder", "Gallery", "Match", "Crowding",
     "decode_image", "align_face", "align_faces", "select_face", "to_jpeg",
     "PRETRAINED", "ensure_pretrained",
-    "RecognitionError", "BadImageError", "ImageTooLargeError", "WeightsError",
+    "RecognitionError", "BadImageError", "ImageTooLargeError", "BusyError", "WeightsError",
+    "ImageBudget",
 )

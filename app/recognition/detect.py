@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import OrderedDict
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 import app.recognition.mtcnn_nets as mtcnn_nets
+from app.recognition.pnet_tiles import TiledPNet
 from app.recognition.types import Detection
 
 _WINDOW = 12  # PNet sees 12x12 windows, at a stride of 2 pixels of its pyramid level
-_NMS_CHUNK = 256  # rows of the pairwise-overlap matrix computed at once (bounds memory)
-_PNET_SHAPES_KEPT = 32  # PNet interpreters cached, one per pyramid-level shape
+_NMS_CHUNK = 128  # rows of the pairwise-overlap matrix computed at once (bounds memory)
+# Boxes that go into each NMS and each network, the highest-scoring ones: the time of NMS
+# grows with the square of their number, the memory of RNet and ONet with it. A photo of a
+# crowd gives a few hundred per pyramid level; a mosaic of thousands of tiny faces would
+# otherwise take minutes and gigabytes.
+_MAX_BOXES = 4096
+_BATCH = {"rnet": 128, "onet": 16}  # candidates per RNet / ONet run: ~10 / ~6 MB of memory,
+# kept by the interpreter after the largest batch it ran; larger batches are not faster
 
 
 class FaceDetector:
@@ -51,7 +57,7 @@ class FaceDetector:
         self.models_dir = models_dir
         self._nets: dict[str, bytes] = {}
         self._lock = threading.Lock()  # LiteRT interpreters must not be used concurrently
-        self._pnets: OrderedDict[tuple[int, int], mtcnn_nets.CompiledNet] = OrderedDict()
+        self._pnet: TiledPNet | None = None
         self._rnet: mtcnn_nets.CompiledNet | None = None
         self._onet: mtcnn_nets.CompiledNet | None = None
 
@@ -60,7 +66,9 @@ class FaceDetector:
 
         max_side: when set and the image's longer side is larger, detection runs on a copy
         downscaled so that its longer side is max_side, and boxes/landmarks are mapped back
-        to the original image's pixels. min_face_size is in original-image pixels.
+        to the original image's pixels. min_face_size is in original-image pixels, but
+        never less than 12 pixels of the copy (the copy is not enlarged; see _pyramid):
+        with max_side 1600, a 4000 px wide photo is searched for faces of 30 px or more.
         Boxes are clipped to 0..W-1, 0..H-1 like the package's; landmarks are not.
         """
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8 or rgb.size == 0:
@@ -94,19 +102,9 @@ class FaceDetector:
     def _load(self) -> None:
         if self._rnet is None:
             self._nets = mtcnn_nets.flatbuffers(self.models_dir)
+            self._pnet = TiledPNet(self._nets["pnet"], self.num_threads)
             self._rnet = mtcnn_nets.CompiledNet(self._nets["rnet"], self.num_threads)
             self._onet = mtcnn_nets.CompiledNet(self._nets["onet"], self.num_threads)
-
-    def _pnet(self, shape: tuple[int, int]) -> mtcnn_nets.CompiledNet:
-        # One interpreter per level shape: re-planning XNNPACK for every level of every
-        # image would cost about as much as running PNet.
-        net = self._pnets.pop(shape, None)
-        if net is None:
-            net = mtcnn_nets.CompiledNet(self._nets["pnet"], self.num_threads)
-            if len(self._pnets) >= _PNET_SHAPES_KEPT:
-                self._pnets.popitem(last=False)
-        self._pnets[shape] = net
-        return net
 
     def _propose(self, img: np.ndarray, scales: list[float]) -> np.ndarray:
         """Stage 1, PNet over the pyramid. img: (H, W, 3) normalised float32.
@@ -118,8 +116,8 @@ class FaceDetector:
         for scale in scales:
             shape = (int(height * scale), int(width * scale))  # truncated, like the package
             level = cv2.resize(img, shape[::-1], interpolation=cv2.INTER_AREA)
-            out = self._pnet(shape)(level[None])[0]  # (h, w, 5)
-            ys, xs = np.nonzero(out[:, :, 4] > self.thresholds[0])
+            out = self._pnet(level)  # (h, w, 5)
+            ys, xs = _top(out[:, :, 4], self.thresholds[0])
             if not len(ys):
                 continue
             # Window corners at 2x + 1 and 2x + 12 (likewise y), moved by the regression
@@ -130,17 +128,17 @@ class FaceDetector:
             found.append(_nms_sorted(np.column_stack([boxes, hits[:, 4]]), 0.5))
         if not found:
             return np.empty((0, 5))
-        return _square(_nms_sorted(np.concatenate(found), 0.7))
+        return _square(_nms_sorted(_best(np.concatenate(found)), 0.7))
 
     def _refine(self, img: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-        """Stage 2, RNet on all stage-1 boxes at once; returns (M, 5) square boxes."""
-        out = self._rnet(_crops(img, boxes, 24))  # (N, 5)
+        """Stage 2, RNet on the stage-1 boxes in batches; returns (M, 5) square boxes."""
+        out = _batched(self._rnet, img, boxes, 24, _BATCH["rnet"])  # (N, 5)
         boxes = np.column_stack([_regress(boxes, out[:, :4]), out[:, 4]])
         return _square(_nms_sorted(boxes[out[:, 4] > self.thresholds[1]], 0.7))
 
     def _output(self, img: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Stage 3, ONet: final (K, 5) boxes by score, and their (K, 5, 2) landmarks."""
-        out = self._onet(_crops(img, boxes, 48))  # (N, 15)
+        out = _batched(self._onet, img, boxes, 48, _BATCH["onet"])  # (N, 15)
         prob = out[:, 14]
         # Landmarks are fractions of the (size + 1) of the box ONet saw, offset by -1 px.
         size = boxes[:, 2:4] - boxes[:, 0:2] + 1
@@ -168,7 +166,11 @@ def _pyramid(height: int, width: int, min_face: float, factor: float) -> list[fl
 
     The first level makes a min_face face 12 px; levels smaller than 12 px are dropped
     (PNet has nothing to look at there; the package fails on them and finds no face).
+    The image is never enlarged: a min_face under 12 px counts as 12 (the package would
+    enlarge the image to find faces smaller than PNet's window, at the square of the cost,
+    and on a copy already reduced to max_side there is no detail left to find them).
     """
+    min_face = max(min_face, _WINDOW)
     count = round(-(math.log(min(height, width) / _WINDOW) / math.log(factor) + 1))
     scales = _WINDOW / min_face * factor ** np.arange(count)
     return [float(s) for s in scales if min(int(height * s), int(width * s)) >= _WINDOW]
@@ -197,6 +199,29 @@ def _nms(boxes: np.ndarray, threshold: float, by_smaller: bool = False) -> np.nd
             lower = np.arange(start + 1, n) > np.arange(start, min(start + _NMS_CHUNK, n))[:, None]
             dropped[j] |= ((inter / denom > threshold) & lower).any(axis=0)
     return np.flatnonzero(~dropped)
+
+
+def _top(scores: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices of the scores above threshold; at most _MAX_BOXES, the
+    highest (in raster order, as np.nonzero gives them)."""
+    ys, xs = np.nonzero(scores > threshold)
+    if len(ys) > _MAX_BOXES:
+        keep = np.sort(np.argpartition(scores[ys, xs], -_MAX_BOXES)[-_MAX_BOXES:])
+        ys, xs = ys[keep], xs[keep]
+    return ys, xs
+
+
+def _best(boxes: np.ndarray) -> np.ndarray:
+    """At most _MAX_BOXES rows of boxes (N, >=5), those of highest score (column 4)."""
+    if len(boxes) <= _MAX_BOXES:
+        return boxes
+    return boxes[np.sort(np.argpartition(boxes[:, 4], -_MAX_BOXES)[-_MAX_BOXES:])]
+
+
+def _batched(net, img: np.ndarray, boxes: np.ndarray, size: int, batch: int) -> np.ndarray:
+    """net's output for the crops of img under boxes (N, >=4), `batch` crops at a time."""
+    return np.concatenate([net(_crops(img, boxes[i:i + batch], size))
+                           for i in range(0, len(boxes), batch)])
 
 
 def _nms_sorted(boxes: np.ndarray, threshold: float) -> np.ndarray:

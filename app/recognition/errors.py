@@ -32,3 +32,16 @@ class WeightsError(RecognitionError):
 
     type = "weights-error"
     status = 503
+
+
+class BusyError(RecognitionError):
+    """This process is already analysing as many images as it may at once (a memory bound),
+    and none finished within the wait. `retry_after` is whole seconds, for a Retry-After
+    header."""
+
+    type = "busy"
+    status = 503
+
+    def __init__(self, detail: str, retry_after: int = 2):
+        super().__init__(detail)
+        self.retry_after = retry_after

@@ -8,6 +8,7 @@ encodes given detections (from `detect`, another detector or a chosen one of sev
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import time
 from dataclasses import dataclass, field
@@ -17,10 +18,22 @@ from typing import Sequence
 import numpy as np
 
 from .align import align_faces
-from .decode import decode_image
+from .budget import ImageBudget, memory_given_back
+from .decode import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, decode_image
 from .detect import FaceDetector
 from .encode import FaceEncoder
 from .types import Detection
+
+# Faces are looked for on a copy whose longer side is at most this (pixels); their
+# landmarks are mapped back and each face is aligned from the decoded image itself, so
+# its crop keeps every pixel. 1600 finds faces of 12 px on the copy: 30 px in a 12 MP
+# phone photo (4032 px wide), 45 px in a 24 MP one, while detection takes ~0.3 s and the
+# detector's memory stays bounded (docs/WEBAPP.md, "Memory"). 640x480 frames, LFW and
+# most web photos are smaller and detected as they are.
+DEFAULT_DETECT_MAX_SIDE = 1600
+# Faces analysed per image at most (the highest-scoring): each costs ~5 ms and 0.4 MB
+# while embedded; a class photo has a few dozen, a mosaic of tiny faces thousands.
+DEFAULT_MAX_FACES = 100
 
 
 @dataclass(frozen=True)
@@ -52,21 +65,33 @@ class FacePipeline:
         model_dir: converted encoder folder (see weights.py).
         detector: a FaceDetector; defaults to one with min_face_size=min_face_size.
         encoder_variant, flip: see FaceEncoder.
-        max_bytes, max_pixels: decode limits.
+        max_bytes, max_pixels, max_side: decode limits (see decode_image).
         min_face_size: smallest face side in pixels that is looked for.
+        detect_max_side: the default detector looks for faces on a copy whose longer side
+            is at most this many pixels (None: on the image itself).
+        max_faces: faces analysed per image at most, the highest-scoring.
+        budget: bounds how many images analyze_bytes decodes and analyses at once (shared
+            by the pipelines of a process; BusyError when none frees up); None: no bound.
     """
 
     def __init__(self, model_dir: Path, detector: FaceDetector | None = None,
                  encoder_variant: str = "int8", flip: bool = False,
-                 max_bytes: int = 10 * 1024 * 1024, max_pixels: int = 40_000_000,
-                 min_face_size: int = 20, num_threads: int = 2):
+                 max_bytes: int = DEFAULT_MAX_BYTES, max_pixels: int = DEFAULT_MAX_PIXELS,
+                 min_face_size: int = 20, num_threads: int = 2,
+                 max_side: int = DEFAULT_MAX_SIDE,
+                 detect_max_side: int | None = DEFAULT_DETECT_MAX_SIDE,
+                 max_faces: int = DEFAULT_MAX_FACES, budget: ImageBudget | None = None):
         self.detector = detector or FaceDetector(min_face_size=min_face_size,
+                                                 max_side=detect_max_side,
                                                  num_threads=num_threads,
                                                  models_dir=Path(model_dir).parent)
         self.encoder = FaceEncoder(model_dir, variant=encoder_variant, flip=flip,
                                    num_threads=num_threads)
         self.max_bytes = max_bytes
         self.max_pixels = max_pixels
+        self.max_side = max_side
+        self.max_faces = max_faces
+        self.budget = budget
 
     @property
     def model_name(self) -> str:
@@ -78,7 +103,8 @@ class FacePipeline:
         self.encoder.warm_up()
 
     def decode(self, data: bytes) -> np.ndarray:
-        return decode_image(data, self.max_bytes, self.max_pixels)
+        """Image bytes -> (H, W, 3) uint8 RGB within this pipeline's limits."""
+        return decode_image(data, self.max_bytes, self.max_pixels, self.max_side)
 
     def with_detector(self, detector: FaceDetector) -> FacePipeline:
         """A pipeline that finds faces with `detector` (e.g. one tuned for live video) and
@@ -113,20 +139,23 @@ class FacePipeline:
     def analyze(self, rgb: np.ndarray, max_faces: int | None = None) -> Analysis:
         """Find and embed every face of an RGB image ((H, W, 3) uint8).
 
-        max_faces: embed only the highest-scoring faces (the others are dropped).
+        max_faces: embed only the highest-scoring faces (the others are dropped); None:
+            the pipeline's max_faces.
         A photo with no face gives an Analysis with `faces == []`.
         """
         t0 = time.perf_counter()
-        detections = self.detect(rgb)[:max_faces]
+        detections = self.detect(rgb)[:self.max_faces if max_faces is None else max_faces]
         timings = {"detect": (time.perf_counter() - t0) * 1e3}
         faces = self.embed(rgb, detections, timings)
         return Analysis(rgb, faces, timings)
 
     def analyze_bytes(self, data: bytes, max_faces: int | None = None) -> Analysis:
-        """Decode then analyse; raises BadImageError / ImageTooLargeError on bad input."""
-        t0 = time.perf_counter()
-        rgb = self.decode(data)
-        decode_ms = (time.perf_counter() - t0) * 1e3
-        analysis = self.analyze(rgb, max_faces)
+        """Decode then analyse; raises BadImageError / ImageTooLargeError on bad input,
+        BusyError when the budget has no slot free in time."""
+        with self.budget.slot() if self.budget else contextlib.nullcontext(), memory_given_back():
+            t0 = time.perf_counter()
+            rgb = self.decode(data)
+            decode_ms = (time.perf_counter() - t0) * 1e3
+            analysis = self.analyze(rgb, max_faces)
         analysis.timings_ms = {"decode": decode_ms, **analysis.timings_ms}
         return analysis

@@ -69,3 +69,148 @@ def test_fifty_megapixel_image_is_refused_from_its_header():
     with pytest.raises(ImageTooLargeError) as err:
         decode_image(buf.getvalue())
     assert "megapixels" in err.value.detail
+
+
+# --- Hostile headers, bounded decoding, deep images (the hardening of decode.py) ---------
+
+import struct  # noqa: E402
+import zlib  # noqa: E402
+
+import cv2  # noqa: E402
+
+from support import photos  # noqa: E402
+
+
+def jpeg_claiming(width, height):
+    """A 32x32 JPEG whose start-of-frame says width x height: about 1 KB."""
+    data = bytearray(jpeg_bytes(32, 32))
+    sof = data.find(b"\xff\xc0")
+    struct.pack_into(">HH", data, sof + 5, height, width)
+    return bytes(data)
+
+
+def png_claiming(width, height):
+    """A 1x1 PNG whose IHDR says width x height, its CRC fixed."""
+    buf = io.BytesIO()
+    Image.new("RGB", (1, 1)).save(buf, "PNG")
+    data = bytearray(buf.getvalue())
+    struct.pack_into(">II", data, 16, width, height)
+    struct.pack_into(">I", data, 29, zlib.crc32(bytes(data[12:29])))
+    return bytes(data)
+
+
+def bmp_claiming(width, height):
+    buf = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(buf, "BMP")
+    data = bytearray(buf.getvalue())
+    struct.pack_into("<ii", data, 18, width, height)
+    return bytes(data)
+
+
+def gif_claiming(width, height):
+    buf = io.BytesIO()
+    Image.new("P", (4, 4)).save(buf, "GIF")
+    data = bytearray(buf.getvalue())
+    struct.pack_into("<HH", data, 6, width, height)  # logical screen
+    return bytes(data)
+
+
+@pytest.mark.parametrize("data", [
+    png_claiming(30000, 30000), bmp_claiming(30000, 30000), jpeg_claiming(65000, 65000),
+    gif_claiming(65000, 65000),
+], ids=["png", "bmp", "jpeg", "gif"])
+def test_over_pillows_own_bomb_limit_is_too_large_not_a_crash(data):
+    # Above 178 megapixels Pillow raises DecompressionBombError, which is not an OSError.
+    with pytest.raises(ImageTooLargeError) as err:
+        decode_image(data)
+    assert err.value.status == 413 and "megapixels" in err.value.detail
+    assert "upload it again" in err.value.detail
+
+
+def test_a_jpeg_header_claiming_40_megapixels_decodes_small():
+    # 6300 x 6300 is under the pixel limit: the JPEG decoder itself scales it down (1/2).
+    rgb = decode_image(jpeg_claiming(6300, 6300))
+    assert rgb.shape == (3150, 3150, 3) and rgb.dtype == np.uint8
+    rgb = decode_image(jpeg_claiming(65000, 600))
+    assert max(rgb.shape) <= 4096 and rgb.shape[2] == 3  # the default max_side
+
+
+@pytest.mark.parametrize("fmt, size, max_side, want", [
+    ("PNG", (5000, 120), 1000, (24, 1000, 3)),   # reduced 5x: 120 / 5 rows
+    ("PNG", (1001, 30), 1000, (15, 501, 3)),     # a whole factor, rounded up: 2x
+    ("BMP", (300, 200), 1000, (200, 300, 3)),    # within the limit: as it is
+    ("JPEG", (2400, 1600), 1000, (400, 600, 3)),  # JPEG: 1/4 by the decoder (1/2: 1200 px)
+])
+def test_the_longer_side_is_at_most_max_side(fmt, size, max_side, want):
+    buf = io.BytesIO()
+    Image.new("RGB", size, (200, 100, 50)).save(buf, fmt)
+    rgb = decode_image(buf.getvalue(), max_side=max_side)
+    assert rgb.shape == want and rgb.dtype == np.uint8
+    assert np.abs(rgb[1:-1, 1:-1].astype(int) - (200, 100, 50)).max() <= 3  # averaged, not mangled
+
+
+def test_reduction_averages_like_pillow_reduce():
+    noise = np.random.default_rng(1).integers(0, 256, (700, 900, 3), np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(noise).save(buf, "PNG")
+    want = np.asarray(Image.fromarray(noise).reduce(3))
+    np.testing.assert_array_equal(decode_image(buf.getvalue(), max_side=300), want)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_as_pillow_applies_it(orientation):
+    from PIL import ImageOps
+
+    image = Image.fromarray(np.random.default_rng(2).integers(0, 256, (30, 50, 3), np.uint8))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buf = io.BytesIO()
+    image.save(buf, "PNG", exif=exif)
+    want = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(buf.getvalue()))).convert("RGB"))
+    np.testing.assert_array_equal(decode_image(buf.getvalue()), want)
+
+
+def grey_face():
+    return cv2.imread(str(photos("val", "jerry_seinfeld")[0]), cv2.IMREAD_GRAYSCALE)
+
+
+def test_sixteen_bit_png_is_scaled_not_clipped():
+    face = grey_face()
+    png16 = cv2.imencode(".png", face.astype(np.uint16) * 257)[1].tobytes()
+    assert Image.open(io.BytesIO(png16)).mode.startswith("I;16")
+    rgb = decode_image(png16)
+    assert rgb.shape == (*face.shape, 3)
+    assert np.abs(rgb[..., 0].astype(int) - face).max() <= 1  # was 255 everywhere but black
+
+
+@pytest.mark.parametrize("mode, values", [
+    ("F", lambda f: f.astype(np.float32) / 255),          # 0..1 floats
+    ("F", lambda f: f.astype(np.float32)),                # 0..255 floats
+    ("I", lambda f: f.astype(np.int32) * 257),            # 16-bit values in 32 bits
+    ("I", lambda f: f.astype(np.int32) * 1000 - 70000),   # any other range: stretched
+], ids=["float-0-1", "float-0-255", "int-0-65535", "int-other"])
+def test_thirty_two_bit_and_float_images_are_scaled_to_eight_bits(mode, values):
+    face = grey_face()
+    face = (face - face.min()) * (255.0 / (face.max() - face.min()))  # full range, for the stretch
+    face = face.round().astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(values(face), mode).save(buf, "TIFF")
+    rgb = decode_image(buf.getvalue())
+    assert np.abs(rgb[..., 0].astype(int) - face).max() <= 1
+
+
+def test_sixteen_bit_png_of_a_face_is_found(pipeline):
+    png16 = cv2.imencode(".png", grey_face().astype(np.uint16) * 257)[1].tobytes()
+    assert len(pipeline.analyze_bytes(png16).faces) == 1
+
+
+@pytest.mark.parametrize("fmt", ["EPS", "ICO", "TGA", "PCX", "SGI", "DDS"])
+def test_formats_nobody_uploads_a_face_in_are_refused(fmt):
+    buf = io.BytesIO()
+    try:
+        Image.new("RGB", (16, 16)).save(buf, fmt)
+    except (OSError, KeyError):
+        pytest.skip(f"Pillow cannot write {fmt} here")
+    with pytest.raises(BadImageError) as err:
+        decode_image(buf.getvalue())
+    assert "not an image we can read" in err.value.detail

@@ -148,3 +148,57 @@ def test_import_and_construction_do_not_load_tensorflow():
             "assert 'tensorflow' not in sys.modules")
     root = Path(__file__).resolve().parents[2]  # the repository
     subprocess.run([sys.executable, "-c", code], cwd=root, check=True)
+
+
+# --- Bounded work on large images ------------------------------------------------------
+
+
+def test_the_pyramid_never_enlarges_the_image():
+    from app.recognition.detect import _pyramid
+
+    # A 20 px face in a 4032 px photo detected on a 1600 px copy is 7.9 px there: no
+    # level may be larger than the copy (the package's rule would enlarge it 1.5x).
+    scales = _pyramid(1200, 1600, 20 / 2.52, 0.709)
+    assert scales[0] == 1.0 and all(b < a for a, b in zip(scales, scales[1:]))
+    assert _pyramid(480, 640, 20, 0.709)[0] == pytest.approx(0.6)  # unchanged when >= 12
+
+
+@pytest.mark.parametrize("shape", [(600, 800), (601, 799), (100, 2000), (385, 385)])
+def test_tiled_pnet_gives_the_windows_of_one_run(shape):
+    from app.recognition import mtcnn_nets
+    from app.recognition.pnet_tiles import TiledPNet
+
+    import support
+
+    flatbuffer = mtcnn_nets.flatbuffers(support.MODELS_DIR)["pnet"]
+    level = np.random.default_rng(0).uniform(-1, 1, (*shape, 3)).astype(np.float32)
+    whole = mtcnn_nets.CompiledNet(flatbuffer, 2)(level[None])[0]
+    tiled = TiledPNet(flatbuffer, 2, tile=256)(level)
+    # An odd side loses only the windows hanging one pixel off the edge.
+    assert tiled.shape[0] >= whole.shape[0] - 1 and tiled.shape[1] >= whole.shape[1] - 1
+    np.testing.assert_allclose(tiled, whole[:tiled.shape[0], :tiled.shape[1]], atol=1e-5)
+
+
+def test_pnet_interpreters_kept_are_bounded(photos):
+    from app.recognition.pnet_tiles import CACHE_PIXELS
+
+    detector = FaceDetector(min_face_size=12)
+    rgb = load_rgb(photos[0])
+    for side in (1600, 1000, 900):  # different sizes: different pyramid shapes
+        big = cv2.resize(rgb, (side, side * 3 // 4), interpolation=cv2.INTER_CUBIC)
+        assert len(detector.detect(big)) >= 1
+        assert 0 < detector._pnet.kept_pixels <= CACHE_PIXELS  # ~200 bytes per pixel
+
+
+def test_a_mosaic_of_thousands_of_faces_is_bounded_work(detector, photos):
+    import time
+
+    rgb = load_rgb(photos[0])
+    face = detector.detect(rgb)[0]
+    x1, y1, x2, y2 = face.box.astype(int)
+    mosaic = np.tile(cv2.resize(rgb[y1:y2, x1:x2], (24, 24)), (40, 53, 1))  # 960 x 1272
+    start = time.perf_counter()
+    found = detector.detect(mosaic)
+    assert 1000 < len(found) <= 4096
+    # RNet and ONet run in small batches: 12 s and 1.7 GB here before, now under 1 s.
+    assert time.perf_counter() - start < 5

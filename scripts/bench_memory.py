@@ -1,0 +1,223 @@
+"""Peak memory of the real pipeline on hostile and ordinary uploads. Not a test: it prints
+figures.
+
+Each case runs in a fresh process: the pipeline is built with the app's settings
+(app/config.py), warmed up on a sample photo (both networks loaded, one photo analysed),
+its peak RSS taken as the baseline, then the case's bytes go through
+`FacePipeline.analyze_bytes` as an upload does, and the peak RSS is taken again. With
+--sequence, every case also runs one after the other in a single process (what a
+long-lived worker sees: caches filled by earlier uploads count).
+
+The answer is what the API would send: 200 and the number of faces, or the problem
+type and status. The last line printed is one JSON object with every figure.
+
+Usage: python scripts/bench_memory.py [--cases a,b,...] [--sequence]
+"""
+from __future__ import annotations
+
+import argparse
+import inspect
+import io
+import json
+import os
+import resource
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+PHOTO = ROOT / "instance/samples/train/jerry_seinfeld/httpimgtimeincnetpeopleinewsjerryseinfeldjpg.jpg"
+WARM_UP = ROOT / "instance/samples/train/madonna"
+
+
+def jpeg_with_header_size(width: int, height: int) -> bytes:
+    """A 32x32 black JPEG whose start-of-frame says width x height (about 1 KB)."""
+    buf = io.BytesIO()
+    Image.new("RGB", (32, 32)).save(buf, "JPEG")
+    data = bytearray(buf.getvalue())
+    sof = data.find(b"\xff\xc0")
+    struct.pack_into(">HH", data, sof + 5, height, width)
+    return bytes(data)
+
+
+def png_with_header_size(width: int, height: int) -> bytes:
+    """A 1x1 PNG whose IHDR says width x height, with its CRC fixed (valid to the header)."""
+    buf = io.BytesIO()
+    Image.new("RGB", (1, 1)).save(buf, "PNG")
+    data = bytearray(buf.getvalue())
+    struct.pack_into(">II", data, 16, width, height)
+    struct.pack_into(">I", data, 29, zlib.crc32(bytes(data[12:29])))
+    return bytes(data)
+
+
+def encoded(array: np.ndarray, fmt: str, **options) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, fmt, **options)
+    return buf.getvalue()
+
+
+def photo_of(megapixels: float) -> np.ndarray:
+    """The sample photo (320x240, one face) upscaled (bicubic) to about `megapixels`, RGB."""
+    rgb = cv2.cvtColor(cv2.imread(str(PHOTO)), cv2.COLOR_BGR2RGB)
+    f = (megapixels * 1e6 / (rgb.shape[0] * rgb.shape[1])) ** 0.5
+    return cv2.resize(rgb, (int(rgb.shape[1] * f), int(rgb.shape[0] * f)), interpolation=cv2.INTER_CUBIC)
+
+
+def face_mosaic(side: int = 1600, cell: int = 24) -> np.ndarray:
+    """A side x 3/4 side image tiled with cell x cell copies of the sample photo's face:
+    thousands of faces for the detector."""
+    face = cv2.resize(cv2.cvtColor(cv2.imread(str(PHOTO)), cv2.COLOR_BGR2RGB)[20:120, 115:215], (cell, cell))
+    return np.ascontiguousarray(np.tile(face, (side * 3 // 4 // cell, side // cell, 1)))
+
+
+def sixteen_bit_png() -> bytes:
+    """The sample photo as a 16-bit greyscale PNG (0..65535)."""
+    grey = cv2.imread(str(PHOTO), cv2.IMREAD_GRAYSCALE).astype("uint16") * 257
+    return cv2.imencode(".png", grey)[1].tobytes()
+
+
+CASES = {
+    "jpeg_header_6300x6300": lambda: jpeg_with_header_size(6300, 6300),
+    "jpeg_header_65000x600": lambda: jpeg_with_header_size(65000, 600),
+    "jpeg_header_65000x65000": lambda: jpeg_with_header_size(65000, 65000),
+    "png_header_30000x30000": lambda: png_with_header_size(30000, 30000),
+    "png_zero_grey_6300x6300": lambda: encoded(np.zeros((6300, 6300), np.uint8), "PNG"),
+    "png_zero_rgb_6300x6300": lambda: encoded(np.zeros((6300, 6300, 3), np.uint8), "PNG"),
+    "photo_640x480_jpeg": lambda: encoded(photo_of(0.3072), "JPEG", quality=90),
+    "photo_12mp_jpeg": lambda: encoded(photo_of(12), "JPEG", quality=90),
+    "photo_24mp_jpeg": lambda: encoded(photo_of(24), "JPEG", quality=90),
+    "photo_40mp_jpeg": lambda: encoded(photo_of(39.9), "JPEG", quality=85),  # the pixel limit
+    "photo_12mp_png": lambda: encoded(photo_of(12), "PNG", compress_level=9),
+    "png16_grey_face": sixteen_bit_png,
+    "face_mosaic_1600": lambda: encoded(face_mosaic(), "JPEG", quality=90),
+}
+
+
+def peak_mb() -> float:
+    """This process's peak RSS in MB: VmHWM, not ru_maxrss, which Linux carries over from
+    the parent across fork and exec (a parent that has made 40 MP test images would set it)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+        return int(status.split("VmHWM:")[1].split()[0]) / 1024
+    except (OSError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def rss_mb() -> float:
+    """This process's RSS now in MB (what it keeps after an upload)."""
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def build_pipeline():
+    """The pipeline as the app builds it (app/config.py's defaults), warmed up."""
+    from app.config import Config
+    from app.recognition.pipeline import FacePipeline
+    from app.recognition.weights import ensure_pretrained
+
+    settings = {"encoder_variant": Config.ENCODER_VARIANT, "flip": Config.ENCODER_FLIP,
+                "min_face_size": Config.MIN_FACE_SIZE, "max_bytes": Config.MAX_IMAGE_BYTES,
+                "max_pixels": Config.MAX_IMAGE_PIXELS, "num_threads": Config.NUM_THREADS}
+    for name in ("MAX_DECODE_SIDE", "DETECT_MAX_SIDE", "MAX_FACES_PER_IMAGE"):
+        if hasattr(Config, name):  # this script also measures the code before these existed
+            settings[{"MAX_DECODE_SIDE": "max_side", "DETECT_MAX_SIDE": "detect_max_side",
+                      "MAX_FACES_PER_IMAGE": "max_faces"}[name]] = getattr(Config, name)
+    accepted = inspect.signature(FacePipeline).parameters
+    pipeline = FacePipeline(ensure_pretrained(ROOT / "instance/models"),
+                            **{k: v for k, v in settings.items() if k in accepted})
+    pipeline.warm_up()
+    pipeline.analyze_bytes(next(iter(sorted(WARM_UP.glob("*.jpg")))).read_bytes())
+    return pipeline, settings
+
+
+def answer(pipeline, data: bytes) -> dict:
+    """Run one upload; the API's status and type (or faces found) and the time."""
+    from app.recognition.errors import RecognitionError
+
+    start = time.perf_counter()
+    try:
+        analysis = pipeline.analyze_bytes(data)
+        out = {"status": 200, "faces": len(analysis.faces), "decoded": list(analysis.image.shape[:2])}
+        del analysis
+    except RecognitionError as exc:
+        out = {"status": exc.status, "type": exc.type}
+    except Exception as exc:  # noqa: BLE001 - the point is to see it: a 500 in the app
+        out = {"status": 500, "type": f"unhandled {type(exc).__name__}"}
+    out["seconds"] = round(time.perf_counter() - start, 2)
+    return out
+
+
+def run_cases(files: list[Path]) -> dict:
+    """In this process: warm up, then each case's file (made by the parent, so that making
+    it does not count); peak RSS in MB after each."""
+    pipeline, settings = build_pipeline()
+    baseline = peak_mb()
+    results = {}
+    for path in files:
+        data = path.read_bytes()
+        result = {"bytes": len(data), **answer(pipeline, data)}
+        del data
+        result["peak_rss_mb"] = round(peak_mb(), 1)
+        result["rss_after_mb"] = round(rss_mb(), 1)
+        result["increase_mb"] = round(result["peak_rss_mb"] - baseline, 1)
+        results[path.stem] = result
+    return {"settings": settings, "baseline_rss_mb": round(baseline, 1), "cases": results}
+
+
+def in_subprocess(files: list[Path]) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--worker", ",".join(map(str, files))],
+                         capture_output=True, text=True, cwd=ROOT)
+    if out.returncode != 0:
+        return {"error": f"exit {out.returncode}: {out.stderr.strip()[-400:]}"}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", default=",".join(CASES), help="comma-separated case names")
+    parser.add_argument("--sequence", action="store_true",
+                        help="also run every case one after the other in one process")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(run_cases([Path(f) for f in args.worker.split(",")])))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        files = []
+        for name in args.cases.split(","):
+            files.append(Path(tmp) / f"{name}.bin")
+            files[-1].write_bytes(CASES[name]())
+        figures = measure(files, args.sequence)
+    print(json.dumps(figures))
+
+
+def measure(files: list[Path], sequence: bool) -> dict:
+    figures = {"cases": {}}
+    for path in files:
+        name = path.stem
+        run = in_subprocess([path])
+        if "error" in run:
+            figures["cases"][name] = run
+            continue
+        figures.setdefault("settings", run["settings"])
+        figures["cases"][name] = {"baseline_rss_mb": run["baseline_rss_mb"], **run["cases"][name]}
+        print(f"{name:28s} {json.dumps(figures['cases'][name])}", file=sys.stderr)
+    if sequence:
+        figures["sequence"] = in_subprocess(files)
+    accepted = [c["peak_rss_mb"] for c in figures["cases"].values() if c.get("status") == 200]
+    figures["max_peak_rss_mb_accepted"] = max(accepted, default=None)
+    return figures
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""Peak memory of a gunicorn worker, the app as it is served, on the uploads of
+scripts/bench_memory.py (POST /api/identify). Not a test: it prints figures.
+
+For each case a fresh single-worker gunicorn (sync, FACES_WARM_UP=1) on a temporary
+database answers one sample photo (the baseline), then the case; the worker's peak RSS is
+its VmHWM. With --sequence one worker also takes every case one after the other (what a
+long-lived worker sees: what earlier uploads left in memory counts). The last line
+printed is one JSON object.
+
+Usage: python scripts/bench_memory_api.py [--cases a,b,...] [--sequence]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import requests  # noqa: E402
+
+from bench_api import free_port, prepare_db, start_gunicorn  # noqa: E402
+from bench_memory import CASES, WARM_UP  # noqa: E402
+
+
+def worker_mb(pid: int) -> tuple[float, float]:
+    """(peak RSS, RSS now) of a process in MB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    field = lambda name: int(status.split(f"{name}:")[1].split()[0]) / 1024  # noqa: E731
+    return round(field("VmHWM"), 1), round(field("VmRSS"), 1)
+
+
+def serve(tmp: Path):
+    """Start one warm sync worker; returns (process, base URL, worker pid)."""
+    url = f"sqlite:///{tmp / 'faces.db'}"
+    key_file = tmp / "key"
+    if not key_file.exists():
+        key_file.write_text(prepare_db(url))
+    auth = {"Authorization": f"Bearer {key_file.read_text()}"}  # the worker's PID needs a key
+    port = free_port()
+    env = {**os.environ, "FACES_DATABASE_URL": url, "SECRET_KEY": "bench", "FACES_WARM_UP": "1",
+           "FACES_API_RATE_LIMIT": "1000000 per minute"}
+    proc = start_gunicorn(port, env, tmp / "gunicorn.log", ("-w", "1", "--timeout", "300"))
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(900):
+        try:
+            return proc, base, requests.get(base + "/api/health", headers=auth,
+                                            timeout=10).json()["worker_pid"]
+        except (requests.RequestException, KeyError):
+            time.sleep(0.2)
+    proc.terminate()
+    raise RuntimeError("gunicorn did not start: " + (tmp / "gunicorn.log").read_text()[-2000:])
+
+
+def post(base: str, pid: int, data: bytes) -> dict:
+    start = time.perf_counter()
+    r = requests.post(base + "/api/identify", files={"file": data}, timeout=600)
+    body = r.json()
+    peak, now = worker_mb(pid)
+    answer = {"faces": len(body["faces"])} if r.status_code == 200 else {"type": body.get("type")}
+    return {"status": r.status_code, **answer, "seconds": round(time.perf_counter() - start, 2),
+            "retry_after": r.headers.get("Retry-After"), "peak_rss_mb": peak, "rss_after_mb": now}
+
+
+def run(tmp: Path, cases: dict[str, bytes]) -> dict:
+    """One worker: the warm-up photo, then each case; figures after each."""
+    proc, base, pid = serve(tmp)
+    try:
+        warm = post(base, pid, next(iter(sorted(WARM_UP.glob("*.jpg")))).read_bytes())
+        out = {"baseline_rss_mb": warm["peak_rss_mb"], "cases": {}}
+        for name, data in cases.items():
+            out["cases"][name] = {"bytes": len(data), **post(base, pid, data)}
+            out["cases"][name]["increase_mb"] = round(
+                out["cases"][name]["peak_rss_mb"] - out["baseline_rss_mb"], 1)
+        return out
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", default=",".join(CASES), help="comma-separated case names")
+    parser.add_argument("--sequence", action="store_true")
+    args = parser.parse_args()
+    cases = {name: CASES[name]() for name in args.cases.split(",")}
+    figures = {"server": "gunicorn -w 1 (sync), FACES_WARM_UP=1", "cases": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, data in cases.items():
+            one = run(Path(tmp), {name: data})
+            figures["cases"][name] = {"baseline_rss_mb": one["baseline_rss_mb"], **one["cases"][name]}
+            print(f"{name:28s} {json.dumps(figures['cases'][name])}", file=sys.stderr)
+        if args.sequence:
+            figures["sequence"] = run(Path(tmp), cases)
+    accepted = [c["peak_rss_mb"] for c in figures["cases"].values() if c["status"] in (200, 422)]
+    figures["max_peak_rss_mb_accepted"] = max(accepted, default=None)
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
