@@ -57,7 +57,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(RecognitionError)
     def _recognition(e: RecognitionError):
-        return _render(Problem(e.type, e.status, e.detail))
+        retry = getattr(e, "retry_after", None)  # busy (503): when to try again
+        return _render(Problem(e.type, e.status, e.detail,
+                               headers={"Retry-After": str(retry)} if retry else None))
 
     @app.errorhandler(IntegrityError)
     def _integrity(e: IntegrityError):
