@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from ..recognition.budget import shared_budget
+from ..recognition.budget import ImageBudget
 from ..recognition.pipeline import FacePipeline
 from ..recognition.weights import PRETRAINED, ensure_pretrained
 from .gallery import GalleryCache, GalleryView
@@ -31,6 +31,9 @@ class ProcessState:
         self.browsers: dict[str, tuple[float, Any]] = {}  # client -> (last seen, LiveRecognizer)
         self.webcams: dict[str, bool] = {}  # webcam index -> whether it opened
         self.model: str | None = None  # the active model last seen
+        # One bound on images decoded at once for every pipeline of the process, whatever
+        # its model (memory, docs/WEBAPP.md).
+        self.budget = ImageBudget(app.config["MAX_CONCURRENT_IMAGES"], app.config["IMAGE_WAIT_SECONDS"])
         self.runner: Any = None  # app/stream/runner.CameraRunner: runs or relays the cameras
         self.events: Any = None  # app/events.EventBus: every recognition on its way out
 
@@ -51,7 +54,7 @@ class ProcessState:
         key = (model, variant or cfg["ENCODER_VARIANT"], cfg["ENCODER_FLIP"] if flip is None else flip)
         with self.lock:
             if key not in self.pipelines:
-                self.pipelines[key] = build_pipeline(cfg, *key)
+                self.pipelines[key] = build_pipeline(cfg, *key, budget=self.budget)
             return self.pipelines[key]
 
     def keep_only_model(self, model: str) -> None:
@@ -86,7 +89,8 @@ class ProcessState:
             self.gallery.clear()
 
 
-def build_pipeline(cfg, model: str, variant: str, flip: bool) -> FacePipeline:
+def build_pipeline(cfg, model: str, variant: str, flip: bool,
+                   budget: ImageBudget | None = None) -> FacePipeline:
     """A FacePipeline for `model` from the app's config (the pretrained model is fetched
     and converted first if this machine has not done it yet)."""
     models_dir = Path(cfg["MODELS_DIR"])
@@ -98,8 +102,7 @@ def build_pipeline(cfg, model: str, variant: str, flip: bool) -> FacePipeline:
                         max_pixels=cfg["MAX_IMAGE_PIXELS"], num_threads=cfg["NUM_THREADS"],
                         max_side=cfg["MAX_DECODE_SIDE"], detect_max_side=cfg["DETECT_MAX_SIDE"],
                         max_faces=cfg["MAX_FACES_PER_IMAGE"],
-                        # One budget for every pipeline of the process, whatever its model.
-                        budget=shared_budget(cfg["MAX_CONCURRENT_IMAGES"], cfg["IMAGE_WAIT_SECONDS"]))
+                        budget=budget)
 
 
 def _close_if_alive(ref: weakref.ref) -> None:

@@ -47,20 +47,6 @@ class ImageBudget:
             self._free.release()
 
 
-_shared: dict[tuple[int, float], ImageBudget] = {}
-_shared_lock = threading.Lock()
-
-
-def shared_budget(slots: int, wait_seconds: float) -> ImageBudget:
-    """The process's budget for these settings: every pipeline built with the same settings
-    (one per model, encoder variant...) shares it, so the bound holds for the process."""
-    with _shared_lock:
-        key = (slots, float(wait_seconds))
-        if key not in _shared:
-            _shared[key] = ImageBudget(slots, wait_seconds)
-        return _shared[key]
-
-
 def _malloc_trim():
     """glibc's malloc_trim, or None elsewhere (musl, macOS: nothing to do there)."""
     try:

@@ -2,7 +2,6 @@
 answered 503 'busy' with a sentence that says what to do."""
 from __future__ import annotations
 
-from app.recognition.budget import shared_budget
 from support import make_app, photos
 
 PHOTO = photos("val", "madonna")[0]
@@ -13,7 +12,7 @@ def test_the_api_answers_503_busy_when_no_slot_frees(tmp_path):
     client = app.test_client()
     data = PHOTO.read_bytes()
     assert client.post("/api/identify", data=data, content_type="image/jpeg").status_code == 200
-    with shared_budget(1, 0.05).slot():  # another upload is being analysed
+    with app.extensions["faces"].budget.slot():  # another upload is being analysed
         r = client.post("/api/identify", data=data, content_type="image/jpeg")
     assert r.status_code == 503 and r.mimetype == "application/problem+json"
     body = r.get_json()

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from app.recognition.budget import ImageBudget, shared_budget
+from app.recognition.budget import ImageBudget
 from app.recognition.errors import BusyError, RecognitionError
 from app.recognition.pipeline import FacePipeline
 from support import photos
@@ -84,5 +84,12 @@ def test_the_pipeline_decodes_and_analyses_at_most_n_images_at_once(model_dir):
     assert most[0] == 2
 
 
-def test_every_pipeline_of_a_process_shares_one_budget():
-    assert shared_budget(3, 1.5) is shared_budget(3, 1.5)
+def test_every_pipeline_of_an_app_shares_one_budget(tmp_path):
+    from support import make_app
+
+    app = make_app(tmp_path / "faces.db", MAX_CONCURRENT_IMAGES=3, IMAGE_WAIT_SECONDS=1.5)
+    owner = app.extensions["faces"]
+    with app.app_context():
+        int8, fp32 = owner.pipeline(variant="int8"), owner.pipeline(variant="fp32")
+    assert int8.budget is fp32.budget is owner.budget
+    assert (owner.budget.slots, owner.budget.wait_seconds) == (3, 1.5)
