@@ -220,7 +220,8 @@ def test_mqtt_presence_and_home_assistant_discovery_from_the_broker(events_app, 
         departure = wait_for(visit, 45)
         assert departure and departure["name"] in ENROLLED, listener.topics("facerec/events/")
         states = [m[1] for m in listener.topics(f"facerec/presence/person_{departure['person_id']}")]
-        assert "home" in states and states[-1] == "not_home", states
+        # home, then not_home after it (the demo may bring them home again meanwhile)
+        assert "home" in states and "not_home" in states[states.index("home"):], states
         # A new person appears in Home Assistant without anything done there.
         photo = photos("train", "madonna")[0]
         r = client.post("/api/people?name=madonna", headers=key, data=photo.read_bytes(),
