@@ -191,14 +191,11 @@ def test_pnet_interpreters_kept_are_bounded(photos):
 
 
 def test_a_mosaic_of_thousands_of_faces_is_bounded_work(detector, photos):
-    import time
-
     rgb = load_rgb(photos[0])
     face = detector.detect(rgb)[0]
     x1, y1, x2, y2 = face.box.astype(int)
     mosaic = np.tile(cv2.resize(rgb[y1:y2, x1:x2], (24, 24)), (40, 53, 1))  # 960 x 1272
-    start = time.perf_counter()
     found = detector.detect(mosaic)
+    # Candidates are capped (4,096) and RNet/ONet run in small batches: 12 s and 1.7 GB here
+    # before, under 1 s now (scripts/bench_memory.py measures it; no timing in tests).
     assert 1000 < len(found) <= 4096
-    # RNet and ONet run in small batches: 12 s and 1.7 GB here before, now under 1 s.
-    assert time.perf_counter() - start < 5
