@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, jsonify, render_template, request
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
@@ -62,11 +63,12 @@ def register(app: Flask) -> None:
                                headers={"Retry-After": str(retry)} if retry else None))
 
     @app.errorhandler(IntegrityError)
-    def _integrity(e: IntegrityError):
+    @app.errorhandler(StaleDataError)
+    def _integrity(e: Exception):
         # Two requests changed the same rows at once: e.g. a photo added to a person that
         # another request deleted meanwhile. Nothing was saved; the client can retry.
         db.session.rollback()
-        log.info("concurrent change refused on %s: %s", request.path, e.orig)
+        log.info("concurrent change refused on %s: %s", request.path, getattr(e, "orig", e))
         return _render(Problem("conflict", 409, "Someone changed the same data at the same "
                                "moment (for example deleted this person); nothing was saved. "
                                "Reload and try again."))

@@ -240,3 +240,21 @@ def test_a_person_deleted_during_an_upload_is_a_409_not_a_500(tmp_path, model_di
     body = check_problem(r, 409, "conflict")
     assert "try again" in body["detail"]
     assert first.test_client().get(f"/api/people/{pid}", headers=auth).status_code == 404
+
+
+def test_a_person_deleted_during_a_rename_is_a_409_not_a_500(tmp_path, model_dir, monkeypatch):
+    """Found by the soak (scripts/soak.py): the rename's UPDATE matched no row."""
+    from app.faces import people
+
+    first, second = make_app(tmp_path / "faces.db"), make_app(tmp_path / "faces.db")
+    auth = {"Authorization": f"Bearer {cli_api_key(first)}"}
+    r = first.test_client().post("/api/people", headers=auth, data={"name": "Renamed", "file": (GOOD.open("rb"), "a.jpg")})
+    pid = r.get_json()["id"]
+    check_name = people.check_name_free
+
+    def deleted_meanwhile(name, person_id=None):  # the other worker deletes them meanwhile
+        assert second.test_client().delete(f"/api/people/{pid}", headers=auth).status_code == 204
+        return check_name(name, person_id)
+    monkeypatch.setattr(people, "check_name_free", deleted_meanwhile)
+    r = first.test_client().patch(f"/api/people/{pid}", json={"name": "Renamed Twice"}, headers=auth)
+    check_problem(r, 409, "conflict")
