@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, session, url_for
 from flask_login import login_required
 
+from ..auth import admin_required
 from ..events.webhooks import (create_webhook, delete_webhook, deliveries, get_webhook,
                                list_webhooks, send_test_event)
 from ..extensions import db
@@ -19,7 +20,7 @@ def _errors(form) -> str:
 
 
 @bp.get("/cameras")
-@login_required
+@admin_required
 def cameras_page():
     """Cameras with their state, and the webhooks with their recent deliveries."""
     hooks = [(h, deliveries(h, 10)) for h in list_webhooks()]
@@ -42,7 +43,7 @@ def grid_page():
 
 
 @bp.post("/cameras")
-@login_required
+@admin_required
 def add_camera_page():
     """Add a camera from the page's form."""
     form = CameraForm()
@@ -59,26 +60,22 @@ def add_camera_page():
     return redirect(url_for("stream.cameras_page"))
 
 
-@bp.post("/cameras/<int:camera_id>/<any(enable, disable, delete):action>")
-@login_required
+@bp.post("/cameras/<int:camera_id>/<any(enable, disable):action>")
+@admin_required
 def camera_action(camera_id: int, action: str):
-    """Enable, disable or remove a camera."""
+    """Enable or disable a camera."""
     if not ActionForm().validate_on_submit():
         flash("The form expired; try again.")
         return redirect(url_for("stream.cameras_page"))
     camera = get_camera_row(camera_id)
-    if action == "delete":
-        remove_camera(camera)
-        flash(f"Camera {camera.name} removed.")
-    else:
-        update_camera(camera, {"enabled": action == "enable"})
-        flash(f"Camera {camera.name} {action}d.")
+    update_camera(camera, {"enabled": action == "enable"})
+    flash(f"Camera {camera.name} {action}d.")
     db.session.commit()
     return redirect(url_for("stream.cameras_page"))
 
 
 @bp.post("/cameras/<int:camera_id>/settings")
-@login_required
+@admin_required
 def camera_settings(camera_id: int):
     """Change a camera's source, detection width, smallest face, rate and ignored region."""
     camera = get_camera_row(camera_id)
@@ -101,7 +98,7 @@ def camera_settings(camera_id: int):
 
 
 @bp.post("/webhooks")
-@login_required
+@admin_required
 def add_webhook_page():
     """Add a webhook; its secret is shown once, on the next page."""
     form = WebhookForm()
@@ -118,19 +115,47 @@ def add_webhook_page():
     return redirect(url_for("stream.cameras_page"))
 
 
-@bp.post("/webhooks/<int:webhook_id>/<any(test, delete):action>")
-@login_required
+@bp.post("/webhooks/<int:webhook_id>/<any(test):action>")
+@admin_required
 def webhook_action(webhook_id: int, action: str):
-    """Send a test event to a webhook, or remove it."""
+    """Send a test event to a webhook."""
     if not ActionForm().validate_on_submit():
         flash("The form expired; try again.")
         return redirect(url_for("stream.cameras_page"))
     hook = get_webhook(webhook_id)
-    if action == "delete":
-        delete_webhook(hook)
-        flash(f"Webhook {hook.url} removed.")
-    else:
-        send_test_event(hook)
-        flash(f"A test event is on its way to {hook.url}; its delivery appears below.")
+    send_test_event(hook)
+    flash(f"A test event is on its way to {hook.url}; its delivery appears below.")
     db.session.commit()
     return redirect(url_for("stream.cameras_page"))
+
+
+@bp.route("/cameras/<int:camera_id>/remove", methods=["GET", "POST"])
+@admin_required
+def remove_camera_page(camera_id: int):
+    """Ask, then remove a camera (its source is released within a second)."""
+    camera, form = get_camera_row(camera_id), ActionForm()
+    if form.validate_on_submit():
+        remove_camera(camera)
+        db.session.commit()
+        flash(f"Camera {camera.name} removed.")
+        return redirect(url_for("stream.cameras_page"))
+    return render_template("confirm.html", title=f"Remove the camera {camera.name}?", form=form,
+                           text=f"{camera.source} stops being watched and recognised. Its arrivals "
+                                "stay in the list. Add it again to bring it back.",
+                           yes="Yes, remove it", back=url_for("stream.cameras_page"))
+
+
+@bp.route("/webhooks/<int:webhook_id>/remove", methods=["GET", "POST"])
+@admin_required
+def remove_webhook_page(webhook_id: int):
+    """Ask, then remove a webhook and its delivery log."""
+    hook, form = get_webhook(webhook_id), ActionForm()
+    if form.validate_on_submit():
+        delete_webhook(hook)
+        db.session.commit()
+        flash(f"Webhook {hook.url} removed.")
+        return redirect(url_for("stream.cameras_page"))
+    return render_template("confirm.html", title="Remove this webhook?", form=form,
+                           text=f"{hook.url} will get no more events, and its delivery log is "
+                                "deleted. This cannot be undone.",
+                           yes="Yes, remove it", back=url_for("stream.cameras_page"))

@@ -25,7 +25,9 @@ def viewer(sign_in, app):
 @pytest.mark.parametrize("method, path", [("get", "/enrol"), ("get", "/people"), ("get", "/settings"),
                                           ("get", "/access"), ("get", "/audit"), ("post", "/people/1/delete"),
                                           ("post", "/people/1/faces/1/delete"), ("post", "/live/source"),
-                                          ("post", "/live/enrol"), ("post", "/access/keys")])
+                                          ("post", "/live/enrol"), ("post", "/access/keys"),
+                                          ("get", "/cameras"), ("post", "/cameras"), ("get", "/cameras/1/remove"),
+                                          ("post", "/webhooks")])
 def test_a_viewer_cannot_enrol_delete_or_change_settings(csrf_token, viewer, method, path):
     token = csrf_token(viewer.get("/live").data)  # a valid form: refused for the role, not CSRF
     r = getattr(viewer, method)(path, data={"csrf_token": token} if method == "post" else None)

@@ -267,8 +267,11 @@ def test_cameras_page_disables_and_removes_and_manages_webhooks(cam_app, cam_key
     assert camera_state(client, cam_key, yard["id"])["source"] == "demo"
     assert client.post(f"/cameras/{yard['id']}/disable", data={"csrf_token": token}).status_code == 302
     assert camera_state(client, cam_key, yard["id"])["state"] == "disabled"
-    assert client.post(f"/cameras/{yard['id']}/delete", data={}).status_code == 400  # no token: refused
-    client.post(f"/cameras/{yard['id']}/delete", data={"csrf_token": token})
+    assert client.post(f"/cameras/{yard['id']}/remove", data={}).status_code == 400  # no token: refused
+    ask = client.get(f"/cameras/{yard['id']}/remove")  # removing asks first
+    assert b"Yes, remove it" in ask.data
+    assert client.get(f"/api/cameras/{yard['id']}", headers=cam_key).status_code == 200
+    client.post(f"/cameras/{yard['id']}/remove", data={"csrf_token": token})
     assert client.get(f"/api/cameras/{yard['id']}", headers=cam_key).status_code == 404
     # A webhook to a closed port: its secret shown once, a test event queued and retried.
     client.post("/webhooks", data={"url": "http://127.0.0.1:9/hook", "events": ["unknown"], "csrf_token": token})
@@ -282,7 +285,8 @@ def test_cameras_page_disables_and_removes_and_manages_webhooks(cam_app, cam_key
                             .get_json()["items"] if d["attempts"] >= 1], 20)
     assert log and log[0]["status"] == "pending" and log[0]["event"]["type"] == "test" and log[0]["last_error"]
     assert "Send a test event" in client.get("/cameras").data.decode()
-    client.post(f"/webhooks/{hook['id']}/delete", data={"csrf_token": token})
+    assert b"Yes, remove it" in client.get(f"/webhooks/{hook['id']}/remove").data
+    client.post(f"/webhooks/{hook['id']}/remove", data={"csrf_token": token})
     assert client.get(f"/api/webhooks/{hook['id']}/deliveries", headers=cam_key).status_code == 404
 
 
