@@ -23,20 +23,18 @@ log = logging.getLogger(__name__)
 def merge_people(source: Person, target: Person, name=None) -> Person:
     """Move every face of `source` to `target` and delete `source`; `name` (optional:
     either one's, or a new one) is the merged person's. Nothing is compared: the operator
-    says they are one person."""
+    says they are one person. Two flushes (the name may be the deleted person's), one
+    transaction: the gallery generation moves once."""
     if source.id == target.id:
         raise Problem("invalid-input", 400, "Choose two different people to merge.")
     keep = clean_name(name) if name is not None else target.name
     if name_key(keep) not in (source.name_key, target.name_key):
         check_name_free(keep)
-    with db.session.no_autoflush:
-        for face in list(source.faces):
-            face.person = target
-        if name_key(keep) == source.name_key:
-            # The unique name moves from the deleted row: free it in this same flush.
-            source.name_key = f"merged:{source.id}"
-        db.session.delete(source)
-        target.name, target.name_key = keep, name_key(keep)
+    for face in list(source.faces):
+        face.person = target
+    db.session.delete(source)
+    db.session.flush()
+    target.name, target.name_key = keep, name_key(keep)
     db.session.flush()
     log.info("person %d merged into %d (%s)", source.id, target.id, keep)
     return target
@@ -86,3 +84,9 @@ def faces_by_standing(person: Person) -> list[FaceStanding]:
         outlier = loo > current_app.config["VERIFY_THRESHOLD"]
     out = [FaceStanding(f, float(x), bool(o)) for f, x, o in zip(faces, d, outlier)]
     return sorted(out, key=lambda s: -s.distance)
+
+
+def person_out(person: Person) -> dict:
+    """JSON form: a person with their faces, each with its distance to their mean and
+    whether it is an outlier, the farthest first."""
+    return {**person.to_dict(), "faces": [s.to_dict() for s in faces_by_standing(person)]}

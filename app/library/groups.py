@@ -110,8 +110,9 @@ def name_group(group: UnknownGroup, name=None, person_id: int | None = None,
     refused (it names who the group already is); a later face that fails one is skipped.
     Returns (the person, faces added, faces skipped)."""
     if group.status == "named":
-        raise Problem("conflict", 409, "This group was named already; its faces are the person's "
-                      "now (GET /api/people/%d)." % (group.person_id or 0), person_id=group.person_id)
+        whose = {} if group.person_id is None else {"person_id": group.person_id}
+        raise Problem("conflict", 409, "This group was named already; its faces are its person's "
+                      "now (GET /api/people/{id}).", **whose)
     if (name is None) == (person_id is None):
         raise Problem("invalid-input", 400, "Give either a name (a new person) or person_id (someone enrolled).")
     faces = list(group.sightings)

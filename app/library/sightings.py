@@ -12,13 +12,19 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 
 from ..extensions import db
-from ..faces.photos import CROP_QUALITY
+from ..faces.photos import CROP_QUALITY, face_problem
 from ..models import Sighting, UnknownGroup, utcnow
 from ..recognition.jpeg import to_jpeg
-from ..recognition.quality import face_quality
+from ..recognition.quality import face_quality, sharpness
 from .grouping import Seen, assigner, remember
 
 log = logging.getLogger(__name__)
+
+
+def _sharp(best: tuple) -> bool:
+    """As sharp as an enrolment photo must be (the live detector's minimum face is the
+    enrolment minimum already)."""
+    return sharpness(best[1]) >= current_app.config["MIN_SHARPNESS"]
 
 
 def _seen(best: tuple, camera: dict) -> Seen:
@@ -31,7 +37,7 @@ def _seen(best: tuple, camera: dict) -> Seen:
 def unknown_track(camera: dict, track) -> UnknownGroup | None:
     """A track confirmed unknown: its best crop so far becomes a sighting at once (its group
     is then known to the live page and to Arrivals). The caller commits."""
-    if not track.best:
+    if not track.best or not _sharp(track.best[0]):
         return None
     sighting, = remember([_seen(track.best[0], camera)])
     track.group_id = sighting.group_id
@@ -43,20 +49,23 @@ def track_ended(camera: dict, track) -> None:
     """A remembered unknown track left the view: its other best crops join its group.
     The caller commits."""
     best = track.best[:current_app.config["SIGHTINGS_PER_TRACK"]]
-    rest = [b for b in best if id(b[2]) not in track.written]
+    rest = [b for b in best if id(b[2]) not in track.written and _sharp(b)]
     if track.group_id is None or track.name is not None or not rest:
         return
     remember([_seen(b, camera) for b in rest], group_id=track.group_id)
     track.written.update(id(b[2]) for b in rest)
 
 
-def upload_faces(faces, sha256: str) -> list[int]:
-    """The unknown faces of an upload (recognition Faces) as sightings; their group ids.
+def upload_faces(faces, sha256: str) -> list[int | None]:
+    """The unknown faces of an upload (recognition Faces) as sightings; their group ids,
+    None for a face too small or blurred to enrol (it would only scatter the groups).
     The caller commits."""
+    keep = [f for f in faces if face_problem(f) is None]
     seen = [Seen(np.asarray(f.embedding, np.float32), to_jpeg(f.aligned, CROP_QUALITY),
                  det_score=float(f.detection.score), quality=face_quality(f.detection, f.aligned),
-                 source_sha256=sha256) for f in faces]
-    return [s.group_id for s in remember(seen)] if seen else []
+                 source_sha256=sha256) for f in keep]
+    groups = iter([s.group_id for s in remember(seen)] if seen else [])
+    return [next(groups) if face_problem(f) is None else None for f in faces]
 
 
 def expire_sightings() -> int:

@@ -222,10 +222,13 @@ def enrol_confirm():
             p, _ = create_person(payload["name"], new, payload["sha"])
         else:
             p = get_person(payload["person_id"])
-            add_face(p, new, payload["sha"])
+            add_face(p, new, payload["sha"], confirm=request.form.get("confirm") == "1")
         db.session.commit()
     except Problem as e:
         db.session.rollback()
+        if e.type == "face-mismatch":  # a second click that says what it means
+            return render_template("mismatch.html", detail=e.detail, name=payload["name"], form=form,
+                                   crop=_data_url(new.crop_jpeg), person_id=payload["person_id"]), 409
         flash(e.detail)
         return redirect(url_for("web.enrol"))
     flash(f"{p.name} is enrolled with {len(p.faces)} photo{'s' if len(p.faces) != 1 else ''}.")
