@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 
 import cv2
-import numpy as np
 import pytest
 from sqlalchemy import func, select
 
