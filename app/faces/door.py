@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..http.problems import Problem
-from ..models import EMBEDDING_DTYPE, Face, Person
+from ..models import EMBEDDING_DTYPE, Face, Person, Sighting, UnknownGroup
 from ..recognition.match import pairwise_distances
 from .gallery import get_state
 from .runtime import state
@@ -69,22 +69,23 @@ def nearest_other_face(embedding: np.ndarray, exclude: int | None) -> Nearest | 
 
 
 def check_photo(sha256: str, embedding: np.ndarray, person: Person | None) -> None:
-    """duplicate-photo: these very bytes are already enrolled for another person, with this
-    face (the same bytes give the same embedding; another face of a group photo is not a
-    duplicate)."""
-    query = (select(Person.id, Person.name, Face.embedding).join(Face)
-             .where(Face.source_sha256 == sha256))
-    if person is not None and person.id is not None:
-        query = query.where(Person.id != person.id)
+    """duplicate-photo: these very bytes are already another person's, with this face (the
+    same bytes give the same embedding; another face of a group photo is not a duplicate):
+    enrolled for them, or remembered in an unknown group since named after them."""
+    pid = None if person is None else person.id
+    enrolled = select(Person.id, Person.name, Face.embedding).join(Face).where(Face.source_sha256 == sha256)
+    seen = (select(Person.id, Person.name, Sighting.embedding).join(UnknownGroup, Sighting.group)
+            .join(Person, Person.id == UnknownGroup.person_id).where(Sighting.source_sha256 == sha256))
     limit = current_app.config["DUPLICATE_FACE_DISTANCE"]
-    for other in db.session.execute(query.limit(100)):
-        vector = np.frombuffer(other.embedding, EMBEDDING_DTYPE).astype(np.float32)
-        if float(np.linalg.norm(vector - embedding)) <= limit:
-            raise Problem("duplicate-photo", 409,
-                          f"This photo is already enrolled for {other.name}. If it is of them, there "
-                          "is nothing to do; if they are the same person, merge the two; if it was "
-                          "enrolled under the wrong name, delete it there first.",
-                          person_id=other.id, name=other.name)
+    for query in (enrolled, seen):
+        for other in db.session.execute(query.where(Person.id != pid) if pid else query).all()[:100]:
+            vector = np.frombuffer(other.embedding, EMBEDDING_DTYPE).astype(np.float32)
+            if float(np.linalg.norm(vector - embedding)) <= limit:
+                raise Problem("duplicate-photo", 409,
+                              f"This photo is already enrolled for {other.name}. If it is of them, "
+                              "there is nothing to do; if they are the same person, merge the two; if "
+                              "it was enrolled under the wrong name, delete it there first.",
+                              person_id=other.id, name=other.name)
 
 
 def check_face(embedding: np.ndarray, person: Person | None, confirm: bool) -> None:

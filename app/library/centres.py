@@ -21,6 +21,7 @@ class GroupCentres:
         self.seen = -1
         self.ids = np.zeros(0, np.int64)
         self.sums = np.zeros((0, 128), np.float32)
+        self.expired_at = float("-inf")  # time.monotonic() of this process's last expiry pass
 
     def load(self, model: str, generation: int) -> None:
         """Read every live group of `model` (in the caller's transaction)."""

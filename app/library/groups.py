@@ -118,8 +118,9 @@ def name_group(group: UnknownGroup, name=None, person_id: int | None = None,
     faces = list(group.sightings)
     if not faces:
         raise Problem("conflict", 409, "This group has no faces left (they expired); nothing to name.")
+    cfg = current_app.config
     picks = most_typical(np.stack([s.vector for s in faces]).astype(np.float32),
-                         current_app.config["GROUP_ENROL_FACES"])
+                         cfg["GROUP_ENROL_FACES"], apart=cfg["DUPLICATE_FACE_DISTANCE"])
     person = None if person_id is None else get_person(person_id)
     person = _store(person, name, faces[picks[0]], confirm)
     added, skipped = 1, 0

@@ -5,6 +5,7 @@ face it was dismissed for)."""
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 import numpy as np
@@ -19,6 +20,17 @@ from ..recognition.quality import face_quality, sharpness
 from .grouping import Seen, assigner, remember
 
 log = logging.getLogger(__name__)
+EXPIRE_EVERY = 3600.0  # seconds between a process's expiry passes (each is one indexed DELETE)
+
+
+def expire_now_and_then() -> None:
+    """Expire old sightings at most once an hour per process, as new ones arrive."""
+    from ..faces import state
+
+    centres = state().groups
+    if time.monotonic() - centres.expired_at >= EXPIRE_EVERY:
+        centres.expired_at = time.monotonic()
+        expire_sightings()
 
 
 def _sharp(best: tuple) -> bool:
@@ -39,6 +51,7 @@ def unknown_track(camera: dict, track) -> UnknownGroup | None:
     is then known to the live page and to Arrivals). The caller commits."""
     if not track.best or not _sharp(track.best[0]):
         return None
+    expire_now_and_then()
     sighting, = remember([_seen(track.best[0], camera)])
     track.group_id = sighting.group_id
     track.written.add(id(track.best[0][2]))
@@ -61,6 +74,8 @@ def upload_faces(faces, sha256: str) -> list[int | None]:
     None for a face too small or blurred to enrol (it would only scatter the groups).
     The caller commits."""
     keep = [f for f in faces if face_problem(f) is None]
+    if keep:
+        expire_now_and_then()
     seen = [Seen(np.asarray(f.embedding, np.float32), to_jpeg(f.aligned, CROP_QUALITY),
                  det_score=float(f.detection.score), quality=face_quality(f.detection, f.aligned),
                  source_sha256=sha256) for f in keep]

@@ -43,8 +43,16 @@ def regroup(faces: np.ndarray, join: float) -> np.ndarray:
     return model.fit_predict(np.asarray(faces, np.float64)).astype(np.int64)
 
 
-def most_typical(faces: np.ndarray, n: int) -> np.ndarray:
-    """(N, D) unit vectors -> indices of the n nearest to their centre, nearest first: the
-    faces a group is enrolled from (a passer-by who joined it by mistake is the farthest)."""
+def most_typical(faces: np.ndarray, n: int, apart: float = 0.0) -> np.ndarray:
+    """(N, D) unit vectors -> indices of the n nearest to their centre, nearest first, each
+    farther than `apart` (L2) from those before it: the faces a group is enrolled from (a
+    passer-by who joined it by mistake is the farthest; near-copies, e.g. one camera's
+    frames of a face that did not move, add nothing)."""
     centre = unit(faces.sum(0))
-    return np.argsort(-(faces @ centre), kind="stable")[:n]
+    picks: list[int] = []
+    for i in np.argsort(-(faces @ centre), kind="stable"):
+        if len(picks) == n:
+            break
+        if not picks or pairwise_distances(faces[i][None], faces[picks]).min() > apart:
+            picks.append(int(i))
+    return np.asarray(picks, np.int64)

@@ -116,14 +116,14 @@ def test_name_groups_then_identify(app, client, auth, remembered):
     assert group_id not in [g["id"] for g in client.get("/api/unknown", headers=auth).get_json()["items"]]
 
 
-def random_groups(app, n: int) -> list[int]:
+def random_groups(app, n: int, seed: int = 7) -> list[int]:
     """n new groups of one face each: random unit vectors, far from every face and each other."""
     import numpy as np
 
     from app.extensions import db
     from app.library.grouping import Seen, remember
 
-    rng = np.random.default_rng(7)
+    rng = np.random.default_rng(seed)
     with app.app_context():
         vectors = rng.normal(size=(n, 128)).astype(np.float32)
         rows = remember([Seen(v / np.linalg.norm(v), b"\xff\xd8jpeg") for v in vectors])
@@ -170,3 +170,22 @@ def test_old_sightings_expire_but_not_a_dismissed_groups(app):
         assert gone > 0
         assert db.session.scalar(select(func.count(Sighting.id))) == dismissed
         assert db.session.scalar(select(func.count(UnknownGroup.id)).where(UnknownGroup.status == "open")) == 0
+
+
+def test_regroup_keeps_every_face_and_the_ids_it_can(app, runner):
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.models import Sighting
+
+    ids = random_groups(app, 4, seed=8)
+    with app.app_context():
+        before = db.session.scalar(select(func.count(Sighting.id)))
+    out = runner.invoke(args=["faces", "regroup"]).output
+    assert "groups before" in out, out
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Sighting.id))) == before
+        # Random faces are far from each other and from every face: each stays its own group.
+        assert all(db.session.scalar(select(func.count(Sighting.id)).where(Sighting.group_id == i)) == 1
+                   for i in ids)
+    assert "regrouping more than" in runner.invoke(args=["faces", "regroup", "--limit", "1"]).output
