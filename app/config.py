@@ -132,7 +132,7 @@ class Config:
     # Known people from the cameras (off by default): a face named with this margin under its
     # threshold, sharp and unlike the person's stored faces is kept, up to LEARN_MAX_FACES.
     LEARN_FROM_CAMERAS = _env_bool("FACES_LEARN_FROM_CAMERAS", False)
-    LEARN_MARGIN = _env_float("FACES_LEARN_MARGIN", 0.15)
+    LEARN_MARGIN = _env_float("FACES_LEARN_MARGIN", 0.1)
     LEARN_MAX_FACES = int(os.environ.get("FACES_LEARN_MAX_FACES", 10))
     # A deletion on the pages can be undone for this many seconds.
     UNDO_SECONDS = _env_float("FACES_UNDO_SECONDS", 600.0)
