@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import null, select
 
 from ..extensions import db
 from ..http.problems import Problem
@@ -27,7 +27,7 @@ class Nearest:
 
     person_id: int
     name: str
-    face_id: int
+    face_id: int | None  # None: a face of an unknown group named after them
     distance: float  # L2, 0..2
 
 
@@ -50,7 +50,8 @@ def mean_direction(vectors: np.ndarray) -> np.ndarray:
 def nearest_other_face(embedding: np.ndarray, exclude: int | None) -> Nearest | None:
     """The nearest face of another person: the people nearest by their mean vector (the
     gallery index), then each of their faces (a face near one of someone's photos can be
-    far from their mean when they have several)."""
+    far from their mean when they have several), and the faces of the unknown groups since
+    named after them (seen as theirs, though not all enrolled)."""
     view = state().gallery_view()
     _, ids = view.gallery.nearest(embedding[None], DUPLICATE_CANDIDATES + 1)
     people = [int(p) for p in ids[0] if int(p) != exclude][:DUPLICATE_CANDIDATES]
@@ -58,6 +59,9 @@ def nearest_other_face(embedding: np.ndarray, exclude: int | None) -> Nearest | 
         return None
     rows = db.session.execute(select(Face.id, Face.person_id, Face.embedding).where(
         Face.person_id.in_(people), Face.model == view.model)).all()
+    rows += db.session.execute(select(null(), UnknownGroup.person_id, Sighting.embedding)
+                               .join(UnknownGroup, Sighting.group).where(
+        UnknownGroup.person_id.in_(people), UnknownGroup.status == "named", Sighting.model == view.model)).all()
     if not rows:
         return None
     vectors = np.stack([np.frombuffer(e, EMBEDDING_DTYPE) for _, _, e in rows]).astype(np.float32)
@@ -98,8 +102,8 @@ def check_face(embedding: np.ndarray, person: Person | None, confirm: bool) -> N
         raise Problem("duplicate-face", 409,
                       f"This face is already enrolled for {nearest.name} (the same picture, re-saved, "
                       "resized or cropped). Add it to them, or merge the two people if they are one.",
-                      person_id=nearest.person_id, name=nearest.name, face_id=nearest.face_id,
-                      distance=round(nearest.distance, 4))
+                      person_id=nearest.person_id, name=nearest.name, distance=round(nearest.distance, 4),
+                      **({} if nearest.face_id is None else {"face_id": nearest.face_id}))
     if pid is None or confirm:
         return
     own, _ = person_vectors(pid, get_state().active_model)
