@@ -30,6 +30,7 @@ class GroupView:
     group: UnknownGroup
     face_ids: list[int]
     cameras: list[str]
+    uploads: bool = False  # some of its faces come from uploaded photos
 
     def to_dict(self) -> dict:
         g = self.group
@@ -55,11 +56,14 @@ def _views(groups: list[UnknownGroup]) -> list[GroupView]:
                               .order_by(Sighting.quality.desc(), Sighting.id)).all() if ids else []
     faces: dict[int, list[int]] = {i: [] for i in ids}
     cams: dict[int, list[str]] = {i: [] for i in ids}
+    uploads = set()
     for gid, sid, cam in rows:
         faces[gid].append(sid)
-        if cam and cam not in cams[gid]:
+        if cam is None:
+            uploads.add(gid)
+        elif cam not in cams[gid]:
             cams[gid].append(cam)
-    return [GroupView(g, faces[g.id], cams[g.id]) for g in groups]
+    return [GroupView(g, faces[g.id], cams[g.id], g.id in uploads) for g in groups]
 
 
 def list_groups(status: str = "open", limit: int = 50, offset: int = 0) -> tuple[list[GroupView], int]:
