@@ -85,8 +85,10 @@ def name_group_page(group_id: int):
     except Problem as p:
         db.session.rollback()
         if p.type == "face-mismatch":  # a second click that says what it means
-            return render_template("group_mismatch.html", detail=p.detail, group_id=group_id,
-                                   person=existing, next=_back(), form=ConfirmDeleteForm()), 409
+            return render_template("mismatch.html", detail=p.detail, name=existing,
+                                   crop=url_for("web.group_crop", group_id=group_id),
+                                   action=url_for("web.name_group_page", group_id=group_id),
+                                   fields={"person": existing, "next": _back()}, back=_back()), 409
         flash(p.detail)
         return redirect(_back())
     left = f" ({skipped} left out: unlike the others or someone else's)" if skipped else ""

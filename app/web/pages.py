@@ -236,8 +236,10 @@ def enrol_confirm():
     except Problem as e:
         db.session.rollback()
         if e.type == "face-mismatch":  # a second click that says what it means
-            return render_template("mismatch.html", detail=e.detail, name=payload["name"], form=form,
-                                   crop=_data_url(new.crop_jpeg), person_id=payload["person_id"]), 409
+            return render_template("mismatch.html", detail=e.detail, name=payload["name"],
+                                   crop=_data_url(new.crop_jpeg), action=url_for("web.enrol_confirm"),
+                                   fields={"token": form.token.data, "face": chosen},
+                                   back=url_for("web.person", person_id=payload["person_id"])), 409
         flash(e.detail)
         return redirect(url_for("web.enrol"))
     flash(f"{p.name} is enrolled with {len(p.faces)} photo{'s' if len(p.faces) != 1 else ''}.")

@@ -4,21 +4,17 @@ shows her name. Screenshots go to test-artifacts/ (who-is-this-*.png, live-named
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import pytest
 import requests
 from werkzeug.serving import make_server
 
-from support import ROOT, cli_api_key, make_app, photos
+from support import CHROMIUM, CHROMIUM_ARGS as ARGS, ROOT, cli_api_key, make_app, photos
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.skipif(not CHROMIUM.exists(),
                                 reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)")]
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (requirements-dev.txt)")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 ENROLLED = ("ben_afflek", "elton_john", "jerry_seinfeld", "mindy_kaling")  # madonna: the stranger
 
 
