@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: setup venv weights db run serve soak test bench bench-api bench-live bench-scale open-set evaluate-lfw clean
+.PHONY: setup venv weights db run serve soak test bench bench-api bench-live bench-scale open-set library-lfw evaluate-lfw clean
 
 setup: venv weights db
 
@@ -61,6 +61,11 @@ bench-scale: setup
 # strangers accepted against the threshold; the default threshold; combining photos.
 open-set: setup
 	$(BIN)/python scripts/open_set.py --images $(LFW)/images
+
+# The face library's targets through the REST API: unknown faces grouped, groups named, the
+# last photos identified, the checks at the door (scripts/library_lfw.py; docs/LIBRARY.md).
+library-lfw: setup
+	$(BIN)/python scripts/library_lfw.py --images $(LFW)/images
 
 LFW ?= ../shared/datasets/lfw-devtrain
 # Accuracy on LFW View 1 training pairs (needs ../shared/datasets/lfw-devtrain).

@@ -117,6 +117,25 @@ class Config:
     INDEX_DIR = os.environ.get("FACES_INDEX_DIR")
     INDEX_SNAPSHOT_MIN = int(os.environ.get("FACES_INDEX_SNAPSHOT_MIN", 10_000))
     INDEX_SNAPSHOT_EVERY = int(os.environ.get("FACES_INDEX_SNAPSHOT_EVERY", 10_000))
+    # The face library (app/library, app/faces/door.py; figures in docs/LIBRARY.md).
+    # A face this close (L2) to another person's enrolled face is the same picture re-saved,
+    # resized or cropped: refused as duplicate-face.
+    DUPLICATE_FACE_DISTANCE = _env_float("FACES_DUPLICATE_FACE_DISTANCE", 0.35)
+    # Unknown faces kept as sightings this many days (a dismissed group's are kept, so that
+    # it is never suggested again); each unknown camera track keeps its best few crops.
+    SIGHTINGS_MAX_AGE_DAYS = _env_float("FACES_SIGHTINGS_MAX_AGE_DAYS", 30.0)
+    SIGHTINGS_PER_TRACK = int(os.environ.get("FACES_SIGHTINGS_PER_TRACK", 3))
+    # A sighting joins the nearest group whose centre is at most this far (L2), else starts one.
+    GROUP_JOIN_DISTANCE = _env_float("FACES_GROUP_JOIN_DISTANCE", 0.8)
+    # Naming a group enrols the person from at most this many of its faces (the most typical).
+    GROUP_ENROL_FACES = int(os.environ.get("FACES_GROUP_ENROL_FACES", 5))
+    # Known people from the cameras (off by default): a face named with this margin under its
+    # threshold, sharp and unlike the person's stored faces is kept, up to LEARN_MAX_FACES.
+    LEARN_FROM_CAMERAS = _env_bool("FACES_LEARN_FROM_CAMERAS", False)
+    LEARN_MARGIN = _env_float("FACES_LEARN_MARGIN", 0.1)
+    LEARN_MAX_FACES = int(os.environ.get("FACES_LEARN_MAX_FACES", 10))
+    # A deletion on the pages can be undone for this many seconds.
+    UNDO_SECONDS = _env_float("FACES_UNDO_SECONDS", 600.0)
     # Load the model when the app starts (servers) rather than on the first request.
     WARM_UP = _env_bool("FACES_WARM_UP", False)
 

@@ -22,6 +22,8 @@
     return t.name ? `${t.name} ${Math.round(100 * Math.max(0, 1 - t.distance * t.distance / 2))}%` : "unknown";
   }
 
+  // Each face in view: its number (drawn beside its box on the video), its group's best
+  // face when it is an unknown face already remembered, and what an operator can do.
   function showTracks(tracks) {
     list.replaceChildren();
     if (!tracks.length) {
@@ -33,22 +35,56 @@
     for (const t of tracks) {
       const li = document.createElement("li");
       li.dataset.name = t.name || "";
-      li.textContent = `${label(t)}, in view for ${t.seconds_in_view.toFixed(0)} s`;
-      if (t.checked && !t.name) {
-        const b = document.createElement("button");
-        b.type = "button";
-        b.className = "link";
-        b.textContent = "enrol";
-        b.onclick = () => {
-          enrolForm.hidden = false;
-          document.getElementById("enrol-track").value = t.id;
-          document.getElementById("enrol-mode").value = mode;
-          document.getElementById("enrol-which").textContent = `face ${t.id}`;
-        };
-        li.append(" ", b);
+      li.dataset.track = t.id;
+      const n = document.createElement("strong");
+      n.className = "track-no";
+      n.textContent = t.id;
+      li.append(n, " ");
+      if (t.group_id && !t.name) {
+        const img = document.createElement("img");
+        img.src = root.dataset.groupFace.replace("/0/", `/${t.group_id}/`);
+        img.alt = `face ${t.id}`;
+        img.width = img.height = 40;
+        li.append(img, " ");
       }
+      li.append(`${label(t)}, in view for ${t.seconds_in_view.toFixed(0)} s`);
+      if (root.dataset.admin === "1" && t.checked && !t.name) li.append(" ", enrolButton(t));
+      if (root.dataset.admin === "1" && t.name) li.append(" ", notButton(t));
       list.append(li);
     }
+  }
+
+  function linkButton(text, onclick) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "link";
+    b.textContent = text;
+    b.onclick = onclick;
+    return b;
+  }
+
+  // An unknown face remembered in a group is named through its group (its other faces
+  // come with it); one not remembered yet is enrolled from this frame.
+  function enrolButton(t) {
+    return linkButton("name…", () => {
+      enrolForm.hidden = false;
+      enrolForm.action = t.group_id ? root.dataset.groupName.replace("/0/", `/${t.group_id}/`)
+                                    : root.dataset.enrolUrl;
+      document.getElementById("enrol-track").value = t.id;
+      document.getElementById("enrol-mode").value = mode;
+      document.getElementById("enrol-which").textContent = `face ${t.id}`;
+      enrolForm.querySelector("input[name=name]").focus();
+    });
+  }
+
+  function notButton(t) {
+    return linkButton(`not ${t.name}?`, () => {
+      const form = document.getElementById("not-form");
+      form.elements.track.value = t.id;
+      form.elements.mode.value = mode;
+      form.elements.name.value = t.name;
+      form.submit();
+    });
   }
 
   async function pollServer() {

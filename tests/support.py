@@ -12,6 +12,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = ROOT / "instance" / "models"
 SAMPLES_DIR = ROOT / "instance" / "samples"
+# Browser tests: Debian's Chromium, headless, as root, with the network it must not try.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 

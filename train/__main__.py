@@ -36,6 +36,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--val-pairs", type=Path,
                         help="LFW-style pairs file: its people are the validation people and "
                         "its pairs the validation pairs (instead of --val-fraction)")
+    parser.add_argument("--hard-negatives", metavar="DATABASE",
+                        help="the app's database (instance/faces.db, or a SQLAlchemy URL): its "
+                        "\"not this person\" corrections join the batches as hard negatives")
     parser.add_argument("--test-fraction", type=float, default=0.0,
                         help="share of people held out for the report only (0: report on "
                         "the validation people, who also chose the epoch)")
@@ -99,6 +102,7 @@ def run_faces(args: argparse.Namespace) -> dict:
     from app.recognition import FacePipeline
     from app.recognition.weights import verify_model_dir
 
+    from .corrections import with_hard_negatives
     from .data import load_faces
     from .finetune import fine_tune
     from .report import write_report
@@ -108,16 +112,21 @@ def run_faces(args: argparse.Namespace) -> dict:
     base_dir = args.models_dir / args.base
     base_meta = verify_model_dir(base_dir)
     faces = load_faces(args.data, args.cache / "crops", FacePipeline(base_dir), args.min_photos)
+    faces, negatives, added = with_hard_negatives(faces, args.hard_negatives) if args.hard_negatives else (faces, {}, 0)
     val, val_pairs = None, None
     if args.val_pairs:
         val, val_pairs = pairs_from_file(args.val_pairs, faces.paths, faces.labels, faces.people)
     roles = assign_roles(faces.labels, settings.val_fraction, args.test_fraction, settings.seed, val)
+    for idx in negatives.values():
+        roles[idx] = "train"  # a hard negative is only ever a negative, in training
+    if added:
+        log.info("%d hard negatives from %s", added, args.hard_negatives)
     log.info("%d photos of %d people: %s", len(faces.labels), len(faces.people),
              {r: int(np.sum(roles == r)) for r in ("train", "val", "test")})
     model = keras.models.load_model(base_dir / "encoder.keras")
     base_hash = base_meta["files"]["encoder.keras"][:16]
     result = fine_tune(model, faces.crops, faces.labels, roles, settings, out / "checkpoint",
-                       args.cache / "trunk" / f"{faces.fingerprint[:16]}-{base_hash}", val_pairs)
+                       args.cache / "trunk" / f"{faces.fingerprint[:16]}-{base_hash}", val_pairs, negatives)
     data = data_summary(args, faces)
     report = write_report(out / "report", result, faces.labels, roles, faces.people,
                           {"model": name, "base": args.base, "settings": settings.__dict__,

@@ -5,12 +5,16 @@ import cv2
 import numpy as np
 
 
-def pk_batches(labels: np.ndarray, p: int, k: int, steps: int, rng: np.random.Generator):
-    """Yield `steps` index arrays of shape (p * k,) into `labels`.
+def pk_batches(labels: np.ndarray, p: int, k: int, steps: int, rng: np.random.Generator,
+               negatives: dict[int, np.ndarray] | None = None):
+    """Yield `steps` index arrays of shape (p * k + extra,) into `labels`.
 
     Each batch takes p distinct people among those with at least two samples (a person with
     one sample cannot be an anchor and its positive), then k of each one's samples, drawn
-    with replacement only when the person has fewer than k.
+    with replacement only when the person has fewer than k. `negatives` (label -> indices of
+    faces an operator said were not that person, each under a label of its own) adds up to
+    k of a chosen person's hard negatives to the batch, so that mining meets them beside
+    that person's photos.
     """
     people = {}
     for i, label in enumerate(labels):
@@ -21,8 +25,12 @@ def pk_batches(labels: np.ndarray, p: int, k: int, steps: int, rng: np.random.Ge
     p = min(p, len(eligible))
     for _ in range(steps):
         chosen = rng.choice(len(eligible), p, replace=False)
-        yield np.concatenate([rng.choice(eligible[c], k, replace=len(eligible[c]) < k)
-                              for c in chosen])
+        batch = [rng.choice(eligible[c], k, replace=len(eligible[c]) < k) for c in chosen]
+        for c in chosen if negatives else ():
+            hard = negatives.get(int(labels[eligible[c][0]]))
+            if hard is not None and len(hard):
+                batch.append(rng.choice(hard, min(k, len(hard)), replace=False))
+        yield np.concatenate(batch)
 
 
 def augment(faces: np.ndarray, rng: np.random.Generator, crop: float = 0.08,

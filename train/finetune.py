@@ -135,7 +135,8 @@ def people_pairs(labels: np.ndarray, members: np.ndarray, seed: int) -> tuple[np
 
 def fine_tune(model: keras.Model, crops: np.ndarray, labels: np.ndarray, roles: np.ndarray,
               settings: Settings, checkpoint_dir: Path, trunk_cache: Path,
-              val_pairs: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
+              val_pairs: tuple[np.ndarray, np.ndarray] | None = None,
+              negatives: dict[int, np.ndarray] | None = None) -> dict:
     """Train `model`'s head in place; on return it holds the weights of the epoch with the
     best validation accuracy, or the pretrained weights when no epoch beat them.
 
@@ -146,6 +147,7 @@ def fine_tune(model: keras.Model, crops: np.ndarray, labels: np.ndarray, roles: 
             LFW pairs file; default: balanced pairs drawn among the "val" photos.
         checkpoint_dir: where the resumable state goes. trunk_cache: trunk outputs are cached
         as `trunk_cache/<key>.npy`; the caller's path must identify the data and base model.
+        negatives: person label -> indices of their hard negatives (train/corrections.py).
     Returns: {"val_before", "val_after": verification dicts, "history", "epochs_run",
         "seconds_per_epoch", "trunk_seconds", "embeddings_before"/"_after": (N, 128) of the plain crops}.
     """
@@ -155,8 +157,7 @@ def fine_tune(model: keras.Model, crops: np.ndarray, labels: np.ndarray, roles: 
     features, views, trunk_seconds = trunk_features(trunk, crops, s, trunk_cache)
     train_idx, val_idx = np.flatnonzero(roles == "train"), np.flatnonzero(roles == "val")
     train_pairs = make_pairs(labels[train_idx], s.seed)
-    if val_pairs is None:
-        val_pairs = people_pairs(labels, val_idx, s.seed + 1)
+    val_pairs = people_pairs(labels, val_idx, s.seed + 1) if val_pairs is None else val_pairs
 
     def evaluate():
         emb = embed(head, features[0])
@@ -172,7 +173,7 @@ def fine_tune(model: keras.Model, crops: np.ndarray, labels: np.ndarray, roles: 
     step = make_train_step(head, optimizer, s.strategy, s.margin, training=False)
     inputs = batch_inputs(s.mode, features, views, trunk, crops)
     while ckpt.epoch < s.epochs and ckpt.stale < s.patience:
-        seconds = train_epoch(step, inputs, labels, train_idx, steps, s, ckpt)
+        seconds = train_epoch(step, inputs, labels, train_idx, steps, s, ckpt, negatives)
         _, result = evaluate()
         ckpt.end_epoch(result, seconds, head, optimizer, s)
     head.load_weights(ckpt.best_weights)
@@ -209,13 +210,15 @@ def batch_inputs(mode: str, features: np.ndarray, views: int, trunk: keras.Model
 
 
 def train_epoch(step, inputs, labels: np.ndarray, train_idx: np.ndarray, steps: int,
-                s: Settings, ckpt: Checkpoint) -> float:
+                s: Settings, ckpt: Checkpoint, negatives: dict | None = None) -> float:
     """One epoch of `steps` P x K batches of the training photos; each step's loss and
     statistics go into the checkpoint's history. Returns the epoch's seconds."""
     # One generator per epoch, seeded by the epoch: a resumed run draws what it would have.
     rng = np.random.default_rng([s.seed, ckpt.epoch])
     start = time.perf_counter()
-    bar = tqdm(pk_batches(labels[train_idx], s.p, s.k, steps, rng), total=steps,
+    where = {int(i): j for j, i in enumerate(train_idx)}  # photo index -> position in train_idx
+    local = {label: np.array([where[i] for i in idx if i in where]) for label, idx in (negatives or {}).items()}
+    bar = tqdm(pk_batches(labels[train_idx], s.p, s.k, steps, rng, local), total=steps,
                desc=f"epoch {ckpt.epoch + 1}/{s.epochs}", unit="step")
     for batch in bar:
         idx = train_idx[batch]

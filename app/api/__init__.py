@@ -11,7 +11,7 @@ bp = ApiBlueprint("api", __name__)
 csrf.exempt(bp)
 limiter.limit(lambda: current_app.config["API_RATE_LIMIT"])(bp)
 
-# In this order on the docs page: people, recognition, live video.
-from . import people, recognize, live, cameras, webhooks, audit, docs  # noqa: E402,F401,I001
+# In this order on the docs page: people, recognition, the face library, live video.
+from . import people, recognize, library, live, cameras, webhooks, audit, docs  # noqa: E402,F401,I001
 
 bp.record_once(document)  # after the routes: the document is made from their rules

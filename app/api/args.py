@@ -98,8 +98,33 @@ class PeopleQuery(Args):
     q = text("Keep the people whose name contains this (case and spaces aside).")
 
 
+class Confirm(fields.Boolean):
+    """confirm: JSON true/false or 1/0; in a form or the query string 1/0/true/false."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, FormText):
+            value = {"1": True, "true": True, "0": False, "false": False}.get(value.lower(), value)
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, (int, float)) and value in (0, 1):  # JSON Schema: 1.0 is an integer
+            return bool(value)
+        raise self.make_error("invalid")
+
+
+def confirm_field(description: str) -> Confirm:
+    return Confirm(load_default=False, error_messages={"invalid": "must be 1 or 0 (true or false)."},
+                   metadata={"description": description, "type": ["boolean", "integer"],
+                             "minimum": 0, "maximum": 1})
+
+
+MISMATCH = ("Add the face even when it is unlike the person's other photos (face-mismatch "
+            "otherwise): 1 after checking that it is them.")
+
+
 class IdentifyArgs(Args):
     k = whole(0, 20, 3, "How many nearest people (candidates) to list per face.")
+    remember = confirm_field("1: keep the unknown faces as sightings, grouped for Who is this? "
+                             "(GET /api/unknown); needs an API key.")
 
 
 FACE = "Which face to enrol when the photo has several: 1 = the leftmost."
@@ -112,6 +137,7 @@ class EnrolArgs(Args):
 
 class AddFaceArgs(Args):
     face = whole(1, 100, None, FACE)
+    confirm = confirm_field(MISMATCH)
 
 
 class RenameArgs(Args):

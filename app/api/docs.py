@@ -27,7 +27,9 @@ def resolve(spec: dict, node):
 
 def _range(schema: dict) -> str:
     low, high = schema.get("minimum"), schema.get("maximum")
-    kind = "whole number" if schema.get("type") == "integer" else schema.get("type", "")
+    kind = schema.get("type", "")
+    kind = " or ".join(kind) if isinstance(kind, list) else kind  # a new string: never the spec's own
+    kind = "whole number" if kind == "integer" else kind
     if schema.get("maxLength"):
         kind += f", at most {schema['maxLength']} characters"
     if low is not None and high is not None:

@@ -6,6 +6,7 @@ from flask import url_for
 from ..auth import key_required
 from ..extensions import db
 from ..faces import add_photo, enrol_photo, get_person, new_name, rename
+from ..faces.fixes import person_out
 # The views below are called list_people / delete_person / delete_face (their endpoints' names).
 from ..faces import delete_face as remove_face, delete_person as remove_person, list_people as find_people
 from ..http.uploads import read_image
@@ -17,8 +18,13 @@ from .spec import KEY, body_args, guarded, no_content, photo_args, problems
 keyed = guarded(bp, key_required, KEY)
 PHOTO_400 = ("missing-image (no photo), bad-image (not a decodable image, or bad base64) or "
              "invalid-input (`detail` names the field, e.g. the name or face).")
+DOOR_409 = ("conflict (the name is taken, or the photo is this person's already), duplicate-photo or "
+            "duplicate-face (already enrolled for `person_id`, `name`), face-mismatch (unlike the "
+            "person's other photos: `distance`, `nearest`; confirm=1 adds it anyway).")
 ENROL_422 = ("no-face, multiple-faces (`faces` lists them: choose one with face=N), "
              "face-too-small or face-blurred.")
+
+
 LOCATION = {"Location": {"schema": {"type": "string"}, "description": "/api/people/{id}"}}
 
 
@@ -38,7 +44,7 @@ def list_people(page: int, per_page: int, q: str = ""):
 @keyed
 @photo_args(bp, EnrolArgs)
 @bp.response(201, PersonWithFaces, description="Enrolled.", headers=LOCATION)
-@problems(bp, 400, 409, 413, 422, 429, 503, e400=PHOTO_400, e422=ENROL_422)
+@problems(bp, 400, 409, 413, 422, 429, 503, e400=PHOTO_400, e409=DOOR_409, e422=ENROL_422)
 def create_person_view(name: str | None = None, face: int | None = None):
     """Enrol a person from a name and one photo
 
@@ -55,8 +61,11 @@ def create_person_view(name: str | None = None, face: int | None = None):
 @bp.response(200, PersonWithFaces, description="The person.")
 @problems(bp, 404, 429)
 def get_person_view(person_id: int):
-    """One person with their faces"""
-    return get_person(person_id).to_dict(faces=True)
+    """One person with their faces
+
+    Each face with where it came from and its distance to the person's mean, the farthest
+    first, so that an outlier (perhaps someone else) stands out."""
+    return person_out(get_person(person_id))
 
 
 @bp.patch("/people/<int:person_id>")
@@ -86,10 +95,12 @@ def delete_person(person_id: int):
 @keyed
 @photo_args(bp, AddFaceArgs)
 @bp.response(201, Face, description="Added.")
-@problems(bp, 400, 404, 409, 413, 422, 429, 503, e400=PHOTO_400, e422=ENROL_422)
-def add_face_view(person_id: int, face: int | None = None):
-    """Add a photo of an enrolled person"""
-    row = add_photo(get_person(person_id), read_image(), face)
+@problems(bp, 400, 404, 409, 413, 422, 429, 503, e400=PHOTO_400, e409=DOOR_409, e422=ENROL_422)
+def add_face_view(person_id: int, face: int | None = None, confirm: bool = False):
+    """Add a photo of an enrolled person
+
+    A face unlike the person's other photos is refused (face-mismatch) unless confirm=1."""
+    row = add_photo(get_person(person_id), read_image(), face, confirm)
     db.session.commit()
     return row.to_dict(), 201
 

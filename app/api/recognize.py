@@ -8,7 +8,8 @@ from sqlalchemy import text
 from ..auth import has_key, key_for_recognition
 from ..extensions import db, limiter
 from ..faces import identify, state, verify
-from ..http.problems import no_face
+from ..http.problems import Problem, no_face
+from ..library.sightings import upload_faces
 from ..http.uploads import read_image
 from ..models import counts
 from . import bp
@@ -25,16 +26,27 @@ PHOTO_400 = "missing-image, bad-image (not a decodable image, or bad base64) or 
 @photo_args(bp, IdentifyArgs)
 @bp.response(200, Identification, description="Every face, left to right.")
 @problems(bp, 400, 413, 422, 429, 503, e400=PHOTO_400, e422="no-face: no face was found in the photo.")
-def identify_view(k: int):
+def identify_view(k: int, remember: bool = False):
     """Name every face in a photo
 
     Each face with its name (null when unknown) and its k nearest people. A key is needed
-    only when FACES_API_OPEN_RECOGNITION is off."""
+    only when FACES_API_OPEN_RECOGNITION is off, and for remember=1, which keeps the
+    unknown faces as sightings grouped for Who is this? (each face's `group_id`)."""
+    if remember and not has_key():
+        raise Problem("unauthorized", 401, "remember=1 keeps faces: send an API key "
+                      "(Authorization: Bearer <key>), or leave remember out.")
     found = identify(read_image(), k)
     if not found.faces:
         raise no_face()
-    return {"faces": [f.to_dict() for f in found.faces], "model": found.model,
-            "threshold": found.threshold, "timings_ms": found.timings_ms}
+    faces = [f.to_dict() for f in found.faces]
+    if remember:
+        unknown = [i for i, f in enumerate(found.faces) if f.match.label is None]
+        groups = upload_faces([found.faces[i].face for i in unknown], found.photo.sha256)
+        db.session.commit()
+        for i, group_id in zip(unknown, groups):
+            faces[i]["group_id"] = group_id
+    return {"faces": faces, "model": found.model, "threshold": found.threshold,
+            "timings_ms": found.timings_ms}
 
 
 class VerifyArgs(Args):

@@ -21,12 +21,18 @@ class Problem(Schema):
 
     type = fields.String(required=True, **_d(
         "Stable slug: bad-image, too-large, missing-image, no-face, multiple-faces, face-too-small, "
-        "face-blurred, invalid-input, not-found, conflict, unauthorized, rate-limited, "
-        "method-not-allowed, server-error, weights-error."))
+        "face-blurred, invalid-input, not-found, conflict, duplicate-photo, duplicate-face, "
+        "face-mismatch, unauthorized, rate-limited, method-not-allowed, server-error, weights-error."))
     title = fields.String(required=True, **_d("The type in words."))
     status = fields.Integer(required=True, **_d("The HTTP status."))
     detail = fields.String(required=True, **_d("What went wrong and what to do, in a sentence."))
-    person_id = fields.Integer(**_d("conflict on a taken name: the person who has it."))
+    person_id = fields.Integer(**_d("conflict on a taken name, duplicate-photo, duplicate-face: the "
+                                    "person concerned; face-mismatch: the person being added to."))
+    name = fields.String(**_d("duplicate-photo, duplicate-face: that person's name."))
+    face_id = fields.Integer(**_d("duplicate-face: their face it duplicates."))
+    distance = fields.Float(**_d("duplicate-face: to their face; face-mismatch: to the person's mean (L2)."))
+    nearest = fields.Dict(allow_none=True, **_d("face-mismatch: the nearest other person, "
+                                                "{person_id, name, distance}, or null."))
     faces = fields.List(fields.Nested(lambda: Detection()), **_d("multiple-faces: the faces found."))
 
 
@@ -58,6 +64,7 @@ class IdentifiedFace(Detection):
         f"face's neighbourhood is when {Crowding.min_people} or more people are enrolled; "
         "named when distance <= threshold."))
     candidates = fields.List(fields.Nested(Candidate), required=True, **_d("The k nearest people."))
+    group_id = nullable(fields.Integer, "With remember=1, an unknown face's group (GET /api/unknown/{id}).")
 
 
 class Identification(Schema):
@@ -87,7 +94,14 @@ class Face(Schema):
     model = fields.String(required=True)
     det_score = fields.Float(required=True, **_d("Detector confidence, 0 to 1."))
     source_sha256 = fields.String(required=True, **_d("SHA-256 of the photo's bytes."))
+    origin = fields.String(required=True, **_d("upload, import, camera (the live view), group (an "
+                                               "unknown group named) or learned (from a camera)."))
+    origin_camera = nullable(fields.String, "The camera, for faces from one.", required=True)
     created_at = fields.String(required=True, metadata={**DATE, "description": "UTC."})
+    distance_to_mean = fields.Float(**_d("L2 distance to the mean of the person's faces (their page "
+                                         "lists the farthest first)."))
+    outlier = fields.Boolean(**_d("Unlike the person's other faces (beyond the verify threshold from "
+                                  "their mean): perhaps someone else."))
 
 
 class Person(Schema):
@@ -118,7 +132,8 @@ class Health(Schema):
 
 
 class Track(Schema):
-    id = fields.Integer(required=True)
+    id = fields.Integer(required=True, **_d("Its number, also drawn on the stream beside its box."))
+    group_id = nullable(fields.Integer, "An unknown face's group, once it was remembered.")
     box = fields.List(fields.Integer(), required=True, **_d("The face's box in the frame, pixels."))
     name = nullable(fields.String, "null while unknown or being checked.", required=True)
     checked = fields.Boolean(required=True, **_d("Whether the face was matched at least once."))
@@ -148,6 +163,7 @@ class Event(Schema):
     person_id = nullable(fields.Integer, "null for an unknown face.", required=True)
     name = nullable(fields.String, "null for an unknown face.", required=True)
     known = fields.Boolean(required=True)
+    group_id = nullable(fields.Integer, "An unknown face's group (GET /api/unknown/{id}).", required=True)
     distance = nullable(fields.Float, "L2 distance when known.", required=True)
 
 

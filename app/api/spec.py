@@ -29,7 +29,9 @@ PROBLEMS = {
     401: "unauthorized: no API key, or one that is not known or was revoked.",
     404: "not-found: no such person or face.",
     409: "conflict: the name is taken (`person_id` says by whom), or the photo is already "
-         "enrolled for this person.",
+         "enrolled for this person; duplicate-photo, duplicate-face: the photo or face is already "
+         "enrolled for another person (`person_id`, `name`); face-mismatch: unlike the person's "
+         "other photos (`distance`, `nearest`; confirm=1 adds it anyway).",
     413: "too-large: the upload is over the size limit (10 MB, 40 megapixels by default).",
     422: "no-face, multiple-faces (`faces` lists them), face-too-small or face-blurred.",
     429: "rate-limited: too many requests; wait `Retry-After` seconds.",

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
-from ..models import ApiKey, AppState, AuditEntry, Face, Operator, Person, utcnow
+from ..models import ApiKey, AppState, AuditEntry, Correction, Face, Operator, Person, UnknownGroup, utcnow
 
 AUDITED_SETTINGS = {"identify_threshold": "settings.threshold", "active_model": "model.switch",
                     "camera_source": "settings.camera"}
@@ -44,6 +44,8 @@ def _created(obj) -> tuple[str, str, str] | None:
         return "key.create", f"key {obj.id}", f"{obj.name} ({obj.prefix}...)"
     if isinstance(obj, Operator):
         return "operator.create", f"operator {obj.username}", obj.role
+    if isinstance(obj, Correction):
+        return "correction.add", f"person {obj.person_id}", f"a face is not them ({obj.where})"
     return None
 
 
@@ -52,6 +54,8 @@ def _deleted(obj, gone: set) -> tuple[str, str, str] | None:
         return "person.delete", f"person {obj.id}", obj.name
     if isinstance(obj, Face) and obj.person not in gone:  # not each face of a deleted person
         return "face.delete", f"face {obj.id}", f"of person {obj.person_id}"
+    if isinstance(obj, UnknownGroup):
+        return "group.merge", f"group {obj.id}", "merged into another group"
     return None
 
 
@@ -65,6 +69,9 @@ def _updated(obj) -> list[tuple[str, str, str]]:
     elif isinstance(obj, AppState):
         out += [(action, "settings", f"{c[0]} -> {c[1]}") for attr, action in AUDITED_SETTINGS.items()
                 if (c := _changed(obj, attr))]
+    elif isinstance(obj, UnknownGroup) and (c := _changed(obj, "status")) and c[1] != "open":
+        named = f"as person {obj.person_id}" if c[1] == "named" else ""
+        out.append((f"group.{'name' if c[1] == 'named' else 'dismiss'}", f"group {obj.id}", named))
     elif isinstance(obj, ApiKey) and (c := _changed(obj, "revoked_at")) and c[1] is not None:
         out.append(("key.revoke", f"key {obj.id}", obj.name))
     elif isinstance(obj, Operator):

@@ -28,6 +28,7 @@ def _person_row(p: Person) -> dict:
 def _face_row(f) -> dict:
     return {"id": f.id, "person_id": f.person_id, "model": f.model, "det_score": f.det_score,
             "source_sha256": f.source_sha256, "created_at": f.created_at.isoformat(),
+            "origin": f.origin, "origin_camera": f.origin_camera,
             "embedding": base64.b64encode(f.embedding).decode(),
             "crop_jpeg": base64.b64encode(f.crop_jpeg).decode()}
 
@@ -91,8 +92,9 @@ def restore_command(file: Path):
                     {"id": r["id"], "name": r["name"], "name_key": name_key(r["name"]),
                      "created_at": datetime.fromisoformat(r["created_at"])} for r in batch])
             for batch in _batches(_rows(z, "faces.jsonl")):
-                db.session.execute(insert(Face), [
-                    {**r, "created_at": datetime.fromisoformat(r["created_at"]),
+                db.session.execute(insert(Face), [  # backups from before face origins: "restore"
+                    {"origin": "restore", "origin_camera": None, **r,
+                     "created_at": datetime.fromisoformat(r["created_at"]),
                      "embedding": base64.b64decode(r["embedding"]), "crop_jpeg": base64.b64decode(r["crop_jpeg"])}
                     for r in batch])
             get_state().active_model = manifest["active_model"]

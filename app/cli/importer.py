@@ -28,10 +28,14 @@ def person_name(folder: Path) -> str:
 @click.option("--batch", type=int, default=64, show_default=True,
               help="Photos per transaction (an interrupted import loses at most one batch; "
                    "running it again skips what was saved).")
-def import_command(directory: Path, limit: int | None, batch: int):
+@click.option("--confirm", is_flag=True,
+              help="Also add photos unlike the person's others (face-mismatch, skipped otherwise).")
+def import_command(directory: Path, limit: int | None, batch: int, confirm: bool):
     """Enrol DIRECTORY/<person>/<photos>: one person per folder, every photo with exactly
     one usable face. Photos already enrolled are skipped, so running it twice adds nothing
-    and an interrupted import resumes where it stopped."""
+    and an interrupted import resumes where it stopped. Each photo passes the checks of
+    any enrolment: a photo or face already someone else's (duplicate-photo,
+    duplicate-face) and a face unlike the person's others (face-mismatch) are skipped."""
     folders = sorted(d for d in directory.iterdir() if d.is_dir())[:limit]
     jobs = [(person_name(d), p) for d in folders for p in sorted(d.iterdir())
             if p.suffix.lower() in PHOTO_SUFFIXES]
@@ -41,7 +45,7 @@ def import_command(directory: Path, limit: int | None, batch: int):
             try:
                 # Every refusal (a Problem) comes before anything is added to the session,
                 # so the batch's other photos are kept without a savepoint.
-                add_or_enrol(name, path.read_bytes())
+                add_or_enrol(name, path.read_bytes(), confirm)
                 added += 1
             except (Problem, RecognitionError) as e:
                 reason = "already enrolled" if getattr(e, "type", "") == "conflict" else e.type

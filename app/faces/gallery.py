@@ -13,17 +13,19 @@ import logging
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import GALLERY_LOG_KEEP, AppState, GalleryChange, GalleryMeta, Person
+from ..models import GALLERY_LOG_KEEP, GALLERY_PENDING, AppState, GalleryChange, GalleryMeta, Person
 from ..recognition.index import PersonIndex
-from ..recognition.match import Crowding
+from ..recognition.match import Crowding, Match
 from .gallery_store import Snapshots, read_all_means, read_people
+from .negatives import Negatives
 
 log = logging.getLogger(__name__)
 CHUNK = 500  # people re-read per query when applying changes
@@ -33,15 +35,27 @@ REFRESH_SECONDS = 600  # the background thread's longest wait before a due refre
 @dataclass(frozen=True)
 class GalleryView:
     """What one request decides with, read once: the gallery of the active model's
-    embeddings, names by person id, the active model and the identification threshold."""
+    embeddings, names by person id, the active model, the identification threshold and
+    the operators' corrections ("not this person")."""
 
     gallery: PersonIndex
     names: dict[int, str]
     model: str
     threshold: float
+    negatives: Negatives = Negatives()
 
     def name(self, person_id: int | None) -> str | None:
         return None if person_id is None else self.names.get(person_id)
+
+    def identify(self, embeddings: np.ndarray, k: int = 3) -> list[Match]:
+        """(N, 128) unit embeddings -> N matches: nearest people within the threshold (moved
+        by crowding), then the corrections' vetoes. Every front door decides through this."""
+        embeddings = np.atleast_2d(np.asarray(embeddings, np.float32))
+        if not len(embeddings):
+            return []
+        ask = max(k, 3) if self.negatives.people else k  # room for the next candidate
+        matches = self.negatives.apply(embeddings, self.gallery.identify(embeddings, self.threshold, ask))
+        return [replace(m, candidates=m.candidates[:k]) for m in matches]
 
 
 def get_state() -> AppState:
@@ -81,6 +95,7 @@ class GalleryCache:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._config: dict = {}
+        self._negatives = Negatives()  # as of the generation seen
         self._changed = 0            # people changed since the typical crowding was computed
         self._typical_at = 0.0       # when it was (time.monotonic)
 
@@ -97,17 +112,35 @@ class GalleryCache:
             self._wake.set()
 
     def view(self) -> GalleryView:
-        """The gallery for the database as it is now."""
+        """The gallery for the database as it is now. Inside a transaction that has changed
+        the gallery already (an import batch checking its next photo), the gallery as this
+        process last saw it committed: it must not follow an uncommitted generation."""
+        if db.session.info.get(GALLERY_PENDING):
+            return self._view_before_commit()
         state = get_state()
         db.session.refresh(state)
         generation, model = state.gallery_generation, state.active_model
         with self._lock:
             if self._index is None or self._model != model:
                 self._load(model, generation)
+                self._negatives = Negatives.load(model)
             elif generation != self._seen:
                 self._catch_up(generation)
-            index = self._index
-        return GalleryView(index, index.names, model, state.identify_threshold)
+                self._negatives = Negatives.load(model)
+            index, negatives = self._index, self._negatives
+        return GalleryView(index, index.names, model, state.identify_threshold, negatives)
+
+    def _view_before_commit(self) -> GalleryView:
+        state = get_state()
+        with self._lock:
+            index, model = self._index, self._model
+        if index is None or model != state.active_model:  # rare: a process's first request
+            ids, vectors, ranks = read_all_means(state.active_model)  # this transaction's rows
+            index = PersonIndex(crowding=Crowding(weight=current_app.config["IDENTIFY_CROWDING"]))
+            index.load(ids, vectors, ranks)
+            index.names = dict(db.session.execute(select(Person.id, Person.name)).all())
+        return GalleryView(index, index.names, state.active_model, state.identify_threshold,
+                           Negatives.load(state.active_model))
 
     @property
     def seen(self) -> int:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..http.problems import Problem, not_found
 from ..models import Face, Person, name_key
+from .door import check_new_face
 from .gallery import get_state
 from .photos import NewFace, analyze, pick_face
 
@@ -90,48 +91,59 @@ def find_person(name: str) -> Person | None:
     return db.session.scalar(select(Person).where(Person.name_key == name_key(name)))
 
 
-def add_face(person: Person, face: NewFace, sha256: str) -> Face:
-    """Store one face of `person`. A photo already enrolled for this person is refused,
-    so that importing twice adds nothing twice."""
+def add_face(person: Person, face: NewFace, sha256: str, origin: str = "upload",
+             camera: str | None = None, confirm: bool = False) -> Face:
+    """Store one face of `person` after the checks at the door (door.py; `confirm` accepts a
+    face unlike their others). A photo already enrolled for this person is refused, so that
+    importing twice adds nothing twice."""
     if person.id is not None and db.session.scalar(select(Face.id).where(
             Face.person_id == person.id, Face.source_sha256 == sha256)):
         raise Problem("conflict", 409, f"This photo is already enrolled for {person.name}.")
+    check_new_face(face.embedding, sha256, person, confirm)
+    return _store(person, face, sha256, origin, camera)
+
+
+def _store(person: Person, face: NewFace, sha256: str, origin: str, camera: str | None) -> Face:
     row = Face(person=person, embedding=face.embedding.tobytes(), model=get_state().active_model,
-               crop_jpeg=face.crop_jpeg, det_score=face.det_score, source_sha256=sha256)
+               crop_jpeg=face.crop_jpeg, det_score=face.det_score, source_sha256=sha256,
+               origin=origin, origin_camera=camera)
     db.session.add(row)
-    log.info("face added to %r (photo %s...)", person.name, sha256[:12])
+    log.info("face added to %r from %s (photo %s...)", person.name, origin, sha256[:12])
     return row
 
 
-def create_person(name: str, face: NewFace, sha256: str) -> tuple[Person, Face]:
-    """A new person enrolled from one face."""
+def create_person(name: str, face: NewFace, sha256: str, origin: str = "upload",
+                  camera: str | None = None) -> tuple[Person, Face]:
+    """A new person enrolled from one face (checked at the door before anything is added)."""
     name = new_name(name)
+    check_new_face(face.embedding, sha256, None)
     person = Person(name=name, name_key=name_key(name))
     db.session.add(person)
-    return person, add_face(person, face, sha256)
+    return person, _store(person, face, sha256, origin, camera)
 
 
-def enrol_photo(name: str, data: bytes, choice: int | None = None) -> Person:
+def enrol_photo(name: str, data: bytes, choice: int | None = None, origin: str = "upload") -> Person:
     """Enrol a new person from a photo's bytes (face number `choice`, or the one it is
     about). The name is checked before the slow analysis."""
     new_name(name)
     photo = analyze(data)
-    person, _ = create_person(name, NewFace.of(pick_face(photo, choice)), photo.sha256)
+    person, _ = create_person(name, NewFace.of(pick_face(photo, choice)), photo.sha256, origin)
     return person
 
 
-def add_photo(person: Person, data: bytes, choice: int | None = None) -> Face:
+def add_photo(person: Person, data: bytes, choice: int | None = None, confirm: bool = False,
+              origin: str = "upload") -> Face:
     """Add a photo's face (number `choice`, or the one it is about) to a person."""
     photo = analyze(data)
-    return add_face(person, NewFace.of(pick_face(photo, choice)), photo.sha256)
+    return add_face(person, NewFace.of(pick_face(photo, choice)), photo.sha256, origin, confirm=confirm)
 
 
-def add_or_enrol(name: str, data: bytes) -> Person:
+def add_or_enrol(name: str, data: bytes, confirm: bool = False) -> Person:
     """Add the photo to the person called `name`, enrolling them if new (import)."""
     person = find_person(name)
     if person is None:
-        return enrol_photo(name, data)
-    add_photo(person, data)
+        return enrol_photo(name, data, origin="import")
+    add_photo(person, data, confirm=confirm, origin="import")
     return person
 
 

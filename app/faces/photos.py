@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 from flask import current_app
 
@@ -13,6 +12,7 @@ from ..http.problems import Problem, no_face
 from ..models import EMBEDDING_DTYPE
 from ..recognition.jpeg import to_jpeg
 from ..recognition.pipeline import Analysis, Face, FacePipeline
+from ..recognition.quality import sharpness
 from ..recognition.select import select_face, side
 from .gallery import get_state
 from .runtime import state
@@ -43,12 +43,6 @@ def analyze(data: bytes, pipeline: FacePipeline | None = None) -> Photo:
     analysis = (pipeline or active_pipeline()).analyze_bytes(data)
     analysis.faces.sort(key=lambda f: float(f.detection.box[0]))
     return Photo(analysis, hashlib.sha256(data).hexdigest())
-
-
-def sharpness(aligned: np.ndarray) -> float:
-    """Variance of the Laplacian of the aligned 160x160 crop's grey levels (higher = sharper)."""
-    grey = cv2.cvtColor(aligned, cv2.COLOR_RGB2GRAY)
-    return float(cv2.Laplacian(grey, cv2.CV_64F).var())
 
 
 def face_problem(face: Face) -> Problem | None:

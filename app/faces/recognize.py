@@ -53,7 +53,7 @@ def identify_faces(faces: list[Face], view: GalleryView, k: int = 3) -> list[Mat
     """Each face's match against the gallery of `view` (k nearest people as candidates)."""
     if not faces:
         return []
-    return view.gallery.identify(np.stack([f.embedding for f in faces]), view.threshold, k)
+    return view.identify(np.stack([f.embedding for f in faces]), k)
 
 
 def identify(data: bytes, k: int = 3) -> Identification:

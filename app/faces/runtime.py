@@ -16,6 +16,7 @@ from flask import Flask, current_app
 from ..recognition.budget import ImageBudget
 from ..recognition.pipeline import FacePipeline
 from ..recognition.weights import PRETRAINED, ensure_pretrained
+from ..library.centres import GroupCentres
 from .gallery import GalleryCache, GalleryView
 
 
@@ -27,6 +28,7 @@ class ProcessState:
         self.lock = threading.RLock()
         self.pipelines: dict[tuple, FacePipeline] = {}
         self.gallery = GalleryCache()
+        self.groups = GroupCentres()  # the unknown groups' centres (app/library/grouping.py)
         self.cameras: dict[str, Any] = {}  # source|model -> LiveCamera (app/stream)
         self.browsers: dict[str, tuple[float, Any]] = {}  # client -> (last seen, LiveRecognizer)
         self.webcams: dict[str, bool] = {}  # webcam index -> whether it opened
@@ -87,6 +89,7 @@ class ProcessState:
             self.browsers.clear()
             self.pipelines.clear()
             self.gallery.clear()
+            self.groups = GroupCentres()
 
 
 def build_pipeline(cfg, model: str, variant: str, flip: bool,

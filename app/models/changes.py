@@ -7,26 +7,42 @@ from sqlalchemy import String, event, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..extensions import db
+from .library import Correction
 from .people import AppState, Face, Person
 
 
 # --- The gallery generation follows every change of people and faces by itself ----------
 # (as microblog's SearchableMixin keeps its index in step): no write path has to remember it.
-GALLERY_MODELS = (Person, Face)
+# Corrections change who a face is named as (app/faces/negatives.py): they move it too.
+GALLERY_MODELS = (Person, Face, Correction)
+# session.info key: this session's open transaction has changed the gallery. Its worker must
+# not apply the log up to that uncommitted generation (app/faces/gallery.py): were the
+# transaction rolled back and another committed under the same number, it would never catch up.
+GALLERY_PENDING = "gallery_change_pending"
 
 
 def bump_generation(session: Session) -> None:
     """Add one to the gallery generation in the session's transaction (one UPDATE ... + 1,
     so concurrent writers never lose a bump); creates the state row if there is none. A
-    state row being created in this very flush is new to every worker: nothing to bump."""
-    if any(isinstance(o, AppState) for o in session.new):
+    state row being created in this very flush is new to every worker: nothing to bump.
+    Once per transaction: its UPDATE holds the row's lock until commit, so every change of
+    the transaction is logged under that one generation (a merge of two people, an import
+    batch: one bump, each worker catches up once)."""
+    if session.info.get(GALLERY_PENDING) or any(isinstance(o, AppState) for o in session.new):
         return
+    session.info[GALLERY_PENDING] = True
     table = AppState.__table__
     done = session.connection().execute(update(table).where(table.c.id == 1).values(
         gallery_generation=table.c.gallery_generation + 1))
     if done.rowcount == 0:
         threshold = current_app.config["IDENTIFY_THRESHOLD"] if has_app_context() else 0.8
         session.add(AppState(id=1, gallery_generation=1, identify_threshold=threshold))
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _transaction_ended(session: Session, *_args) -> None:
+    session.info.pop(GALLERY_PENDING, None)
 
 
 @event.listens_for(Session, "before_flush")

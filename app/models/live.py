@@ -22,11 +22,17 @@ class Event(db.Model):
     name: Mapped[str | None] = mapped_column(String(120), default=None)  # None: unknown
     distance: Mapped[float | None] = mapped_column(default=None)
     thumbnail_jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+    # An unknown face's group (its visit is one row however many tracks it takes).
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("unknown_group.id", ondelete="SET NULL"), default=None)
+    # The face's embedding, so that "not this person" can learn from an arrival.
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    model: Mapped[str | None] = mapped_column(String(64), default=None)
 
     def to_dict(self) -> dict:
         return {"id": self.id, "created_at": self.created_at.isoformat() + "Z",
                 "camera": self.camera, "person_id": self.person_id, "name": self.name,
-                "known": self.name is not None,
+                "known": self.name is not None, "group_id": self.group_id,
                 "distance": None if self.distance is None else round(self.distance, 4)}
 
 

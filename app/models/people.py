@@ -40,6 +40,10 @@ class Face(db.Model):
     det_score: Mapped[float]
     source_sha256: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Where it came from: upload (page or API), import, camera (the live view), group (an
+    # unknown group named), learned (kept from a camera by itself, app/library/learning.py).
+    origin: Mapped[str] = mapped_column(String(16), default="upload", server_default="upload")
+    origin_camera: Mapped[str | None] = mapped_column(String(120), default=None)
     person: Mapped[Person] = relationship(back_populates="faces")
 
     @property
@@ -50,6 +54,7 @@ class Face(db.Model):
     def to_dict(self) -> dict:
         return {"id": self.id, "person_id": self.person_id, "model": self.model,
                 "det_score": round(self.det_score, 4), "source_sha256": self.source_sha256,
+                "origin": self.origin, "origin_camera": self.origin_camera,
                 "created_at": self.created_at.isoformat() + "Z"}
 
 
@@ -64,8 +69,9 @@ class AppState(db.Model):
     identify_threshold: Mapped[float] = mapped_column(default=0.8)
     # The live page's source, chosen by an operator; None = the configured CAMERA_SOURCE.
     camera_source: Mapped[str | None] = mapped_column(String(500), default=None)
-
-
+    # Moved by every change of unknown groups, so that a process assigning a sighting
+    # knows when its copy of the groups is stale (app/library/grouping.py).
+    library_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 def counts() -> dict:

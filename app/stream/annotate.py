@@ -11,9 +11,10 @@ FONT = 0.8  # OpenCV font scale (about 18 px high on a 640 px frame)
 
 
 def annotate(rgb: np.ndarray, tracks: list[dict]) -> np.ndarray:
-    """A BGR copy of the frame with each track's box and label ("Ada 81%", "unknown"): the
-    likeness as a percentage (cosine similarity), in letters big enough to read when a
-    phone shows the 640 px frame 360 px wide."""
+    """A BGR copy of the frame with each track's box and label ("3 Ada 81%", "4 unknown"):
+    the track's number (the live page's list repeats it), the likeness as a percentage
+    (cosine similarity), in letters big enough to read when a phone shows the 640 px frame
+    360 px wide."""
     bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
     for t in tracks:
         x1, y1, x2, y2 = t["box"]
@@ -23,6 +24,7 @@ def annotate(rgb: np.ndarray, tracks: list[dict]) -> np.ndarray:
             color, label = UNKNOWN, "unknown"
         else:
             color, label = KNOWN, f"{t['name']} {max(0.0, 1 - t['distance'] ** 2 / 2):.0%}"
+        label = f"{t['id']} {label}"
         cv2.rectangle(bgr, (x1, y1), (x2, y2), color, 2)
         (w, h), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, FONT, 2)
         top = max(0, y1 - h - 8)

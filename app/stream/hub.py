@@ -59,29 +59,25 @@ def _lookup(app: Flask):
     def lookup(embeddings: np.ndarray):
         with app.app_context():
             view = state().gallery_view()
-            matches = view.gallery.identify(embeddings, view.threshold, k=1)
+            matches = view.identify(embeddings, k=1)
             return [(view.name(m.label), m.distance) for m in matches]
     return lookup
 
 
-def _on_arrival(app: Flask, camera: dict):
-    """Called once per track when its name (or "unknown") is confirmed by its votes, with
-    the aligned crop: unknown faces become events here (a known person's visit starts in
-    the bus's `cycle`, where one visit gives one arrival however many tracks it takes)."""
-    def record(track, crop: np.ndarray) -> None:
-        with app.app_context():
-            bus = get_bus()
-        bus.track_confirmed(camera, track, crop)
-    return record
-
-
-def _on_cycle(app: Flask, camera: dict):
-    """After each recognition cycle: the tracks seen, for arrivals and departures."""
-    def cycle(tracks) -> None:
-        with app.app_context():
-            bus = get_bus()
-        bus.cycle(camera, tracks)
-    return cycle
+def _to_bus(app: Flask, camera: dict) -> dict:
+    """A recognizer's callbacks, each handing its arguments to the app's event bus:
+    on_arrival (a track's name or "unknown" confirmed by its votes, with the aligned crop:
+    unknown faces become events there; a known person's visit starts in `cycle`, where one
+    visit gives one arrival however many tracks it takes), on_cycle (the tracks seen in a
+    recognition cycle: arrivals, departures) and on_track_end (a track left the view)."""
+    def call(method: str):
+        def handler(*args) -> None:
+            with app.app_context():
+                bus = get_bus()
+            getattr(bus, method)(camera, *args)
+        return handler
+    return {"on_arrival": call("track_confirmed"), "on_cycle": call("cycle"),
+            "on_track_end": call("track_ended")}
 
 
 def get_camera(spec: str) -> LiveCamera:
@@ -98,8 +94,7 @@ def get_camera(spec: str) -> LiveCamera:
             cfg = app.config
             recognizer = LiveRecognizer(
                 pipeline, _lookup(app), min_face_size=cfg["LIVE_MIN_FACE_SIZE"],
-                max_side=cfg["LIVE_DETECT_SIDE"], on_arrival=_on_arrival(app, PREVIEW),
-                on_cycle=_on_cycle(app, PREVIEW))
+                max_side=cfg["LIVE_DETECT_SIDE"], **_to_bus(app, PREVIEW))
             size = tuple(cfg["LIVE_FRAME_SIZE"])
             samples = Path(cfg["SAMPLES_DIR"])
             camera = LiveCamera(lambda: make_source(spec, samples, size), recognizer,
@@ -131,8 +126,7 @@ def browser_recognizer(client: str) -> LiveRecognizer:
             recognizer = LiveRecognizer(pipeline, _lookup(app),
                                         min_face_size=app.config["LIVE_MIN_FACE_SIZE"],
                                         max_side=app.config["LIVE_DETECT_SIDE"],
-                                        on_arrival=_on_arrival(app, BROWSER),
-                                        on_cycle=_on_cycle(app, BROWSER))
+                                        **_to_bus(app, BROWSER))
         browsers[client] = (t, recognizer)
         return recognizer
 
@@ -215,8 +209,8 @@ def _build(app: Flask, row: Camera, pipeline, budget) -> LiveCamera:
     cfg = app.config
     info = {"id": row.id, "name": row.name}
     recognizer = LiveRecognizer(pipeline, _lookup(app), min_face_size=row.min_face,
-                                max_side=row.detect_side, on_arrival=_on_arrival(app, info),
-                                on_cycle=_on_cycle(app, info), ignore_region=row.region)
+                                max_side=row.detect_side, ignore_region=row.region,
+                                best_crops=cfg["SIGHTINGS_PER_TRACK"], **_to_bus(app, info))
     size, samples, spec = tuple(cfg["LIVE_FRAME_SIZE"]), Path(cfg["SAMPLES_DIR"]), row.source
     if spec == "auto":  # resolved here, in the app's context: the first webcam, else the demo
         spec = "0" if webcam_available("0") else "demo"

@@ -9,6 +9,7 @@ from typing import Callable
 import numpy as np
 
 from ..recognition import FaceDetector, FacePipeline
+from ..recognition.quality import face_quality
 from .rates import RateMeter
 from .tracker import Track, Tracker
 
@@ -17,6 +18,7 @@ Lookup = Callable[[np.ndarray], list[tuple[str | None, float | None]]]
 SHOW_SECONDS = 0.25
 # Called once per track when its name (or "unknown") is confirmed: (track, aligned crop).
 OnArrival = Callable[[Track, np.ndarray], None]
+BEST_CROPS = 3  # an unknown track's best crops kept for its sightings (app/library)
 
 
 class LiveRecognizer:
@@ -34,7 +36,8 @@ class LiveRecognizer:
                  max_side: int = 320, tracker: Tracker | None = None,
                  on_arrival: OnArrival | None = None,
                  ignore_region: tuple[int, int, int, int] | None = None,
-                 on_cycle: Callable[[list], None] | None = None):
+                 on_cycle: Callable[[list], None] | None = None,
+                 on_track_end: Callable[[Track], None] | None = None, best_crops: int = BEST_CROPS):
         self.pipeline = pipeline.with_detector(FaceDetector(
             min_face_size=min_face_size, max_side=max_side,
             models_dir=pipeline.detector.models_dir))
@@ -42,6 +45,8 @@ class LiveRecognizer:
         self.on_arrival = on_arrival
         self.ignore_region = ignore_region  # (x, y, w, h): faces centred there are ignored
         self.on_cycle = on_cycle  # called with the tracks in view after each cycle
+        self.on_track_end = on_track_end  # called with each track that left the view
+        self.best_crops = best_crops
         self.rate = RateMeter(5.0)  # recognition cycles per second
         self.tracker = tracker or Tracker()
         self.latency_ms = 0.0  # of the last process() call
@@ -60,13 +65,19 @@ class LiveRecognizer:
         if todo:
             faces = self.pipeline.embed(frame, [d for _, d in todo])
             names = self.lookup(np.stack([f.embedding for f in faces]))
-            for (track, _), face, (name, distance) in zip(todo, faces, names):
+            for (track, det), face, (name, distance) in zip(todo, faces, names):
                 track.vote(name, distance, captured_at)
                 track.face = (face.aligned, face.embedding)
+                if name is None:
+                    track.keep_best(face_quality(det, face.aligned), face.aligned, face.embedding,
+                                    self.best_crops)
                 if track.confirmed and not track.announced:
                     track.announced = True
                     if self.on_arrival is not None:
                         self.on_arrival(track, face.aligned)
+        if self.on_track_end is not None:
+            for track in self.tracker.ended:
+                self.on_track_end(track)
         now = time.monotonic()
         self.latency_ms = (now - captured_at) * 1e3
         self.rate.tick(now)
@@ -95,7 +106,7 @@ class LiveRecognizer:
     @staticmethod
     def _view(track) -> dict:
         return {"id": track.id, "box": [round(float(v)) for v in track.box],
-                "name": track.name, "checked": bool(track.votes),
+                "name": track.name, "checked": bool(track.votes), "group_id": track.group_id,
                 "distance": None if track.distance is None else round(track.distance, 3),
                 "since": track.first_seen, "named_at": track.named_at}
 

@@ -143,7 +143,8 @@ def enrol_track():
     crop = to_jpeg(aligned, CROP_QUALITY)
     try:
         person, _ = create_person(form.name.data, NewFace(np.asarray(embedding), crop, 1.0),
-                                        sha256=hashlib.sha256(crop).hexdigest())
+                                  sha256=hashlib.sha256(crop).hexdigest(), origin="camera",
+                                  camera="browser camera" if form.mode.data == "browser" else None)
     except Problem as p:
         flash(p.detail)
         return redirect(url_for("stream.live"))

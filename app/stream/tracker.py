@@ -27,6 +27,18 @@ class Track:
     named_at: float | None = None  # when it first got a name (None: never)
     face: object = None  # the last checked face: (aligned (160,160,3) uint8, embedding)
     announced: bool = False  # its arrival has been reported
+    # While unknown: its best crops, (quality, aligned, embedding), best first (kept as
+    # sightings, app/library), the group they joined and which were written (id() of the
+    # embedding: a better crop may come after the first was written).
+    best: list = field(default_factory=list)
+    group_id: int | None = None
+    written: set = field(default_factory=set)
+
+    def keep_best(self, quality: float, aligned: np.ndarray, embedding: np.ndarray, n: int) -> None:
+        """Keep this crop if it is among the n best seen of this track."""
+        self.best.append((quality, aligned, embedding))
+        self.best.sort(key=lambda b: -b[0])
+        del self.best[n:]
 
     @property
     def name(self) -> str | None:
@@ -82,6 +94,7 @@ class Tracker:
         self.max_age = max_age
         self.recheck_seconds = recheck_seconds
         self.tracks: list[Track] = []
+        self.ended: list[Track] = []  # the tracks the last update dropped
         self._ids = itertools.count(1)
 
     def update(self, boxes: np.ndarray, now: float) -> list[Track]:
@@ -104,6 +117,7 @@ class Tracker:
                 self.tracks.append(assigned[bi])
             track = assigned[bi]
             track.box, track.last_seen = box, now
+        self.ended = [t for t in self.tracks if now - t.last_seen > self.max_age]
         self.tracks = [t for t in self.tracks if now - t.last_seen <= self.max_age]
         return assigned
 

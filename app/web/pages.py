@@ -6,7 +6,7 @@ import base64
 import cv2
 import numpy as np
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ..auth import admin_required
@@ -15,6 +15,8 @@ from ..faces import (NewFace, add_face, analyze, create_person, face_problem, ge
                      get_state, identify, list_people, new_name)
 # The views below are called rename / delete_person / delete_face (their endpoints' names).
 from ..faces import delete_face as remove_face, delete_person as remove_person, rename as rename_person
+from ..faces.fixes import faces_by_standing
+from ..faces.undo import keep
 from ..faces.thresholds import SLIDER, describe, presets, suggest, words_by_threshold
 from ..http.problems import Problem
 from ..models import Face, counts
@@ -22,6 +24,7 @@ from ..recognition.errors import RecognitionError
 from ..recognition.jpeg import to_jpeg
 from ..recognition.match import Crowding
 from . import bp
+from .tokens import library_actions
 from .forms import ConfirmDeleteForm, ConfirmForm, EnrolForm, PhotoForm, RenameForm, SettingsForm
 
 DISPLAY_SIDE = 960  # photos are shown at most this wide/high (pixels)
@@ -85,12 +88,18 @@ def face_crop(face_id: int):
                     headers={"Cache-Control": "private, max-age=3600"})
 
 
+def _person_page(p, rename=None, photo_form=None) -> str:
+    """The person page: their faces, the farthest from their mean first, and the forms."""
+    return render_template("person.html", person=p, standing=faces_by_standing(p),
+                           rename=rename or RenameForm(), photo_form=photo_form or PhotoForm(),
+                           delete_form=ConfirmDeleteForm())
+
+
 @bp.get("/people/<int:person_id>")
 @admin_required
 def person(person_id: int):
     """A person's photos, rename, add a photo, delete."""
-    return render_template("person.html", person=get_person(person_id), rename=RenameForm(),
-                           photo_form=PhotoForm(), delete_form=ConfirmDeleteForm())
+    return _person_page(get_person(person_id))
 
 
 @bp.post("/people/<int:person_id>/rename")
@@ -106,8 +115,7 @@ def rename(person_id: int):
             return redirect(url_for("web.person", person_id=p.id))
         except Problem as e:
             form.name.errors.append(e.detail)
-    return render_template("person.html", person=p, rename=form, photo_form=PhotoForm(),
-                           delete_form=ConfirmDeleteForm()), 400
+    return _person_page(p, rename=form), 400
 
 
 @bp.route("/people/<int:person_id>/delete", methods=["GET", "POST"])
@@ -117,9 +125,10 @@ def delete_person(person_id: int):
     p, form = get_person(person_id), ConfirmDeleteForm()
     if form.validate_on_submit():
         name = p.name
+        entry = keep(f"{name} and their photos", p, list(p.faces), whole_person=True)
         remove_person(p)
         db.session.commit()
-        flash(f"{name} and their photos were deleted.")
+        flash(f"{name} and their photos were deleted.", f"undo-{entry.id}")
         return redirect(url_for("web.people"))
     return render_template("confirm_delete.html", person=p, form=form)
 
@@ -130,9 +139,10 @@ def delete_face(person_id: int, face_id: int):
     """Ask, then delete one photo of a person."""
     p, form = get_person(person_id), ConfirmDeleteForm()
     if form.validate_on_submit():
+        entry = keep(f"a photo of {p.name}", p, [f for f in p.faces if f.id == face_id], whole_person=False)
         remove_face(person_id, face_id)
         db.session.commit()
-        flash("The photo was deleted.")
+        flash("The photo was deleted.", f"undo-{entry.id}")
         return redirect(url_for("web.person", person_id=person_id))
     if not any(f.id == face_id for f in p.faces):
         abort(404)
@@ -140,7 +150,7 @@ def delete_face(person_id: int, face_id: int):
     return render_template("confirm.html", title=f"Delete this photo of {p.name}?", form=form,
                            image=url_for("web.face_crop", face_id=face_id), back=back,
                            text=f"{p.name} keeps {len(p.faces) - 1} other photo"
-                                f"{'' if len(p.faces) == 2 else 's'}. This cannot be undone.",
+                                f"{'' if len(p.faces) == 2 else 's'}. You can undo it for a few minutes.",
                            yes="Yes, delete this photo")
 
 
@@ -196,8 +206,7 @@ def add_photo(person_id: int):
             if photo.faces:
                 return _preview(photo, p.name, p.id)
             form.photo.errors.append(NO_FACE)
-    return render_template("person.html", person=p, rename=RenameForm(), photo_form=form,
-                           delete_form=ConfirmDeleteForm()), 400
+    return _person_page(p, photo_form=form), 400
 
 
 @bp.post("/enrol/confirm")
@@ -222,10 +231,15 @@ def enrol_confirm():
             p, _ = create_person(payload["name"], new, payload["sha"])
         else:
             p = get_person(payload["person_id"])
-            add_face(p, new, payload["sha"])
+            add_face(p, new, payload["sha"], confirm=request.form.get("confirm") == "1")
         db.session.commit()
     except Problem as e:
         db.session.rollback()
+        if e.type == "face-mismatch":  # a second click that says what it means
+            return render_template("mismatch.html", detail=e.detail, name=payload["name"],
+                                   crop=_data_url(new.crop_jpeg), action=url_for("web.enrol_confirm"),
+                                   fields={"token": form.token.data, "face": chosen},
+                                   back=url_for("web.person", person_id=payload["person_id"])), 409
         flash(e.detail)
         return redirect(url_for("web.enrol"))
     flash(f"{p.name} is enrolled with {len(p.faces)} photo{'s' if len(p.faces) != 1 else ''}.")
@@ -246,6 +260,8 @@ def identify_page():
             url, scale, size = _display(found.photo.analysis.image)
             result = {"url": url, "size": size, "threshold": found.threshold,
                       "faces": _boxes([f.to_dict() for f in found.faces], scale)}
+            if current_user.is_admin:  # unknown faces to name, named ones to correct
+                library_actions(found, result["faces"])
             if not found.faces:
                 form.photo.errors.append(NO_FACE)
     return render_template("identify.html", form=form, result=result)

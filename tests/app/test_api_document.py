@@ -146,7 +146,8 @@ def test_the_schemas_render_the_service_answers_unchanged(app, client, auth):
     assert set(listed["items"][0]) == {"id", "name", "faces_count", "created_at"}
     person = client.get(f"/api/people/{r.get_json()['id']}", headers=auth).get_json()
     assert set(person) == {"id", "name", "faces_count", "created_at", "faces"}
-    assert set(person["faces"][0]) == {"id", "person_id", "model", "det_score", "source_sha256", "created_at"}
+    assert set(person["faces"][0]) == {"id", "person_id", "model", "det_score", "source_sha256", "created_at",
+                                       "origin", "origin_camera", "distance_to_mean", "outlier"}
     assert client.delete(f"/api/people/{person['id']}", headers=auth).data == b""
 
 

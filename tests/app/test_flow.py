@@ -9,6 +9,7 @@ With fewer than 20 people enrolled every face gets that threshold (no crowding a
 from __future__ import annotations
 
 import base64
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -148,11 +149,30 @@ def test_delete_person(app, enrolled, api_key):
 
 
 def test_delete_through_pages(csrf_token, sign_in, app, enrolled):
+    from app.extensions import db
+    from app.models import Face, Person
+
     client = app.test_client()
     sign_in(client)
     pid = enrolled[FORM_PERSON]
     confirm = client.get(f"/people/{pid}/delete")
-    assert b"cannot be undone" in confirm.data
+    assert b"You can undo it for a few minutes" in confirm.data
     r = client.post(f"/people/{pid}/delete", data={"csrf_token": csrf_token(confirm.data)})
     assert r.status_code == 302
+    page = client.get(r.headers["Location"])  # it offers to undo the deletion
+    assert client.get(f"/people/{pid}").status_code == 404
+    # Undone, the person is back with every photo.
+    with app.app_context():
+        faces_before = db.session.scalar(select(func.count(Face.id)))
+    undo = re.search(rb'action="(/undo/\d+)"', page.data).group(1).decode()
+    r = client.post(undo, data={"csrf_token": csrf_token(page.data)})
+    assert r.status_code == 302
+    with app.app_context():
+        back = db.session.scalar(select(Person).where(Person.name == FORM_PERSON.replace("_", " ").title()))
+        assert back is not None and db.session.scalar(select(func.count(Face.id))) > faces_before
+        pid = back.id
+    r = client.post(undo, data={"csrf_token": csrf_token(page.data)})
+    assert r.status_code in (302, 404)  # once only
+    r = client.get(f"/people/{pid}/delete")
+    r = client.post(f"/people/{pid}/delete", data={"csrf_token": csrf_token(r.data)})
     assert client.get(f"/people/{pid}").status_code == 404

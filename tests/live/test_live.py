@@ -13,6 +13,7 @@ from support import photos
 
 ENROLLED = ["ben_afflek", "elton_john", "jerry_seinfeld"]  # madonna, mindy_kaling: strangers
 PHOTOS_EACH = 3
+WATCHING: dict[str, float] = {}  # when the module's tests began watching the demo camera
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +30,7 @@ def auth(app, api_key):
                 pid = pid or r.get_json()["id"]
                 if len(client.get(f"/api/people/{pid}", headers=header).get_json()["faces"]) == PHOTOS_EACH:
                     break
+    WATCHING["since"] = time.monotonic()  # the tests below start the demo camera
     yield header
     app.extensions["faces"].close()
 
@@ -95,6 +97,35 @@ def test_events_record_arrivals_with_thumbnails(sign_in, app, auth):
     assert thumb.mimetype == "image/jpeg" and thumb.data[:2] == b"\xff\xd8"
     sign_in(client)
     assert b"Arrivals" in client.get("/events").data
+
+
+def test_an_unknown_person_is_one_group_not_many(app, auth):
+    """Over two loops of the demo (madonna and mindy_kaling each come into view twice, as
+    two tracks each), each stranger is one group of the face library with faces of both
+    visits, and Arrivals has one unknown row per stranger, not one per track."""
+    from app.faces import state
+    from app.recognition.cluster import unit
+
+    client = app.test_client()
+    while time.monotonic() - WATCHING["since"] < 45:  # two 20-second loops of the demo
+        client.get("/api/stream/status?source=demo", headers=auth)
+        time.sleep(0.5)
+    groups = client.get("/api/unknown?per_page=100", headers=auth).get_json()["items"]
+    with app.app_context():
+        pipeline = state().pipeline(state().gallery_view().model)
+        strangers = {p: pipeline.analyze_bytes(photos("val", p)[0].read_bytes()).faces[0].embedding
+                     for p in ("madonna", "mindy_kaling")}
+        from app.extensions import db
+        from app.models import UnknownGroup
+        centres = {g["id"]: unit(np.frombuffer(db.session.get(UnknownGroup, g["id"]).centroid, np.float32))
+                   for g in groups}
+    mine = {p: [gid for gid, c in centres.items() if np.linalg.norm(c - e) < 0.6] for p, e in strangers.items()}
+    assert all(len(ids) == 1 for ids in mine.values()), (mine, groups)
+    by_id = {g["id"]: g for g in groups}
+    for person, (gid,) in mine.items():
+        assert by_id[gid]["times_seen"] >= 2 and len(by_id[gid]["cameras"]) == 1, (person, by_id[gid])
+    unknown_rows = [e for e in client.get("/api/events", headers=auth).get_json()["events"] if not e["known"]]
+    assert len(unknown_rows) <= 2 and all(e["group_id"] in centres for e in unknown_rows), unknown_rows
 
 
 def test_browser_frames_and_enrolment_from_the_live_view(csrf_token, sign_in, app, auth, sample_photos_dir):

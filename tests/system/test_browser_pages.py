@@ -22,7 +22,8 @@ axe_module = pytest.importorskip("axe_playwright_python.sync_playwright",
 WIDTHS = (390, 1440)
 PAGES = ["/", "/people", "/people/1", "/people/1/delete", "/people/1/faces/1/delete", "/enrol",
          "/identify", "/live", "/events", "/settings", "/access", "/audit", "/api/docs", "/cameras",
-         "/cameras/grid", "/cameras/1/remove"]
+         "/cameras/grid", "/cameras/1/remove", "/unknown", "/unknown?status=dismissed", "/unknown/1",
+         "/people/map"]
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +37,9 @@ def site(model_dir, tmp_path_factory):
     for folder in ("madonna", "ben_afflek"):
         requests.post(url + "/api/people", headers=auth, data={"name": folder.replace("_", " ").title()},
                       files={"file": photos("train", folder)[0].read_bytes()}, timeout=60)
+    for path in photos("train", "jerry_seinfeld")[2:4]:  # an unknown face to name: group 1
+        requests.post(url + "/api/identify", headers=auth, params={"remember": 1},
+                      files={"file": path.read_bytes()}, timeout=60)
     yield url
     app.extensions["faces"].close()
     server.shutdown()

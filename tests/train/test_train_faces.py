@@ -23,6 +23,46 @@ def test_pk_batches_hold_p_people_k_photos_each():
         assert 4 not in people  # one photo: never an anchor with a positive
 
 
+def test_hard_negatives_come_with_their_person():
+    labels = np.concatenate([np.repeat(np.arange(4), 4), [4, 5, 6]])  # 16 photos, 3 negatives
+    negatives = {0: np.array([16, 17]), 2: np.array([18])}
+    seen = 0
+    for batch in pk_batches(labels, 2, 2, 30, np.random.default_rng(0), negatives):
+        people = set(labels[batch].tolist()) & {0, 1, 2, 3}
+        extra = set(batch.tolist()) & {16, 17, 18}
+        assert extra == ({16, 17} if 0 in people else set()) | ({18} if 2 in people else set())
+        seen += bool(extra)
+    assert seen
+
+
+def test_corrections_become_hard_negatives(app, client, api_key, tmp_path):
+    """A "not this person" correction in the app's database joins the training set as a
+    hard negative of that person (train/corrections.py reads the database itself)."""
+    from app.extensions import db
+    from app.faces import state
+    from app.library.corrections import not_this_person
+    from app.recognition.jpeg import to_jpeg
+    from support import photos
+    from train.corrections import with_hard_negatives
+    from train.data import FaceSet
+
+    r = client.post("/api/people", headers={"Authorization": f"Bearer {api_key}"},
+                    data=photos("train", "ben_afflek")[1].read_bytes(), content_type="image/jpeg",
+                    query_string={"name": "Ben Afflek"})
+    assert r.status_code == 201, r.get_json()
+    with app.app_context():
+        face = state().pipeline().analyze_bytes(photos("val", "jerry_seinfeld")[0].read_bytes()).faces[0]
+        not_this_person(r.get_json()["id"], face.embedding, to_jpeg(face.aligned, 92), "api")
+        db.session.commit()
+        url = str(db.engine.url)
+    faces = FaceSet(np.zeros((3, 160, 160, 3), np.uint8), np.array([0, 0, 1]), ["ben_afflek", "madonna"],
+                    ["a", "b", "c"], {}, "f")
+    merged, negatives, added = with_hard_negatives(faces, url)
+    assert added == 1 and list(negatives) == [0] and negatives[0].tolist() == [3]
+    assert merged.crops.shape == (4, 160, 160, 3) and merged.labels.tolist() == [0, 0, 1, 2]
+    assert merged.fingerprint != "f" and merged.people[2].startswith("not ben_afflek")
+
+
 def test_split_and_pairs_keep_people_apart():
     labels = np.repeat(np.arange(10), 4)
     val = split_people(labels, 0.3, seed=1)

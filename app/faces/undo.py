@@ -1,0 +1,67 @@
+"""Deletions on the pages can be undone for UNDO_SECONDS: what a deletion removes (a person
+and their faces, or one face) is kept as an UndoEntry, restored as it was (embeddings,
+crops, origins) on request, and forgotten after the window."""
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, select
+
+from ..extensions import db
+from ..http.problems import Problem
+from ..models import Face, Person, UndoEntry, name_key, utcnow
+
+FIELDS = ("model", "det_score", "source_sha256", "origin", "origin_camera")
+
+
+def _face(face: Face) -> dict:
+    return {**{k: getattr(face, k) for k in FIELDS}, "created_at": face.created_at.isoformat(),
+            "embedding": base64.b64encode(face.embedding).decode(),
+            "crop_jpeg": base64.b64encode(face.crop_jpeg).decode()}
+
+
+def keep(what: str, person: Person, faces: list[Face], whole_person: bool) -> UndoEntry:
+    """Keep what is about to be deleted (call before deleting). The caller commits."""
+    _prune()
+    payload = {"person_id": person.id, "name": person.name, "whole": whole_person,
+               "created_at": person.created_at.isoformat(), "faces": [_face(f) for f in faces]}
+    entry = UndoEntry(what=what[:200], payload=json.dumps(payload).encode())
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def _prune() -> None:
+    cutoff = utcnow() - timedelta(seconds=current_app.config["UNDO_SECONDS"])
+    db.session.execute(delete(UndoEntry).where(UndoEntry.created_at < cutoff))
+
+
+def undo(entry_id: int) -> Person:
+    """Bring back what entry `entry_id` kept: the person with their faces, or the face in
+    its person (if they still exist). The caller commits."""
+    _prune()
+    entry = db.session.get(UndoEntry, entry_id)
+    if entry is None:
+        raise Problem("not-found", 404, "That deletion can no longer be undone (the undo window is "
+                      f"{current_app.config['UNDO_SECONDS'] / 60:.0f} minutes).")
+    data = json.loads(entry.payload)
+    if data["whole"]:
+        if db.session.scalar(select(Person.id).where(Person.name_key == name_key(data["name"]))):
+            raise Problem("conflict", 409, f"Someone else is called {data['name']} now; rename them first.")
+        person = Person(name=data["name"], name_key=name_key(data["name"]),
+                        created_at=datetime.fromisoformat(data["created_at"]))
+        db.session.add(person)
+    else:
+        person = db.session.get(Person, data["person_id"])
+        if person is None:
+            raise Problem("conflict", 409, f"{data['name']} was deleted since; the photo cannot come back alone.")
+    for f in data["faces"]:
+        db.session.add(Face(person=person, embedding=base64.b64decode(f["embedding"]),
+                            crop_jpeg=base64.b64decode(f["crop_jpeg"]),
+                            created_at=datetime.fromisoformat(f["created_at"]),
+                            **{k: f[k] for k in FIELDS}))
+    db.session.delete(entry)
+    return person

@@ -1,0 +1,113 @@
+"""Where sightings come from and when they go: an unknown camera track (its best crops:
+sharp, large, frontal), the unknown faces of an upload (`identify?remember=1`), and expiry
+after SIGHTINGS_MAX_AGE_DAYS (never for a dismissed group, which must keep recognising the
+face it was dismissed for)."""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+import numpy as np
+from flask import current_app
+from sqlalchemy import delete, func, select
+
+from ..extensions import db
+from ..faces.photos import CROP_QUALITY, face_problem
+from ..models import Sighting, UnknownGroup, utcnow
+from ..recognition.jpeg import to_jpeg
+from ..recognition.quality import face_quality, sharpness
+from .grouping import Seen, assigner, remember
+
+log = logging.getLogger(__name__)
+EXPIRE_EVERY = 3600.0  # seconds between a process's expiry passes (each is one indexed DELETE)
+
+
+def expire_now_and_then() -> None:
+    """Expire old sightings at most once an hour per process, as new ones arrive."""
+    from ..faces import state
+
+    centres = state().groups
+    if time.monotonic() - centres.expired_at >= EXPIRE_EVERY:
+        centres.expired_at = time.monotonic()
+        expire_sightings()
+
+
+def _sharp(best: tuple) -> bool:
+    """As sharp as an enrolment photo must be (the live detector's minimum face is the
+    enrolment minimum already)."""
+    return sharpness(best[1]) >= current_app.config["MIN_SHARPNESS"]
+
+
+def _seen(best: tuple, camera: dict) -> Seen:
+    quality, aligned, embedding = best
+    camera_id = camera["id"] if camera["id"] > 0 else None  # 0 browser, -1 preview: no camera row
+    return Seen(np.asarray(embedding, np.float32), to_jpeg(aligned, CROP_QUALITY), quality=quality,
+                camera_id=camera_id, camera=camera["name"])
+
+
+def unknown_track(camera: dict, track) -> UnknownGroup | None:
+    """A track confirmed unknown: its best crop so far becomes a sighting at once (its group
+    is then known to the live page and to Arrivals). The caller commits."""
+    if not track.best or not _sharp(track.best[0]):
+        return None
+    expire_now_and_then()
+    sighting, = remember([_seen(track.best[0], camera)])
+    track.group_id = sighting.group_id
+    track.written.add(id(track.best[0][2]))
+    return sighting.group
+
+
+def track_ended(camera: dict, track) -> None:
+    """A remembered unknown track left the view: its other best crops join its group.
+    The caller commits."""
+    best = track.best[:current_app.config["SIGHTINGS_PER_TRACK"]]
+    rest = [b for b in best if id(b[2]) not in track.written and _sharp(b)]
+    if track.group_id is None or track.name is not None or not rest:
+        return
+    remember([_seen(b, camera) for b in rest], group_id=track.group_id)
+    track.written.update(id(b[2]) for b in rest)
+
+
+def upload_faces(faces, sha256: str) -> list[int | None]:
+    """The unknown faces of an upload (recognition Faces) as sightings; their group ids,
+    None for a face too small or blurred to enrol (it would only scatter the groups).
+    The caller commits."""
+    keep = [f for f in faces if face_problem(f) is None]
+    if keep:
+        expire_now_and_then()
+    seen = [Seen(np.asarray(f.embedding, np.float32), to_jpeg(f.aligned, CROP_QUALITY),
+                 det_score=float(f.detection.score), quality=face_quality(f.detection, f.aligned),
+                 source_sha256=sha256) for f in keep]
+    groups = iter([s.group_id for s in remember(seen)] if seen else [])
+    return [next(groups) if face_problem(f) is None else None for f in faces]
+
+
+def expire_sightings() -> int:
+    """Delete sightings older than SIGHTINGS_MAX_AGE_DAYS outside dismissed groups; groups
+    left empty go too (named groups stay, for the arrivals that link to them); the others'
+    sums are recomputed. Returns how many sightings went. The caller commits."""
+    cutoff = utcnow() - timedelta(days=current_app.config["SIGHTINGS_MAX_AGE_DAYS"])
+    kept = select(UnknownGroup.id).where(UnknownGroup.status == "dismissed")
+    old = Sighting.seen_at < cutoff
+    touched = list(db.session.scalars(select(Sighting.group_id).where(old, Sighting.group_id.not_in(kept))
+                                      .distinct()))
+    if not touched:
+        return 0
+    work = assigner()
+    gone = db.session.execute(delete(Sighting).where(old, Sighting.group_id.in_(touched))).rowcount
+    for group in db.session.scalars(select(UnknownGroup).where(UnknownGroup.id.in_(touched))):
+        vectors = [s.vector for s in group.sightings]
+        if not vectors and group.status == "open":
+            work.note(group.id, None)
+            db.session.delete(group)
+            continue
+        total = np.sum(vectors, axis=0).astype(np.float32) if vectors else np.zeros(128, np.float32)
+        group.centroid = total.tobytes()
+        work.note(group.id, total if group.status == "open" else None)
+    log.info("%d sightings older than %s expired", gone, cutoff)
+    return gone
+
+
+def sightings_count() -> int:
+    return db.session.scalar(select(func.count(Sighting.id)))

@@ -1,0 +1,143 @@
+"""The face library's pages: Who is this? (the unknown groups: name, add to someone,
+dismiss, merge), one group, their face crops, and undoing a deletion."""
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from ..auth import admin_required
+from ..extensions import db
+from ..faces.people import find_person
+from ..faces.undo import undo as undo_deletion
+from ..http.problems import Problem
+from ..library.groups import (dismiss_group, get_group, group_faces, group_view, list_groups,
+                              merge_groups, name_group)
+from ..models import Sighting, UnknownGroup
+from . import bp
+from .forms import ConfirmDeleteForm
+
+PAGE = 24  # groups per page
+
+
+@bp.get("/unknown")
+@admin_required
+def who_is_this():
+    """One card per group of unknown faces, largest and most recent first; ?status=dismissed."""
+    status = request.args.get("status", "open")
+    status = status if status in ("open", "dismissed") else "open"
+    page = max(request.args.get("page", 1, type=int), 1)
+    views, total = list_groups(status, PAGE, (page - 1) * PAGE)
+    return render_template("unknown.html", groups=views, total=total, page=page, status=status,
+                           pages=max(1, -(-total // PAGE)), form=ConfirmDeleteForm())
+
+
+@bp.get("/unknown/<int:group_id>")
+@admin_required
+def group_page(group_id: int):
+    """A group's faces, nearest its centre first, with the same actions as its card."""
+    group = get_group(group_id)
+    return render_template("group.html", view=group_view(group), faces=group_faces(group),
+                           form=ConfirmDeleteForm())
+
+
+@bp.get("/unknown/faces/<int:sighting_id>.jpg")
+@login_required
+def sighting_crop(sighting_id: int):
+    """An unknown face's crop (160x160 JPEG)."""
+    sighting = db.session.get(Sighting, sighting_id) or abort(404)
+    return Response(sighting.crop_jpeg, mimetype="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+
+
+@bp.get("/unknown/<int:group_id>/face.jpg")
+@login_required
+def group_crop(group_id: int):
+    """A group's best face (the live page shows it beside an unknown face in view)."""
+    group = db.session.get(UnknownGroup, group_id) or abort(404)
+    best = max(group.sightings, key=lambda s: s.quality, default=None) or abort(404)
+    return sighting_crop(best.id)
+
+
+def _back() -> str:
+    """Where a group action returns: the page it came from on this site, else Who is this?."""
+    target = request.form.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") else url_for("web.who_is_this")
+
+
+@bp.post("/unknown/<int:group_id>/name")
+@admin_required
+def name_group_page(group_id: int):
+    """Name a group: a new person (`name`) or someone enrolled (`person`, by name)."""
+    if not ConfirmDeleteForm().validate_on_submit():
+        flash("The form expired; try again.")
+        return redirect(_back())
+    name, existing = (request.form.get(k, "").strip() for k in ("name", "person"))
+    confirm = request.form.get("confirm") == "1"
+    try:
+        person_id = None
+        if existing:
+            person = find_person(existing)
+            if person is None:
+                raise Problem("not-found", 404, f"Nobody called “{existing}” is enrolled; check the "
+                              "name, or give it as a new name instead.")
+            person_id, name = person.id, None
+        person, added, skipped = name_group(get_group(group_id), name or None, person_id, confirm)
+        db.session.commit()
+    except Problem as p:
+        db.session.rollback()
+        if p.type == "face-mismatch":  # a second click that says what it means
+            return render_template("mismatch.html", detail=p.detail, name=existing,
+                                   crop=url_for("web.group_crop", group_id=group_id),
+                                   action=url_for("web.name_group_page", group_id=group_id),
+                                   fields={"person": existing, "next": _back()}, back=_back()), 409
+        flash(p.detail)
+        return redirect(_back())
+    left = f" ({skipped} left out: unlike the others or someone else's)" if skipped else ""
+    flash(f"{person.name} now has {added} more photo{'s' if added != 1 else ''} from this group{left}.")
+    return redirect(url_for("web.person", person_id=person.id))
+
+
+@bp.post("/unknown/<int:group_id>/dismiss")
+@admin_required
+def dismiss_group_page(group_id: int):
+    """Never suggest this group again."""
+    if ConfirmDeleteForm().validate_on_submit():
+        try:
+            dismiss_group(get_group(group_id))
+            db.session.commit()
+            flash("Dismissed: this face will not be suggested again (Who is this? → dismissed lists it).")
+        except Problem as p:
+            flash(p.detail)
+    return redirect(_back())
+
+
+@bp.post("/unknown/merge")
+@admin_required
+def merge_groups_page():
+    """Merge the groups ticked on Who is this?."""
+    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    if ConfirmDeleteForm().validate_on_submit():
+        try:
+            group = merge_groups(ids)
+            db.session.commit()
+            flash(f"Merged into one group of {len(group.sightings)} faces.")
+        except Problem as p:
+            flash("Tick two groups or more to merge." if p.type == "invalid-input" else p.detail)
+    return redirect(_back())
+
+
+@bp.post("/undo/<int:entry_id>")
+@admin_required
+def undo(entry_id: int):
+    """Bring back what a deletion removed (within the undo window)."""
+    if not ConfirmDeleteForm().validate_on_submit():
+        flash("The form expired; try again.")
+        return redirect(url_for("web.people"))
+    try:
+        person = undo_deletion(entry_id)
+        db.session.commit()
+    except Problem as p:
+        db.session.rollback()
+        flash(p.detail)
+        return redirect(url_for("web.people"))
+    flash(f"Undone: {person.name} has {len(person.faces)} photo{'s' if len(person.faces) != 1 else ''} again.")
+    return redirect(url_for("web.person", person_id=person.id))
