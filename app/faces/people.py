@@ -106,6 +106,7 @@ def add_face(person: Person, face: NewFace, sha256: str) -> Face:
 def create_person(name: str, face: NewFace, sha256: str) -> tuple[Person, Face]:
     """A new person enrolled from one face."""
     name = new_name(name)
+    get_state()  # made first if this is a new database: it commits, and nothing must go with it
     person = Person(name=name, name_key=name_key(name))
     db.session.add(person)
     return person, add_face(person, face, sha256)
