@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: setup venv weights db run serve soak test bench bench-api bench-live bench-scale open-set evaluate-lfw clean
+.PHONY: setup venv weights db run serve soak kill-test test bench bench-api bench-live bench-scale open-set evaluate-lfw clean
 
 setup: venv weights db
 
@@ -36,6 +36,11 @@ MALLOC_ARENA_MAX ?= 2
 serve: setup
 	MALLOC_ARENA_MAX=$(MALLOC_ARENA_MAX) FACES_WARM_UP=1 FACES_CAMERAS_AUTOSTART=1 \
 		$(BIN)/gunicorn $(GUNICORN_FLAGS) wsgi:app
+
+# 24 SIGKILLs of workers and of the master while 6 clients enrol against `make serve`'s
+# gunicorn; then PRAGMA integrity_check, no half-saved person, every 201 there (scripts/kill_test.py).
+kill-test: setup
+	$(BIN)/python scripts/kill_test.py --kills 24
 
 test: setup
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
