@@ -19,5 +19,8 @@ EXPOSE 8000
 # The database (SQLite in instance/ by default) lives in a volume; FACES_DATABASE_URL
 # points elsewhere (e.g. PostgreSQL). SECRET_KEY should be set; otherwise one is kept in instance/.
 VOLUME ["/app/instance/db"]
-ENV FACES_DATABASE_URL=sqlite:////app/instance/db/faces.db FACES_WARM_UP=1 FACES_THREADS=1
+# MALLOC_ARENA_MAX=2: the threads of a worker share 2 malloc arenas, not one each (memory
+# freed in one arena is not reused by the others; docs/WEBAPP.md, "Soak").
+ENV FACES_DATABASE_URL=sqlite:////app/instance/db/faces.db FACES_WARM_UP=1 FACES_THREADS=1 \
+    MALLOC_ARENA_MAX=2
 CMD ["sh", "-c", "flask db upgrade && FACES_CAMERAS_AUTOSTART=1 exec gunicorn -w 2 -k gthread --threads 8 -b 0.0.0.0:8000 --timeout 120 wsgi:app"]

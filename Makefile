@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: setup venv weights db run serve soak test bench bench-api bench-live bench-scale open-set library-lfw evaluate-lfw clean
+.PHONY: setup venv weights db run serve soak kill-test test bench bench-api bench-live bench-scale open-set library-lfw evaluate-lfw clean
 
 setup: venv weights db
 
@@ -28,9 +28,19 @@ run: setup
 
 # As in production: 2 processes with 8 threads each (a slow client holds a thread, not a
 # process); put a reverse proxy in front for anything beyond localhost (README).
+# MALLOC_ARENA_MAX=2: glibc gives each thread its own malloc arena (up to 8 per core), and
+# memory freed in one is not reused by the others: a worker grew from 176 to 475 MB in a
+# 10-minute soak, 347 MB with 2 arenas (docs/WEBAPP.md, "Soak").
 GUNICORN_FLAGS ?= -w 2 -k gthread --threads 8 --timeout 120 -b 127.0.0.1:8000
+MALLOC_ARENA_MAX ?= 2
 serve: setup
-	FACES_WARM_UP=1 FACES_CAMERAS_AUTOSTART=1 $(BIN)/gunicorn $(GUNICORN_FLAGS) wsgi:app
+	MALLOC_ARENA_MAX=$(MALLOC_ARENA_MAX) FACES_WARM_UP=1 FACES_CAMERAS_AUTOSTART=1 \
+		$(BIN)/gunicorn $(GUNICORN_FLAGS) wsgi:app
+
+# 24 SIGKILLs of workers and of the master while 6 clients enrol against `make serve`'s
+# gunicorn; then PRAGMA integrity_check, no half-saved person, every 201 there (scripts/kill_test.py).
+kill-test: setup
+	$(BIN)/python scripts/kill_test.py --kills 24
 
 test: setup
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

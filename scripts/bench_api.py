@@ -61,15 +61,20 @@ def prepare_db(url: str) -> str:
     return key
 
 
-# As `make serve` and the Dockerfile run it: 2 processes with threads.
+# As `make serve` and the Dockerfile run it: 2 processes with threads, and glibc's malloc
+# kept to 2 arenas (with one per thread, up to 16 here, memory freed by one thread's
+# arena is not reused by the others: a worker grew by 300 MB in 10 minutes; docs/WEBAPP.md, "Soak").
 SERVE = ("-w", "2", "-k", "gthread", "--threads", "8", "--timeout", "120")
+SERVE_ENV = {"MALLOC_ARENA_MAX": "2"}
 
 
 def start_gunicorn(port: int, env: dict, log_file: Path,
                    workers: tuple[str, ...] = SERVE) -> subprocess.Popen:
+    """gunicorn with `workers` on 127.0.0.1:port; SERVE_ENV unless `env` sets its keys."""
     gunicorn = Path(sys.executable).with_name("gunicorn")
     return subprocess.Popen([str(gunicorn), *workers, "-b", f"127.0.0.1:{port}", "wsgi:app"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log_file.open("w"))
+                            cwd=ROOT, env={**SERVE_ENV, **env}, stdout=subprocess.DEVNULL,
+                            stderr=log_file.open("w"))
 
 
 def wait_ready(base: str, key: str, timeout: float = 180) -> None:

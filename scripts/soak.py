@@ -2,10 +2,13 @@
 threads) on a temporary SQLite database: --clients clients for --seconds seconds, each
 request drawn at random from identify (most), enrol, add a photo, rename and delete, on
 the sample photos. Counts errors (any 5xx, any unexpected status, any connection error),
-and reads each worker's memory (RSS from /proc) at the start and at the end.
+and reads each worker's memory (RSS from /proc) at the start, every --sample-seconds
+(to see whether it levels off) and at the end. gunicorn gets the environment and, unless
+that sets them, bench_api.SERVE_ENV's settings (MALLOC_ARENA_MAX=2, as `make serve`).
 
-Usage: python scripts/soak.py [--clients 8] [--seconds 600] [--seed 1]
-Prints one JSON object: requests, errors, p50/p99 per kind, rss_mb_start/end per worker.
+Usage: python scripts/soak.py [--clients 8] [--seconds 600] [--seed 1] [--sample-seconds 60]
+Prints one JSON object: requests, errors, p50/p99 per kind, rss_mb_start/end per worker,
+rss_mb_timeline ([seconds, [RSS per worker]]), people and faces enrolled at the end.
 """
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import requests  # noqa: E402
 
-from bench_api import SAMPLES, free_port, prepare_db, start_gunicorn, wait_ready  # noqa: E402
+from bench_api import SAMPLES, SERVE_ENV, free_port, prepare_db, start_gunicorn, wait_ready  # noqa: E402
 
 # kind -> the statuses that are right for it (a taken name, a photo already enrolled or a
 # person deleted by another client meanwhile are right answers, not errors).
@@ -46,6 +49,13 @@ def worker_rss_mb(master_pid: int) -> dict[int, float]:
         if int(fields.get("PPid", "0").strip()) == master_pid:
             out[int(status.parent.name)] = round(int(fields["VmRSS"].split()[0]) / 1024, 1)
     return out
+
+
+def sample_rss(master_pid: int, every: float, stop: threading.Event, timeline: list) -> None:
+    """Append [seconds since start, sorted worker RSS (MB)] every `every` s until `stop`."""
+    start = time.time()
+    while not stop.wait(every):
+        timeline.append([round(time.time() - start), sorted(worker_rss_mb(master_pid).values())])
 
 
 class Client(threading.Thread):
@@ -97,6 +107,7 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=600)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--sample-seconds", type=float, default=60)
     args = ap.parse_args()
     photos = sorted(SAMPLES.glob("*/*/*.jpg"))
     times, errors, lock = defaultdict(list), defaultdict(int), threading.Lock()
@@ -118,13 +129,20 @@ def main() -> None:
         try:
             wait_ready(base, key)
             rss_start = worker_rss_mb(proc.pid)
+            timeline, stop = [[0, sorted(rss_start.values())]], threading.Event()
+            sampler = threading.Thread(target=sample_rss, daemon=True,
+                                       args=(proc.pid, args.sample_seconds, stop, timeline))
+            sampler.start()
             deadline = time.time() + args.seconds
             clients = [Client(base, key, photos, deadline, args.seed + i, log) for i in range(args.clients)]
             for c in clients:
                 c.start()
             for c in clients:
                 c.join()
+            stop.set()
             rss_end = worker_rss_mb(proc.pid)
+            enrolled = requests.get(base + "/api/health", headers={"Authorization": f"Bearer {key}"},
+                                    timeout=60).json()
         finally:
             proc.terminate()
             proc.wait(30)
@@ -137,7 +155,10 @@ def main() -> None:
                       "errors": sum(errors.values()), "error_kinds": dict(errors), "by_kind": pct,
                       "server_log_errors": server_errors,
                       "rss_mb_start": sorted(rss_start.values()), "rss_mb_end": sorted(rss_end.values()),
-                      "load_avg": os.getloadavg()}, indent=2))
+                      "rss_mb_timeline": timeline,
+                      "enrolled": {k: enrolled.get(k) for k in ("people", "faces")},
+                      "malloc_arena_max": {**SERVE_ENV, **os.environ}.get("MALLOC_ARENA_MAX"),
+                      "load_avg": os.getloadavg()}))
 
 
 if __name__ == "__main__":

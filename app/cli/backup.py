@@ -86,6 +86,7 @@ def restore_command(file: Path):
         manifest = json.loads(z.read("manifest.json"))
         if manifest.get("format") != FORMAT:
             raise click.ClickException(f"{file} is not a {FORMAT} backup")
+        state = get_state()  # made first on a new database (it commits): not half-way through
         try:
             for batch in _batches(_rows(z, "people.jsonl")):
                 db.session.execute(insert(Person), [
@@ -97,7 +98,7 @@ def restore_command(file: Path):
                      "created_at": datetime.fromisoformat(r["created_at"]),
                      "embedding": base64.b64decode(r["embedding"]), "crop_jpeg": base64.b64decode(r["crop_jpeg"])}
                     for r in batch])
-            get_state().active_model = manifest["active_model"]
+            state.active_model = manifest["active_model"]
             if db.engine.dialect.name == "postgresql":  # ids were given: move the sequences on
                 for table in ("person", "face"):
                     db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import GALLERY_LOG_KEEP, GALLERY_PENDING, AppState, GalleryChange, GalleryMeta, Person
@@ -59,23 +60,33 @@ class GalleryView:
 
 
 def get_state() -> AppState:
-    """The single AppState row, created with the configured defaults on first use."""
+    """The single AppState row, created with the configured defaults on first use (then
+    committed at once: call it before adding anything to the session)."""
     state = db.session.get(AppState, 1)
     if state is None:
-        state = AppState(id=1, identify_threshold=current_app.config["IDENTIFY_THRESHOLD"])
-        db.session.add(state)
-        db.session.commit()
+        _save_first(AppState(id=1, identify_threshold=current_app.config["IDENTIFY_THRESHOLD"]))
+        state = db.session.get(AppState, 1)
     return state
 
 
 def database_id() -> str:
-    """This database's identity (gallery_meta), created on first use."""
+    """This database's identity (gallery_meta), created on first use (committed at once)."""
     meta = db.session.get(GalleryMeta, 1)
     if meta is None:
-        meta = GalleryMeta(id=1, database_id=uuid.uuid4().hex)
-        db.session.add(meta)
-        db.session.commit()
+        _save_first(GalleryMeta(id=1, database_id=uuid.uuid4().hex))
+        meta = db.session.get(GalleryMeta, 1)
     return meta.database_id
+
+
+def _save_first(row) -> None:
+    """Commit the one row of a table, made on first use. The first requests on a new
+    database race to make it (threads and workers): the loser's INSERT fails, and the
+    winner's row is the one (it was a 409 on identify)."""
+    db.session.add(row)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
 
 
 class GalleryCache:

@@ -116,6 +116,7 @@ def create_person(name: str, face: NewFace, sha256: str, origin: str = "upload",
                   camera: str | None = None) -> tuple[Person, Face]:
     """A new person enrolled from one face (checked at the door before anything is added)."""
     name = new_name(name)
+    get_state()  # made first if this is a new database: it commits, and nothing must go with it
     check_new_face(face.embedding, sha256, None)
     person = Person(name=name, name_key=name_key(name))
     db.session.add(person)

@@ -68,6 +68,12 @@ def _resident() -> int | None:
         return None
 
 
+def give_back_memory() -> None:
+    """Return the memory glibc's malloc holds free to the system now (malloc_trim)."""
+    if _trim is not None:
+        _trim(0)
+
+
 @contextmanager
 def memory_given_back() -> Iterator[None]:
     """Around one image: if the process is left more than TRIM_AFTER_GROWTH larger, give
@@ -80,6 +86,5 @@ def memory_given_back() -> Iterator[None]:
         yield
     finally:
         after = _resident()
-        if _trim is not None and before is not None and after is not None \
-                and after - before > TRIM_AFTER_GROWTH:
-            _trim(0)
+        if before is not None and after is not None and after - before > TRIM_AFTER_GROWTH:
+            give_back_memory()

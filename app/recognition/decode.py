@@ -69,6 +69,27 @@ def decode_image(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES,
         raise BadImageError(_DAMAGED.format(_reason(exc))) from None
 
 
+def decoded_pixels(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS,
+                   max_side: int = DEFAULT_MAX_SIDE) -> int:
+    """How many pixels `decode_image` will hold at once for these bytes, read from the
+    header alone (a JPEG is decoded reduced, any other format whole; Pillow keeps an RGB
+    pixel in 4 bytes). 0 for bytes it refuses: decode_image says why."""
+    try:
+        image = _open(data, max_pixels)
+    except Exception:  # noqa: BLE001 - hostile bytes: decode_image raises the right error
+        return 0
+    scale = _draft_scale(image, max_side)
+    return (image.width // scale) * (image.height // scale)
+
+
+def _draft_scale(image: Image.Image, max_side: int) -> int:
+    """1, 2, 4 or 8: what a JPEG is decoded reduced by (the most `Image.draft` may, and no
+    more than needed to fit max_side); 1 for other formats, which are decoded whole."""
+    if image.format not in ("JPEG", "MPO"):
+        return 1
+    return min(8, 2 ** max(0, math.ceil(math.log2(max(image.size) / max_side))))
+
+
 def _open(data: bytes, max_pixels: int) -> Image.Image:
     """Read the header only; refuse what is not an image or has too many pixels."""
     try:
@@ -102,10 +123,9 @@ def _reason(exc: Exception) -> str:
 def _decode(image: Image.Image, max_side: int) -> np.ndarray:
     """Opened image -> upright (H, W, 3) uint8 RGB with max(H, W) <= max_side."""
     orientation = _orientation(image)  # read first: reducing keeps no TIFF tags
-    if image.format in ("JPEG", "MPO"):
-        scale = min(8, 2 ** max(0, math.ceil(math.log2(max(image.size) / max_side))))
-        if scale > 1:  # the decoder picks the largest of 1/2, 1/4, 1/8 it is allowed
-            image.draft(image.mode, (max(1, image.width // scale), max(1, image.height // scale)))
+    scale = _draft_scale(image, max_side)
+    if scale > 1:  # the decoder picks the largest of 1/2, 1/4, 1/8 it is allowed
+        image.draft(image.mode, (max(1, image.width // scale), max(1, image.height // scale)))
     image.load()
     factor = max(1, math.ceil(max(image.size) / max_side))
     rgb = _rgb_reduced(image, factor)

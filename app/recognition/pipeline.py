@@ -18,8 +18,9 @@ from typing import Sequence
 import numpy as np
 
 from .align import align_faces
-from .budget import ImageBudget, memory_given_back
-from .decode import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, decode_image
+from .budget import ImageBudget, give_back_memory, memory_given_back
+from .decode import (DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, decode_image,
+                     decoded_pixels)
 from .detect import FaceDetector
 from .encode import FaceEncoder
 from .types import Detection
@@ -34,6 +35,15 @@ DEFAULT_DETECT_MAX_SIDE = 1600
 # Faces analysed per image at most (the highest-scoring): each costs ~5 ms and 0.4 MB
 # while embedded; a class photo has a few dozen, a mosaic of tiny faces thousands.
 DEFAULT_MAX_FACES = 100
+# Before an upload whose decoding holds more pixels than this at once (a photo larger than
+# about 2400x1700; JPEGs count as decoded reduced, at most 4096 px) the interpreters
+# planned for earlier images are dropped and the memory freed is given back: a worker
+# that has seen a photo of a crowd keeps ~150 MB of them (the encoder planned for 16
+# faces, PNet for other shapes), and a large upload costs 150-200 MB more while decoded
+# and detected (4 bytes per pixel), so it would peak far higher than in a fresh worker.
+# They are planned again in ~0.1 s, small next to the second such an upload takes
+# (docs/WEBAPP.md, "Bounded work per upload and memory").
+LARGE_DECODE_PIXELS = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -102,6 +112,13 @@ class FacePipeline:
         self.detector.detect(np.zeros((64, 64, 3), np.uint8))
         self.encoder.warm_up()
 
+    def release_memory(self) -> None:
+        """Drop the detector's and the encoder's interpreters (planned again on next use)
+        and give the memory freed to the system."""
+        self.detector.release()
+        self.encoder.release()
+        give_back_memory()
+
     def decode(self, data: bytes) -> np.ndarray:
         """Image bytes -> (H, W, 3) uint8 RGB within this pipeline's limits."""
         return decode_image(data, self.max_bytes, self.max_pixels, self.max_side)
@@ -154,7 +171,12 @@ class FacePipeline:
         BusyError when the budget has no slot free in time."""
         with self.budget.slot() if self.budget else contextlib.nullcontext(), memory_given_back():
             t0 = time.perf_counter()
+            large = decoded_pixels(data, self.max_pixels, self.max_side) > LARGE_DECODE_PIXELS
+            if large:
+                self.release_memory()
             rgb = self.decode(data)
+            if large:
+                give_back_memory()  # the decoder's full-size pixels, freed by now
             decode_ms = (time.perf_counter() - t0) * 1e3
             analysis = self.analyze(rgb, max_faces)
         analysis.timings_ms = {"decode": decode_ms, **analysis.timings_ms}

@@ -258,3 +258,28 @@ def test_a_person_deleted_during_a_rename_is_a_409_not_a_500(tmp_path, model_dir
     monkeypatch.setattr(people, "check_name_free", deleted_meanwhile)
     r = first.test_client().patch(f"/api/people/{pid}", json={"name": "Renamed Twice"}, headers=auth)
     check_problem(r, 409, "conflict")
+
+
+def test_the_first_requests_on_a_new_database_race_for_its_one_rows_and_both_answer(tmp_path, model_dir, monkeypatch):
+    """Found by tests/app/test_held.py (8 threads identifying on a new database): each
+    request that found no app_state (or gallery_meta) row made one, and all but one got the
+    INSERT's UNIQUE failure as a 409. Here the other worker makes each row between this
+    request's look and its own INSERT."""
+    from app.extensions import db
+    from app.faces import gallery
+    from app.models import AppState, GalleryMeta
+
+    first, second = make_app(tmp_path / "faces.db"), make_app(tmp_path / "faces.db")
+    get, raced = db.session.get, []
+
+    def made_meanwhile(model, ident, **kw):
+        if model in (AppState, GalleryMeta) and model not in raced:
+            raced.append(model)
+            with second.app_context():
+                gallery.get_state() if model is AppState else gallery.database_id()
+            return None
+        return get(model, ident, **kw)
+    monkeypatch.setattr(db.session, "get", made_meanwhile)
+    r = first.test_client().post("/api/identify", data=GOOD.read_bytes(), content_type="image/jpeg")
+    assert r.status_code == 200, r.data[:300]
+    assert raced == [AppState, GalleryMeta]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.recognition.decode import decode_image
+from app.recognition.decode import decode_image, decoded_pixels
 from app.recognition.errors import BadImageError, ImageTooLargeError
 
 
@@ -133,6 +133,15 @@ def test_a_jpeg_header_claiming_40_megapixels_decodes_small():
     assert rgb.shape == (3150, 3150, 3) and rgb.dtype == np.uint8
     rgb = decode_image(jpeg_claiming(65000, 600))
     assert max(rgb.shape) <= 4096 and rgb.shape[2] == 3  # the default max_side
+
+
+def test_decoded_pixels_tells_from_the_header_what_decoding_will_hold():
+    # A JPEG is decoded reduced (1/2 here); other formats whole; refused bytes are 0.
+    assert decoded_pixels(jpeg_claiming(6300, 6300)) == 3150 * 3150 == decode_image(jpeg_claiming(6300, 6300)).size // 3
+    assert decoded_pixels(png_claiming(5000, 4000)) == 20_000_000
+    assert decoded_pixels(jpeg_bytes(640, 480)) == 640 * 480
+    assert decoded_pixels(png_claiming(30000, 30000)) == 0  # over the pixel limit
+    assert decoded_pixels(b"not an image") == decoded_pixels(b"") == 0
 
 
 @pytest.mark.parametrize("fmt, size, max_side, want", [

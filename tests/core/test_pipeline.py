@@ -154,3 +154,34 @@ def test_the_package_exports_the_core_without_tensorflow():
             "assert not heavy, heavy; "
             "assert not [m for m in sys.modules if m.startswith('app.recognition.convert')]")
     subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], check=True)
+
+
+def test_released_interpreters_give_the_same_numbers_when_planned_again(model_dir, sample_photos_dir):
+    from app.recognition.pipeline import FacePipeline
+
+    pipeline = FacePipeline(model_dir)
+    data = next((sample_photos_dir / "val" / "madonna").glob("*.jpg")).read_bytes()
+    first = pipeline.analyze_bytes(data).faces
+    pipeline.release_memory()
+    again = pipeline.analyze_bytes(data).faces
+    assert len(first) == len(again) == 1
+    np.testing.assert_array_equal(first[0].detection.box, again[0].detection.box)
+    np.testing.assert_array_equal(first[0].embedding, again[0].embedding)
+
+
+def test_only_a_large_upload_drops_what_earlier_images_planned(model_dir, sample_photos_dir, monkeypatch):
+    """Before an upload that decodes to more than LARGE_DECODE_PIXELS (memory, docs/WEBAPP.md),
+    not before an ordinary photo; the large one still names its face."""
+    import cv2
+
+    from app.recognition import pipeline as module
+
+    pipeline = module.FacePipeline(model_dir)
+    released = []
+    monkeypatch.setattr(pipeline, "release_memory", lambda: released.append(1))
+    small = next((sample_photos_dir / "val" / "madonna").glob("*.jpg")).read_bytes()
+    assert len(pipeline.analyze_bytes(small).faces) == 1 and released == []
+    rgb = pipeline.decode(small)
+    f = (module.LARGE_DECODE_PIXELS * 1.2 / (rgb.shape[0] * rgb.shape[1])) ** 0.5
+    large = cv2.imencode(".png", cv2.resize(rgb, None, fx=f, fy=f))[1].tobytes()
+    assert len(pipeline.analyze_bytes(large).faces) == 1 and released == [1]
