@@ -11,7 +11,7 @@ import pytest
 from app.recognition.index import PersonIndex
 from app.recognition.match import Crowding, Gallery
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository (tests/core/ is two below)
 CROWDING = Crowding(weight=0.7)
 
 
