@@ -4,12 +4,15 @@ gallery generation it commits with): a request that finds the generation moved a
 the changes since the last one this process saw. A process that starts, switches model or
 falls further behind than the log keeps loads a snapshot (a file under instance/index/ when
 there is one for this database, else the faces table) and then the log. The typical crowding
-is recomputed off the request path once the gallery is larger than its sample.
+is recomputed off the request path once the gallery is larger than its sample, and a gallery
+of INDEX_ANN_MIN people or more is searched through a graph (recognition/graph.py) loaded
+with the snapshot, or built by the background thread (exact search meanwhile) and saved.
 
 Also the app state row that holds the generation, the active model and the threshold."""
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import uuid
@@ -28,6 +31,9 @@ from .gallery_store import Snapshots, read_all_means, read_people
 log = logging.getLogger(__name__)
 CHUNK = 500  # people re-read per query when applying changes
 REFRESH_SECONDS = 600  # the background thread's longest wait before a due refresh
+# Threads that build a graph: every core. It is built once per gallery (then loaded from
+# its file), and searches go on exactly meanwhile, each taking the index's lock in turn.
+GRAPH_THREADS = os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -119,7 +125,7 @@ class GalleryCache:
         else every face of `model` from the database."""
         cfg = current_app.config
         self._config = {"dir": Path(cfg["INDEX_DIR"]), "min": cfg["INDEX_SNAPSHOT_MIN"],
-                        "every": cfg["INDEX_SNAPSHOT_EVERY"]}
+                        "every": cfg["INDEX_SNAPSHOT_EVERY"], "ann_min": cfg["INDEX_ANN_MIN"]}
         t0 = time.perf_counter()
         self._dbid = database_id()
         snapshots = Snapshots(self._config["dir"])
@@ -131,19 +137,26 @@ class GalleryCache:
             ids, vectors, ranks = read_all_means(model)
             self._install(model, generation, generation, ids, vectors, ranks, None)
         index = self._index
-        log.info("gallery of %s loaded from the %s: %d people, generation %d, %.2f s",
-                 model, source, len(index), self._seen, time.perf_counter() - t0)
+        log.info("gallery of %s loaded from the %s: %d people, generation %d, %.2f s, %s search",
+                 model, source, len(index), self._seen, time.perf_counter() - t0,
+                 "graph" if index.approximate else "exact")
         if source == "database" and len(index) >= self._config["min"]:
             snapshots.save(self._dbid, model, self._seen, index)
         self._snapshot_seen = self._seen
         self._start_thread()
+        if index.wants_graph():
+            self._wake.set()  # built by the thread; exact search until it is attached
 
     def _install(self, model: str, generation: int, seen: int, ids, vectors, ranks,
-                 typical: float | None) -> bool:
-        """Make these rows (as of generation `seen`) the index, then apply the log up to
-        `generation`; False when the log cannot bring them there (a bulk change)."""
-        index = PersonIndex(crowding=Crowding(weight=current_app.config["IDENTIFY_CROWDING"]))
+                 typical: float | None, graph=None) -> bool:
+        """Make these rows (as of generation `seen`) the index, with their graph when given,
+        then apply the log up to `generation`; False when the log cannot bring them there
+        (a bulk change)."""
+        index = PersonIndex(crowding=Crowding(weight=current_app.config["IDENTIFY_CROWDING"]),
+                            ann_min=self._config["ann_min"])
         index.load(ids, vectors, ranks)
+        if graph is not None and not index.attach(graph):
+            log.warning("the snapshot's graph does not hold its people: it is built again")
         index.names = dict(db.session.execute(select(Person.id, Person.name)).all())
         index.typical = typical
         self._index, self._model, self._seen = index, model, seen
@@ -186,8 +199,8 @@ class GalleryCache:
         elif people:
             self._changed += len(people)
             self._wake.set()
-        if index.spare < index.headroom(len(index)) // 4:
-            self._wake.set()  # the thread grows the matrix before an enrolment has to
+        if index.spare < index.headroom(len(index)) // 4 or index.wants_graph():
+            self._wake.set()  # the thread grows the matrix before an enrolment has to, or builds the graph
         return True
 
     # --- the background thread ----------------------------------------------------------
@@ -208,24 +221,35 @@ class GalleryCache:
             if index is None:
                 continue
             try:
-                # The typical crowding of a large gallery moves little with one person: it is
-                # recomputed (seconds at a million) after 1 % of the people changed, or
-                # after REFRESH_SECONDS with any change.
-                due = (self._changed >= max(1, len(index) // 100) or index.typical is None
-                       or (self._changed and time.monotonic() - self._typical_at > REFRESH_SECONDS))
-                if due:
-                    self._changed = 0
-                    typical = index.compute_typical_crowding()
-                    if index is self._index:
-                        index.typical, self._typical_at = typical, time.monotonic()
-                if index.spare < index.headroom(len(index)) // 4:
-                    with self._lock:  # no change is applied during the copy; searches go on
-                        index.reserve(len(index) + 2 * index.headroom(len(index)))
-                if (len(index) >= self._config.get("min", 1 << 62)
-                        and self._seen - self._snapshot_seen >= self._config["every"]):
-                    with self._lock:
-                        seen = self._seen
-                        Snapshots(self._config["dir"]).save(dbid, model, seen, index)
-                    self._snapshot_seen = seen
+                self._refresh(index, model, dbid, stop=lambda: me.stop or index is not self._index)
             except Exception:  # noqa: BLE001 - a failed refresh must not end the thread
                 log.exception("gallery refresh failed")
+
+    def _refresh(self, index: PersonIndex, model: str, dbid: str, stop) -> None:
+        """The thread's work on the current index: the typical crowding when due, spare rows,
+        the graph when missing, a snapshot when due (or when the graph is new)."""
+        # The typical crowding of a large gallery moves little with one person: it is
+        # recomputed (seconds at a million) after 1 % of the people changed, or after
+        # REFRESH_SECONDS with any change.
+        due = (self._changed >= max(1, len(index) // 100) or index.typical is None
+               or (self._changed and time.monotonic() - self._typical_at > REFRESH_SECONDS))
+        if due:
+            self._changed = 0
+            typical = index.compute_typical_crowding()
+            if index is self._index:
+                index.typical, self._typical_at = typical, time.monotonic()
+        if index.spare < index.headroom(len(index)) // 4:
+            with self._lock:  # no change is applied during the copy; searches go on
+                index.reserve(len(index) + 2 * index.headroom(len(index)))
+        built = False
+        if index.wants_graph():
+            t0 = time.perf_counter()
+            built = index.build_graph(stop=stop, threads=GRAPH_THREADS)
+            log.info("graph of %d people %s in %.1f s", len(index),
+                     "built" if built else "not built", time.perf_counter() - t0)
+        if len(index) >= self._config.get("min", 1 << 62) and (
+                built or self._seen - self._snapshot_seen >= self._config["every"]):
+            with self._lock:
+                seen = self._seen
+                Snapshots(self._config["dir"]).save(dbid, model, seen, index)
+            self._snapshot_seen = seen

@@ -1,6 +1,7 @@
 """The gallery as stored: each person's mean embedding read from the faces table (all at
-once, or a few changed people), and snapshots of the index kept under instance/index/ so
-that a worker starts without reading every face."""
+once, or a few changed people), and snapshots of the index kept under instance/index/ (with
+its graph, when it has one) so that a worker starts without reading every face nor
+rebuilding the graph."""
 from __future__ import annotations
 
 import logging
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import EMBEDDING_DTYPE, Face, Person
+from ..recognition.graph import Graph
 from ..recognition.index import PersonIndex
 
 
@@ -85,7 +87,9 @@ def read_people(person_ids: list[int], model: str):
 
 class Snapshots:
     """Index snapshots on disk: `<folder>/<database id>-<model>.npz` (ids, vectors, ranks,
-    the typical crowding and the generation they are as of), written atomically."""
+    the typical crowding and the generation they are as of) and, for an index with a graph,
+    `<database id>-<model>.g<generation>.usearch` beside it; each written atomically, the
+    graph first, so that the .npz names a graph that is complete."""
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
@@ -93,19 +97,34 @@ class Snapshots:
     def path(self, dbid: str, model: str) -> Path:
         return self.folder / f"{dbid}-{model}.npz"
 
+    def graph_path(self, dbid: str, model: str, generation: int) -> Path:
+        return self.folder / f"{dbid}-{model}.g{generation}.usearch"
+
     def save(self, dbid: str, model: str, generation: int, index: PersonIndex) -> None:
+        """Write the index as of `generation` (nothing may change it meanwhile)."""
         ids, vectors, ranks = index.rows()
         self.folder.mkdir(parents=True, exist_ok=True)
+        if index.graph is not None:
+            index.graph.save(self.graph_path(dbid, model, generation))
         path = self.path(dbid, model)
         tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
         with open(tmp, "wb") as f:
             np.savez(f, ids=ids, vectors=vectors, ranks=ranks, generation=np.int64(generation),
                      typical=np.float64(np.nan if index.typical is None else index.typical))
         os.replace(tmp, path)
+        self._prune(dbid, model, generation)
+
+    def _prune(self, dbid: str, model: str, generation: int) -> None:
+        """Delete the graphs of older snapshots. Another worker may just have written an
+        older snapshot whose graph goes here: it then loads without one (and rebuilds it)."""
+        for old in self.folder.glob(f"{dbid}-{model}.g*.usearch"):
+            gen = old.name.removeprefix(f"{dbid}-{model}.g").removesuffix(".usearch")
+            if gen.isdigit() and int(gen) < generation:
+                old.unlink(missing_ok=True)
 
     def load(self, dbid: str, model: str):
-        """(generation, ids, vectors, ranks, typical crowding or None), or None when there
-        is no readable snapshot."""
+        """(generation, ids, vectors, ranks, typical crowding or None, graph or None), or
+        None when there is no readable snapshot (a missing or unreadable graph is None)."""
         try:
             with np.load(self.path(dbid, model), allow_pickle=False) as data:
                 typical = float(data["typical"])
@@ -114,7 +133,8 @@ class Snapshots:
                 vectors = np.zeros((len(ids) + PersonIndex.headroom(len(ids)), stored.shape[1]), np.float32)
                 vectors[:len(ids)] = stored
                 del stored
-                return (int(data["generation"]), ids, vectors, data["ranks"],
-                        None if np.isnan(typical) else typical)
+                generation, ranks = int(data["generation"]), data["ranks"]
         except (OSError, KeyError, ValueError):
             return None
+        graph = Graph.load(self.graph_path(dbid, model, generation), vectors.shape[1])
+        return generation, ids, vectors, ranks, None if np.isnan(typical) else typical, graph
