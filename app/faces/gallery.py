@@ -23,10 +23,10 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import GALLERY_LOG_KEEP, AppState, GalleryChange, GalleryMeta, Person
+from ..models import GALLERY_LOG_KEEP, AppState, GalleryChange, GalleryMeta
 from ..recognition.index import PersonIndex
 from ..recognition.match import Crowding
-from .gallery_store import Snapshots, read_all_means, read_people
+from .gallery_store import Snapshots, read_all_means, read_names, read_people
 
 log = logging.getLogger(__name__)
 CHUNK = 500  # people re-read per query when applying changes
@@ -157,7 +157,7 @@ class GalleryCache:
         index.load(ids, vectors, ranks)
         if graph is not None and not index.attach(graph):
             log.warning("the snapshot's graph does not hold its people: it is built again")
-        index.names = dict(db.session.execute(select(Person.id, Person.name)).all())
+        index.names = read_names()
         index.typical = typical
         self._index, self._model, self._seen = index, model, seen
         if seen != generation and not self._apply_log(generation):
