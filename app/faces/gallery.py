@@ -89,10 +89,14 @@ class GalleryCache:
         self._config: dict = {}
         self._changed = 0            # people changed since the typical crowding was computed
         self._typical_at = 0.0       # when it was (time.monotonic)
+        # (index, model, generation) as one value, replaced whole under the lock: a request
+        # that finds it current needs no lock (the thread may hold it for seconds, writing a
+        # snapshot of a million people or growing the matrix).
+        self._current: tuple | None = None
 
     def clear(self) -> None:
         with self._lock:
-            self._index = self._model = None
+            self._index = self._model = self._current = None
             self._seen = -1
             self._stop_thread()
 
@@ -107,12 +111,15 @@ class GalleryCache:
         state = get_state()
         db.session.refresh(state)
         generation, model = state.gallery_generation, state.active_model
-        with self._lock:
-            if self._index is None or self._model != model:
-                self._load(model, generation)
-            elif generation != self._seen:
-                self._catch_up(generation)
-            index = self._index
+        current = self._current
+        if current is None or current[1] != model or current[2] != generation:
+            with self._lock:
+                if self._index is None or self._model != model:
+                    self._load(model, generation)
+                elif generation != self._seen:
+                    self._catch_up(generation)
+                self._current = current = (self._index, self._model, self._seen)
+        index = current[0]
         return GalleryView(index, index.names, model, state.identify_threshold)
 
     @property
