@@ -5,17 +5,14 @@ removal, a reused row, a changed vector) reaching the graph, also while it is be
 a build given up; exact answers below ann_min. No timing here: speed is bench-scale's."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from app.recognition.graph import Graph, build
 from app.recognition.index import PersonIndex
 from app.recognition.match import Crowding, Gallery
+from support import LFW_CACHE, lfw_embeddings
 
-ROOT = Path(__file__).resolve().parents[2]
-LFW = ROOT / "instance/cache/open_set_int8.npz"
 CROWDING = Crowding(weight=0.7)
 
 
@@ -62,18 +59,14 @@ def test_as_exact_search_on_random_people_within_a_recall_bound():
     assert np.allclose(da, np.sqrt(np.maximum(0, 2 - 2 * np.sum(v[ia - 1] * queries[:50, None], -1))), atol=1e-5)
 
 
-@pytest.mark.skipif(not LFW.exists(), reason="the LFW embeddings are cached by `make open-set` "
+@pytest.mark.skipif(not LFW_CACHE.exists(), reason="the LFW embeddings are cached by `make open-set` "
                     "(needs ../shared/datasets)")
 def test_as_exact_search_on_lfw_among_random_people():
-    data = np.load(LFW)
-    people: dict[str, list[int]] = {}
-    for i, p in enumerate(data["paths"]):
-        people.setdefault(Path(str(p)).parent.name, []).append(i)
-    emb = data["embeddings"].astype(np.float32)
-    enrolled = [v for v in people.values() if len(v) >= 2]
+    emb, people = lfw_embeddings()
+    enrolled = [p for p in people if len(p) >= 2]
     v = unit(np.random.default_rng(5).normal(size=(12_000, 128)))
     v[:len(enrolled)] = emb[[p[0] for p in enrolled]]
-    probes = emb[[i for p in people.values() for i in (p[1:] if len(p) >= 2 else p)]][::5]
+    probes = emb[[i for p in people for i in (p[1:] if len(p) >= 2 else p)]][::5]
     at_1, found, _ = agreement(*indexes(v), probes)
     assert at_1 >= 0.99 and found >= 0.9
 

@@ -3,15 +3,13 @@ the crowding rule and its typical value) after rows are added, changed, removed 
 on random galleries and, when `make open-set` has cached them, the LFW embeddings."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from app.recognition.index import PersonIndex
 from app.recognition.match import Crowding, Gallery
+from support import LFW_CACHE, lfw_embeddings
 
-ROOT = Path(__file__).resolve().parents[2]  # the repository (tests/core/ is two below)
 CROWDING = Crowding(weight=0.7)
 
 
@@ -67,17 +65,13 @@ def test_ties_go_to_the_first_enrolled():
     assert m.label == 5 and [c.label for c in m.candidates] == [5, 7, 9]
 
 
-@pytest.mark.skipif(not (ROOT / "instance/cache/open_set_int8.npz").exists(),
+@pytest.mark.skipif(not LFW_CACHE.exists(),
                     reason="the LFW embeddings are cached by `make open-set` (needs ../shared/datasets)")
 def test_as_gallery_on_lfw():
-    data = np.load(ROOT / "instance/cache/open_set_int8.npz")
-    people: dict[str, list[int]] = {}
-    for i, p in enumerate(data["paths"]):
-        people.setdefault(Path(str(p)).parent.name, []).append(i)
-    emb = data["embeddings"].astype(np.float32)
-    enrolled = [v for v in people.values() if len(v) >= 2]
+    emb, people = lfw_embeddings()
+    enrolled = [v for v in people if len(v) >= 2]
     gallery = emb[[v[0] for v in enrolled]]
-    probes = emb[[i for v in people.values() for i in (v[1:] if len(v) >= 2 else v)]]
+    probes = emb[[i for v in people for i in (v[1:] if len(v) >= 2 else v)]]
     ids = list(range(len(enrolled)))
     assert same(index_of(ids, gallery).identify(probes, 0.8, 3),
                 Gallery(gallery, ids, CROWDING).identify(probes, 0.8, 3))
