@@ -228,7 +228,8 @@ class GalleryCache:
             if index is None:
                 continue
             try:
-                self._refresh(index, model, dbid, stop=lambda: me.stop or index is not self._index)
+                self._refresh(index, model, dbid,
+                              stop=lambda index=index: me.stop or index is not self._index)
             except Exception:  # noqa: BLE001 - a failed refresh must not end the thread
                 log.exception("gallery refresh failed")
 

@@ -34,8 +34,8 @@ def indexes(vectors, ann_min=1):
 def agreement(approx, exact, queries, k=11):
     """(share of queries with the same nearest person, mean share of the k nearest found,
     largest difference of the threshold applied)."""
-    da, ia = approx.nearest(queries, k)
-    de, ie = exact.nearest(queries, k)
+    _, ia = approx.nearest(queries, k)
+    _, ie = exact.nearest(queries, k)
     found = np.mean([len(set(a) & set(e)) / k for a, e in zip(ia, ie)])
     ta = [m.threshold for m in approx.identify(queries, 0.8)]
     te = [m.threshold for m in exact.identify(queries, 0.8)]
@@ -56,7 +56,8 @@ def test_as_exact_search_on_random_people_within_a_recall_bound():
     assert at_1 >= 0.85 and found >= 0.8 and threshold_gap < 0.05
     # Distances of what it finds are exact (re-ranked from the float32 rows).
     da, ia = approx.nearest(queries[:50], 3)
-    assert np.allclose(da, np.sqrt(np.maximum(0, 2 - 2 * np.sum(v[ia - 1] * queries[:50, None], -1))), atol=1e-5)
+    exact_d = np.sqrt(np.maximum(0, 2 - 2 * np.sum(v[ia - 1] * queries[:50, None], -1)))
+    assert np.allclose(da, exact_d, atol=1e-5)
 
 
 @pytest.mark.skipif(not LFW_CACHE.exists(), reason="the LFW embeddings are cached by `make open-set` "
