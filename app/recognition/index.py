@@ -22,7 +22,7 @@ import numpy as np
 import threadpoolctl
 
 from .crowding import identify, typical_crowding, typical_sample
-from .graph import CANDIDATES, Graph, build
+from .graph import CANDIDATES, REBUILD_SHARE, Graph, build
 from .match import Crowding, Match
 from .ranking import rerank, top
 
@@ -219,9 +219,10 @@ class PersonIndex:
         return self.graph is not None and self.ann_min is not None and len(self) >= self.ann_min
 
     def wants_graph(self) -> bool:
-        """Large enough for the graph, and none attached nor being built."""
-        return (self.ann_min is not None and len(self) >= self.ann_min and self.graph is None
-                and self._touched is None)
+        """Large enough for the graph, none being built, and none attached or the attached
+        one holding more than REBUILD_SHARE dead nodes (changed or removed people)."""
+        return (self.ann_min is not None and len(self) >= self.ann_min and self._touched is None
+                and (self.graph is None or self.graph.dead_share > REBUILD_SHARE))
 
     def _changed(self, person_ids: list[int], vectors: np.ndarray | None) -> None:
         """Under the lock: the graph follows a change (vectors None: removed)."""
@@ -241,9 +242,7 @@ class PersonIndex:
                 present, vectors = self.vectors_of(sorted(self._touched))
                 graph.remove(self._touched - set(present.tolist()))
                 graph.add(present, vectors)
-            ids = self._live_ids()
-            probe = ids[:: max(1, len(ids) // 1000)].tolist()
-            if len(graph) != len(ids) or not all(p in graph for p in probe):
+            if not graph.restrict(self._live_ids()):
                 return False
             self.graph, self._touched = graph, None
             return True

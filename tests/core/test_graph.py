@@ -88,6 +88,23 @@ def test_changes_reach_the_graph_one_person_at_a_time():
     assert mine[:, 0].tolist() == [2, *range(5000, 5399)]
 
 
+def test_dead_nodes_are_skipped_then_rebuilt_away():
+    rng = np.random.default_rng(11)
+    v = unit(rng.normal(size=(1000, 128)))
+    approx, _ = indexes(v)
+    moved = unit(rng.normal(size=(100, 128)))
+    approx.upsert(range(1, 101), moved, range(1, 101))     # new vectors: new nodes, old ones dead
+    approx.remove(range(101, 201))
+    graph = approx.graph
+    assert len(graph) == 900 and graph.dead_share == 200 / 1100 and not approx.wants_graph()
+    _, ids = approx.nearest(v[:200], 1)                      # their old vectors: not them any more
+    assert not set(ids[:, 0].tolist()) & set(range(101, 201))
+    assert approx.nearest(moved, 1)[1][:, 0].tolist() == list(range(1, 101))
+    approx.remove(range(201, 251))
+    assert approx.wants_graph() and approx.build_graph() and approx.graph is not graph
+    assert approx.graph.dead_share == 0 and len(approx.graph) == 850
+
+
 def test_changes_during_a_build_are_replayed():
     rng = np.random.default_rng(6)
     v = unit(rng.normal(size=(2000, 128)))
@@ -151,6 +168,10 @@ def test_a_graph_file_round_trip(tmp_path):
     other = PersonIndex(ann_min=1)
     other.upsert(range(5000, 5999), v[:999], range(999))
     assert not other.attach(loaded)                            # not this index's people
+    fewer = PersonIndex(crowding=CROWDING, ann_min=1)          # removed after the file was written
+    fewer.load(*[a[10:] for a in approx.rows()])
+    assert fewer.attach(Graph.load(tmp_path / "g.usearch")) and len(fewer.graph) == 990
+    assert not set(fewer.nearest(v[:10], 5)[1].ravel().tolist()) & set(range(1, 11))
     assert Graph.load(tmp_path / "missing.usearch") is None
     (tmp_path / "bad.usearch").write_bytes(b"not a graph")
     assert Graph.load(tmp_path / "bad.usearch") is None
