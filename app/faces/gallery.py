@@ -151,8 +151,9 @@ class GalleryCache:
             snapshots.save(self._dbid, model, self._seen, index)
         self._snapshot_seen = self._seen
         self._start_thread()
-        if index.wants_graph():
-            self._wake.set()  # built by the thread; exact search until it is attached
+        # The thread builds the graph when there is none (exact search until it is attached)
+        # and grows a loaded graph's tables before the first enrolment has to.
+        self._wake.set()
 
     def _install(self, model: str, generation: int, seen: int, ids, vectors, ranks,
                  typical: float | None, graph=None) -> bool:
@@ -249,6 +250,7 @@ class GalleryCache:
         if index.spare < index.headroom(len(index)) // 4:
             with self._lock:  # no change is applied during the copy; searches go on
                 index.reserve(len(index) + 2 * index.headroom(len(index)))
+        index.make_room()
         built = False
         if index.wants_graph():
             t0 = time.perf_counter()

@@ -24,7 +24,7 @@ EXPANSION_ADD = 128   # candidates looked at when a person is added (build quali
 EXPANSION_SEARCH = 256  # candidates looked at per search (README: recall against the time)
 CANDIDATES = 32       # people returned per query and re-ranked exactly (the crowding rule needs 11)
 REBUILD_SHARE = 0.2   # dead nodes (changed or removed people) past which a new graph is built
-PERSON_MASK = (1 << 32) - 1  # a node's key: version << 32 | person id
+PERSON_MASK = (1 << 32) - 1  # a node's key: version << 32 | person id (this id: placeholders)
 
 
 class Graph:
@@ -51,12 +51,13 @@ class Graph:
         self._next = np.zeros(1024, np.int64)   # person id -> version of their next node
         self._live = np.zeros(1024, bool)       # person id -> their newest node is searched
         self._count = self.dead = 0             # live nodes, nodes skipped
+        self._placeholders = 0                  # nodes added only to grow usearch's tables
         if index is not None:
             self._read_keys()
 
-    def _grow(self, max_id: int) -> None:
+    def _grow(self, max_id: int, spare: int = 0) -> None:
         if max_id >= len(self._live):
-            extra = max(max_id + 1, 2 * len(self._live)) - len(self._live)
+            extra = max(max_id + 1 + spare, 2 * len(self._live)) - len(self._live)
             self._next = np.concatenate([self._next, np.zeros(extra, np.int64)])
             self._live = np.concatenate([self._live, np.zeros(extra, bool)])
 
@@ -64,9 +65,13 @@ class Graph:
         """After a load: every person's newest node is live until `restrict` says who is in
         the index (the file does not know who was removed)."""
         keys = np.asarray(self._ix.keys[:], np.uint64)
+        real = (keys & PERSON_MASK) != PERSON_MASK
+        self._placeholders = int((~real).sum())
+        keys = keys[real]
         people, versions = (keys & PERSON_MASK).astype(np.int64), (keys >> 32).astype(np.int64)
         if len(keys):
-            self._grow(int(people.max()))
+            # Room for new ids, so that the first enrolments do not copy the tables.
+            self._grow(int(people.max()), spare=max(1024, len(keys) // 16))
             np.maximum.at(self._next, people, versions + 1)
             self._live[people] = True
         self._count = int(self._live.sum())
@@ -87,6 +92,17 @@ class Graph:
         """Share of the graph's nodes that searches skip (old vectors, removed people)."""
         total = self._count + self.dead
         return self.dead / total if total else 0.0
+
+    def make_room(self, spare: int = 1024) -> None:
+        """Grow usearch's tables now when fewer than `spare` nodes fit. usearch grows them
+        (to the next power of two) only inside an add: 20-120 ms at a million people, on the
+        request path of an enrolment unless the gallery thread calls this first. The add is
+        a placeholder node (person id PERSON_MASK) that searches skip."""
+        if int(self._ix.capacity) - len(self._ix) >= spare:
+            return
+        key = (np.uint64(self._placeholders) << np.uint64(32)) | np.uint64(PERSON_MASK)
+        self._ix.add(key, np.full(self.dim, self.dim ** -0.5, np.float32))
+        self._placeholders += 1
 
     def restrict(self, person_ids) -> bool:
         """Searches return only these people (ids (P,) int64); False, and nothing changed,

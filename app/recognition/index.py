@@ -164,7 +164,8 @@ class PersonIndex:
             self._ids = np.concatenate([person_ids, np.full(len(self._vecs) - n, NO_ROW, np.int64)])
             self._ranks = np.concatenate([np.asarray(ranks, np.int64), np.zeros(len(self._vecs) - n, np.int64)])
             self._dead = np.zeros(len(self._vecs), bool)
-            self._row_of = np.full(int(person_ids.max()) + 1 if n else 1024, NO_ROW, np.int64)
+            # Spare ids too: the first enrolments after a start would otherwise copy the table.
+            self._row_of = np.full(int(person_ids.max()) + 1 + self.headroom(n) if n else 1024, NO_ROW, np.int64)
             self._row_of[person_ids] = np.arange(n)
             self._used, self._free = n, []
             self.graph, self._touched = None, None
@@ -246,6 +247,13 @@ class PersonIndex:
                 return False
             self.graph, self._touched = graph, None
             return True
+
+    def make_room(self) -> None:
+        """Grow the graph's tables ahead of enrolments (graph.Graph.make_room); off the
+        request path."""
+        with self.lock:
+            if self.graph is not None:
+                self.graph.make_room()
 
     def _live_ids(self) -> np.ndarray:
         return self._ids[:self._used][~self._dead[:self._used]]

@@ -172,6 +172,13 @@ def test_a_graph_file_round_trip(tmp_path):
     fewer.load(*[a[10:] for a in approx.rows()])
     assert fewer.attach(Graph.load(tmp_path / "g.usearch")) and len(fewer.graph) == 990
     assert not set(fewer.nearest(v[:10], 5)[1].ravel().tolist()) & set(range(1, 11))
+    room = Graph.load(tmp_path / "g.usearch")                   # tables grown ahead of enrolments
+    room.make_room(spare=10_000)
+    room.save(tmp_path / "room.usearch")
+    again = PersonIndex(crowding=CROWDING, ann_min=1)
+    again.load(*approx.rows())
+    assert again.attach(Graph.load(tmp_path / "room.usearch")) and len(again.graph) == 1000
+    assert np.array_equal(again.nearest(v[:100], 11)[1], approx.nearest(v[:100], 11)[1])
     assert Graph.load(tmp_path / "missing.usearch") is None
     (tmp_path / "bad.usearch").write_bytes(b"not a graph")
     assert Graph.load(tmp_path / "bad.usearch") is None
