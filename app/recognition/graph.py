@@ -1,11 +1,12 @@
-"""An approximate nearest-neighbour graph (HNSW, usearch) over a gallery's people, keyed by
-person id: what `PersonIndex` searches instead of every row once the gallery is large.
+"""An approximate nearest-neighbour graph (HNSW, usearch) over a gallery's people, a node per
+person (keyed by person id and a version): what `PersonIndex` searches instead of every row
+once the gallery is large.
 
 The graph only proposes candidates: `PersonIndex` re-ranks them with its own float32 vectors,
 so distances, the order of equal distances and the crowding rule are those of exact search
 over the candidates. It stores each vector as int8 (128 bytes a person): measured with
-`scripts/ann_choice.py` on random unit vectors plus the LFW people, int8 built fastest and
-searched as well as float32 once re-ranked, in a quarter of the memory.
+`scripts/ann_choice.py` on random unit vectors plus the LFW people (200,000), int8 built
+fastest and, re-ranked, searched as well as float32 at ef 256, in a quarter of the memory.
 
 Not thread-safe by itself: `PersonIndex` calls it under its lock.
 """
