@@ -29,7 +29,7 @@ PERSON_MASK = (1 << 32) - 1  # a node's key: version << 32 | person id (this id:
 
 
 class Graph:
-    """An HNSW graph of unit vectors (dim float32) of people (ids 0 .. 2**32 - 1).
+    """An HNSW graph of unit vectors (dim float32) of people (ids 0 .. 2**32 - 2).
 
     A node's key is `version << 32 | person id`. A person's changed vector is a new node (the
     next version) and the old one, like a removed person's, stays in the graph, skipped by
@@ -123,8 +123,8 @@ class Graph:
         ids = np.asarray(person_ids, np.int64).reshape(-1)
         if not len(ids):
             return
-        if ids.min() < 0 or ids.max() > PERSON_MASK or len(np.unique(ids)) != len(ids):
-            raise ValueError("person ids must be distinct, from 0 to 2**32 - 1")
+        if ids.min() < 0 or ids.max() >= PERSON_MASK or len(np.unique(ids)) != len(ids):
+            raise ValueError("person ids must be distinct, from 0 to 2**32 - 2")
         self._grow(int(ids.max()))
         keys = (self._next[ids].astype(np.uint64) << np.uint64(32)) | ids.astype(np.uint64)
         self._ix.add(keys, np.asarray(vectors, np.float32).reshape(len(ids), self.dim), threads=threads)

@@ -75,3 +75,22 @@ def test_as_gallery_on_lfw():
     ids = list(range(len(enrolled)))
     assert same(index_of(ids, gallery).identify(probes, 0.8, 3),
                 Gallery(gallery, ids, CROWDING).identify(probes, 0.8, 3))
+
+
+@pytest.mark.parametrize("people", [5000, 100_000])
+def test_top_is_a_full_sort_with_ties_and_removed_rows(people):
+    """ranking.top bounds a long row from a sample before partitioning: the n nearest are
+    still those of a full sort by (distance, rank), ties at the top and -inf rows included."""
+    from app.recognition.ranking import top
+
+    rng = np.random.default_rng(people)
+    for trial in range(12):
+        sims = rng.normal(size=(1, people)).astype(np.float32)
+        if trial % 3 == 0:
+            sims[0, rng.integers(0, people, 50)] = sims.max()
+        if trial % 3 == 1:
+            sims[0, rng.integers(0, people, people // 2)] = -np.inf
+        ids, ranks = np.arange(people) + 7, rng.permutation(people)
+        _, got = top(sims, 11, ids, ranks)
+        full = np.lexsort((ranks, np.sqrt(np.clip(2 - 2 * sims[0], 0, 4)).astype(np.float32)))[:11]
+        assert got[0].tolist() == ids[full].tolist()
