@@ -63,9 +63,12 @@ bench-live: setup
 
 # The gallery at 10,000 and 100,000 people on SQLite and PostgreSQL (needs the LFW embeddings
 # that `make open-set` caches): search, enrolment seen by another worker, start-up, memory.
+# A million (the graph built once, about half an hour here):
+#   make bench-scale SCALE_SIZES=1000000 SCALE_ENGINES=sqlite
 SCALE_SIZES ?= 10000 100000
+SCALE_ENGINES ?= sqlite postgresql
 bench-scale: setup
-	$(BIN)/python scripts/bench_scale.py --sizes $(SCALE_SIZES)
+	$(BIN)/python scripts/bench_scale.py --sizes $(SCALE_SIZES) --engines $(SCALE_ENGINES)
 
 # Open-set identification on LFW (needs ../shared/datasets/lfw-devtrain): named right and
 # strangers accepted against the threshold; the default threshold; combining photos.

@@ -117,6 +117,10 @@ class Config:
     INDEX_DIR = os.environ.get("FACES_INDEX_DIR")
     INDEX_SNAPSHOT_MIN = int(os.environ.get("FACES_INDEX_SNAPSHOT_MIN", 10_000))
     INDEX_SNAPSHOT_EVERY = int(os.environ.get("FACES_INDEX_SNAPSHOT_EVERY", 10_000))
+    # From INDEX_ANN_MIN people on, search an approximate graph (recognition/graph.py; saved
+    # with the snapshot, built in the background when missing) instead of every row: below it
+    # every answer is exact. Exact search is ~5 ms a face at 100,000 people here (README).
+    INDEX_ANN_MIN = int(os.environ.get("FACES_INDEX_ANN_MIN", 200_000))
     # The face library (app/library, app/faces/door.py; figures in docs/LIBRARY.md).
     # A face this close (L2) to another person's enrolled face is the same picture re-saved,
     # resized or cropped: refused as duplicate-face.

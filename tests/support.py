@@ -17,6 +17,17 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+LFW_CACHE = ROOT / "instance" / "cache" / "open_set_int8.npz"  # written by `make open-set`
+
+
+def lfw_embeddings() -> tuple[np.ndarray, list[list[int]]]:
+    """The LFW photos' embeddings cached by `make open-set` ((N, 128) float32) and, per
+    person, the indices of their photos (sorted by file name, as open_set.py enrols)."""
+    data = np.load(LFW_CACHE)
+    people: dict[str, list[int]] = {}
+    for i, p in enumerate(data["paths"]):
+        people.setdefault(Path(str(p)).parent.name, []).append(i)
+    return data["embeddings"].astype(np.float32), list(people.values())
 
 
 def photos(split: str, person: str) -> list[Path]:

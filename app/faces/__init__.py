@@ -4,7 +4,8 @@ the model switch and what thresholds mean. Routes parse, call one of these, rend
 
 The process state these need (pipelines, the gallery cache, cameras) has one owner,
 `runtime` (a Flask extension bound in create_app; `state()` is the current app's)."""
-from .gallery import GalleryView, get_state
+from .gallery import get_state
+from .view import GalleryView
 from .people import (PeoplePage, add_face, add_or_enrol, add_photo, create_person, delete_face,
                      delete_person, enrol_photo, get_person, list_people, new_name, rename)
 from .photos import NewFace, Photo, analyze, face_problem, pick_face

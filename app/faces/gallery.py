@@ -4,59 +4,38 @@ gallery generation it commits with): a request that finds the generation moved a
 the changes since the last one this process saw. A process that starts, switches model or
 falls further behind than the log keeps loads a snapshot (a file under instance/index/ when
 there is one for this database, else the faces table) and then the log. The typical crowding
-is recomputed off the request path once the gallery is larger than its sample.
+is recomputed off the request path once the gallery is larger than its sample, and a gallery
+of INDEX_ANN_MIN people or more is searched through a graph (recognition/graph.py) loaded
+with the snapshot, or built by the background thread (exact search meanwhile) and saved.
 
 Also the app state row that holds the generation, the active model and the threshold."""
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import uuid
-from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import GALLERY_LOG_KEEP, GALLERY_PENDING, AppState, GalleryChange, GalleryMeta, Person
+from ..models import GALLERY_LOG_KEEP, GALLERY_PENDING, AppState, GalleryChange, GalleryMeta
 from ..recognition.index import PersonIndex
-from ..recognition.match import Crowding, Match
-from .gallery_store import Snapshots, read_all_means, read_people
+from ..recognition.match import Crowding
+from .gallery_store import Snapshots, read_all_means, read_names, read_people
 from .negatives import Negatives
+from .view import GalleryView
 
 log = logging.getLogger(__name__)
 CHUNK = 500  # people re-read per query when applying changes
 REFRESH_SECONDS = 600  # the background thread's longest wait before a due refresh
-
-
-@dataclass(frozen=True)
-class GalleryView:
-    """What one request decides with, read once: the gallery of the active model's
-    embeddings, names by person id, the active model, the identification threshold and
-    the operators' corrections ("not this person")."""
-
-    gallery: PersonIndex
-    names: dict[int, str]
-    model: str
-    threshold: float
-    negatives: Negatives = Negatives()
-
-    def name(self, person_id: int | None) -> str | None:
-        return None if person_id is None else self.names.get(person_id)
-
-    def identify(self, embeddings: np.ndarray, k: int = 3) -> list[Match]:
-        """(N, 128) unit embeddings -> N matches: nearest people within the threshold (moved
-        by crowding), then the corrections' vetoes. Every front door decides through this."""
-        embeddings = np.atleast_2d(np.asarray(embeddings, np.float32))
-        if not len(embeddings):
-            return []
-        ask = max(k, 3) if self.negatives.people else k  # room for the next candidate
-        matches = self.negatives.apply(embeddings, self.gallery.identify(embeddings, self.threshold, ask))
-        return [replace(m, candidates=m.candidates[:k]) for m in matches]
+# Threads that build a graph: every core. It is built once per gallery (then loaded from
+# its file), and searches go on exactly meanwhile, each taking the index's lock in turn.
+GRAPH_THREADS = os.cpu_count() or 1
 
 
 def get_state() -> AppState:
@@ -109,10 +88,14 @@ class GalleryCache:
         self._negatives = Negatives()  # as of the generation seen
         self._changed = 0            # people changed since the typical crowding was computed
         self._typical_at = 0.0       # when it was (time.monotonic)
+        # (index, model, generation) as one value, replaced whole under the lock: a request
+        # that finds it current needs no lock (the thread may hold it for seconds, writing a
+        # snapshot of a million people or growing the matrix).
+        self._current: tuple | None = None
 
     def clear(self) -> None:
         with self._lock:
-            self._index = self._model = None
+            self._index = self._model = self._current = None
             self._seen = -1
             self._stop_thread()
 
@@ -131,15 +114,17 @@ class GalleryCache:
         state = get_state()
         db.session.refresh(state)
         generation, model = state.gallery_generation, state.active_model
-        with self._lock:
-            if self._index is None or self._model != model:
-                self._load(model, generation)
-                self._negatives = Negatives.load(model)
-            elif generation != self._seen:
-                self._catch_up(generation)
-                self._negatives = Negatives.load(model)
-            index, negatives = self._index, self._negatives
-        return GalleryView(index, index.names, model, state.identify_threshold, negatives)
+        current = self._current
+        if current is None or current[1] != model or current[2] != generation:
+            with self._lock:
+                if self._index is None or self._model != model:
+                    self._load(model, generation)
+                elif generation != self._seen:
+                    self._catch_up(generation)
+                # The corrections move the generation too: read again with every change.
+                self._current = current = (self._index, self._model, self._seen, Negatives.load(model))
+        index = current[0]
+        return GalleryView(index, index.names, model, state.identify_threshold, current[3])
 
     def _view_before_commit(self) -> GalleryView:
         state = get_state()
@@ -149,7 +134,7 @@ class GalleryCache:
             ids, vectors, ranks = read_all_means(state.active_model)  # this transaction's rows
             index = PersonIndex(crowding=Crowding(weight=current_app.config["IDENTIFY_CROWDING"]))
             index.load(ids, vectors, ranks)
-            index.names = dict(db.session.execute(select(Person.id, Person.name)).all())
+            index.names = read_names()
         return GalleryView(index, index.names, state.active_model, state.identify_threshold,
                            Negatives.load(state.active_model))
 
@@ -163,7 +148,7 @@ class GalleryCache:
         else every face of `model` from the database."""
         cfg = current_app.config
         self._config = {"dir": Path(cfg["INDEX_DIR"]), "min": cfg["INDEX_SNAPSHOT_MIN"],
-                        "every": cfg["INDEX_SNAPSHOT_EVERY"]}
+                        "every": cfg["INDEX_SNAPSHOT_EVERY"], "ann_min": cfg["INDEX_ANN_MIN"]}
         t0 = time.perf_counter()
         self._dbid = database_id()
         snapshots = Snapshots(self._config["dir"])
@@ -175,20 +160,28 @@ class GalleryCache:
             ids, vectors, ranks = read_all_means(model)
             self._install(model, generation, generation, ids, vectors, ranks, None)
         index = self._index
-        log.info("gallery of %s loaded from the %s: %d people, generation %d, %.2f s",
-                 model, source, len(index), self._seen, time.perf_counter() - t0)
+        log.info("gallery of %s loaded from the %s: %d people, generation %d, %.2f s, %s search",
+                 model, source, len(index), self._seen, time.perf_counter() - t0,
+                 "graph" if index.approximate else "exact")
         if source == "database" and len(index) >= self._config["min"]:
             snapshots.save(self._dbid, model, self._seen, index)
         self._snapshot_seen = self._seen
         self._start_thread()
+        # The thread builds the graph when there is none (exact search until it is attached)
+        # and grows a loaded graph's tables before the first enrolment has to.
+        self._wake.set()
 
     def _install(self, model: str, generation: int, seen: int, ids, vectors, ranks,
-                 typical: float | None) -> bool:
-        """Make these rows (as of generation `seen`) the index, then apply the log up to
-        `generation`; False when the log cannot bring them there (a bulk change)."""
-        index = PersonIndex(crowding=Crowding(weight=current_app.config["IDENTIFY_CROWDING"]))
+                 typical: float | None, graph=None) -> bool:
+        """Make these rows (as of generation `seen`) the index, with their graph when given,
+        then apply the log up to `generation`; False when the log cannot bring them there
+        (a bulk change)."""
+        index = PersonIndex(crowding=Crowding(weight=current_app.config["IDENTIFY_CROWDING"]),
+                            ann_min=self._config["ann_min"])
         index.load(ids, vectors, ranks)
-        index.names = dict(db.session.execute(select(Person.id, Person.name)).all())
+        if graph is not None and not index.attach(graph):
+            log.warning("the snapshot's graph does not hold its people: it is built again")
+        index.names = read_names()
         index.typical = typical
         self._index, self._model, self._seen = index, model, seen
         if seen != generation and not self._apply_log(generation):
@@ -230,8 +223,8 @@ class GalleryCache:
         elif people:
             self._changed += len(people)
             self._wake.set()
-        if index.spare < index.headroom(len(index)) // 4:
-            self._wake.set()  # the thread grows the matrix before an enrolment has to
+        if index.spare < index.headroom(len(index)) // 4 or index.wants_graph():
+            self._wake.set()  # the thread grows the matrix before an enrolment has to, or builds the graph
         return True
 
     # --- the background thread ----------------------------------------------------------
@@ -252,24 +245,37 @@ class GalleryCache:
             if index is None:
                 continue
             try:
-                # The typical crowding of a large gallery moves little with one person: it is
-                # recomputed (seconds at a million) after 1 % of the people changed, or
-                # after REFRESH_SECONDS with any change.
-                due = (self._changed >= max(1, len(index) // 100) or index.typical is None
-                       or (self._changed and time.monotonic() - self._typical_at > REFRESH_SECONDS))
-                if due:
-                    self._changed = 0
-                    typical = index.compute_typical_crowding()
-                    if index is self._index:
-                        index.typical, self._typical_at = typical, time.monotonic()
-                if index.spare < index.headroom(len(index)) // 4:
-                    with self._lock:  # no change is applied during the copy; searches go on
-                        index.reserve(len(index) + 2 * index.headroom(len(index)))
-                if (len(index) >= self._config.get("min", 1 << 62)
-                        and self._seen - self._snapshot_seen >= self._config["every"]):
-                    with self._lock:
-                        seen = self._seen
-                        Snapshots(self._config["dir"]).save(dbid, model, seen, index)
-                    self._snapshot_seen = seen
+                self._refresh(index, model, dbid,
+                              stop=lambda index=index: me.stop or index is not self._index)
             except Exception:  # noqa: BLE001 - a failed refresh must not end the thread
                 log.exception("gallery refresh failed")
+
+    def _refresh(self, index: PersonIndex, model: str, dbid: str, stop) -> None:
+        """The thread's work on the current index: the typical crowding when due, spare rows,
+        the graph when missing, a snapshot when due (or when the graph is new)."""
+        # The typical crowding of a large gallery moves little with one person: it is
+        # recomputed (seconds at a million) after 1 % of the people changed, or after
+        # REFRESH_SECONDS with any change.
+        due = (self._changed >= max(1, len(index) // 100) or index.typical is None
+               or (self._changed and time.monotonic() - self._typical_at > REFRESH_SECONDS))
+        if due:
+            self._changed = 0
+            typical = index.compute_typical_crowding()
+            if index is self._index:
+                index.typical, self._typical_at = typical, time.monotonic()
+        if index.spare < index.headroom(len(index)) // 4:
+            with self._lock:  # no change is applied during the copy; searches go on
+                index.reserve(len(index) + 2 * index.headroom(len(index)))
+        index.make_room()
+        built = False
+        if index.wants_graph():
+            t0 = time.perf_counter()
+            built = index.build_graph(stop=stop, threads=GRAPH_THREADS)
+            log.info("graph of %d people %s in %.1f s", len(index),
+                     "built" if built else "not built", time.perf_counter() - t0)
+        if len(index) >= self._config.get("min", 1 << 62) and (
+                built or self._seen - self._snapshot_seen >= self._config["every"]):
+            with self._lock:
+                seen = self._seen
+                Snapshots(self._config["dir"]).save(dbid, model, seen, index)
+            self._snapshot_seen = seen

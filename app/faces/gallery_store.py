@@ -1,6 +1,7 @@
 """The gallery as stored: each person's mean embedding read from the faces table (all at
-once, or a few changed people), and snapshots of the index kept under instance/index/ so
-that a worker starts without reading every face."""
+once, or a few changed people), and snapshots of the index kept under instance/index/ (with
+its graph, when it has one) so that a worker starts without reading every face nor
+rebuilding the graph."""
 from __future__ import annotations
 
 import logging
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import EMBEDDING_DTYPE, Face, Person
+from ..recognition.graph import Graph
 from ..recognition.index import PersonIndex
 
 
@@ -83,9 +85,40 @@ def read_people(person_ids: list[int], model: str):
     return present, means, [first[p] for p in present], names, gone
 
 
+def read_names() -> dict[int, str]:
+    """Every person's name by id. Through the driver's own cursor: at a million people
+    SQLAlchemy's rows took 3.3 s of a worker's start here, the driver's tuples 0.8 s."""
+    cursor = db.session.connection().connection.cursor()
+    try:
+        cursor.execute(f"SELECT id, name FROM {Person.__table__.name}")
+        return dict(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _read_matrix(path: Path, spare: int) -> np.ndarray:
+    """A (N, dim) float32 .npy file read straight into a matrix with `spare` zero rows
+    after it: one read, no copy (np.load from an .npz took 5.7 s at a million people: the
+    zip member read, then copied into the matrix the index keeps)."""
+    with open(path, "rb") as f:
+        version = np.lib.format.read_magic(f)
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, fortran, dtype = read_header(f)
+        if fortran or len(shape) != 2 or dtype != np.float32:
+            raise ValueError(f"{path}: not a float32 matrix")
+        out = np.zeros((shape[0] + spare, shape[1]), np.float32)
+        if f.readinto(out[:shape[0]].data.cast("B")) != out[:shape[0]].nbytes:
+            raise ValueError(f"{path}: truncated")
+    return out
+
+
 class Snapshots:
-    """Index snapshots on disk: `<folder>/<database id>-<model>.npz` (ids, vectors, ranks,
-    the typical crowding and the generation they are as of), written atomically."""
+    """Index snapshots on disk: `<folder>/<database id>-<model>.npz` (ids, ranks, the typical
+    crowding and the generation they are as of), its vectors in `<stem>.g<generation>.npy`
+    and, for an index with a graph, the graph in `<stem>.g<generation>.usearch`. Each file
+    is written atomically, the .npz last, so that it names only complete files; files of
+    older generations are deleted after it."""
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
@@ -93,28 +126,53 @@ class Snapshots:
     def path(self, dbid: str, model: str) -> Path:
         return self.folder / f"{dbid}-{model}.npz"
 
+    def graph_path(self, dbid: str, model: str, generation: int) -> Path:
+        return self.folder / f"{dbid}-{model}.g{generation}.usearch"
+
+    def vectors_path(self, dbid: str, model: str, generation: int) -> Path:
+        return self.folder / f"{dbid}-{model}.g{generation}.npy"
+
     def save(self, dbid: str, model: str, generation: int, index: PersonIndex) -> None:
+        """Write the index as of `generation` (nothing may change it meanwhile)."""
         ids, vectors, ranks = index.rows()
         self.folder.mkdir(parents=True, exist_ok=True)
+        if index.graph is not None:
+            index.graph.save(self.graph_path(dbid, model, generation))
         path = self.path(dbid, model)
-        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        self._write(self.vectors_path(dbid, model, generation), lambda f: np.save(f, vectors))
+        self._write(path, lambda f: np.savez(
+            f, ids=ids, ranks=ranks, generation=np.int64(generation),
+            typical=np.float64(np.nan if index.typical is None else index.typical)))
+        self._prune(dbid, model, generation)
+
+    @staticmethod
+    def _write(path: Path, write) -> None:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         with open(tmp, "wb") as f:
-            np.savez(f, ids=ids, vectors=vectors, ranks=ranks, generation=np.int64(generation),
-                     typical=np.float64(np.nan if index.typical is None else index.typical))
+            write(f)
         os.replace(tmp, path)
 
+    def _prune(self, dbid: str, model: str, generation: int) -> None:
+        """Delete the vectors and graphs of older snapshots. Another worker may just have
+        written an older snapshot whose files go here: it then loads from the database."""
+        for old in self.folder.glob(f"{dbid}-{model}.g*.*"):
+            gen = old.name.removeprefix(f"{dbid}-{model}.g").split(".")[0]
+            if gen.isdigit() and int(gen) < generation:
+                old.unlink(missing_ok=True)
+
     def load(self, dbid: str, model: str):
-        """(generation, ids, vectors, ranks, typical crowding or None), or None when there
-        is no readable snapshot."""
+        """(generation, ids, vectors, ranks, typical crowding or None, graph or None), or
+        None when there is no readable snapshot (a missing or unreadable graph is None)."""
         try:
             with np.load(self.path(dbid, model), allow_pickle=False) as data:
                 typical = float(data["typical"])
-                ids, stored = data["ids"], data["vectors"]
-                # Read straight into a matrix with the index's spare rows (no second copy).
-                vectors = np.zeros((len(ids) + PersonIndex.headroom(len(ids)), stored.shape[1]), np.float32)
-                vectors[:len(ids)] = stored
-                del stored
-                return (int(data["generation"]), ids, vectors, data["ranks"],
-                        None if np.isnan(typical) else typical)
+                ids, generation, ranks = data["ids"], int(data["generation"]), data["ranks"]
+            # Straight into a matrix with the index's spare rows (PersonIndex.load keeps it).
+            vectors = _read_matrix(self.vectors_path(dbid, model, generation),
+                                   PersonIndex.headroom(len(ids)))
+            if len(vectors) - PersonIndex.headroom(len(ids)) != len(ids):
+                return None
         except (OSError, KeyError, ValueError):
             return None
+        graph = Graph.load(self.graph_path(dbid, model, generation), vectors.shape[1])
+        return generation, ids, vectors, ranks, None if np.isnan(typical) else typical, graph

@@ -12,7 +12,7 @@ from ..http.problems import Problem
 from ..recognition.match import Match, pairwise_distances, similarity_from_distance
 from ..recognition.pipeline import Face
 from ..recognition.select import select_face
-from .gallery import GalleryView
+from .view import GalleryView
 from .photos import Photo, active_pipeline, analyze
 from .runtime import state
 

@@ -17,7 +17,8 @@ from ..recognition.budget import ImageBudget
 from ..recognition.pipeline import FacePipeline
 from ..recognition.weights import PRETRAINED, ensure_pretrained
 from ..library.centres import GroupCentres
-from .gallery import GalleryCache, GalleryView
+from .gallery import GalleryCache
+from .view import GalleryView
 
 
 class ProcessState:

@@ -7,8 +7,11 @@ changed or removed is one row written, not a rebuild. Rows of removed people are
 tombstones and reused, so that a person's row never moves while it exists.
 
 Two searches: exact (a contiguous float32 matrix, one matrix product per query batch) and,
-above a size, an approximate HNSW graph (usearch) over the same rows; see `make bench-scale`
-for the figures that chose the default sizes.
+from `ann_min` people on and once a graph is attached, approximate: an HNSW graph
+(`graph.Graph`, usearch) proposes each query's candidates and they are re-ranked exactly
+from the matrix. Below `ann_min`, or while no graph is attached (it is built off the request
+path by `build_graph`), every answer is exact. `make bench-scale` has the figures that chose
+the default size (README, "More than one machine").
 """
 from __future__ import annotations
 
@@ -18,23 +21,30 @@ from typing import Iterable
 import numpy as np
 import threadpoolctl
 
-from .match import Candidate, Crowding, Match
+from .crowding import identify, typical_crowding, typical_sample
+from .graph import CANDIDATES, REBUILD_SHARE, Graph, build
+from .match import Crowding, Match
+from .ranking import rerank, top
 
 NO_ROW = -1
 
 
 class PersonIndex:
-    """One unit vector per person id, searched exactly.
+    """One unit vector per person id, searched exactly or, when large, through a graph.
 
     Args:
         dim: vector size (128 for FaceNet).
         crowding: the crowding rule (match.Crowding); its `sample` bounds the work of
             `compute_typical_crowding`.
+        ann_min: from this many people on, search the graph once one is attached (None:
+            always exact).
     Thread-safe: every public method takes the index's lock; searches hold it for one matrix
-    product, so a change applied by another thread waits at most that long.
+    product (or one graph search), so a change applied by another thread waits at most that
+    long. Changes go to the graph too, one person at a time (never a rebuild).
     """
 
-    def __init__(self, dim: int = 128, crowding: Crowding = Crowding(), capacity: int = 1024):
+    def __init__(self, dim: int = 128, crowding: Crowding = Crowding(), capacity: int = 1024,
+                 ann_min: int | None = None):
         self.dim = dim
         self.crowding = crowding
         self.lock = threading.RLock()
@@ -48,6 +58,9 @@ class PersonIndex:
         self.typical: float | None = None                   # typical crowding, set by the owner
         self._blas = threadpoolctl.ThreadpoolController()
         self.names: dict[int, str] = {}
+        self.ann_min = ann_min
+        self.graph: Graph | None = None
+        self._touched: set[int] | None = None               # changed while a graph is built
 
     # --- size -------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -58,7 +71,8 @@ class PersonIndex:
 
     @property
     def nbytes(self) -> int:
-        return self._vecs.nbytes + self._ids.nbytes + self._ranks.nbytes + self._row_of.nbytes
+        graph = self.graph.nbytes if self.graph is not None else 0
+        return self._vecs.nbytes + self._ids.nbytes + self._ranks.nbytes + self._row_of.nbytes + graph
 
     @property
     def spare(self) -> int:
@@ -117,6 +131,7 @@ class PersonIndex:
                     self._dead[row] = False
                 self._vecs[row] = vec
                 self._ranks[row] = rank
+            self._changed(person_ids.tolist(), vectors)
 
     def remove(self, person_ids: Iterable[int]) -> None:
         """Forget these people (ids not in the index are ignored)."""
@@ -131,6 +146,7 @@ class PersonIndex:
                 self._vecs[row] = 0.0
                 self._free.append(row)
                 self.names.pop(pid, None)
+                self._changed([pid], None)
 
     def load(self, person_ids: np.ndarray, vectors: np.ndarray, ranks: np.ndarray) -> None:
         """Replace everything with these rows (a snapshot), in this order. `vectors` may
@@ -148,9 +164,11 @@ class PersonIndex:
             self._ids = np.concatenate([person_ids, np.full(len(self._vecs) - n, NO_ROW, np.int64)])
             self._ranks = np.concatenate([np.asarray(ranks, np.int64), np.zeros(len(self._vecs) - n, np.int64)])
             self._dead = np.zeros(len(self._vecs), bool)
-            self._row_of = np.full(int(person_ids.max()) + 1 if n else 1024, NO_ROW, np.int64)
+            # Spare ids too: the first enrolments after a start would otherwise copy the table.
+            self._row_of = np.full(int(person_ids.max()) + 1 + self.headroom(n) if n else 1024, NO_ROW, np.int64)
             self._row_of[person_ids] = np.arange(n)
             self._used, self._free = n, []
+            self.graph, self._touched = None, None
 
     def rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(person ids, vectors, ranks) of the people in the index, by row (copies)."""
@@ -172,110 +190,111 @@ class PersonIndex:
             n = max(0, min(n, size))
             if n == 0:
                 return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
+            if self.approximate:
+                found = self._nearest_in_graph(queries, n)
+                if found is not None:
+                    return found
             # One BLAS thread: a server's parallelism is its request threads, and OpenBLAS's
             # own threads on a busy 2-core machine made one product 5-10x slower (bench-scale).
             with self._blas.limit(limits=1, user_api="blas"):
                 sims = queries @ self._vecs[:used].T
             if self._free:
                 sims[:, self._dead[:used]] = -np.inf
-            return _top(sims, n, self._ids[:used], self._ranks[:used])
+            return top(sims, n, self._ids[:used], self._ranks[:used])
 
-    def _crowding_on(self) -> bool:
+    def _nearest_in_graph(self, queries: np.ndarray, n: int):
+        """As `nearest`, over the graph's candidates re-ranked from the matrix; None when the
+        graph proposed fewer than n live people for some query (then search exactly)."""
+        cand = self.graph.search(queries, max(CANDIDATES, n))
+        known = (cand >= 0) & (cand < len(self._row_of))
+        rows = np.where(known, self._row_of[np.where(known, cand, 0)], NO_ROW)
+        d, rows = rerank(queries, rows, self._vecs, self._ranks, n)
+        if (rows < 0).any():
+            return None
+        return d, self._ids[rows]
+
+    # --- the graph ----------------------------------------------------------------------
+    @property
+    def approximate(self) -> bool:
+        """Whether searches go through the graph (large enough, and a graph attached)."""
+        return self.graph is not None and self.ann_min is not None and len(self) >= self.ann_min
+
+    def wants_graph(self) -> bool:
+        """Large enough for the graph, none being built, and none attached or the attached
+        one holding more than REBUILD_SHARE dead nodes (changed or removed people)."""
+        return (self.ann_min is not None and len(self) >= self.ann_min and self._touched is None
+                and (self.graph is None or self.graph.dead_share > REBUILD_SHARE))
+
+    def _changed(self, person_ids: list[int], vectors: np.ndarray | None) -> None:
+        """Under the lock: the graph follows a change (vectors None: removed)."""
+        if self._touched is not None:
+            self._touched.update(person_ids)
+        if self.graph is not None and vectors is None:
+            self.graph.remove(person_ids)
+        elif self.graph is not None:
+            self.graph.add(person_ids, vectors)
+
+    def attach(self, graph: Graph, replay: bool = False) -> bool:
+        """Search through `graph` from now on. replay: first apply to it the changes recorded
+        since `track_changes` (it was built from the people as they were then). False, and
+        nothing attached, when it does not hold this index's people (e.g. a stale file)."""
+        with self.lock:
+            if replay and self._touched is not None:
+                present, vectors = self.vectors_of(sorted(self._touched))
+                graph.remove(self._touched - set(present.tolist()))
+                graph.add(present, vectors)
+            if not graph.restrict(self._live_ids()):
+                return False
+            self.graph, self._touched = graph, None
+            return True
+
+    def make_room(self) -> None:
+        """Grow the graph's tables ahead of enrolments (graph.Graph.make_room); off the
+        request path."""
+        with self.lock:
+            if self.graph is not None:
+                self.graph.make_room()
+
+    def _live_ids(self) -> np.ndarray:
+        return self._ids[:self._used][~self._dead[:self._used]]
+
+    def track_changes(self, on: bool = True) -> np.ndarray:
+        """Start (or stop) recording who changes, for a graph being built from the people
+        as they are now; returns their ids (P,) int64."""
+        with self.lock:
+            self._touched = set() if on else None
+            return self._live_ids().copy()
+
+    def build_graph(self, stop=lambda: False, threads: int = 1) -> bool:
+        """Build a graph of everyone and attach it (graph.build): minutes at a million
+        people, searches going on exactly meanwhile; off the request path."""
+        return build(self, stop, threads=threads)
+
+    def vectors_of(self, person_ids) -> tuple[np.ndarray, np.ndarray]:
+        """(the ids of these people still in the index (P,) int64, their vectors (P, dim))."""
+        with self.lock:
+            present = np.asarray([p for p in np.asarray(person_ids).tolist() if p in self], np.int64)
+            return present, self._vecs[self._row_of[present]].copy()
+
+    def crowding_on(self) -> bool:
+        """Whether the crowding rule applies (on, and enough people for a neighbourhood)."""
         c = self.crowding
         return c.weight > 0 and len(self) >= max(c.min_people, c.k + 2)
 
     def identify(self, queries: np.ndarray, threshold: float, k: int = 3) -> list[Match]:
         """As `Gallery.identify`: each query's nearest person if within its threshold
-        (moved by crowding, with the typical crowding last computed), and k candidates."""
-        queries = np.atleast_2d(np.asarray(queries, np.float32))
-        crowd_on = self._crowding_on()
-        want = max(k, 1, self.crowding.k + 1 if crowd_on else 0)
-        dist, ids = self.nearest(queries, want)
-        offsets = np.zeros(len(queries), np.float32)
-        if crowd_on and dist.shape[1] > self.crowding.k:
-            crowd = mean_after_nearest(dist, self.crowding.k)
-            if self.typical is not None:  # the owner computes it when it loads the index
-                offsets = (self.crowding.weight * (crowd - self.typical)).astype(np.float32)
-        limits = threshold + offsets
-        matches = []
-        for drow, irow, limit in zip(dist, ids, limits):
-            candidates = [Candidate(int(p), float(x)) for p, x in zip(irow[:k], drow[:k])]
-            if len(drow) == 0:
-                matches.append(Match(None, None, float(limit), candidates))
-                continue
-            best = Candidate(int(irow[0]), float(drow[0]))
-            known = best.distance <= limit
-            matches.append(Match(best.label if known else None, best.distance, float(limit), candidates))
-        return matches
+        (moved by crowding, with the typical crowding last computed), and k candidates
+        (crowding.identify)."""
+        return identify(self, queries, threshold, k)
 
     def typical_crowding_sample(self) -> np.ndarray:
-        """The person ids whose crowding makes the typical one: evenly spaced over the
-        people in rank order (as `Gallery.typical_crowding` spaces them in enrolment order)."""
+        """The person ids whose crowding makes the typical one (crowding.typical_sample)."""
         with self.lock:
             live = ~self._dead[:self._used]
             ids, ranks = self._ids[:self._used][live], self._ranks[:self._used][live]
-        order = ids[np.argsort(ranks, kind="stable")]
-        picks = np.linspace(0, len(order) - 1, min(self.crowding.sample, len(order))).astype(int)
-        return order[picks]
+        return typical_sample(ids, ranks, self.crowding.sample)
 
     def compute_typical_crowding(self, work: int = 1_000_000) -> float | None:
-        """Median over a sample of people of their mean distance to the k nearest others.
-        Takes the lock once per chunk of the sample (about `work` distances, a few ms), so
-        requests are never held for long; call it off the request path. None when the
-        gallery is too small for crowding."""
-        if not self._crowding_on():
-            return None
-        k = self.crowding.k
-        chunk = max(1, work // len(self))
-        crowds = []
-        for part in np.array_split(sample := self.typical_crowding_sample(),
-                                   max(1, len(sample) // chunk)):
-            with self.lock:
-                present = [p for p in part.tolist() if p in self]
-                if not present:
-                    continue
-                queries = self._vecs[self._row_of[present]]
-                dist, ids = self.nearest(queries, k + 2)
-            # Each query's own row is its "nearest" (skipped): drop it wherever it sorts.
-            own = ids == np.asarray(present)[:, None]
-            keep = np.where(own.any(1, keepdims=True), ~own, np.arange(dist.shape[1]) < k + 1)
-            d = np.stack([np.concatenate([[-1.0], row[m][:k]]) for row, m in zip(dist, keep)])
-            crowds.append(mean_after_nearest(d.astype(np.float32), k))
-        return float(np.median(np.concatenate(crowds))) if crowds else None
-
-
-def mean_after_nearest(sorted_distances: np.ndarray, k: int) -> np.ndarray:
-    """(M, >= k+1) distances, nearest first -> (M,) mean of the 2nd to (k+1)th, computed
-    as `Gallery` computes it (sum of the k+1 smallest minus the smallest, over k)."""
-    part = sorted_distances[:, :k + 1]
-    return (part.sum(1) - part.min(1)) / k
-
-
-def _distances(sims: np.ndarray) -> np.ndarray:
-    """Dot products of unit vectors -> L2 distances, exactly as `pairwise_distances`."""
-    return np.sqrt(np.clip(2.0 - 2.0 * sims, 0.0, 4.0)).astype(np.float32)
-
-
-def _top(sims: np.ndarray, n: int, ids: np.ndarray, ranks: np.ndarray,
-         margin: int = 16) -> tuple[np.ndarray, np.ndarray]:
-    """(M, N) dot products -> the n nearest per row as (distances, person ids), sorted by
-    (distance, rank). Distances are computed for the n + margin largest products only; when
-    the n-th distance could tie with one left out, for the whole row."""
-    m, total = sims.shape
-    take = min(total, n + margin)
-    if take < total:
-        cols = np.argpartition(-sims, take - 1, axis=1)[:, :take]
-    else:
-        cols = np.broadcast_to(np.arange(total), (m, total))
-    d = _distances(np.take_along_axis(sims, cols, 1))
-    order = np.lexsort((ranks[cols], d), axis=1)
-    cols, d = np.take_along_axis(cols, order, 1), np.take_along_axis(d, order, 1)
-    if take < total:
-        # Columns left out are at least as far as the farthest taken: a tie with the n-th
-        # only when the farthest taken is no farther than it (rare: fall back to the row).
-        for i in np.flatnonzero(d[:, n - 1] >= d[:, -1]):
-            row = _distances(sims[i])
-            c = np.flatnonzero(row <= d[i, n - 1])
-            o = np.lexsort((ranks[c], row[c]))[:take]
-            cols[i, :len(o)], d[i, :len(o)] = c[o], row[c[o]]
-    return d[:, :n], ids[cols[:, :n]]
+        """The typical crowding now (crowding.typical_crowding): seconds at a million
+        people, taking the lock in short turns; call it off the request path."""
+        return typical_crowding(self, work)

@@ -153,3 +153,90 @@ def test_a_bulk_statement_or_falling_behind_reloads(pair, monkeypatch):
         third = reader.extensions["faces"].gallery_view()
         assert third.gallery is not second and third.names[5] == "Bulk"
         assert answers(reader) == rebuilt_answers(0.7)
+
+
+def wait_until(condition, limit_s: float = 120.0) -> None:
+    """Poll the background thread's work (a bound on waiting, not a timed assertion)."""
+    import time
+
+    end = time.monotonic() + limit_s
+    while not condition():
+        assert time.monotonic() < end, "the gallery thread did not get there"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def ann_pair(tmp_path, request, engine, model_dir):
+    """Two workers whose gallery is searched through a graph from 30 people on."""
+    url = database_url(request, engine)
+    apps = [make_app(tmp_path / "faces.db", url, IDENTIFY_CROWDING=0.7, INDEX_SNAPSHOT_MIN=10,
+                     INDEX_ANN_MIN=30) for _ in range(2)]
+    yield apps
+    for app in apps:
+        app.extensions["faces"].close()
+
+
+def graph_files(tmp_path):
+    return list((tmp_path / "index").glob("*.usearch"))
+
+
+def built_and_saved(writer, tmp_path) -> None:
+    """The writer loads 40 people from the table; its thread builds the graph and saves it
+    with the snapshot."""
+    with writer.app_context():
+        add_people(40)
+        index = writer.extensions["faces"].gallery_view().gallery
+    wait_until(lambda: index.approximate and graph_files(tmp_path))
+
+
+def test_a_large_gallery_starts_from_the_snapshot_and_its_graph(ann_pair, tmp_path, monkeypatch):
+    from app.recognition import index as index_module
+
+    writer, reader = ann_pair
+    built_and_saved(writer, tmp_path)
+    with writer.app_context():
+        add_people(5, start=40)
+        db.session.delete(db.session.get(Person, 2))
+        db.session.commit()
+        expected = rebuilt_answers(0.7)
+    builds = []
+    real = index_module.build
+    monkeypatch.setattr(index_module, "build", lambda *a, **k: builds.append(1) or real(*a, **k))
+    with reader.app_context():
+        view = reader.extensions["faces"].gallery_view()
+        assert view.gallery.approximate, "the graph was not loaded with the snapshot"
+        assert len(view.gallery.graph) == len(view.gallery) == 44 and 2 not in view.gallery.graph
+        # 44 people: the graph's search reaches every one of them, so exactly a rebuild's answers.
+        assert answers(reader) == expected
+        with writer.app_context():
+            add_people(2, start=50)
+        assert answers(reader) == rebuilt_answers(0.7) and len(view.gallery.graph) == 46
+    assert builds == [], "the starting worker rebuilt the graph instead of loading it"
+
+
+@pytest.mark.parametrize("damage", ["missing", "stale"])
+def test_without_a_usable_graph_file_exact_search_until_the_thread_built_one(ann_pair, tmp_path, monkeypatch, damage):
+    import threading
+
+    from app.recognition import index as index_module
+    from app.recognition.graph import Graph
+
+    writer, reader = ann_pair
+    built_and_saved(writer, tmp_path)
+    [path] = graph_files(tmp_path)
+    path.unlink()
+    if damage == "stale":  # a graph of other people under the snapshot's name
+        other = Graph()
+        other.add(range(1000, 1040), unit(RNG.normal(size=(40, 128))))
+        other.save(path)
+    go = threading.Event()
+    real = index_module.build
+    monkeypatch.setattr(index_module, "build", lambda *a, **k: go.wait(60) and real(*a, **k))
+    with reader.app_context():
+        index = reader.extensions["faces"].gallery_view().gallery
+        assert not index.approximate and answers(reader) == rebuilt_answers(0.7)
+        go.set()
+        wait_until(lambda: index.approximate)
+        assert answers(reader) == rebuilt_answers(0.7)
+    wait_until(lambda: graph_files(tmp_path) and Graph.load(graph_files(tmp_path)[0]) is not None
+               and len(Graph.load(graph_files(tmp_path)[0])) == 40)

@@ -3,15 +3,13 @@ the crowding rule and its typical value) after rows are added, changed, removed 
 on random galleries and, when `make open-set` has cached them, the LFW embeddings."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from app.recognition.index import PersonIndex
 from app.recognition.match import Crowding, Gallery
+from support import LFW_CACHE, lfw_embeddings
 
-ROOT = Path(__file__).resolve().parent.parent
 CROWDING = Crowding(weight=0.7)
 
 
@@ -67,17 +65,32 @@ def test_ties_go_to_the_first_enrolled():
     assert m.label == 5 and [c.label for c in m.candidates] == [5, 7, 9]
 
 
-@pytest.mark.skipif(not (ROOT / "instance/cache/open_set_int8.npz").exists(),
+@pytest.mark.skipif(not LFW_CACHE.exists(),
                     reason="the LFW embeddings are cached by `make open-set` (needs ../shared/datasets)")
 def test_as_gallery_on_lfw():
-    data = np.load(ROOT / "instance/cache/open_set_int8.npz")
-    people: dict[str, list[int]] = {}
-    for i, p in enumerate(data["paths"]):
-        people.setdefault(Path(str(p)).parent.name, []).append(i)
-    emb = data["embeddings"].astype(np.float32)
-    enrolled = [v for v in people.values() if len(v) >= 2]
+    emb, people = lfw_embeddings()
+    enrolled = [v for v in people if len(v) >= 2]
     gallery = emb[[v[0] for v in enrolled]]
-    probes = emb[[i for v in people.values() for i in (v[1:] if len(v) >= 2 else v)]]
+    probes = emb[[i for v in people for i in (v[1:] if len(v) >= 2 else v)]]
     ids = list(range(len(enrolled)))
     assert same(index_of(ids, gallery).identify(probes, 0.8, 3),
                 Gallery(gallery, ids, CROWDING).identify(probes, 0.8, 3))
+
+
+@pytest.mark.parametrize("people", [5000, 100_000])
+def test_top_is_a_full_sort_with_ties_and_removed_rows(people):
+    """ranking.top bounds a long row from a sample before partitioning: the n nearest are
+    still those of a full sort by (distance, rank), ties at the top and -inf rows included."""
+    from app.recognition.ranking import top
+
+    rng = np.random.default_rng(people)
+    for trial in range(12):
+        sims = rng.normal(size=(1, people)).astype(np.float32)
+        if trial % 3 == 0:
+            sims[0, rng.integers(0, people, 50)] = sims.max()
+        if trial % 3 == 1:
+            sims[0, rng.integers(0, people, people // 2)] = -np.inf
+        ids, ranks = np.arange(people) + 7, rng.permutation(people)
+        _, got = top(sims, 11, ids, ranks)
+        full = np.lexsort((ranks, np.sqrt(np.clip(2 - 2 * sims[0], 0, 4)).astype(np.float32)))[:11]
+        assert got[0].tolist() == ids[full].tolist()
