@@ -14,7 +14,7 @@ from datetime import datetime
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import event, select, update
+from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.orm import Session
 
 from ..extensions import db
@@ -25,6 +25,9 @@ from .centres import GroupCentres
 
 log = logging.getLogger(__name__)
 AFTER_COMMIT = "library_after_commit"  # session.info: callbacks run once the transaction commits
+# Faces kept per group at most (the best by quality): a dismissed group's never expire, and
+# a poster by the door is seen every day.
+MAX_PER_GROUP = 48
 
 
 @dataclass
@@ -131,6 +134,20 @@ class Assigner:
         self.note(group.id, total if group.status in ("open", "dismissed") else None)
         return row
 
+    def cap(self, group: UnknownGroup) -> None:
+        """Drop a group's worst faces beyond MAX_PER_GROUP (its sum follows)."""
+        extra = db.session.scalar(select(func.count(Sighting.id)).where(Sighting.group_id == group.id)) - MAX_PER_GROUP
+        if extra <= 0:
+            return
+        worst = db.session.execute(select(Sighting.id, Sighting.embedding).where(Sighting.group_id == group.id)
+                                   .order_by(Sighting.quality, Sighting.id).limit(extra)).all()
+        total = np.frombuffer(group.centroid, EMBEDDING_DTYPE).astype(np.float32)
+        total = total - np.sum([np.frombuffer(e, EMBEDDING_DTYPE) for _, e in worst], axis=0)
+        db.session.execute(delete(Sighting).where(Sighting.id.in_([i for i, _ in worst])))
+        group.centroid = total.tobytes()
+        db.session.expire(group, ["sightings"])
+        self.note(group.id, total if group.status in ("open", "dismissed") else None)
+
     def note(self, group_id: int, vector_sum: np.ndarray | None) -> None:
         """A group's sum changed (None: it no longer takes sightings) in this transaction."""
         self.changed[group_id] = vector_sum
@@ -160,4 +177,6 @@ def remember(faces: list[Seen], group_id: int | None = None) -> list[Sighting]:
         out.append(work.add(group, seen))
         group_id = group_id if group_id is None else group.id
     db.session.flush()
+    for group in {s.group for s in out}:
+        work.cap(group)
     return out

@@ -189,3 +189,27 @@ def test_regroup_keeps_every_face_and_the_ids_it_can(app, runner):
         assert all(db.session.scalar(select(func.count(Sighting.id)).where(Sighting.group_id == i)) == 1
                    for i in ids)
     assert "regrouping more than" in runner.invoke(args=["faces", "regroup", "--limit", "1"]).output
+
+
+def test_a_group_keeps_its_best_faces_only(app):
+    """A face seen every day (a poster in a dismissed group) does not grow without end."""
+    import numpy as np
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.library.grouping import MAX_PER_GROUP, Seen, remember
+    from app.models import Sighting, UnknownGroup
+
+    rng = np.random.default_rng(11)
+    base = rng.normal(size=128)
+    with app.app_context():
+        faces = [base + 0.05 * rng.normal(size=128) for _ in range(MAX_PER_GROUP + 5)]
+        rows = remember([Seen((f / np.linalg.norm(f)).astype(np.float32), b"\xff\xd8", quality=i / 100)
+                         for i, f in enumerate(faces)])
+        db.session.commit()
+        group = db.session.get(UnknownGroup, rows[0].group_id)
+        kept = db.session.scalars(select(Sighting.quality).where(Sighting.group_id == group.id)).all()
+        assert len(kept) == MAX_PER_GROUP and min(kept) == 5 / 100 and group.count == MAX_PER_GROUP + 5
+        total = sum(np.frombuffer(s.embedding, np.float32) for s in group.sightings)
+        assert np.allclose(np.frombuffer(group.centroid, np.float32), total, atol=1e-4)
+        assert db.session.scalar(select(func.count(UnknownGroup.id)).where(UnknownGroup.id == group.id)) == 1
