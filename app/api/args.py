@@ -155,8 +155,9 @@ class EventsQuery(Args):
     limit = whole(1, 500, 100, "How many arrivals, newest first.")
 
 
-def explain(messages) -> str:
-    """webargs' {location: {field: [message]}} as sentences that name each field."""
+def explain(messages, schema=None) -> str:
+    """webargs' {location: {field: [message]}} as sentences that name each field; an unknown
+    field is told with the fields `schema` (the request's marshmallow schema) does take."""
     parts = []
     for errors in messages.values():
         for field, problem in (errors.items() if isinstance(errors, dict) else [("_schema", errors)]):
@@ -164,9 +165,20 @@ def explain(messages) -> str:
                 problem = problem[0] if isinstance(problem, list) else next(iter(problem.values()))
             if field == "_schema":
                 parts.append("The body is not a JSON object; send e.g. {\"image\": \"<base64>\"}.")
+            elif problem == "Unknown field.":
+                parts.append(f"'{field}' is not a field of this request; {takes(schema)}")
             else:
                 parts.append(f"'{field}' {problem}")
     return " ".join(parts) or "The request is malformed; check it against /api/openapi.json."
+
+
+def takes(schema) -> str:
+    """What a request schema takes, as the end of a sentence."""
+    names = sorted(f.data_key or name for name, f in getattr(schema, "fields", {}).items()
+                   if not f.dump_only)
+    if not names:
+        return "it takes none (see /api/openapi.json)."
+    return f"it takes {', '.join(repr(n) for n in names)} (see /api/openapi.json)."
 
 
 class ProblemParser(FlaskParser):
@@ -175,7 +187,7 @@ class ProblemParser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
 
     def handle_error(self, error: ValidationError, req, schema, *, error_status_code, error_headers):
-        raise Problem("invalid-input", 400, explain(error.messages))
+        raise Problem("invalid-input", 400, explain(error.messages, schema))
 
     def load_querystring(self, req, schema):
         """Query parameters as FormText (text that may stand for a number)."""
