@@ -27,8 +27,17 @@ def annotate(rgb: np.ndarray, tracks: list[dict]) -> np.ndarray:
         label = f"{t['id']} {label}"
         cv2.rectangle(bgr, (x1, y1), (x2, y2), color, 2)
         (w, h), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, FONT, 2)
-        top = max(0, y1 - h - 8)
-        cv2.rectangle(bgr, (x1, top), (x1 + w + 8, top + h + 8), color, -1)
-        cv2.putText(bgr, label, (x1 + 4, top + h + 3), cv2.FONT_HERSHEY_SIMPLEX, FONT,
+        left, top = label_corner((x1, y1), (w + 8, h + 8), bgr.shape[1])
+        cv2.rectangle(bgr, (left, top), (left + w + 8, top + h + 8), color, -1)
+        cv2.putText(bgr, label, (left + 4, top + h + 3), cv2.FONT_HERSHEY_SIMPLEX, FONT,
                     (0, 0, 0), 2, cv2.LINE_AA)
     return bgr
+
+
+def label_corner(box_corner: tuple[int, int], size: tuple[int, int], frame_width: int) -> tuple[int, int]:
+    """Top-left pixel of a label of `size` (w, h) drawn above a box whose top-left is
+    `box_corner`: moved left so that it ends inside the frame (a face at the right edge
+    kept only the start of its name) and down when there is no room above."""
+    x, y = box_corner
+    w, h = size
+    return max(0, min(x, frame_width - w)), max(0, y - h)

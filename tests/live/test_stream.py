@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from app.recognition.match import Gallery
+from app.stream.annotate import KNOWN, annotate
 from app.stream.camera import LiveCamera
 from app.stream.demo import DemoScene
 from app.stream.recognizer import LiveRecognizer
@@ -22,6 +23,27 @@ def wait_for(predicate, timeout=20.0, step=0.1):
             return True
         time.sleep(step)
     return False
+
+
+@pytest.mark.parametrize("box", [(560, 100, 636, 180), (0, 2, 60, 70)])
+def test_a_label_at_the_edge_stays_whole_in_the_frame(box):
+    """A face at the frame's right edge kept only the start of its name ("3 jerry_seinf" on
+    the grid); at the top, the label goes inside the frame."""
+    frame = np.zeros((480, 640, 3), np.uint8)
+    track = {"id": 3, "box": box, "checked": True, "name": "jerry_seinfeld", "distance": 0.5}
+    filled = np.all(annotate(frame, [track]) == KNOWN, axis=2)
+    rows, cols = np.nonzero(filled & ~_box_lines(box, filled.shape))
+    (width, _), _ = cv2.getTextSize("3 jerry_seinfeld 88%", cv2.FONT_HERSHEY_SIMPLEX, 0.8, 2)
+    assert cols.max() <= 639 and cols.max() - cols.min() + 1 >= width + 8
+    assert rows.min() >= 0 and rows.max() < 480
+
+
+def _box_lines(box, shape):
+    """The pixels of a track's 2-px rectangle, apart from its label."""
+    x1, y1, x2, y2 = box
+    lines = np.zeros(shape, bool)
+    cv2.rectangle(lines.view(np.uint8), (x1, y1), (x2, y2), 1, 2)
+    return lines
 
 
 @pytest.fixture(scope="module")
