@@ -23,7 +23,7 @@ def not_this_person(person_id: int, embedding: np.ndarray, crop_jpeg: bytes, whe
                     event_id: int | None = None, camera: str | None = None) -> Correction:
     """Record that this face (128 floats, its aligned crop) is not `person_id`. The caller commits."""
     person = get_person(person_id)
-    sighting, = remember([Seen(np.asarray(embedding, np.float32), crop_jpeg, camera=camera)])
+    sighting, = remember([Seen(np.asarray(embedding, np.float32), crop_jpeg, camera=camera)], keep=True)
     row = Correction(person_id=person.id, model=get_state().active_model,
                      embedding=np.asarray(embedding, np.float32).tobytes(), crop_jpeg=crop_jpeg,
                      where=where, event_id=event_id, sighting_id=sighting.id)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..faces.thresholds import suggest
-from ..models import EMBEDDING_DTYPE, AppState, Sighting, UnknownGroup, utcnow
+from ..models import EMBEDDING_DTYPE, AppState, Correction, Sighting, UnknownGroup, utcnow
 from ..recognition.cluster import nearest_group, unit
 from .centres import GroupCentres
 
@@ -134,13 +134,18 @@ class Assigner:
         self.note(group.id, total if group.status in ("open", "dismissed") else None)
         return row
 
-    def cap(self, group: UnknownGroup) -> None:
-        """Drop a group's worst faces beyond MAX_PER_GROUP (its sum follows)."""
+    def cap(self, group: UnknownGroup, keep: set[int] = frozenset()) -> None:
+        """Drop a group's worst faces beyond MAX_PER_GROUP (its sum follows), never those in
+        `keep` (ids) nor a face an operator marked as not someone (a correction points to it)."""
         extra = db.session.scalar(select(func.count(Sighting.id)).where(Sighting.group_id == group.id)) - MAX_PER_GROUP
         if extra <= 0:
             return
-        worst = db.session.execute(select(Sighting.id, Sighting.embedding).where(Sighting.group_id == group.id)
-                                   .order_by(Sighting.quality, Sighting.id).limit(extra)).all()
+        marked = select(Correction.sighting_id).where(Correction.sighting_id.is_not(None))
+        worst = db.session.execute(select(Sighting.id, Sighting.embedding).where(
+            Sighting.group_id == group.id, Sighting.id.not_in(keep), Sighting.id.not_in(marked))
+            .order_by(Sighting.quality, Sighting.id).limit(extra)).all()
+        if not worst:
+            return
         total = np.frombuffer(group.centroid, EMBEDDING_DTYPE).astype(np.float32)
         total = total - np.sum([np.frombuffer(e, EMBEDDING_DTYPE) for _, e in worst], axis=0)
         db.session.execute(delete(Sighting).where(Sighting.id.in_([i for i, _ in worst])))
@@ -167,9 +172,10 @@ def assigner() -> Assigner:
     return Assigner(state().groups, get_state().active_model)
 
 
-def remember(faces: list[Seen], group_id: int | None = None) -> list[Sighting]:
+def remember(faces: list[Seen], group_id: int | None = None, keep: bool = False) -> list[Sighting]:
     """Store unknown faces as sightings, each in the group it joins (all in `group_id`
-    when given: the faces of one camera track are one person). The caller commits."""
+    when given: the faces of one camera track are one person); a full group drops its worst
+    faces, these too unless `keep` (a face marked "not this person"). The caller commits."""
     work = assigner()
     out = []
     for seen in faces:
@@ -177,6 +183,7 @@ def remember(faces: list[Seen], group_id: int | None = None) -> list[Sighting]:
         out.append(work.add(group, seen))
         group_id = group_id if group_id is None else group.id
     db.session.flush()
+    kept = {s.id for s in out} if keep else frozenset()
     for group in {s.group for s in out}:
-        work.cap(group)
+        work.cap(group, kept)
     return out

@@ -213,3 +213,37 @@ def test_a_group_keeps_its_best_faces_only(app):
         total = sum(np.frombuffer(s.embedding, np.float32) for s in group.sightings)
         assert np.allclose(np.frombuffer(group.centroid, np.float32), total, atol=1e-4)
         assert db.session.scalar(select(func.count(UnknownGroup.id)).where(UnknownGroup.id == group.id)) == 1
+
+
+def test_a_face_marked_not_someone_is_kept_in_a_full_group(app):
+    """A "not this person" face (quality unknown, so 0) joins a full group and stays there
+    as later, better faces arrive: the correction points to it."""
+    import numpy as np
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.library.corrections import not_this_person
+    from app.library.grouping import MAX_PER_GROUP, Seen, remember
+    from app.models import Person, Sighting
+
+    rng = np.random.default_rng(12)
+    base = rng.normal(size=128)
+
+    def near():
+        f = base + 0.05 * rng.normal(size=128)
+        return (f / np.linalg.norm(f)).astype(np.float32)
+
+    with app.app_context():
+        person = Person(name="Someone", name_key="someone")
+        db.session.add(person)
+        remember([Seen(near(), b"\xff\xd8", quality=0.5) for _ in range(MAX_PER_GROUP)])
+        correction = not_this_person(person.id, near(), b"\xff\xd8", "api")
+        db.session.commit()
+        remember([Seen(near(), b"\xff\xd8", quality=0.9) for _ in range(3)])
+        db.session.commit()
+        # by its embedding: SQLite gives a deleted row's id to the next row
+        marked = db.session.execute(select(Sighting.group_id, Sighting.embedding)
+                                    .where(Sighting.id == correction.sighting_id)).one_or_none()
+        assert marked is not None and marked.embedding == correction.embedding
+        assert db.session.scalar(select(func.count(Sighting.id)).where(Sighting.group_id == marked.group_id)) \
+            == MAX_PER_GROUP
