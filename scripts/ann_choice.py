@@ -9,7 +9,7 @@ Only usearch is in requirements.txt (the choice, README "More than one machine")
 the comparison: .venv/bin/pip install hnswlib faiss-cpu (hnswlib compiles from source).
 
 Usage: python scripts/ann_choice.py LIBRARY PEOPLE [--connectivity 16] [--expansion-add 128]
-                                    [--dtype f32|f16|i8]   LIBRARY: usearch, hnswlib, faiss
+                                    [--dtype f32|f16|i8] [--ef 32 64 ...]   LIBRARY: usearch, hnswlib, faiss
 """
 from __future__ import annotations
 
@@ -71,6 +71,8 @@ def main() -> None:
     ap.add_argument("--connectivity", type=int, default=16)
     ap.add_argument("--expansion-add", type=int, default=128)
     ap.add_argument("--dtype", default="f32", choices=["f32", "f16", "i8"])
+    ap.add_argument("--ef", type=int, nargs="+", default=[32, 64, 128, 256, 512],
+                    help="search expansions to measure on the one graph")
     args = ap.parse_args()
     enrolled, others, strangers = lfw()
     vectors = random_units(args.people, seed=args.people)
@@ -84,7 +86,7 @@ def main() -> None:
     out = {"library": args.library, "people": args.people, "connectivity": args.connectivity,
            "expansion_add": args.expansion_add, "dtype": args.dtype,
            "build_s": round(time.perf_counter() - t, 1), "load_average": os.getloadavg()[0]}
-    for ef in (32, 64, 128, 256, 512):
+    for ef in args.ef:
         times, hits = [], []
         for q, ref in zip(queries, reference):
             t = time.perf_counter()
