@@ -122,16 +122,15 @@ class Assigner:
 
     def add(self, group: UnknownGroup, seen: Seen) -> Sighting:
         e = np.asarray(seen.embedding, np.float32)
-        total = np.frombuffer(group.centroid, EMBEDDING_DTYPE).astype(np.float32) + e
         at = seen.seen_at or utcnow()
-        group.centroid, group.count = total.tobytes(), group.count + 1
+        self.shift(group, e)
+        group.count += 1
         group.last_seen = max(group.last_seen or at, at)
         group.first_seen = min(group.first_seen or at, at)
         row = Sighting(group=group, seen_at=at, camera_id=seen.camera_id, camera=seen.camera,
                        source_sha256=seen.source_sha256, model=self.model, embedding=e.tobytes(),
                        crop_jpeg=seen.crop_jpeg, det_score=seen.det_score, quality=seen.quality)
         db.session.add(row)
-        self.note(group.id, total if group.status in ("open", "dismissed") else None)
         return row
 
     def cap(self, group: UnknownGroup, keep: set[int] = frozenset()) -> None:
@@ -146,11 +145,14 @@ class Assigner:
             .order_by(Sighting.quality, Sighting.id).limit(extra)).all()
         if not worst:
             return
-        total = np.frombuffer(group.centroid, EMBEDDING_DTYPE).astype(np.float32)
-        total = total - np.sum([np.frombuffer(e, EMBEDDING_DTYPE) for _, e in worst], axis=0)
         db.session.execute(delete(Sighting).where(Sighting.id.in_([i for i, _ in worst])))
-        group.centroid = total.tobytes()
+        self.shift(group, -np.sum([np.frombuffer(e, EMBEDDING_DTYPE) for _, e in worst], axis=0))
         db.session.expire(group, ["sightings"])
+
+    def shift(self, group: UnknownGroup, delta: np.ndarray) -> None:
+        """Add `delta` ((128,) float32: faces joining, minus faces leaving) to a group's sum."""
+        total = np.frombuffer(group.centroid, EMBEDDING_DTYPE).astype(np.float32) + delta
+        group.centroid = total.tobytes()
         self.note(group.id, total if group.status in ("open", "dismissed") else None)
 
     def note(self, group_id: int, vector_sum: np.ndarray | None) -> None:
