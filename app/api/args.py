@@ -1,18 +1,14 @@
 """What the API takes, declared once as marshmallow schemas: they validate each request
-(through `parser`, which turns every refusal into an `invalid-input` problem that names the
-field) and they are the parameters and bodies of /api/openapi.json."""
+(through `parser.parser`, which turns every refusal into an `invalid-input` problem that
+names the field) and they are the parameters and bodies of /api/openapi.json."""
 from __future__ import annotations
 
 import re
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
-from webargs.flaskparser import FlaskParser
-from webargs.multidictproxy import MultiDictProxy
-from werkzeug.datastructures import MultiDict
 
 from ..faces.people import MAX_NAME
-from ..http.problems import Problem
-from ..http.uploads import FormText, request_values
+from ..http.uploads import FormText
 
 DIGITS = re.compile(r"[+-]?[0-9]{1,18}")
 # A camera source a viewer may ask for (what app/stream/sources.check_source accepts, minus
@@ -153,60 +149,6 @@ class StatusQuery(Args):
 
 class EventsQuery(Args):
     limit = whole(1, 500, 100, "How many arrivals, newest first.")
-
-
-def explain(messages, schema=None) -> str:
-    """webargs' {location: {field: [message]}} as sentences that name each field; an unknown
-    field is told with the fields `schema` (the request's marshmallow schema) does take."""
-    parts = []
-    for errors in messages.values():
-        for field, problem in (errors.items() if isinstance(errors, dict) else [("_schema", errors)]):
-            while isinstance(problem, (list, dict)) and problem:
-                problem = problem[0] if isinstance(problem, list) else next(iter(problem.values()))
-            if field == "_schema":
-                parts.append("The body is not a JSON object; send e.g. {\"image\": \"<base64>\"}.")
-            elif problem == "Unknown field.":
-                parts.append(f"'{field}' is not a field of this request; {takes(schema)}")
-            else:
-                parts.append(f"'{field}' {problem}")
-    return " ".join(parts) or "The request is malformed; check it against /api/openapi.json."
-
-
-def takes(schema) -> str:
-    """What a request schema takes, as the end of a sentence."""
-    names = sorted(f.data_key or name for name, f in getattr(schema, "fields", {}).items()
-                   if not f.dump_only)
-    if not names:
-        return "it takes none (see /api/openapi.json)."
-    return f"it takes {', '.join(repr(n) for n in names)} (see /api/openapi.json)."
-
-
-class ProblemParser(FlaskParser):
-    """webargs' Flask parser whose refusals are `invalid-input` problems (400)."""
-
-    DEFAULT_VALIDATION_STATUS = 400
-
-    def handle_error(self, error: ValidationError, req, schema, *, error_status_code, error_headers):
-        raise Problem("invalid-input", 400, explain(error.messages, schema))
-
-    def load_querystring(self, req, schema):
-        """Query parameters as FormText (text that may stand for a number)."""
-        return MultiDictProxy(MultiDict([(k, FormText(v)) for k, v in req.args.items(multi=True)]), schema)
-
-
-parser = ProblemParser()
-
-
-@parser.location_loader("params")
-def _params(req, schema):
-    """Fields of the form or the JSON body, else of the query string (photo routes)."""
-    return MultiDictProxy(request_values(query=True), schema)
-
-
-@parser.location_loader("body")
-def _body(req, schema):
-    """Fields of the form or the JSON body."""
-    return MultiDictProxy(request_values(query=False), schema)
 
 
 class AuditQuery(Args):

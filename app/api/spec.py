@@ -7,7 +7,7 @@ import flask_smorest
 from flask import Flask, Response
 
 from ..http.security import BoundedIntConverter
-from .args import parser
+from .parser import parser
 from .schemas import Problem
 
 TITLE, VERSION = "Faces API", "1.0"
