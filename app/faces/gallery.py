@@ -219,7 +219,7 @@ class GalleryCache:
             index.remove(gone)
         self._seen = max([generation, *(g for g, _, _ in rows)])
         if len(index) <= index.crowding.sample:
-            index.typical = index.compute_typical_crowding()
+            index.typical, self._typical_at = index.compute_typical_crowding(), time.monotonic()
         elif people:
             self._changed += len(people)
             self._wake.set()
@@ -259,9 +259,10 @@ class GalleryCache:
         due = (self._changed >= max(1, len(index) // 100) or index.typical is None
                or (self._changed and time.monotonic() - self._typical_at > REFRESH_SECONDS))
         if due:
-            self._changed = 0
+            self._changed, started = 0, self._typical_at
             typical = index.compute_typical_crowding()
-            if index is self._index:
+            # Not over one computed meanwhile by a load or a small gallery's log (of newer rows).
+            if index is self._index and self._typical_at == started:
                 index.typical, self._typical_at = typical, time.monotonic()
         if index.spare < index.headroom(len(index)) // 4:
             with self._lock:  # no change is applied during the copy; searches go on
