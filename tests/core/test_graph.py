@@ -8,7 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.recognition.graph import Graph, build
+from usearch.index import Index
+
+from app.recognition.graph import CONNECTIVITY, DTYPE, Graph, build
 from app.recognition.index import PersonIndex
 from app.recognition.match import Crowding, Gallery
 from support import LFW_CACHE, lfw_embeddings
@@ -182,3 +184,17 @@ def test_a_graph_file_round_trip(tmp_path):
     assert Graph.load(tmp_path / "missing.usearch") is None
     (tmp_path / "bad.usearch").write_bytes(b"not a graph")
     assert Graph.load(tmp_path / "bad.usearch") is None
+
+
+@pytest.mark.parametrize("settings", [{"connectivity": 16}, {"dtype": "f16"}])
+def test_a_graph_file_of_other_settings_is_not_loaded(tmp_path, settings):
+    """An older release's file (e.g. connectivity 16): its owner builds a new graph."""
+    v = unit(np.random.default_rng(11).normal(size=(300, 128)))
+    old = Graph(128, Index(ndim=128, metric="ip", **{"dtype": DTYPE, "connectivity": CONNECTIVITY, **settings}))
+    old.add(np.arange(300), v)
+    old.save(tmp_path / "old.usearch")
+    assert Graph.load(tmp_path / "old.usearch") is None
+    current = Graph(128)
+    current.add(np.arange(300), v)
+    current.save(tmp_path / "new.usearch")
+    assert len(Graph.load(tmp_path / "new.usearch")) == 300
