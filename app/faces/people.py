@@ -2,6 +2,7 @@
 the session to the caller's commit; the gallery generation follows by itself (models.py)."""
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 
@@ -96,11 +97,16 @@ def add_face(person: Person, face: NewFace, sha256: str, origin: str = "upload",
     """Store one face of `person` after the checks at the door (door.py; `confirm` accepts a
     face unlike their others). A photo already enrolled for this person is refused, so that
     importing twice adds nothing twice."""
+    check_not_enrolled(person, sha256)
+    check_new_face(face.embedding, sha256, person, confirm)
+    return _store(person, face, sha256, origin, camera)
+
+
+def check_not_enrolled(person: Person, sha256: str) -> None:
+    """conflict: this photo (its bytes' SHA-256) is already one of the person's."""
     if person.id is not None and db.session.scalar(select(Face.id).where(
             Face.person_id == person.id, Face.source_sha256 == sha256)):
         raise Problem("conflict", 409, f"This photo is already enrolled for {person.name}.")
-    check_new_face(face.embedding, sha256, person, confirm)
-    return _store(person, face, sha256, origin, camera)
 
 
 def _store(person: Person, face: NewFace, sha256: str, origin: str, camera: str | None) -> Face:
@@ -134,7 +140,10 @@ def enrol_photo(name: str, data: bytes, choice: int | None = None, origin: str =
 
 def add_photo(person: Person, data: bytes, choice: int | None = None, confirm: bool = False,
               origin: str = "upload") -> Face:
-    """Add a photo's face (number `choice`, or the one it is about) to a person."""
+    """Add a photo's face (number `choice`, or the one it is about) to a person. A photo
+    already theirs is refused before the analysis (an interrupted import run again skips
+    what it saved in milliseconds a photo)."""
+    check_not_enrolled(person, hashlib.sha256(data).hexdigest())
     photo = analyze(data)
     return add_face(person, NewFace.of(pick_face(photo, choice)), photo.sha256, origin, confirm=confirm)
 

@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 from support import photos
 
 
-def test_import_twice(app, tmp_path):
+def test_import_twice(app, tmp_path, monkeypatch):
     from app.extensions import db
+    from app.faces import people
     from app.models import Face, Person
 
     for folder in ("jerry_seinfeld", "mindy_kaling"):
@@ -23,8 +24,11 @@ def test_import_twice(app, tmp_path):
     assert first.exit_code == 0, first.output
     added = int(re.search(r"added (\d+) photos", first.output).group(1))
     assert added >= 8 and "bad-image: 1" in first.output
+    real, analysed = people.analyze, []  # the second run analyses only what the first did not save
+    monkeypatch.setattr(people, "analyze", lambda data: analysed.append(data) or real(data))
     second = runner.invoke(args=["faces", "import", str(tmp_path)])
     assert "added 0 photos" in second.output and f"already enrolled: {added}" in second.output
+    assert len(analysed) == sum(1 for p in tmp_path.rglob("*") if p.is_file()) - added
     with app.app_context():
         names = set(db.session.scalars(select(Person.name)))
         assert names == {"Jerry Seinfeld", "Mindy Kaling"}
