@@ -98,6 +98,12 @@ def add_face(person: Person, face: NewFace, sha256: str, origin: str = "upload",
     face unlike their others). A photo already enrolled for this person is refused, so that
     importing twice adds nothing twice."""
     check_not_enrolled(person, sha256)
+    return _add_new_face(person, face, sha256, origin, camera, confirm)
+
+
+def _add_new_face(person: Person, face: NewFace, sha256: str, origin: str, camera: str | None,
+                  confirm: bool) -> Face:
+    """add_face once the photo is known not to be the person's already."""
     check_new_face(face.embedding, sha256, person, confirm)
     return _store(person, face, sha256, origin, camera)
 
@@ -143,9 +149,10 @@ def add_photo(person: Person, data: bytes, choice: int | None = None, confirm: b
     """Add a photo's face (number `choice`, or the one it is about) to a person. A photo
     already theirs is refused before the analysis (an interrupted import run again skips
     what it saved in milliseconds a photo)."""
-    check_not_enrolled(person, hashlib.sha256(data).hexdigest())
+    sha256 = hashlib.sha256(data).hexdigest()
+    check_not_enrolled(person, sha256)
     photo = analyze(data)
-    return add_face(person, NewFace.of(pick_face(photo, choice)), photo.sha256, origin, confirm=confirm)
+    return _add_new_face(person, NewFace.of(pick_face(photo, choice)), sha256, origin, None, confirm)
 
 
 def add_or_enrol(name: str, data: bytes, confirm: bool = False) -> Person:
