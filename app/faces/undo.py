@@ -63,10 +63,10 @@ def _bring_back(data: dict) -> Person:
     photos, kept before, finds them) and their id when nobody took it since."""
     if db.session.scalar(select(Person.id).where(Person.name_key == name_key(data["name"]))):
         raise Problem("conflict", 409, f"Someone else is called {data['name']} now; rename them first.")
-    if data.get("uid") and db.session.scalar(select(Person.id).where(Person.uid == data["uid"])):
-        raise Problem("conflict", 409, f"{data['name']} is back already; the deletion was undone before.")
-    person = Person(name=data["name"], name_key=name_key(data["name"]), uid=data.get("uid"),
+    person = Person(name=data["name"], name_key=name_key(data["name"]),
                     created_at=datetime.fromisoformat(data["created_at"]))
+    if data.get("uid"):  # kept by this release on (an older entry's person gets a new uid)
+        person.uid = data["uid"]
     if db.session.get(Person, data["person_id"]) is None:
         person.id = data["person_id"]
     db.session.add(person)
