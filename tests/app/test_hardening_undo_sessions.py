@@ -202,3 +202,12 @@ def test_a_viewer_cannot_read_faces_remembered_from_uploads(app, admin, auth):
     assert viewer.get(f"/unknown/{group}/face.jpg").status_code == 404
     assert admin.get(f"/unknown/faces/{sighting}.jpg").mimetype == "image/jpeg"
     assert admin.get(f"/unknown/{group}/face.jpg").mimetype == "image/jpeg"
+
+
+@pytest.mark.parametrize("referrer, back", [("http://localhost/events?day=2026-12-01", "/events?day=2026-12-01"),
+                                            ("http://evil.example/events", "/events"),
+                                            ("http://localhost//evil.example", "/events")])
+def test_arrival_correction_goes_back_only_to_this_site(app, admin, referrer, back):
+    token = csrf_token(admin.get("/people").data)
+    r = admin.post("/events/999999/not-this-person", data={"csrf_token": token}, headers={"Referer": referrer})
+    assert r.status_code == 302 and r.headers["Location"] == back
