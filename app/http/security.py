@@ -26,6 +26,8 @@ HEADERS = {
     "Permissions-Policy": "camera=(self), microphone=(), geolocation=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+
+
 def same_site_path(target: str | None, fallback: str) -> str:
     """`target` when it is a path on this site ("/people?q=ada"), else `fallback`: the one
     check for every `next=` a form or a sign-in carries. Browsers drop tabs and newlines

@@ -94,7 +94,7 @@ def remember_upload(found, api_key_id: int | None = None) -> Remembered:
     unknown = [i for i, f in enumerate(found.faces) if f.match.label is None]
     good = [i for i in unknown if face_problem(found.faces[i].face) is None]
     quality = {i: face_quality(found.faces[i].face.detection, found.faces[i].face.aligned) for i in good}
-    room, why = _room(len(good), api_key_id)
+    room, why = _room(len(good), api_key_id) if good else (0, None)
     kept = sorted(sorted(good, key=quality.get, reverse=True)[:room])
     if kept:
         expire_now_and_then()
@@ -124,9 +124,8 @@ def _room(wanted: int, api_key_id: int | None) -> tuple[int, str | None]:
         since = utcnow() - timedelta(seconds=limit.get_expiry())
         used = db.session.scalar(select(func.count(Sighting.id)).where(
             Sighting.api_key_id == api_key_id, Sighting.seen_at >= since))
-        caps.append((limit.amount - used, f"This API key had {used} faces remembered in the last "
-                     f"{limit.get_expiry()} s, its limit (FACES_REMEMBER_PER_KEY: {cfg['REMEMBER_PER_KEY']}); "
-                     "try again later."))
+        caps.append((limit.amount - used, f"This API key had {used} faces remembered, its limit of "
+                     f"{cfg['REMEMBER_PER_KEY']} (FACES_REMEMBER_PER_KEY); try again later."))
     room, why = min(caps, key=lambda c: c[0])
     return (wanted, None) if room >= wanted else (max(room, 0), why)
 

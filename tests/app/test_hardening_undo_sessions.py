@@ -148,7 +148,7 @@ def operator(app, username: str, password: str, role: str = "admin") -> None:
     assert result.exit_code == 0, result.output
 
 
-def test_a_copied_session_cookie_dies_at_sign_out(app, admin):
+def test_a_copied_session_cookie_dies_at_sign_out(app):
     browser, thief = app.test_client(), app.test_client()
     operator(app, "leaver", "leaver password")  # signing out ends every session of the operator
     sign_in(browser, "leaver", "leaver password")
