@@ -33,25 +33,20 @@ def _fill(table: str, column: str, make) -> None:
 
 
 def upgrade():
-    with op.batch_alter_table('person', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('uid', sa.String(length=32), nullable=True))
+    op.add_column('person', sa.Column('uid', sa.String(length=32), nullable=True))
     _fill('person', 'uid', lambda: uuid.uuid4().hex)
-    with op.batch_alter_table('person', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_person_uid'), ['uid'], unique=True)
-    with op.batch_alter_table('operator', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('session_token', sa.String(length=32), nullable=True))
+    op.create_index('ix_person_uid', 'person', ['uid'], unique=True)
+    op.add_column('operator', sa.Column('session_token', sa.String(length=32), nullable=True))
     _fill('operator', 'session_token', lambda: secrets.token_hex(16))
-    with op.batch_alter_table('sighting', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('api_key_id', sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_sighting_api_key_id'), ['api_key_id', 'seen_at'], unique=False)
+    op.add_column('sighting', sa.Column('api_key_id', sa.Integer(), nullable=True))
+    op.create_index('ix_sighting_api_key_id', 'sighting', ['api_key_id', 'seen_at'], unique=False)
 
 
 def downgrade():
-    with op.batch_alter_table('sighting', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_sighting_api_key_id'))
-        batch_op.drop_column('api_key_id')
-    with op.batch_alter_table('operator', schema=None) as batch_op:
-        batch_op.drop_column('session_token')
-    with op.batch_alter_table('person', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_person_uid'))
-        batch_op.drop_column('uid')
+    # Plain DROP COLUMN (SQLite 3.35+, PostgreSQL), not batch mode: batch mode rebuilds the
+    # table, and on SQLite (foreign keys on) dropping the old person table deletes every face.
+    op.drop_index('ix_sighting_api_key_id', table_name='sighting')
+    op.execute('ALTER TABLE sighting DROP COLUMN api_key_id')
+    op.execute('ALTER TABLE operator DROP COLUMN session_token')
+    op.drop_index('ix_person_uid', table_name='person')
+    op.execute('ALTER TABLE person DROP COLUMN uid')
