@@ -1,0 +1,90 @@
+"""The live path keeps identity: a track votes on person ids, a visit is a person's (by id),
+and a name is only what the page and the events show. Driven through the browser-camera
+mode (frames posted by the test, the app's own pipeline, gallery, event bus and Arrivals
+rows), so that the time between frames is the test's."""
+from __future__ import annotations
+
+import time
+
+import cv2
+import pytest
+
+from app.stream.demo import DemoScene
+
+from support import cli_api_key, csrf_token, make_app, photos, sign_in
+
+BEN_ALONE, JERRY_AND_ELTON = 1.0, 9.0  # seconds into the demo scene (elton is not enrolled)
+
+
+@pytest.fixture
+def live(model_dir, sample_photos_dir, tmp_path):
+    """A fresh app with ben_afflek enrolled as "Ben" and jerry_seinfeld as "Jerry"; a signed-in
+    client posting demo frames as a browser camera."""
+    app = make_app(tmp_path / "faces.db", CAMERA_SOURCE="demo")
+    key = {"Authorization": f"Bearer {cli_api_key(app)}"}
+    client = app.test_client()
+    ids = {}
+    for folder, name in (("ben_afflek", "Ben"), ("jerry_seinfeld", "Jerry")):
+        for path in photos("train", folder)[:2]:
+            url = f"/api/people?name={name}" if name not in ids else f"/api/people/{ids[name]}/faces"
+            r = client.post(url, headers=key, data=path.read_bytes(), content_type="image/jpeg")
+            assert r.status_code == 201, r.data[:300]
+            ids.setdefault(name, r.get_json()["id"])
+    sign_in(client)
+    token = csrf_token(client.get("/live").data)
+    scene = DemoScene(sample_photos_dir)
+    scene.load()
+
+    def post(at: float) -> list[dict]:
+        """One frame of the demo `at` seconds in; the faces the app answers."""
+        frame = scene.frame(round(at * scene.fps))
+        jpeg = cv2.imencode(".jpg", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))[1].tobytes()
+        r = client.post("/live/frame", data=jpeg, content_type="image/jpeg", headers={"X-CSRFToken": token})
+        assert r.status_code == 200, r.data[:300]
+        return r.get_json()["tracks"]
+
+    def arrivals() -> list[tuple]:
+        events = client.get("/api/events", headers=key).get_json()["events"]
+        return [(e["person_id"], e["name"]) for e in reversed(events) if e["known"]]
+
+    def rename(person_id: int, name: str) -> None:
+        r = client.patch(f"/api/people/{person_id}", json={"name": name}, headers=key)
+        assert r.status_code == 200, r.data[:300]
+
+    yield ids, post, arrivals, rename
+    app.extensions["faces"].close()
+
+
+def watch(post, at: float, seconds: float) -> list[dict]:
+    """Frames of one moment for `seconds` (faces in view are re-checked once a second)."""
+    end, tracks = time.monotonic() + seconds, []
+    while time.monotonic() < end:
+        tracks = post(at)
+        time.sleep(0.2)
+    return tracks
+
+
+def test_a_rename_mid_visit_is_still_one_visit(live):
+    """Ben is renamed while in view: his track keeps voting for him (the new name shown), his
+    visit goes on; today's name votes started a second visit and a second arrival."""
+    ids, post, arrivals, rename = live
+    watch(post, BEN_ALONE, 0.5)
+    assert arrivals() == [(ids["Ben"], "Ben")]
+    rename(ids["Ben"], "Benjamin")
+    tracks = watch(post, BEN_ALONE, 4.0)
+    assert [t["name"] for t in tracks] == ["Benjamin"]
+    assert arrivals() == [(ids["Ben"], "Ben")], "one visit, one arrival"
+
+
+def test_two_people_who_had_one_name_are_two_visits(live):
+    """Jerry arrives, is renamed, and Ben takes the name "Jerry" and comes into view while
+    Jerry's visit lasts: Ben's is another person's visit, with his own id; today's visits
+    keyed by name took him for Jerry and gave no arrival."""
+    ids, post, arrivals, rename = live
+    watch(post, JERRY_AND_ELTON, 0.5)
+    assert arrivals() == [(ids["Jerry"], "Jerry")]
+    rename(ids["Jerry"], "Jerry S.")
+    rename(ids["Ben"], "Jerry")
+    tracks = watch(post, BEN_ALONE, 1.0)
+    assert [t["name"] for t in tracks] == ["Jerry"]
+    assert arrivals() == [(ids["Jerry"], "Jerry"), (ids["Ben"], "Jerry")]
