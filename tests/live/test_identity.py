@@ -88,3 +88,23 @@ def test_two_people_who_had_one_name_are_two_visits(live):
     tracks = watch(post, BEN_ALONE, 1.0)
     assert [t["name"] for t in tracks] == ["Jerry"]
     assert arrivals() == [(ids["Jerry"], "Jerry"), (ids["Ben"], "Jerry")]
+
+
+def test_a_cycle_is_handed_on_under_one_app_context(live):
+    """The cycle that confirms Jerry (an arrival) and elton (unknown: a sighting, an event)
+    pushes three app contexts: the request's, the gallery lookup's and the event bus's for
+    the whole cycle (each callback, library write and event pushed its own: eight)."""
+    from flask import appcontext_pushed
+
+    ids, post, arrivals, _ = live
+    post(JERRY_AND_ELTON)
+    pushed = []
+    record = lambda sender, **_: pushed.append(sender)  # noqa: E731
+    appcontext_pushed.connect(record)
+    try:
+        tracks = post(JERRY_AND_ELTON)
+    finally:
+        appcontext_pushed.disconnect(record)
+    assert sorted(t["name"] or "" for t in tracks) == ["", "Jerry"]
+    assert arrivals() == [(ids["Jerry"], "Jerry")]
+    assert len(pushed) == 3, len(pushed)
