@@ -16,6 +16,34 @@ from support import cli_api_key, csrf_token, make_app, photos, sign_in
 BEN_ALONE, JERRY_AND_ELTON = 1.0, 9.0  # seconds into the demo scene (elton is not enrolled)
 
 
+def enrol(client, key, folder: str, name: str) -> int:
+    """`name` enrolled from two train/ photos of `folder`; the person's id."""
+    pid = None
+    for path in photos("train", folder)[:2]:
+        url = f"/api/people?name={name}" if pid is None else f"/api/people/{pid}/faces"
+        r = client.post(url, headers=key, data=path.read_bytes(), content_type="image/jpeg")
+        assert r.status_code == 201, r.data[:300]
+        pid = pid or r.get_json()["id"]  # then a face's id
+    return pid
+
+
+def browser_camera(client, sample_photos_dir):
+    """post(at): one frame of the demo `at` seconds in, sent as a signed-in operator's
+    browser camera; the faces the app answers."""
+    sign_in(client)
+    token = csrf_token(client.get("/live").data)
+    scene = DemoScene(sample_photos_dir)
+    scene.load()
+
+    def post(at: float) -> list[dict]:
+        frame = scene.frame(round(at * scene.fps))
+        jpeg = cv2.imencode(".jpg", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))[1].tobytes()
+        r = client.post("/live/frame", data=jpeg, content_type="image/jpeg", headers={"X-CSRFToken": token})
+        assert r.status_code == 200, r.data[:300]
+        return r.get_json()["tracks"]
+    return post
+
+
 @pytest.fixture
 def live(model_dir, sample_photos_dir, tmp_path):
     """A fresh app with ben_afflek enrolled as "Ben" and jerry_seinfeld as "Jerry"; a signed-in
@@ -23,25 +51,9 @@ def live(model_dir, sample_photos_dir, tmp_path):
     app = make_app(tmp_path / "faces.db", CAMERA_SOURCE="demo")
     key = {"Authorization": f"Bearer {cli_api_key(app)}"}
     client = app.test_client()
-    ids = {}
-    for folder, name in (("ben_afflek", "Ben"), ("jerry_seinfeld", "Jerry")):
-        for path in photos("train", folder)[:2]:
-            url = f"/api/people?name={name}" if name not in ids else f"/api/people/{ids[name]}/faces"
-            r = client.post(url, headers=key, data=path.read_bytes(), content_type="image/jpeg")
-            assert r.status_code == 201, r.data[:300]
-            ids.setdefault(name, r.get_json()["id"])
-    sign_in(client)
-    token = csrf_token(client.get("/live").data)
-    scene = DemoScene(sample_photos_dir)
-    scene.load()
-
-    def post(at: float) -> list[dict]:
-        """One frame of the demo `at` seconds in; the faces the app answers."""
-        frame = scene.frame(round(at * scene.fps))
-        jpeg = cv2.imencode(".jpg", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))[1].tobytes()
-        r = client.post("/live/frame", data=jpeg, content_type="image/jpeg", headers={"X-CSRFToken": token})
-        assert r.status_code == 200, r.data[:300]
-        return r.get_json()["tracks"]
+    ids = {name: enrol(client, key, folder, name) for folder, name in
+           (("ben_afflek", "Ben"), ("jerry_seinfeld", "Jerry"))}
+    post = browser_camera(client, sample_photos_dir)
 
     def arrivals() -> list[tuple]:
         events = client.get("/api/events", headers=key).get_json()["events"]
@@ -108,3 +120,19 @@ def test_a_cycle_is_handed_on_under_one_app_context(live):
     assert sorted(t["name"] or "" for t in tracks) == ["", "Jerry"]
     assert arrivals() == [(ids["Jerry"], "Jerry")]
     assert len(pushed) == 3, len(pushed)
+
+
+def test_learning_from_cameras_keeps_the_arrivals_face(model_dir, sample_photos_dir, tmp_path):
+    """With LEARN_FROM_CAMERAS, Ben's arrival (a val/ photo, unlike his two train/ ones)
+    is kept as a learned face of his; the learned face was rolled back before (the bus
+    read a `status` that faces do not have)."""
+    app = make_app(tmp_path / "faces.db", CAMERA_SOURCE="demo", LEARN_FROM_CAMERAS=True)
+    key = {"Authorization": f"Bearer {cli_api_key(app)}"}
+    client = app.test_client()
+    pid = enrol(client, key, "ben_afflek", "Ben")
+    post = browser_camera(client, sample_photos_dir)
+    post(BEN_ALONE)
+    post(BEN_ALONE)  # confirmed: the arrival
+    faces = client.get(f"/api/people/{pid}", headers=key).get_json()["faces"]
+    app.extensions["faces"].close()
+    assert [f["origin"] for f in faces] == ["upload", "upload", "learned"], faces
