@@ -4,7 +4,7 @@ Undo refers to a person by an identity that is never reused, sign-out ends every
 a session, and remembered strangers are counted per API key.
 
 Revision ID: e5b7d2a9c310
-Revises: c4e8f1a2b3d5
+Revises: e2f4a6b8c0d1
 Create Date: 2026-12-07 06:00:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 
 revision = 'e5b7d2a9c310'
-down_revision = 'c4e8f1a2b3d5'
+down_revision = 'e2f4a6b8c0d1'
 branch_labels = None
 depends_on = None
 

@@ -8,7 +8,7 @@ import flask_migrate
 from sqlalchemy import text
 
 ENGINES = ("sqlite", "postgresql")  # conftest: the module runs on both
-BEFORE = "c4e8f1a2b3d5"
+BEFORE = "e2f4a6b8c0d1"  # the revision before this one
 
 
 def count(db, table: str) -> int:
