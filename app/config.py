@@ -89,6 +89,12 @@ class Config:
     CAMERAS_AUTOSTART = _env_bool("FACES_CAMERAS_AUTOSTART", False)
     CAMERAS_SYNC_SECONDS = _env_float("FACES_CAMERAS_SYNC_SECONDS", 1.0)  # take over / follow edits
     CAMERAS_RECOGNITION_THREADS = int(os.environ.get("FACES_CAMERAS_RECOGNITION_THREADS", 1))
+    # Several hosts on one PostgreSQL (docs/CLUSTER.md): this host's stable id (None: the
+    # host name and a hash of the instance folder), whether it runs cameras, and how long a
+    # camera's lease lasts without renewal (a dead host's cameras move after about this).
+    HOST_ID = os.environ.get("FACES_HOST_ID")
+    HOST_RUNS_CAMERAS = _env_bool("FACES_HOST_RUNS_CAMERAS", True)
+    CAMERAS_LEASE_SECONDS = _env_float("FACES_CAMERAS_LEASE_SECONDS", 3.0)
     # Events out (app/events). Links in events (thumbnails) start with this URL.
     EVENTS_BASE_URL = os.environ.get("FACES_EVENTS_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
     WEBHOOK_RETRY_SECONDS = _env_float("FACES_WEBHOOK_RETRY_SECONDS", 3600.0)  # then failed

@@ -30,6 +30,7 @@ from ..library.learning import learn_from_camera
 from ..library.sightings import UnknownTracks
 from ..models import Event, utcnow
 from ..recognition.jpeg import to_jpeg
+from . import visits
 from .sink import CameraRef, Cycle, SeenTrack
 from .webhooks import Sender, queue_webhooks
 
@@ -43,6 +44,7 @@ class Visit:
     camera: CameraRef
     last_seen: float  # time.monotonic()
     distance: float | None
+    saved: float = 0.0  # time.monotonic() of its last write to the database (visits.py)
 
 
 class EventBus:
@@ -90,7 +92,8 @@ class EventBus:
             if key in self.visits:
                 self.visits[key].last_seen = now
                 return
-            self.visits[key] = Visit(None, None, camera, now, track.distance)
+            self.visits[key] = Visit(None, None, camera, now, track.distance, saved=now)
+        visits.save(camera.id, key[1], None, None, track.distance)
         self.publish("unknown", camera, None, None, track.distance, to_jpeg(track.face[0], 85),
                      group_id=group[0] if group else None)
 
@@ -111,7 +114,7 @@ class EventBus:
         time (unknown groups' visits end without an event)."""
         camera, now = cycle.camera, cycle.at
         absence = self.app.config["LIVE_ARRIVAL_COOLDOWN_SECONDS"]
-        arrivals, departures = [], []
+        arrivals = []
         with self.lock:
             for track in cycle.in_view:
                 if track.person_id is None:
@@ -127,11 +130,12 @@ class EventBus:
                     self.visits[(camera.id, ("person", track.person_id))] = visit
                     arrivals.append((visit, track.face))
                 visit.last_seen, visit.distance, visit.name = now, track.distance, track.name
-            for key, visit in list(self.visits.items()):
-                if key[0] == camera.id and now - visit.last_seen > absence:
-                    gone = self.visits.pop(key)
-                    if gone.person_id is not None:
-                        departures.append(gone)
+            ended = [(key, self.visits.pop(key)) for key, visit in list(self.visits.items())
+                     if key[0] == camera.id and now - visit.last_seen > absence]
+            departures = [visit for _, visit in ended if visit.person_id is not None]
+            stale = [(key, v) for key, v in self.visits.items()
+                     if key[0] == camera.id and v.saved < v.last_seen - visits.SAVE_EVERY]
+        self._keep(arrivals, stale, ended, now)
         for visit, face in arrivals:
             crop, embedding = face if face else (None, None)
             self.publish("arrival", camera, visit.person_id, visit.name, visit.distance,
@@ -141,6 +145,17 @@ class EventBus:
         for visit in departures:
             self.publish("departure", camera, visit.person_id, visit.name, visit.distance, None)
 
+    def _keep(self, arrivals, stale, ended, now: float) -> None:
+        """Write the camera's visits that started or were seen again, delete those that
+        ended (visits.py: the host that takes the camera over continues them)."""
+        for visit, _ in arrivals:
+            stale.append(((visit.camera.id, ("person", visit.person_id)), visit))
+        for key, visit in stale:
+            visit.saved = now
+            visits.save(key[0], key[1], visit.person_id, visit.name, visit.distance)
+        for key, _ in ended:
+            visits.end(key[0], key[1])
+
     def present(self, person_id: int) -> bool:
         with self.lock:
             return any(v.person_id == person_id for v in self.visits.values())
@@ -149,8 +164,31 @@ class EventBus:
         """A camera removed or stopped: its visits end (with departures). In an app context."""
         with self.lock:
             gone = [self.visits.pop(k) for k in list(self.visits) if k[0] == camera_id]
+        visits.end(camera_id)
         for visit in (v for v in gone if v.person_id is not None):
             self.publish("departure", visit.camera, visit.person_id, visit.name, visit.distance, None)
+
+    def hand_over(self, camera_id: int) -> None:
+        """A camera moves to another host (or worker): its visits go on there, from the
+        database, without an event here."""
+        with self.lock:
+            for key in [k for k in self.visits if k[0] == camera_id]:
+                del self.visits[key]
+
+    def adopt(self, camera: CameraRef) -> None:
+        """A camera taken over: continue its visits in progress (no new arrival for who is
+        still in view); a visit whose absence time passed meanwhile gets its departure.
+        In an app context."""
+        absence, now = self.app.config["LIVE_ARRIVAL_COOLDOWN_SECONDS"], time.monotonic()
+        for key, row, age in visits.open_visits(camera.id):
+            if age > absence:
+                visits.end(camera.id, key)
+                if row.person_id is not None:
+                    self.publish("departure", camera, row.person_id, row.name, row.distance, None)
+                continue
+            with self.lock:
+                self.visits.setdefault((camera.id, key), Visit(
+                    row.person_id, row.name, camera, now - age, row.distance, saved=now - age))
 
     # Out ------------------------------------------------------------------------------
 

@@ -53,6 +53,8 @@ class Camera(db.Model):
     ignore_region: Mapped[str | None] = mapped_column(String(64), default=None)
     # Recognition cycles per second at most (the budget is shared fairly by all cameras).
     recognition_fps: Mapped[float] = mapped_column(default=10.0)
+    # With PostgreSQL: the host that must run this camera (a USB webcam), None: any host.
+    pinned_host: Mapped[str | None] = mapped_column(String(120), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property
@@ -72,7 +74,7 @@ class Camera(db.Model):
                 "enabled": self.enabled, "detect_side": self.detect_side,
                 "min_face": self.min_face,
                 "ignore_region": list(self.region) if self.region else None,
-                "recognition_fps": self.recognition_fps,
+                "recognition_fps": self.recognition_fps, "pinned_host": self.pinned_host,
                 "created_at": self.created_at.isoformat() + "Z"}
 
 

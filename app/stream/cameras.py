@@ -16,7 +16,8 @@ from ..http.problems import Problem
 from ..models import Camera
 from .sources import SourceError, check_source
 
-FIELDS = ("name", "source", "enabled", "detect_side", "min_face", "ignore_region", "recognition_fps")
+FIELDS = ("name", "source", "enabled", "detect_side", "min_face", "ignore_region", "recognition_fps",
+          "pinned_host")
 
 
 def list_cameras() -> list[Camera]:
@@ -70,6 +71,15 @@ def _checked(data: dict, partial: bool) -> dict:
         if type(value) not in (int, float) or not math.isfinite(value) or not 0.2 <= value <= 30:
             raise _problem("recognition_fps", "a number of recognitions per second from 0.2 to 30.")
         out["recognition_fps"] = float(value)
+    if "pinned_host" in data:
+        host = data["pinned_host"]
+        if host in (None, ""):
+            out["pinned_host"] = None
+        elif not isinstance(host, str) or len(host.strip()) > 120:
+            raise _problem("pinned_host", "a host id of up to 120 characters (GET /api/cluster lists "
+                                          "them), or null for any host.")
+        else:
+            out["pinned_host"] = host.strip()
     if "ignore_region" in data:
         region = data["ignore_region"]
         if region in (None, "", []):

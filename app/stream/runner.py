@@ -38,16 +38,17 @@ LENGTH = struct.Struct("!I")
 MISSING_GRACE = 5.0  # seconds a relay waits for a camera the runner does not run yet
 
 
-def runner_paths(instance: str | Path, database_url: str) -> tuple[Path, Path]:
+def runner_paths(instance: str | Path, database_url: str, host: str = "") -> tuple[Path, Path]:
     """(lock file, socket) for one database: two apps on different databases (tests, two
     sites on one host) each have their own cameras. Beside a SQLite file (they go with
-    it), else in the instance folder under a name made from the database URL."""
+    it), else in the instance folder under a name made from the database URL and the host
+    id (two hosts of a cluster on one machine each run their share)."""
     if database_url.startswith("sqlite:///") and database_url != "sqlite:///:memory:":
         db_file = Path(database_url[len("sqlite:///"):]).resolve()
         sock = db_file.with_name(db_file.name + ".cameras.sock")
         if len(str(sock)) < 100:  # the limit of a Unix socket's path is 107 bytes
             return db_file.with_name(db_file.name + ".cameras.lock"), sock
-    tag = hashlib.sha256(database_url.encode()).hexdigest()[:10]
+    tag = hashlib.sha256(f"{database_url} {host}".encode()).hexdigest()[:10]
     folder = Path(instance)
     return folder / f"cameras-{tag}.lock", folder / f"cameras-{tag}.sock"
 
@@ -123,11 +124,17 @@ class CameraRunner:
     """
 
     def __init__(self, lock_path: Path, socket_path: Path, sync: Callable[["CameraRunner"], None],
-                 period: float = 1.0, elect: bool = True, on_release: Callable[[], None] | None = None):
+                 period: float = 1.0, elect: bool = True, on_release: Callable[[], None] | None = None,
+                 on_drop: Callable[[list[int]], None] | None = None):
         self.lock_path, self.socket_path = Path(lock_path), Path(socket_path)
         self.sync, self.period, self.elect = sync, period, elect
         self.on_release = on_release
         self.cameras: dict[int, object] = {}  # camera id -> LiveCamera (only in the holder)
+        self.cameras_lock = threading.Lock()  # the round and the watchdog both change them
+        # With leases (leases.py): the monotonic time by which the cameras stop unless a
+        # round renews their leases; None: no leases (SQLite, the flock is enough).
+        self.deadline: float | None = None
+        self.on_drop = on_drop
         self.holding = False
         self.budget = None  # budget.RecognitionBudget shared by the cameras (in the holder)
         self._fd: int | None = None
@@ -139,7 +146,26 @@ class CameraRunner:
         if self._thread is None and self.elect:
             self._thread = threading.Thread(target=self._loop, name="camera-runner", daemon=True)
             self._thread.start()
+            threading.Thread(target=self._watchdog, name="camera-leases", daemon=True).start()
         return self
+
+    def _watchdog(self) -> None:
+        """Stop every camera when their leases were not renewed in time (the database is
+        gone or too slow: the round is stuck), before another host may take them."""
+        while not self._stop.wait(0.1):
+            if self.deadline is not None and time.monotonic() > self.deadline and self.cameras:
+                log.warning("camera leases not renewed in time: stopping this host's cameras")
+                self.drop_cameras(list(self.cameras))
+
+    def drop_cameras(self, camera_ids: list[int], moved: bool = True) -> None:
+        """Stop these cameras here; `moved`: they go on elsewhere, and so do their visits
+        (on_drop), else the caller ends them."""
+        with self.cameras_lock:
+            dropped = [(cid, self.cameras.pop(cid)) for cid in camera_ids if cid in self.cameras]
+        for _, camera in dropped:
+            camera.stop()
+        if dropped and moved and self.on_drop is not None:
+            self.on_drop([cid for cid, _ in dropped])
 
     def wait_until_held(self, timeout: float) -> bool:
         end = time.monotonic() + timeout

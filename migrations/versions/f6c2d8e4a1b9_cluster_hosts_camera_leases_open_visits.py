@@ -1,0 +1,49 @@
+"""cluster: hosts, camera leases, visits in progress, a camera's pinned host
+
+Revision ID: f6c2d8e4a1b9
+Revises: e5b7d2a9c310
+Create Date: 2026-12-07 07:00:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = 'f6c2d8e4a1b9'
+down_revision = 'e5b7d2a9c310'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('cluster_host',
+                    sa.Column('host_id', sa.String(length=120), nullable=False),
+                    sa.Column('runs_cameras', sa.Boolean(), nullable=False),
+                    sa.Column('started_at', sa.DateTime(), nullable=False),
+                    sa.Column('heartbeat_at', sa.DateTime(), nullable=False),
+                    sa.PrimaryKeyConstraint('host_id'))
+    op.create_table('camera_lease',
+                    sa.Column('camera_id', sa.Integer(), nullable=False),
+                    sa.Column('host_id', sa.String(length=120), nullable=False),
+                    sa.Column('since', sa.DateTime(), nullable=False),
+                    sa.Column('expires_at', sa.DateTime(), nullable=False),
+                    sa.Column('stats', sa.Text(), nullable=True),
+                    sa.ForeignKeyConstraint(['camera_id'], ['camera.id'], ondelete='CASCADE'),
+                    sa.PrimaryKeyConstraint('camera_id'))
+    op.create_table('open_visit',
+                    sa.Column('camera_id', sa.Integer(), nullable=False),
+                    sa.Column('subject', sa.String(length=40), nullable=False),
+                    sa.Column('person_id', sa.Integer(), nullable=True),
+                    sa.Column('name', sa.String(length=120), nullable=True),
+                    sa.Column('distance', sa.Float(), nullable=True),
+                    sa.Column('last_seen_at', sa.DateTime(), nullable=False),
+                    sa.ForeignKeyConstraint(['camera_id'], ['camera.id'], ondelete='CASCADE'),
+                    sa.PrimaryKeyConstraint('camera_id', 'subject'))
+    op.add_column('camera', sa.Column('pinned_host', sa.String(length=120), nullable=True))
+
+
+def downgrade():
+    op.drop_column('camera', 'pinned_host')
+    op.drop_table('open_visit')
+    op.drop_table('camera_lease')
+    op.drop_table('cluster_host')

@@ -1,0 +1,135 @@
+"""Cameras over several hosts on one PostgreSQL (app/stream/leases.py): each camera held by
+one host at a time, spread evenly, moved when a host stops renewing, rebalanced when it
+returns; a hand-edited lease or a pin to a host that is not up leaves a clear state; a visit
+in progress is continued, not announced again, by the host that takes the camera over.
+Real PostgreSQL through the app's migrations; hosts are host ids calling the lease round."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select, text
+
+from app.events.bus import EventBus
+from app.events.sink import CameraRef, Cycle, SeenTrack
+from app.extensions import db
+from app.models import Camera, CameraLease, Event, Person
+from app.stream.leases import lease_round, plan
+
+ENGINES = ["postgresql"]
+LEASE = 1.0  # seconds: short, so that failover is quick to test
+
+
+def test_plan_spreads_evenly_keeps_cameras_where_they_run_and_honours_pins():
+    cams = [(i, None) for i in range(1, 10)]
+    spread = plan(cams, ["a", "b", "c"], {})
+    assert sorted(list(spread.values()).count(h) for h in "abc") == [3, 3, 3]
+    # c died: a and b share its cameras; what a and b ran stays where it was.
+    after = plan(cams, ["a", "b"], spread)
+    assert all(after[c] == h for c, h in spread.items() if h != "c")
+    assert sorted(list(after.values()).count(h) for h in "ab") == [4, 5]
+    # c back: only c's share moves (three cameras), to c.
+    back = plan(cams, ["a", "b", "c"], after)
+    assert sorted(list(back.values()).count(h) for h in "abc") == [3, 3, 3]
+    assert sum(back[c] != after[c] for c in back) == 3
+    # A pin wins; a pin to a host that is not up runs nowhere.
+    pinned = plan([(1, "b"), (2, "nohost"), (3, None)], ["a", "b"], {})
+    assert pinned == {1: "b", 3: "a"}
+    assert plan(cams, [], {}) == {}
+
+
+@pytest.fixture
+def nine(app):
+    """Nine enabled cameras (none runs: the test calls the lease rounds itself)."""
+    with app.app_context():
+        db.session.execute(text("DELETE FROM camera_lease"))
+        db.session.execute(text("DELETE FROM cluster_host"))
+        db.session.execute(text("DELETE FROM camera"))
+        db.session.add_all(Camera(name=f"c{i}", source="demo") for i in range(9))
+        db.session.commit()
+        return [c.id for c in db.session.scalars(select(Camera).order_by(Camera.id))]
+
+
+def rounds(app, hosts: list[str], n: int = 1, pins: dict | None = None) -> dict[str, set[int]]:
+    """n lease rounds of each host in turn; {host: cameras it holds after its last}."""
+    held = {}
+    with app.app_context():
+        cams = [(c.id, (pins or {}).get(c.id)) for c in db.session.scalars(select(Camera))]
+        for _ in range(n):
+            for host in hosts:
+                held[host] = lease_round(host, True, cams, LEASE, {}).held
+                assert_disjoint(held)
+    return held
+
+
+def assert_disjoint(held: dict[str, set[int]]) -> None:
+    seen = [c for cams in held.values() for c in cams]
+    assert len(seen) == len(set(seen)), held
+
+
+def test_leases_spread_fail_over_and_rebalance(app, nine):
+    held = rounds(app, ["a", "b", "c"], 2)
+    assert sorted(len(v) for v in held.values()) == [3, 3, 3]
+    assert set().union(*held.values()) == set(nine)
+    c_had = held["c"]
+    # c stops renewing (killed): once its leases expire, a and b hold all nine.
+    t0 = time.monotonic()
+    while True:
+        held = rounds(app, ["a", "b"])
+        if set().union(*held.values()) == set(nine):
+            break
+        assert time.monotonic() - t0 < 3 * LEASE, held
+        time.sleep(0.1)
+    assert time.monotonic() - t0 >= LEASE * 0.5  # not before c's leases could expire
+    assert sorted(len(v) for v in held.values()) == [4, 5]
+    # c returns: a and b give up its share, c takes it; never one camera on two hosts.
+    for _ in range(3):
+        held = rounds(app, ["a", "b", "c"])
+    assert sorted(len(v) for v in held.values()) == [3, 3, 3]
+    assert len(held["c"]) == 3 and c_had  # c runs three cameras again
+
+
+def test_a_hand_edited_lease_and_a_pin_to_no_such_host_leave_a_clear_state(app, nine):
+    rounds(app, ["a", "b"], 2)
+    with app.app_context():
+        # A lease "held" for a year by a host that does not exist: taken anyway.
+        db.session.execute(text("UPDATE camera_lease SET host_id = 'ghost', expires_at = "
+                                "now() + interval '1 year' WHERE camera_id = :c"), {"c": nine[0]})
+        db.session.commit()
+    held = rounds(app, ["a", "b"], 2)
+    assert set().union(*held.values()) == set(nine)
+    # Pinned to a host that is not up: nobody runs it, the others are spread.
+    held = rounds(app, ["a", "b"], 3, pins={nine[1]: "nohost", nine[2]: "b"})
+    assert nine[1] not in set().union(*held.values()) and nine[2] in held["b"]
+    with app.app_context():
+        assert db.session.get(CameraLease, nine[1]) is None
+
+
+def track(person_id: int, tid: int = 1) -> SeenTrack:
+    face = (np.zeros((160, 160, 3), np.uint8), np.zeros(128, np.float32))
+    return SeenTrack(tid, person_id, "ann", 0.5, True, face)
+
+
+def test_a_visit_in_progress_is_not_announced_again_by_the_host_that_takes_the_camera(app, nine):
+    with app.app_context():
+        ann = Person(name="ann", name_key="ann")
+        db.session.add(ann)
+        db.session.commit()
+        pid = ann.id
+    cam = CameraRef(nine[0], "c0", f"camera:{nine[0]}")
+    host_a, host_b = EventBus(app), EventBus(app)
+
+    def arrivals() -> int:
+        with app.app_context():
+            return db.session.scalar(select(func.count()).select_from(Event).where(Event.person_id == pid))
+
+    seen = (track(pid),)
+    host_a.process_cycle(Cycle(cam, seen, seen, (), time.monotonic()))
+    assert arrivals() == 1
+    host_a.hand_over(cam.id)  # the camera moves: host a's lease went to host b
+    with app.app_context():
+        host_b.adopt(cam)
+    host_b.process_cycle(Cycle(cam, (track(pid, 7),), (track(pid, 7),), (), time.monotonic()))
+    assert arrivals() == 1  # the same visit, not a second arrival
+    assert host_b.present(pid)
