@@ -215,6 +215,9 @@ class CameraFields(Args):
                                     "minItems": 4, "maxItems": 4})
     recognition_fps = Number(validate=validate.Range(0.2, 30), allow_nan=False, metadata={
         "description": "Recognitions per second at most (shared fairly with the other cameras)."})
+    pinned_host = fields.String(allow_none=True, validate=validate.Length(max=120), metadata={
+        "description": "The host that must run it (a USB webcam; GET /api/cluster lists the hosts), "
+                       "or null: any host. PostgreSQL only."})
 
 
 class NewCamera(CameraFields):

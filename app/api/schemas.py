@@ -205,10 +205,13 @@ class Camera(Schema):
     min_face = fields.Integer(required=True)
     ignore_region = nullable(fields.List, "[x, y, width, height] or null.", cls_or_instance=fields.Integer())
     recognition_fps = fields.Float(required=True)
+    pinned_host = nullable(fields.String, "The host that must run it (PostgreSQL), or null: any.")
     created_at = fields.String(metadata={**DATE, "description": "UTC."})
 
 
 class CameraStatus(Camera):
+    host = nullable(fields.String, "The host that runs it now (PostgreSQL; null: none, or SQLite).")
+    host_since = nullable(fields.String, "Since when that host runs it (UTC).")
     state = fields.String(required=True, **_d("running, reconnecting, failed, disabled or waiting."))
     message = fields.String(required=True, **_d("Why it is not running, if it is not."))
     fps_in = fields.Float(**_d("Frames read per second."))
@@ -218,6 +221,22 @@ class CameraStatus(Camera):
     opened = fields.Integer(**_d("How many times its source was opened since start."))
     frame_size = nullable(fields.List, "[width, height].", cls_or_instance=fields.Integer())
     tracks = fields.List(fields.Nested(Track), **_d("The faces in view."))
+
+
+class ClusterHost(Schema):
+    host_id = fields.String(required=True)
+    runs_cameras = fields.Boolean(required=True, **_d("False: the host opted out (FACES_HOST_RUNS_CAMERAS)."))
+    started_at = fields.String(required=True, metadata={**DATE, "description": "UTC."})
+    heartbeat_age_s = fields.Float(required=True, **_d("Seconds since its last heartbeat (the database's clock)."))
+    up = fields.Boolean(required=True, **_d("Its heartbeat is younger than a lease."))
+    cameras = fields.List(fields.Integer(), required=True, **_d("The ids of the cameras it runs."))
+
+
+class Cluster(Schema):
+    clustered = fields.Boolean(required=True, **_d("PostgreSQL: cameras are leased to hosts."))
+    this_host = fields.String(required=True, **_d("The id of the host that answered."))
+    hosts = fields.List(fields.Nested(ClusterHost), required=True)
+    note = fields.String()
 
 
 class Cameras(Schema):

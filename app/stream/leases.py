@@ -18,6 +18,7 @@ import socket
 import time
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import text
 
 from ..extensions import db
@@ -70,6 +71,38 @@ def plan(cameras: list[tuple[int, str | None]], hosts: list[str], current: dict[
         host = min(fill, key=lambda h: (fill[h], h))
         out[camera_id], fill[host] = host, fill[host] + 1
     return out
+
+
+def live_hosts() -> list[str]:
+    """The hosts up and running cameras now (in an app context)."""
+    return _live_hosts(current_app.config["CAMERAS_LEASE_SECONDS"])
+
+
+def leases_now() -> dict[int, dict]:
+    """{camera id: {host, since (ISO, UTC), stats}} of the leases that hold now."""
+    rows = db.session.execute(text(
+        f"SELECT camera_id, host_id, since, stats FROM camera_lease WHERE expires_at > {NOW} "
+        f"AND expires_at <= {NOW} + 2 * {LEASE}"), {"lease": current_app.config["CAMERAS_LEASE_SECONDS"]})
+    return {c: {"host": h, "since": since.isoformat() + "Z", "stats": _stats(stats)} for c, h, since, stats in rows}
+
+
+def _stats(raw: str | None) -> dict | None:
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:  # a hand-edited row
+        return None
+
+
+def hosts_now() -> list[dict]:
+    """Every host that has written a heartbeat: id, whether it runs cameras, when it
+    started, seconds since its heartbeat (the database's clock), whether it is up."""
+    rows = db.session.execute(text(
+        f"SELECT host_id, runs_cameras, started_at, EXTRACT(EPOCH FROM {NOW} - heartbeat_at) "
+        f"FROM cluster_host ORDER BY host_id"))
+    lease = current_app.config["CAMERAS_LEASE_SECONDS"]
+    return [{"host_id": h, "runs_cameras": runs, "started_at": started.isoformat() + "Z",
+             "heartbeat_age_s": round(float(age), 2), "up": float(age) < lease}
+            for h, runs, started, age in rows]
 
 
 def _live_hosts(lease: float) -> list[str]:

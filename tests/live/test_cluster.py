@@ -16,6 +16,7 @@ from app.events.sink import CameraRef, Cycle, SeenTrack
 from app.extensions import db
 from app.models import Camera, CameraLease, Event, Person
 from app.stream.leases import lease_round, plan
+from support import cli_api_key
 
 ENGINES = ["postgresql"]
 LEASE = 1.0  # seconds: short, so that failover is quick to test
@@ -133,3 +134,23 @@ def test_a_visit_in_progress_is_not_announced_again_by_the_host_that_takes_the_c
     host_b.process_cycle(Cycle(cam, (track(pid, 7),), (track(pid, 7),), (), time.monotonic()))
     assert arrivals() == 1  # the same visit, not a second arrival
     assert host_b.present(pid)
+
+
+def test_status_shows_who_runs_each_camera_and_the_hosts(app, nine):
+    app.config["CAMERAS_RUNNER"] = "off"  # no camera process here: the rounds are the test's
+    with app.app_context():
+        key = {"Authorization": f"Bearer {cli_api_key(app)}"}
+    client = app.test_client()
+    r = client.patch(f"/api/cameras/{nine[1]}", json={"pinned_host": "nohost"}, headers=key)
+    assert r.status_code == 200 and r.get_json()["pinned_host"] == "nohost"
+    assert client.patch(f"/api/cameras/{nine[1]}", json={"pinned_host": 5}, headers=key).status_code == 400
+    held = rounds(app, ["a", "b"], 2, pins={nine[1]: "nohost"})
+    items = {c["id"]: c for c in client.get("/api/cameras", headers=key).get_json()["items"]}
+    for host, cams in held.items():
+        assert all(items[c]["host"] == host and items[c]["host_since"] for c in cams)
+    assert items[nine[1]]["host"] is None and "nohost, which is not up" in items[nine[1]]["message"]
+    cluster = client.get("/api/cluster", headers=key).get_json()
+    assert cluster["clustered"] is True
+    hosts = {h["host_id"]: h for h in cluster["hosts"]}
+    assert set(hosts["a"]["cameras"]) == held["a"] and hosts["b"]["up"]
+    assert sorted(len(h["cameras"]) for h in hosts.values()) == [4, 4]
