@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: setup venv weights db run serve soak kill-test test bench bench-api bench-live bench-scale open-set library-lfw evaluate-lfw clean
+.PHONY: setup venv weights db run serve soak kill-test test bench bench-api bench-live bench-scale bench-cluster open-set library-lfw evaluate-lfw clean
 
 setup: venv weights db
 
@@ -88,3 +88,9 @@ evaluate-lfw: setup
 
 clean:
 	rm -rf $(VENV) instance/models instance/samples
+
+# Cameras over three gunicorn hosts on one embedded PostgreSQL, nine demo cameras, a host
+# killed with -9 and brought back: opens per camera, recovery and rebalance times, overlap,
+# duplicate arrivals, fps and CPU per host (docs/CLUSTER.md).
+bench-cluster: setup
+	$(BIN)/python scripts/bench_cluster.py

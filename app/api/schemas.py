@@ -235,6 +235,8 @@ class ClusterHost(Schema):
 class Cluster(Schema):
     clustered = fields.Boolean(required=True, **_d("PostgreSQL: cameras are leased to hosts."))
     this_host = fields.String(required=True, **_d("The id of the host that answered."))
+    running_here = fields.List(fields.Integer(), required=True, **_d(
+        "The cameras that this host's camera process runs now (its own view, not the leases)."))
     hosts = fields.List(fields.Nested(ClusterHost), required=True)
     note = fields.String()
 

@@ -125,7 +125,8 @@ class CameraRunner:
 
     def __init__(self, lock_path: Path, socket_path: Path, sync: Callable[["CameraRunner"], None],
                  period: float = 1.0, elect: bool = True, on_release: Callable[[], None] | None = None,
-                 on_drop: Callable[[list[int]], None] | None = None):
+                 on_drop: Callable[[list[int]], None] | None = None,
+                 lease: Callable[["CameraRunner"], None] | None = None):
         self.lock_path, self.socket_path = Path(lock_path), Path(socket_path)
         self.sync, self.period, self.elect = sync, period, elect
         self.on_release = on_release
@@ -134,7 +135,8 @@ class CameraRunner:
         # With leases (leases.py): the monotonic time by which the cameras stop unless a
         # round renews their leases; None: no leases (SQLite, the flock is enough).
         self.deadline: float | None = None
-        self.on_drop = on_drop
+        self.held: set[int] | None = set() if lease else None  # leased to this host (None: no leases)
+        self.on_drop, self.lease = on_drop, lease
         self.holding = False
         self.budget = None  # budget.RecognitionBudget shared by the cameras (in the holder)
         self._fd: int | None = None
@@ -146,8 +148,20 @@ class CameraRunner:
         if self._thread is None and self.elect:
             self._thread = threading.Thread(target=self._loop, name="camera-runner", daemon=True)
             self._thread.start()
-            threading.Thread(target=self._watchdog, name="camera-leases", daemon=True).start()
+            if self.lease is not None:
+                threading.Thread(target=self._lease_loop, name="camera-leases", daemon=True).start()
+                threading.Thread(target=self._watchdog, name="camera-watchdog", daemon=True).start()
         return self
+
+    def _lease_loop(self) -> None:
+        """Renew and take leases every period while this process runs the host's cameras:
+        a thread of its own, so that a slow camera start in the round never delays them."""
+        while not self._stop.wait(self.period):
+            if self.holding:
+                try:
+                    self.lease(self)
+                except Exception:  # the database gone: the watchdog stops the cameras in time
+                    log.exception("camera leases")
 
     def _watchdog(self) -> None:
         """Stop every camera when their leases were not renewed in time (the database is

@@ -78,11 +78,12 @@ def cluster_status() -> dict:
     """The hosts that share this database: each with its cameras and its last heartbeat
     (seconds ago on the database's clock); with SQLite, this host alone runs the cameras."""
     app = current_app
+    here = sorted(int(k) for k in runner_status(start=False))
     if not clustered(app):
-        return {"clustered": False, "this_host": host_id(app), "hosts": [],
+        return {"clustered": False, "this_host": host_id(app), "running_here": here, "hosts": [],
                 "note": "SQLite: one host runs every camera (docs/CLUSTER.md)."}
     leases = leases_now()
     hosts = [{**h, "cameras": sorted(c for c, lease in leases.items() if lease["host"] == h["host_id"])}
              for h in hosts_now()]
     db.session.rollback()
-    return {"clustered": True, "this_host": host_id(app), "hosts": hosts}
+    return {"clustered": True, "this_host": host_id(app), "running_here": here, "hosts": hosts}

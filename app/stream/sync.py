@@ -38,7 +38,8 @@ def camera_runner() -> CameraRunner:
             owner.runner = CameraRunner(lock, sock, _sync(app), period=cfg["CAMERAS_SYNC_SECONDS"],
                                         elect=cfg["CAMERAS_RUNNER"] != "off",
                                         on_release=lambda: _release(app),
-                                        on_drop=lambda ids: _hand_over(app, ids)).start()
+                                        on_drop=lambda ids: _hand_over(app, ids),
+                                        lease=_lease(app) if clustered(app) else None).start()
         return owner.runner
 
 
@@ -68,17 +69,19 @@ def _hand_over(app: Flask, camera_ids: list[int]) -> None:
             bus.hand_over(camera_id)
 
 
-def _leased(app: Flask, runner: CameraRunner, rows: dict) -> dict:
-    """The enabled rows that this host holds the lease of (all of them with SQLite);
-    renews the runner's deadline (its watchdog stops the cameras when it passes)."""
-    if not clustered(app):
-        return rows
+def _lease(app: Flask):
+    """The runner's lease round (PostgreSQL): the cameras this host holds, and the deadline
+    after which its watchdog stops them unless a later round renews it."""
     cfg = app.config
-    stats = {cid: _brief(camera.status()) for cid, camera in list(runner.cameras.items())}
-    got = lease_round(host_id(app), cfg["HOST_RUNS_CAMERAS"],
-                      [(c.id, c.pinned_host) for c in rows.values()], cfg["CAMERAS_LEASE_SECONDS"], stats)
-    runner.deadline = got.deadline
-    return {cid: row for cid, row in rows.items() if cid in got.held}
+
+    def lease(runner: CameraRunner) -> None:
+        with app.app_context():
+            cameras = db.session.execute(select(Camera.id, Camera.pinned_host).where(Camera.enabled)).all()
+            stats = {cid: _brief(camera.status()) for cid, camera in list(runner.cameras.items())}
+            got = lease_round(host_id(app), cfg["HOST_RUNS_CAMERAS"], [tuple(c) for c in cameras],
+                              cfg["CAMERAS_LEASE_SECONDS"], stats)
+            runner.held, runner.deadline = got.held, got.deadline
+    return lease
 
 
 def _brief(status: dict) -> dict:
@@ -95,7 +98,8 @@ def _sync(app: Flask):
     def sync(runner: CameraRunner) -> None:
         with app.app_context():
             enabled = {c.id: c for c in db.session.scalars(select(Camera).where(Camera.enabled))}
-            rows = _leased(app, runner, enabled)
+            held = runner.held  # None: no leases (SQLite), every enabled camera runs here
+            rows = enabled if held is None else {cid: r for cid, r in enabled.items() if cid in held}
             pipeline = active_pipeline()
             bus = get_bus()
             bus.start()
