@@ -94,6 +94,8 @@ class Config:
     # camera's lease lasts without renewal (a dead host's cameras move after about this).
     HOST_ID = os.environ.get("FACES_HOST_ID")
     HOST_RUNS_CAMERAS = _env_bool("FACES_HOST_RUNS_CAMERAS", True)
+    # How the other hosts reach this one to relay its cameras to their viewers (http://10.0.0.5:8000).
+    HOST_URL = os.environ.get("FACES_HOST_URL")
     CAMERAS_LEASE_SECONDS = _env_float("FACES_CAMERAS_LEASE_SECONDS", 3.0)
     # Events out (app/events). Links in events (thumbnails) start with this URL.
     EVENTS_BASE_URL = os.environ.get("FACES_EVENTS_BASE_URL", "http://127.0.0.1:5000").rstrip("/")

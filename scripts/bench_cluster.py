@@ -14,6 +14,8 @@ runs, its own view) and from the database (the leases):
   duplicate_arrivals: arrivals of one person on one camera closer than the absence time
       (a visit announced twice, goal 0);
   fps_out: each camera's frame rate (its lease's figures) in the steady phase;
+  viewer_fps_other_host: frames per second a viewer of each camera receives through a
+      host that does not run it (relayed between hosts);
   cpu_cores: each host's CPU (master and workers) in the steady phase.
 
 Usage: python scripts/bench_cluster.py [--hosts 3] [--cameras 9] [--kills 1] [--steady 20]
@@ -55,7 +57,7 @@ class Host:
                     "FACES_INDEX_DIR": str(folder / "index"), "FACES_CAMERAS_AUTOSTART": "1",
                     "FACES_CAMERAS_LEASE_SECONDS": str(lease), "FACES_WARM_UP": "1",
                     "FACES_LIVE_ARRIVAL_COOLDOWN_SECONDS": str(COOLDOWN),
-                    "FACES_API_RATE_LIMIT": "100000 per minute"}
+                    "FACES_API_RATE_LIMIT": "100000 per minute", "FACES_HOST_URL": self.base}
         self.proc = None
         self.starts = 0
 
@@ -223,6 +225,35 @@ def steady(hosts: list[Host], watch: Watch, server, seconds: float) -> dict:
             "cpu_cores": cores, "fps_out": fps_out(server)}
 
 
+def viewer_fps(hosts: list[Host], watch: Watch, key: str, seconds: float) -> dict[int, float]:
+    """Each camera watched for `seconds` through a host that does not run it (relayed
+    between hosts): MJPEG frames per second received."""
+    sample = watch.samples[-1][1]
+    counts: dict[int, float] = {}
+
+    def view(cam: int, host: Host) -> None:
+        frames, t0 = 0, time.monotonic()
+        try:
+            with requests.get(f"{host.base}/stream/{cam}.mjpg", stream=True, timeout=10,
+                              headers={"Authorization": f"Bearer {key}"}) as r:
+                for chunk in r.iter_content(65536):
+                    frames += chunk.count(b"--frame")
+                    if time.monotonic() - t0 > seconds:
+                        break
+        except requests.RequestException:
+            pass
+        counts[cam] = round(frames / max(seconds, time.monotonic() - t0), 1)
+    threads = []
+    for cam, on in sorted(runs_on(sample).items()):
+        other = next((h for h in hosts if h.name not in on), hosts[0])
+        threads.append(threading.Thread(target=view, args=(cam, other)))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(seconds + 15)
+    return dict(sorted(counts.items()))
+
+
 def spread(watch: Watch) -> dict[str, int]:
     return {h: len(c) for h, c in watch.samples[-1][1].items()}
 
@@ -279,7 +310,8 @@ def main() -> None:
         wait_until(lambda: len(runs_on(watch.samples[-1][1])) == len(cameras) if watch.samples else False, 60)
         out = {"hosts": args.hosts, "cameras": len(cameras), "lease_s": args.lease,
                "load_average": os.getloadavg()[0], **steady(hosts, watch, server, args.steady),
-               "spread": spread(watch), "kills": []}
+               "spread": spread(watch), "viewer_fps_other_host": viewer_fps(hosts, watch, key, 8.0),
+               "kills": []}
         for k in range(args.kills):
             out["kills"].append(kill_and_return(hosts, hosts[k % len(hosts)], cameras, watch, key))
         watch.stop()

@@ -17,6 +17,7 @@ class ClusterHost(db.Model):
 
     host_id: Mapped[str] = mapped_column(String(120), primary_key=True)
     runs_cameras: Mapped[bool] = mapped_column(default=True)  # False: the host opted out
+    url: Mapped[str | None] = mapped_column(String(500), default=None)  # HOST_URL: others relay from it
     started_at: Mapped[datetime]
     heartbeat_at: Mapped[datetime]
 

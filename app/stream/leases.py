@@ -13,6 +13,7 @@ locks."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import socket
 import time
@@ -23,7 +24,7 @@ from sqlalchemy import text
 
 from ..extensions import db
 
-LEASE_MARGIN = 1.0  # seconds before its lease's expiry that a host stops a camera it holds
+LEASE_MARGIN = 0.5  # seconds before its lease's expiry that a host stops a camera it holds
 NOW = "(now() AT TIME ZONE 'UTC')"
 LEASE = "make_interval(secs => :lease)"
 
@@ -120,21 +121,38 @@ def _current(lease: float) -> dict[int, str]:
     return dict(rows.all())
 
 
-def heartbeat(host_id: str, runs_cameras: bool) -> None:
+def heartbeat(host_id: str, runs_cameras: bool, url: str | None = None) -> None:
     db.session.execute(text(
-        f"INSERT INTO cluster_host (host_id, runs_cameras, started_at, heartbeat_at) "
-        f"VALUES (:host, :runs, {NOW}, {NOW}) ON CONFLICT (host_id) DO UPDATE "
-        f"SET runs_cameras = :runs, heartbeat_at = {NOW}"), {"host": host_id, "runs": runs_cameras})
+        f"INSERT INTO cluster_host (host_id, runs_cameras, url, started_at, heartbeat_at) "
+        f"VALUES (:host, :runs, :url, {NOW}, {NOW}) ON CONFLICT (host_id) DO UPDATE "
+        f"SET runs_cameras = :runs, url = :url, heartbeat_at = {NOW}"),
+        {"host": host_id, "runs": runs_cameras, "url": url})
+
+
+def host_url(camera_id: int, lease: float) -> tuple[str, str | None] | None:
+    """(host id, its HOST_URL) of the host that holds the camera's lease now, or None."""
+    row = db.session.execute(text(
+        f"SELECT l.host_id, h.url FROM camera_lease l JOIN cluster_host h ON h.host_id = l.host_id "
+        f"WHERE l.camera_id = :camera AND l.expires_at > {NOW} AND l.expires_at <= {NOW} + 2 * {LEASE}"),
+        {"camera": camera_id, "lease": lease}).first()
+    db.session.rollback()
+    return None if row is None else (row[0], row[1])
+
+
+def cluster_token(app) -> str:
+    """The token one host shows another to relay a camera: made from SECRET_KEY, which
+    every host of a cluster shares (sessions need it too)."""
+    return hmac.new(str(app.config["SECRET_KEY"]).encode(), b"faces-cluster-relay", "sha256").hexdigest()
 
 
 def lease_round(host_id: str, runs_cameras: bool, cameras: list[tuple[int, str | None]],
-                lease: float, stats: dict[int, dict]) -> Round:
+                lease: float, stats: dict[int, dict], url: str | None = None) -> Round:
     """One round for this host (in an app context, PostgreSQL); commits. `stats`: {camera
     id: its state now} for the cameras it runs, stored on their leases for the other hosts'
     status pages."""
     started = time.monotonic()
     db.session.rollback()  # a fresh transaction: now() is not older than `started`
-    heartbeat(host_id, runs_cameras)
+    heartbeat(host_id, runs_cameras, url)
     mine = {c for c, h in plan(cameras, _live_hosts(lease), _current(lease)).items() if h == host_id}
     args = {"host": host_id, "lease": lease, "mine": list(mine)}
     db.session.execute(text("DELETE FROM camera_lease WHERE host_id = :host "

@@ -4,6 +4,7 @@ Cameras pages are in app/web; /api/stream/status and /api/events in app/api/live
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from pathlib import Path
 
@@ -24,9 +25,11 @@ from . import bp
 from .browsers import browser_recognizer, now
 from .forms import EnrolTrackForm, SourceForm
 from .cameras import first_camera, get_camera_row
-from .feeds import camera_feed, camera_for, shown_source, track_face
+from .feeds import camera_feed, camera_for, host_feed, shown_source, track_face
+from .leases import cluster_token
 from .previews import preview_camera
-from .relay import RelayCamera
+from .relay import CLUSTER_TOKEN_HEADER, RelayCamera
+from .runner import frame_records
 from .sources import SourceError, check_source
 
 MAX_BROWSER_FRAME = 2 * 1024 * 1024  # bytes: browser frames are small downscaled JPEGs
@@ -107,6 +110,22 @@ def camera_stream(camera_id: int):
     """One camera's MJPEG stream, from whichever worker (docs/LIVE.md: the hand-over)."""
     get_camera_row(camera_id)
     return _mjpeg(camera_feed(camera_id))
+
+
+@bp.get("/cluster/frames/<int:camera_id>")
+def cluster_frames(camera_id: int):
+    """Another host relays a camera that this host runs (docs/CLUSTER.md): the camera
+    socket's framing over HTTP, for the cluster token only."""
+    token = request.headers.get(CLUSTER_TOKEN_HEADER, "")
+    if not hmac.compare_digest(token.encode(), cluster_token(current_app).encode()):
+        raise Problem("forbidden", 403, "Only the hosts of this cluster relay its cameras: they "
+                      "show a token made from SECRET_KEY, so give every host the same SECRET_KEY.")
+    feed = host_feed(camera_id)
+    if feed is None:
+        raise Problem("not-found", 404, f"Camera {camera_id} does not run on this host; "
+                      "GET /api/cameras says which host runs it.")
+    return Response(frame_records(feed), mimetype="application/octet-stream",
+                    headers={"Cache-Control": "no-store"})
 
 
 # The status and the arrivals of the API live in app/api/live.py; the live page still builds

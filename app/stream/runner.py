@@ -11,6 +11,8 @@ by that worker's viewers) elsewhere. docs/LIVE.md says why and what it costs.
 
 Protocol on the socket (one request line per connection):
     frames ID        -> repeated (frame id: u64, length: u32, JPEG bytes); length 0: no such camera
+                        (a camera of another host: relayed from it, one connection per host)
+    local ID         -> the same, only for a camera run here (what another host relays)
     status           -> (length: u32, JSON {camera id: status})
     face ID TRACK    -> (length: u32, 512 bytes float32 embedding + 160x160x3 uint8 crop); 0: gone
 """
@@ -27,7 +29,7 @@ import struct
 import threading
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -74,12 +76,25 @@ def ask(socket_path: Path, line: str, timeout: float = 2.0) -> bytes:
         return read_exact(sock, length)
 
 
+def frame_records(camera) -> Iterator[bytes]:
+    """A camera's (or a relay's) frames as the socket frames them, until it stops."""
+    last = 0
+    while not camera._closed and not getattr(camera, "missing", False):
+        got = camera.next_jpeg(last, timeout=2.0)
+        if got is not None:
+            last, jpeg = got
+            yield FRAME_HEAD.pack(last, len(jpeg)) + jpeg
+
+
 class _Handler(socketserver.StreamRequestHandler):
     def handle(self) -> None:
         runner: CameraRunner = self.server.runner  # type: ignore[attr-defined]
         words = self.rfile.readline(200).decode(errors="replace").split()
         try:
             if words[:1] == ["frames"] and len(words) == 2:
+                camera_id = int(words[1])
+                self._frames(runner.cameras.get(camera_id) or runner.remote_feed(camera_id))
+            elif words[:1] == ["local"] and len(words) == 2:  # another host asks: ours only
                 self._frames(runner.cameras.get(int(words[1])))
             elif words == ["status"]:
                 self._answer(json.dumps(runner.local_status()).encode())
@@ -98,14 +113,8 @@ class _Handler(socketserver.StreamRequestHandler):
         if camera is None:
             self.wfile.write(FRAME_HEAD.pack(0, 0))
             return
-        last = 0
-        while not camera._closed:
-            got = camera.next_jpeg(last, timeout=2.0)
-            if got is None:
-                continue
-            last, jpeg = got
-            # One write per frame: the relay reads the head then the JPEG.
-            self.wfile.write(FRAME_HEAD.pack(last, len(jpeg)) + jpeg)
+        for record in frame_records(camera):
+            self.wfile.write(record)  # one write per frame: the relay reads the head then the JPEG
 
 
 class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
@@ -126,7 +135,8 @@ class CameraRunner:
     def __init__(self, lock_path: Path, socket_path: Path, sync: Callable[["CameraRunner"], None],
                  period: float = 1.0, elect: bool = True, on_release: Callable[[], None] | None = None,
                  on_drop: Callable[[list[int]], None] | None = None,
-                 lease: Callable[["CameraRunner"], None] | None = None):
+                 lease: Callable[["CameraRunner"], None] | None = None,
+                 locate: Callable[[int], object] | None = None):
         self.lock_path, self.socket_path = Path(lock_path), Path(socket_path)
         self.sync, self.period, self.elect = sync, period, elect
         self.on_release = on_release
@@ -136,7 +146,10 @@ class CameraRunner:
         # round renews their leases; None: no leases (SQLite, the flock is enough).
         self.deadline: float | None = None
         self.held: set[int] | None = set() if lease else None  # leased to this host (None: no leases)
-        self.on_drop, self.lease = on_drop, lease
+        self.on_drop, self.lease, self.locate = on_drop, lease, locate
+        self.lease_period = period / 2  # a round late under load still renews in time
+        self.remote: dict[int, object] = {}  # camera id -> relay.HostRelay (cameras of other hosts)
+        self._remote_lock = threading.Lock()
         self.holding = False
         self.budget = None  # budget.RecognitionBudget shared by the cameras (in the holder)
         self._fd: int | None = None
@@ -156,7 +169,7 @@ class CameraRunner:
     def _lease_loop(self) -> None:
         """Renew and take leases every period while this process runs the host's cameras:
         a thread of its own, so that a slow camera start in the round never delays them."""
-        while not self._stop.wait(self.period):
+        while not self._stop.wait(self.lease_period):
             if self.holding:
                 try:
                     self.lease(self)
@@ -222,6 +235,21 @@ class CameraRunner:
             except Exception:  # the database busy, a camera that would not build: next round
                 log.exception("camera runner")
             self._stop.wait(self.period)
+
+    def remote_feed(self, camera_id: int):
+        """This host's one relay of a camera that another host runs (None: no leases, or
+        no host runs it); made by `locate`, shared by every worker's viewers."""
+        if self.locate is None:
+            return None
+        with self._remote_lock:
+            relay = self.remote.get(camera_id)
+            if relay is None or relay._closed or relay.missing:
+                relay = self.locate(camera_id)
+                if relay is None:
+                    self.remote.pop(camera_id, None)
+                    return None
+                self.remote[camera_id] = relay
+            return relay
 
     def local_status(self) -> dict:
         return {str(cid): camera.status() for cid, camera in list(self.cameras.items())}

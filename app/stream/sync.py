@@ -16,7 +16,8 @@ from ..faces.photos import active_pipeline
 from ..models import Camera
 from .budget import RecognitionBudget
 from .camera import LiveCamera
-from .leases import clustered, give_up, host_id, lease_round
+from .leases import cluster_token, clustered, give_up, host_id, host_url, lease_round
+from .relay import HostRelay
 from .runner import CameraRunner, runner_paths
 from .sources import make_source
 from .webcams import resolve_source
@@ -39,7 +40,8 @@ def camera_runner() -> CameraRunner:
                                         elect=cfg["CAMERAS_RUNNER"] != "off",
                                         on_release=lambda: _release(app),
                                         on_drop=lambda ids: _hand_over(app, ids),
-                                        lease=_lease(app) if clustered(app) else None).start()
+                                        lease=_lease(app) if clustered(app) else None,
+                                        locate=_locate(app) if clustered(app) else None).start()
         return owner.runner
 
 
@@ -79,9 +81,21 @@ def _lease(app: Flask):
             cameras = db.session.execute(select(Camera.id, Camera.pinned_host).where(Camera.enabled)).all()
             stats = {cid: _brief(camera.status()) for cid, camera in list(runner.cameras.items())}
             got = lease_round(host_id(app), cfg["HOST_RUNS_CAMERAS"], [tuple(c) for c in cameras],
-                              cfg["CAMERAS_LEASE_SECONDS"], stats)
+                              cfg["CAMERAS_LEASE_SECONDS"], stats, cfg["HOST_URL"])
             runner.held, runner.deadline = got.held, got.deadline
     return lease
+
+
+def _locate(app: Flask):
+    """A relay of a camera run by another host (None when no host runs it, or that host
+    has no HOST_URL), for this host's camera process to share with its workers."""
+    def locate(camera_id: int) -> HostRelay | None:
+        with app.app_context():
+            where = host_url(camera_id, app.config["CAMERAS_LEASE_SECONDS"])
+        if where is None or where[0] == host_id(app) or not where[1]:
+            return None
+        return HostRelay(where[1], cluster_token(app), camera_id, app.config["LIVE_IDLE_SECONDS"])
+    return locate
 
 
 def _brief(status: dict) -> dict:

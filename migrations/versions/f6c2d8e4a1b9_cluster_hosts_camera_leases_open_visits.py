@@ -19,6 +19,7 @@ def upgrade():
     op.create_table('cluster_host',
                     sa.Column('host_id', sa.String(length=120), nullable=False),
                     sa.Column('runs_cameras', sa.Boolean(), nullable=False),
+                    sa.Column('url', sa.String(length=500), nullable=True),
                     sa.Column('started_at', sa.DateTime(), nullable=False),
                     sa.Column('heartbeat_at', sa.DateTime(), nullable=False),
                     sa.PrimaryKeyConstraint('host_id'))
