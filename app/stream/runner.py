@@ -155,6 +155,7 @@ class CameraRunner:
         self._fd: int | None = None
         self._server: _Server | None = None
         self._stop = threading.Event()
+        self._wake = threading.Event()  # set: a round now (the leases changed, or closing)
         self._thread: threading.Thread | None = None
 
     def start(self) -> "CameraRunner":
@@ -172,7 +173,10 @@ class CameraRunner:
         while not self._stop.wait(self.lease_period):
             if self.holding:
                 try:
+                    held = self.held
                     self.lease(self)
+                    if self.held != held:
+                        self._wake.set()  # start or stop cameras now, not at the next round
                 except Exception:  # the database gone: the watchdog stops the cameras in time
                     log.exception("camera leases")
 
@@ -234,7 +238,8 @@ class CameraRunner:
                     self.sync(self)
             except Exception:  # the database busy, a camera that would not build: next round
                 log.exception("camera runner")
-            self._stop.wait(self.period)
+            self._wake.wait(self.period)
+            self._wake.clear()
 
     def remote_feed(self, camera_id: int):
         """This host's one relay of a camera that another host runs (None: no leases, or
@@ -280,6 +285,7 @@ class CameraRunner:
     def close(self) -> None:
         """Stop the cameras, the socket and give the lock up (another process takes over)."""
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(10)
         for camera in list(self.cameras.values()):
