@@ -72,14 +72,7 @@ def _checked(data: dict, partial: bool) -> dict:
             raise _problem("recognition_fps", "a number of recognitions per second from 0.2 to 30.")
         out["recognition_fps"] = float(value)
     if "pinned_host" in data:
-        host = data["pinned_host"]
-        if host in (None, ""):
-            out["pinned_host"] = None
-        elif not isinstance(host, str) or len(host.strip()) > 120:
-            raise _problem("pinned_host", "a host id of up to 120 characters (GET /api/cluster lists "
-                                          "them), or null for any host.")
-        else:
-            out["pinned_host"] = host.strip()
+        out["pinned_host"] = _pinned_host(data["pinned_host"])
     if "ignore_region" in data:
         region = data["ignore_region"]
         if region in (None, "", []):
@@ -93,6 +86,17 @@ def _checked(data: dict, partial: bool) -> dict:
             # A region of no width or height ignores nothing: stored as none.
             out["ignore_region"] = ",".join(str(v) for v in region) if region[2] and region[3] else None
     return out
+
+
+def _pinned_host(host) -> str | None:
+    """A camera's host (PostgreSQL: docs/CLUSTER.md); a host not up is allowed, and the
+    Cameras page says the camera waits for it."""
+    if host in (None, ""):
+        return None
+    if not isinstance(host, str) or len(host.strip()) > 120:
+        raise _problem("pinned_host", "a host id of up to 120 characters (GET /api/cluster lists "
+                                      "them), or null for any host.")
+    return host.strip()
 
 
 def _name_free(name: str, camera_id: int | None = None) -> None:

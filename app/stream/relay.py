@@ -11,7 +11,8 @@ from typing import Callable, Iterator
 from urllib.parse import urlsplit
 
 from .rates import RateMeter
-from .runner import FRAME_HEAD, MISSING_GRACE, read_exact
+from .framing import FRAME_HEAD, read_exact
+from .runner import MISSING_GRACE
 
 CLUSTER_TOKEN_HEADER = "X-Faces-Cluster-Token"
 

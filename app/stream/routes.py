@@ -29,7 +29,7 @@ from .feeds import camera_feed, camera_for, host_feed, shown_source, track_face
 from .leases import cluster_token
 from .previews import preview_camera
 from .relay import CLUSTER_TOKEN_HEADER, RelayCamera
-from .runner import frame_records
+from .framing import frame_records
 from .sources import SourceError, check_source
 
 MAX_BROWSER_FRAME = 2 * 1024 * 1024  # bytes: browser frames are small downscaled JPEGs

@@ -23,20 +23,18 @@ import hashlib
 import json
 import logging
 import os
-import socket
 import socketserver
-import struct
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 
+from .framing import FRAME_HEAD, LENGTH, ask, frame_records
+
 
 log = logging.getLogger(__name__)
-FRAME_HEAD = struct.Struct("!QI")
-LENGTH = struct.Struct("!I")
 MISSING_GRACE = 5.0  # seconds a relay waits for a camera the runner does not run yet
 
 
@@ -53,37 +51,6 @@ def runner_paths(instance: str | Path, database_url: str, host: str = "") -> tup
     tag = hashlib.sha256(f"{database_url} {host}".encode()).hexdigest()[:10]
     folder = Path(instance)
     return folder / f"cameras-{tag}.lock", folder / f"cameras-{tag}.sock"
-
-
-def read_exact(sock: socket.socket, n: int) -> bytes:
-    chunks, got = [], 0
-    while got < n:
-        chunk = sock.recv(min(n - got, 1 << 20))
-        if not chunk:
-            raise ConnectionError("the camera runner closed the connection")
-        chunks.append(chunk)
-        got += len(chunk)
-    return b"".join(chunks)
-
-
-def ask(socket_path: Path, line: str, timeout: float = 2.0) -> bytes:
-    """One request/answer (status, face) to the camera runner; OSError when none answers."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(timeout)
-        sock.connect(str(socket_path))
-        sock.sendall(line.encode() + b"\n")
-        (length,) = LENGTH.unpack(read_exact(sock, LENGTH.size))
-        return read_exact(sock, length)
-
-
-def frame_records(camera) -> Iterator[bytes]:
-    """A camera's (or a relay's) frames as the socket frames them, until it stops."""
-    last = 0
-    while not camera._closed and not getattr(camera, "missing", False):
-        got = camera.next_jpeg(last, timeout=2.0)
-        if got is not None:
-            last, jpeg = got
-            yield FRAME_HEAD.pack(last, len(jpeg)) + jpeg
 
 
 class _Handler(socketserver.StreamRequestHandler):

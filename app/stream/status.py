@@ -10,7 +10,8 @@ from ..extensions import db
 from ..faces import state
 from ..models import Camera
 from .leases import clustered, host_id, hosts_now, leases_now, live_hosts
-from .runner import ask, runner_paths
+from .framing import ask
+from .runner import runner_paths
 from .sync import camera_runner
 
 
