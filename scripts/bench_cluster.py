@@ -244,9 +244,10 @@ def viewer_fps(hosts: list[Host], watch: Watch, key: str, seconds: float) -> dic
             pass
         counts[cam] = round(frames / max(seconds, time.monotonic() - t0), 1)
     threads = []
-    for cam, on in sorted(runs_on(sample).items()):
-        other = next((h for h in hosts if h.name not in on), hosts[0])
-        threads.append(threading.Thread(target=view, args=(cam, other)))
+    for i, (cam, on) in enumerate(sorted(runs_on(sample).items())):
+        others = [h for h in hosts if h.name not in on] or hosts
+        # Spread over the other hosts: each stream holds one of a worker's 8 threads.
+        threads.append(threading.Thread(target=view, args=(cam, others[i % len(others)])))
     for t in threads:
         t.start()
     for t in threads:

@@ -114,7 +114,9 @@ class CameraRunner:
         self.deadline: float | None = None
         self.held: set[int] | None = set() if lease else None  # leased to this host (None: no leases)
         self.on_drop, self.lease, self.locate = on_drop, lease, locate
-        self.lease_period = period / 2  # a round late under load still renews in time
+        # Rounds of leases 4 times a round period: a round late under load still renews in
+        # time, and a dead host's cameras are taken within a quarter second of their expiry.
+        self.lease_period = period / 4
         self.remote: dict[int, object] = {}  # camera id -> relay.HostRelay (cameras of other hosts)
         self._remote_lock = threading.Lock()
         self.holding = False
