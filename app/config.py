@@ -129,6 +129,11 @@ class Config:
     # it is never suggested again); each unknown camera track keeps its best few crops.
     SIGHTINGS_MAX_AGE_DAYS = _env_float("FACES_SIGHTINGS_MAX_AGE_DAYS", 30.0)
     SIGHTINGS_PER_TRACK = int(os.environ.get("FACES_SIGHTINGS_PER_TRACK", 3))
+    # Whether a new camera keeps the unknown faces it sees (each camera's "learn unknown
+    # faces" setting starts from this; off: nothing of a stranger is kept unless asked).
+    CAMERAS_LEARN_UNKNOWN = _env_bool("FACES_CAMERAS_LEARN_UNKNOWN", False)
+    # The largest person's export zip that POST /api/people/import takes (bytes; about 7 kB a face).
+    PERSON_IMPORT_MAX_BYTES = int(os.environ.get("FACES_PERSON_IMPORT_MAX_BYTES", 512 << 20))
     # A sighting joins the nearest group whose centre is at most this far (L2), else starts one.
     GROUP_JOIN_DISTANCE = _env_float("FACES_GROUP_JOIN_DISTANCE", 0.8)
     # Naming a group enrols the person from at most this many of its faces (the most typical).

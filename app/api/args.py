@@ -215,6 +215,8 @@ class CameraFields(Args):
                                     "minItems": 4, "maxItems": 4})
     recognition_fps = Number(validate=validate.Range(0.2, 30), allow_nan=False, metadata={
         "description": "Recognitions per second at most (shared fairly with the other cameras)."})
+    learn_unknown = Flag(metadata={"description": "Keep the unknown faces it sees as sightings for "
+                                                  "Who is this? (default: FACES_CAMERAS_LEARN_UNKNOWN, off)."})
 
 
 class NewCamera(CameraFields):

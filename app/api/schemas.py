@@ -193,6 +193,7 @@ class Camera(Schema):
     min_face = fields.Integer(required=True)
     ignore_region = nullable(fields.List, "[x, y, width, height] or null.", cls_or_instance=fields.Integer())
     recognition_fps = fields.Float(required=True)
+    learn_unknown = fields.Boolean(required=True, **_d("Whether it keeps unknown faces as sightings."))
     created_at = fields.String(metadata={**DATE, "description": "UTC."})
 
 

@@ -17,6 +17,7 @@ from ..faces.photos import CROP_QUALITY, face_problem
 from ..models import Sighting, UnknownGroup, utcnow
 from ..recognition.jpeg import to_jpeg
 from ..recognition.quality import face_quality, sharpness
+from .consent import camera_keeps_unknown
 from .grouping import Seen, assigner, remember
 
 log = logging.getLogger(__name__)
@@ -48,8 +49,9 @@ def _seen(best: tuple, camera: dict) -> Seen:
 
 def unknown_track(camera: dict, track) -> UnknownGroup | None:
     """A track confirmed unknown: its best crop so far becomes a sighting at once (its group
-    is then known to the live page and to Arrivals). The caller commits."""
-    if not track.best or not _sharp(track.best[0]):
+    is then known to the live page and to Arrivals), when its camera learns unknown faces.
+    The caller commits."""
+    if not track.best or not _sharp(track.best[0]) or not camera_keeps_unknown(camera):
         return None
     expire_now_and_then()
     sighting, = remember([_seen(track.best[0], camera)])
@@ -94,8 +96,16 @@ def expire_sightings() -> int:
                                       .distinct()))
     if not touched:
         return 0
-    work = assigner()
     gone = db.session.execute(delete(Sighting).where(old, Sighting.group_id.in_(touched))).rowcount
+    refit_groups(touched)
+    log.info("%d sightings older than %s expired", gone, cutoff)
+    return gone
+
+
+def refit_groups(touched: list[int]) -> None:
+    """Groups that lost sightings: an open one left empty goes, the others' sums are
+    recomputed from the sightings they keep. The caller commits."""
+    work = assigner()
     for group in db.session.scalars(select(UnknownGroup).where(UnknownGroup.id.in_(touched))):
         vectors = [s.vector for s in group.sightings]
         if not vectors and group.status == "open":
@@ -105,8 +115,6 @@ def expire_sightings() -> int:
         total = np.sum(vectors, axis=0).astype(np.float32) if vectors else np.zeros(128, np.float32)
         group.centroid = total.tobytes()
         work.note(group.id, total if group.status == "open" else None)
-    log.info("%d sightings older than %s expired", gone, cutoff)
-    return gone
 
 
 def sightings_count() -> int:

@@ -15,7 +15,8 @@ from ..http.problems import Problem
 from ..models import AppState, Camera
 from .sources import SourceError, check_source
 
-FIELDS = ("name", "source", "enabled", "detect_side", "min_face", "ignore_region", "recognition_fps")
+FIELDS = ("name", "source", "enabled", "detect_side", "min_face", "ignore_region", "recognition_fps",
+          "learn_unknown")
 
 
 def list_cameras() -> list[Camera]:
@@ -37,7 +38,8 @@ def ensure_first_camera() -> None:
         return
     row = db.session.get(AppState, 1)  # read only: the state row is made by requests
     spec = (row.camera_source if row else None) or current_app.config["CAMERA_SOURCE"]
-    db.session.add(Camera(name="Camera 1", source=spec))
+    db.session.add(Camera(name="Camera 1", source=spec,
+                          learn_unknown=current_app.config["CAMERAS_LEARN_UNKNOWN"]))
     try:
         db.session.commit()
     except IntegrityError:  # another worker made it at the same moment
@@ -68,10 +70,11 @@ def _checked(data: dict, partial: bool) -> dict:
             out["source"] = check_source(source, Path(current_app.config["VIDEOS_DIR"]))
         except SourceError as e:
             raise _problem("source", str(e)) from None
-    if "enabled" in data:
-        if not isinstance(data["enabled"], bool):
-            raise _problem("enabled", "true or false.")
-        out["enabled"] = data["enabled"]
+    for flag in ("enabled", "learn_unknown"):
+        if flag in data:
+            if not isinstance(data[flag], bool):
+                raise _problem(flag, "true or false.")
+            out[flag] = data[flag]
     for field, low, high in (("detect_side", 160, 1920), ("min_face", 12, 400)):
         if field in data:
             value = data[field]
@@ -108,7 +111,7 @@ def add_camera(data: dict) -> Camera:
     ensure_first_camera()  # CAMERA_SOURCE stays the first camera
     fields = _checked(data, partial=False)
     _name_free(fields["name"])
-    camera = Camera(**fields)
+    camera = Camera(**{"learn_unknown": current_app.config["CAMERAS_LEARN_UNKNOWN"], **fields})
     db.session.add(camera)
     db.session.flush()
     return camera

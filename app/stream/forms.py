@@ -1,6 +1,6 @@
 """Forms of the live page (CSRF-protected like every form)."""
 from flask_wtf import FlaskForm
-from wtforms import FloatField, HiddenField, IntegerField, SelectMultipleField, StringField
+from wtforms import BooleanField, FloatField, HiddenField, IntegerField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, Length
 
@@ -40,3 +40,6 @@ class CameraSettingsForm(FlaskForm):
     recognition_fps = FloatField("Recognitions per second at most",
                                  [InputRequired("Give a number of recognitions per second.")])
     ignore_region = StringField("Region to ignore: x,y,width,height (empty: none)", [Length(max=64)])
+    learn_unknown = BooleanField("Learn unknown faces", description=(
+        "Keeps the faces of people nobody enrolled (crops and embeddings) in Who is this? "
+        "until they expire. Off: a stranger's face is shown live and in Arrivals, never grouped."))

@@ -1,7 +1,7 @@
 """Web forms (Flask-WTF: every one carries a CSRF token)."""
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DecimalField, HiddenField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, DecimalField, HiddenField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange
 
@@ -27,6 +27,12 @@ class EnrolForm(FlaskForm):
 
 class PhotoForm(FlaskForm):
     photo = FileField("Photo", [FileRequired("Choose a photo.")], description=PHOTO_HELP)
+
+
+class IdentifyForm(PhotoForm):
+    remember = BooleanField("Remember the unknown faces", description=(
+        "Keeps each unknown face (its crop and embedding) in Who is this? so that you can name it; "
+        "forgotten after the library's retention unless named. Off: nothing of the photo is kept."))
 
 
 class ConfirmForm(FlaskForm):

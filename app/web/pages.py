@@ -25,7 +25,7 @@ from ..recognition.jpeg import to_jpeg
 from ..recognition.match import Crowding
 from . import bp
 from .tokens import library_actions
-from .forms import ConfirmDeleteForm, ConfirmForm, EnrolForm, PhotoForm, RenameForm, SettingsForm
+from .forms import ConfirmDeleteForm, ConfirmForm, EnrolForm, IdentifyForm, PhotoForm, RenameForm, SettingsForm
 
 DISPLAY_SIDE = 960  # photos are shown at most this wide/high (pixels)
 PREVIEW_MAX_AGE = 3600  # seconds a preview stays valid
@@ -250,7 +250,7 @@ def enrol_confirm():
 @login_required
 def identify_page():
     """Upload a photo; see it with boxes, names and distances."""
-    form, result = PhotoForm(), None
+    form, result = IdentifyForm(), None
     if form.validate_on_submit():
         try:
             found = identify(form.photo.data.read())
@@ -261,7 +261,7 @@ def identify_page():
             result = {"url": url, "size": size, "threshold": found.threshold,
                       "faces": _boxes([f.to_dict() for f in found.faces], scale)}
             if current_user.is_admin:  # unknown faces to name, named ones to correct
-                library_actions(found, result["faces"])
+                library_actions(found, result["faces"], form.remember.data)
             if not found.faces:
                 form.photo.errors.append(NO_FACE)
     return render_template("identify.html", form=form, result=result)

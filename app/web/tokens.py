@@ -26,14 +26,16 @@ def correction_token(person_id: int, face) -> str:
         "c": base64.b64encode(to_jpeg(face.aligned, CROP_QUALITY)).decode()})
 
 
-def library_actions(found, faces: list[dict]) -> None:
-    """The Identify page's result for an operator: each unknown face remembered (its group,
-    to name from the page), each named face with a signed "not this person" token."""
-    unknown = [i for i, f in enumerate(found.faces) if f.match.label is None]
-    groups = upload_faces([found.faces[i].face for i in unknown], found.photo.sha256)
-    db.session.commit()
-    for i, group_id in zip(unknown, groups):
-        faces[i]["group_id"] = group_id
+def library_actions(found, faces: list[dict], remember: bool) -> None:
+    """The Identify page's result for an operator: each named face with a signed "not this
+    person" token and, when the operator asked to remember them, each unknown face kept as
+    a sighting (its group, to name from the page). Nothing is kept otherwise."""
+    if remember:
+        unknown = [i for i, f in enumerate(found.faces) if f.match.label is None]
+        groups = upload_faces([found.faces[i].face for i in unknown], found.photo.sha256)
+        db.session.commit()
+        for i, group_id in zip(unknown, groups):
+            faces[i]["group_id"] = group_id
     for f, out in zip(found.faces, faces):
         if f.match.label is not None:
             out["token"] = correction_token(f.match.label, f.face)

@@ -18,7 +18,9 @@ WATCHING: dict[str, float] = {}  # when the module's tests began watching the de
 
 @pytest.fixture(scope="module")
 def auth(app, api_key):
-    """Three people enrolled with three train/ photos each; stops the cameras at the end."""
+    """Three people enrolled with three train/ photos each; stops the cameras at the end.
+    The demo's strangers are kept as sightings (the cameras learn unknown faces here)."""
+    app.config["CAMERAS_LEARN_UNKNOWN"] = True
     client = app.test_client()
     header = {"Authorization": f"Bearer {api_key}"}
     for folder in ENROLLED:

@@ -1,0 +1,35 @@
+"""people's data: cameras' "learn unknown faces" (off unless an operator turns it on); the
+gallery generation of the last erase of a person
+
+A camera kept every stranger's face as a sighting; from this revision on it does only when
+its learn_unknown setting is on. Existing cameras are turned off too: nothing of a stranger
+is kept unless someone chose to (README, "People's data"). An index snapshot older than the
+last erase may hold the erased person's mean vector: it is deleted, never loaded.
+
+Revision ID: e1d4a7b9c2f3
+Revises: c4e8f1a2b3d5
+Create Date: 2026-12-07 06:00:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = 'e1d4a7b9c2f3'
+down_revision = 'c4e8f1a2b3d5'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('camera', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('learn_unknown', sa.Boolean(), nullable=False, server_default=sa.false()))
+    with op.batch_alter_table('app_state', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('erased_generation', sa.Integer(), nullable=False, server_default='0'))
+
+
+def downgrade():
+    with op.batch_alter_table('app_state', schema=None) as batch_op:
+        batch_op.drop_column('erased_generation')
+    with op.batch_alter_table('camera', schema=None) as batch_op:
+        batch_op.drop_column('learn_unknown')
