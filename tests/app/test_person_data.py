@@ -164,3 +164,20 @@ def r_data(z: zipfile.ZipFile) -> bytes:
         for info in z.infolist():
             copy.writestr(info.filename, z.read(info))
     return out.getvalue()
+
+
+def test_the_person_page_downloads_and_erases_after_asking(app, auth, sign_in, csrf_token):
+    client = app.test_client()
+    pid = _enrol(client, auth, "mindy_kaling", photos("train", "mindy_kaling"), 1)
+    sign_in(client)
+    page = client.get(f"/people/{pid}").data.decode()
+    assert f"/people/{pid}/export" in page and f"/people/{pid}/erase" in page
+    r = client.get(f"/people/{pid}/export")
+    assert r.mimetype == "application/zip"
+    assert json.loads(zipfile.ZipFile(io.BytesIO(r.data)).read("manifest.json"))["counts"]["faces"] == 1
+    ask = client.get(f"/people/{pid}/erase").data.decode()
+    assert "cannot be undone" in ask and client.get(f"/api/people/{pid}", headers=auth).status_code == 200
+    r = client.post(f"/people/{pid}/erase", data={"csrf_token": csrf_token(ask)})
+    assert r.status_code == 302 and client.get(f"/api/people/{pid}", headers=auth).status_code == 404
+    erased = [e for e in client.get("/api/audit", headers=auth).get_json()["entries"] if e["action"] == "person.erase"]
+    assert erased[0]["target"] == f"person {pid}" and erased[0]["actor"].startswith("operator ")
