@@ -129,6 +129,12 @@ class Config:
     # it is never suggested again); each unknown camera track keeps its best few crops.
     SIGHTINGS_MAX_AGE_DAYS = _env_float("FACES_SIGHTINGS_MAX_AGE_DAYS", 30.0)
     SIGHTINGS_PER_TRACK = int(os.environ.get("FACES_SIGHTINGS_PER_TRACK", 3))
+    # Retention beside the two above (days; app/library/expiry.py, hourly and `flask faces
+    # expire`): a dismissed group not seen again; arrivals' thumbnails and embeddings (the
+    # rows stay until LIVE_EVENTS_MAX_AGE_DAYS); webhook deliveries no longer pending.
+    RETAIN_DISMISSED_DAYS = _env_float("FACES_RETAIN_DISMISSED_DAYS", 365.0)
+    RETAIN_THUMBNAILS_DAYS = _env_float("FACES_RETAIN_THUMBNAILS_DAYS", 30.0)
+    RETAIN_DELIVERIES_DAYS = _env_float("FACES_RETAIN_DELIVERIES_DAYS", 30.0)
     # Whether a new camera keeps the unknown faces it sees (each camera's "learn unknown
     # faces" setting starts from this; off: nothing of a stranger is kept unless asked).
     CAMERAS_LEARN_UNKNOWN = _env_bool("FACES_CAMERAS_LEARN_UNKNOWN", False)

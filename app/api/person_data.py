@@ -38,7 +38,7 @@ class Erased(Schema):
 @bp.get("/people/<int:person_id>/export")
 @keyed
 @bp.doc(responses={200: {"description": "A zip: manifest.json, person.json, faces.jsonl with "
-                                         "faces/<id>.jpg, sightings, arrivals, corrections, deliveries, "
+                                         "faces/{id}.jpg, sightings, arrivals, corrections, deliveries, "
                                          "audit (README, People's data). Streamed.", "content": ZIP}})
 @problems(bp, 404, 429)
 def export_person_view(person_id: int):

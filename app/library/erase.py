@@ -22,7 +22,7 @@ from ..models import (AppState, AuditEntry, Correction, Delivery, Event, Face, P
                       UnknownGroup, utcnow)
 from ..models.changes import log_person_gone
 from .person_rows import PersonRows
-from .sightings import refit_groups
+from .expiry import refit_groups
 
 log = logging.getLogger(__name__)
 

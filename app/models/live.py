@@ -56,6 +56,10 @@ class Camera(db.Model):
     # Keep unknown faces it sees as sightings for Who is this? (off unless an operator turns
     # it on: a stranger's face is biometric data kept without their knowing; README).
     learn_unknown: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Days its unknown faces and its arrivals are kept (None: the global defaults,
+    # FACES_SIGHTINGS_MAX_AGE_DAYS and FACES_LIVE_EVENTS_MAX_AGE_DAYS; app/library/expiry.py).
+    retain_sightings_days: Mapped[float | None] = mapped_column(default=None)
+    retain_arrivals_days: Mapped[float | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property
@@ -76,6 +80,8 @@ class Camera(db.Model):
                 "min_face": self.min_face,
                 "ignore_region": list(self.region) if self.region else None,
                 "recognition_fps": self.recognition_fps, "learn_unknown": self.learn_unknown,
+                "retain_sightings_days": self.retain_sightings_days,
+                "retain_arrivals_days": self.retain_arrivals_days,
                 "created_at": self.created_at.isoformat() + "Z"}
 
 

@@ -16,7 +16,8 @@ from ..models import AppState, Camera
 from .sources import SourceError, check_source
 
 FIELDS = ("name", "source", "enabled", "detect_side", "min_face", "ignore_region", "recognition_fps",
-          "learn_unknown")
+          "learn_unknown", "retain_sightings_days", "retain_arrivals_days")
+RETAIN_DAYS = (0.01, 3650.0)  # a camera's own retention: about a quarter of an hour to ten years
 
 
 def list_cameras() -> list[Camera]:
@@ -86,6 +87,7 @@ def _checked(data: dict, partial: bool) -> dict:
         if type(value) not in (int, float) or not math.isfinite(value) or not 0.2 <= value <= 30:
             raise _problem("recognition_fps", "a number of recognitions per second from 0.2 to 30.")
         out["recognition_fps"] = float(value)
+    out.update(_retention(data))
     if "ignore_region" in data:
         region = data["ignore_region"]
         if region in (None, "", []):
@@ -98,6 +100,20 @@ def _checked(data: dict, partial: bool) -> dict:
                 raise _problem("ignore_region", "[x, y, width, height] in frame pixels, or null.")
             # A region of no width or height ignores nothing: stored as none.
             out["ignore_region"] = ",".join(str(v) for v in region) if region[2] and region[3] else None
+    return out
+
+
+def _retention(data: dict) -> dict:
+    """A camera's own retention days, checked (None: the global default)."""
+    out = {}
+    for field in ("retain_sightings_days", "retain_arrivals_days"):
+        if field in data:
+            value = data[field]
+            if value is not None and (type(value) not in (int, float) or not math.isfinite(value)
+                                      or not RETAIN_DAYS[0] <= value <= RETAIN_DAYS[1]):
+                raise _problem(field, f"a number of days from {RETAIN_DAYS[0]} to {RETAIN_DAYS[1]:.0f}, "
+                                      "or null for the global default.")
+            out[field] = None if value is None else float(value)
     return out
 
 

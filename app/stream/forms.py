@@ -2,7 +2,7 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, FloatField, HiddenField, IntegerField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, InputRequired, Length
+from wtforms.validators import AnyOf, InputRequired, Length, Optional
 
 
 class SourceForm(FlaskForm):
@@ -43,3 +43,6 @@ class CameraSettingsForm(FlaskForm):
     learn_unknown = BooleanField("Learn unknown faces", description=(
         "Keeps the faces of people nobody enrolled (crops and embeddings) in Who is this? "
         "until they expire. Off: a stranger's face is shown live and in Arrivals, never grouped."))
+    retain_sightings_days = FloatField("Days its unknown faces are kept (empty: the default)",
+                                       [Optional()], description="Settings shows the defaults.")
+    retain_arrivals_days = FloatField("Days its arrivals are kept (empty: the default)", [Optional()])

@@ -19,6 +19,7 @@ from ..faces.fixes import faces_by_standing
 from ..faces.undo import keep
 from ..faces.thresholds import SLIDER, describe, presets, suggest, words_by_threshold
 from ..http.problems import Problem
+from ..library.expiry import rules_and_holdings
 from ..models import Face, counts
 from ..recognition.errors import RecognitionError
 from ..recognition.jpeg import to_jpeg
@@ -286,4 +287,4 @@ def settings():
                            suggested=suggest(max(n, 1), crowding), slider=SLIDER,
                            presets=presets(max(n, 1), crowding),
                            all_words=words_by_threshold(max(n, 1), crowding),
-                           verify_threshold=current_app.config["VERIFY_THRESHOLD"])
+                           verify_threshold=current_app.config["VERIFY_THRESHOLD"], data=rules_and_holdings())

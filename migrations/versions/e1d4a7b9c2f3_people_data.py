@@ -1,5 +1,5 @@
-"""people's data: cameras' "learn unknown faces" (off unless an operator turns it on); the
-gallery generation of the last erase of a person
+"""people's data: cameras' "learn unknown faces" (off unless an operator turns it on) and
+their own retention days; the gallery generation of the last erase of a person
 
 A camera kept every stranger's face as a sighting; from this revision on it does only when
 its learn_unknown setting is on. Existing cameras are turned off too: nothing of a stranger
@@ -24,6 +24,8 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('camera', schema=None) as batch_op:
         batch_op.add_column(sa.Column('learn_unknown', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(sa.Column('retain_sightings_days', sa.Float(), nullable=True))
+        batch_op.add_column(sa.Column('retain_arrivals_days', sa.Float(), nullable=True))
     with op.batch_alter_table('app_state', schema=None) as batch_op:
         batch_op.add_column(sa.Column('erased_generation', sa.Integer(), nullable=False, server_default='0'))
 
@@ -32,4 +34,6 @@ def downgrade():
     with op.batch_alter_table('app_state', schema=None) as batch_op:
         batch_op.drop_column('erased_generation')
     with op.batch_alter_table('camera', schema=None) as batch_op:
+        batch_op.drop_column('retain_arrivals_days')
+        batch_op.drop_column('retain_sightings_days')
         batch_op.drop_column('learn_unknown')
