@@ -39,30 +39,28 @@ def _cameras(column) -> list[tuple[int, str, float]]:
     return list(db.session.execute(select(Camera.id, Camera.name, column).where(column.is_not(None))))
 
 
-def _in_batches(statement_of_ids, model, pause: float = 0.0) -> tuple[int, set]:
-    """Delete the rows whose ids `statement_of_ids` selects (with a second column kept: the
-    groups touched, for sightings), BATCH at a time, committing each. Returns (rows, the
-    second column's values)."""
-    gone, touched = 0, set()
+def _in_batches(model, where, pause: float = 0.0) -> int:
+    """Delete the rows of `model` that `where` picks, BATCH at a time (one statement each,
+    the ids chosen inside the database), committing each. Returns how many went."""
+    table, gone = model.__table__, 0
     while True:
-        rows = db.session.execute(statement_of_ids.limit(BATCH)).all()
-        if not rows:
-            return gone, touched
-        db.session.execute(delete(model).where(model.id.in_([r[0] for r in rows])))
+        batch = select(table.c.id).where(where).limit(BATCH).scalar_subquery()
+        n = db.session.execute(delete(table).where(table.c.id.in_(batch))).rowcount
         db.session.commit()
-        gone += len(rows)
-        touched.update(r[1] for r in rows)
+        gone += n
+        if n < BATCH:
+            return gone
         time.sleep(pause)  # let a waiting writer in between two batches
 
 
 def _old_sightings():
-    """Sightings past their camera's days or the default, outside dismissed groups."""
+    """Which sightings are past their camera's days or the default, outside dismissed groups."""
     now, dismissed = utcnow(), select(UnknownGroup.id).where(UnknownGroup.status == "dismissed")
     own = _cameras(Camera.retain_sightings_days)
     rules = [and_(Sighting.camera_id == cid, Sighting.seen_at < now - timedelta(days=d)) for cid, _, d in own]
     rules.append(and_(or_(Sighting.camera_id.is_(None), Sighting.camera_id.not_in([c[0] for c in own])),
                       Sighting.seen_at < now - _days("SIGHTINGS_MAX_AGE_DAYS")))
-    return select(Sighting.id, Sighting.group_id).where(or_(*rules), Sighting.group_id.not_in(dismissed))
+    return and_(or_(*rules), Sighting.group_id.not_in(dismissed))
 
 
 def _old_arrivals(days_setting: str, column):
@@ -75,16 +73,19 @@ def _old_arrivals(days_setting: str, column):
 def refit_groups(touched) -> None:
     """Groups that lost sightings: an open one left empty goes, the others' sums are
     recomputed from the sightings they keep. The caller commits."""
-    work = assigner()
+    work, empty = assigner(), []
     for group in db.session.scalars(select(UnknownGroup).where(UnknownGroup.id.in_(list(touched)))):
         vectors = [s.vector for s in group.sightings]
         if not vectors and group.status == "open":
             work.note(group.id, None)
-            db.session.delete(group)
+            empty.append(group.id)
             continue
         total = np.sum(vectors, axis=0).astype(np.float32) if vectors else np.zeros(128, np.float32)
         group.centroid = total.tobytes()
         work.note(group.id, total if group.status == "open" else None)
+    if empty:  # a statement, not the session: an expired group is no "merge" in the audit
+        db.session.execute(delete(UnknownGroup).where(UnknownGroup.id.in_(empty)).execution_options(
+            synchronize_session=False))
 
 
 def _refit_in_batches(touched: set) -> None:
@@ -96,21 +97,21 @@ def _refit_in_batches(touched: set) -> None:
 
 def expire_all(pause: float = 0.0) -> dict[str, int]:
     """Delete everything past its retention; how many of each kind went."""
-    done = {}
-    done["sightings"], touched = _in_batches(_old_sightings(), Sighting, pause)
+    old = _old_sightings()
+    touched = set(db.session.scalars(select(Sighting.group_id).where(old).distinct()))
+    done = {"sightings": _in_batches(Sighting, old, pause)}
     _refit_in_batches(touched)
     stale = UnknownGroup.last_seen < utcnow() - _days("RETAIN_DISMISSED_DAYS")
-    done["dismissed_groups"], _ = _in_batches(select(UnknownGroup.id, UnknownGroup.id).where(
-        UnknownGroup.status == "dismissed", stale), UnknownGroup, pause)  # their sightings cascade
-    done["arrivals"], _ = _in_batches(select(Event.id, Event.id).where(
-        _old_arrivals("LIVE_EVENTS_MAX_AGE_DAYS", Camera.retain_arrivals_days)), Event, pause)
+    done["dismissed_groups"] = _in_batches(UnknownGroup, and_(UnknownGroup.status == "dismissed", stale),
+                                           pause)  # their sightings cascade
+    done["arrivals"] = _in_batches(Event, _old_arrivals("LIVE_EVENTS_MAX_AGE_DAYS", Camera.retain_arrivals_days),
+                                   pause)
     done["thumbnails"] = db.session.execute(update(Event).where(
         _old_arrivals("RETAIN_THUMBNAILS_DAYS", Camera.retain_arrivals_days), func.length(Event.thumbnail_jpeg) > 0)
         .values(thumbnail_jpeg=b"", embedding=None)).rowcount
     db.session.commit()
-    done["deliveries"], _ = _in_batches(select(Delivery.id, Delivery.id).where(
-        Delivery.status != "pending", Delivery.created_at < utcnow() - _days("RETAIN_DELIVERIES_DAYS")),
-        Delivery, pause)
+    done["deliveries"] = _in_batches(Delivery, and_(
+        Delivery.status != "pending", Delivery.created_at < utcnow() - _days("RETAIN_DELIVERIES_DAYS")), pause)
     log.info("expired: %s", done)
     return done
 
