@@ -14,32 +14,15 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-from sqlalchemy import insert
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 
 def _fill(folder: Path, faces: int) -> int:
     import support
-    from app.extensions import db
-    from app.faces import NewFace, create_person
-    from app.faces.photos import analyze, pick_face
-    from app.models import Face
 
     app = support.make_app(folder / "faces.db")
-    with app.app_context():
-        face = NewFace.of(pick_face(analyze(support.photos("train", "madonna")[0].read_bytes()), None))
-        person, first = create_person("Many Faces", face, "0" * 64)
-        db.session.commit()
-        vectors = np.random.default_rng(0).normal(size=(faces - 1, 128)).astype("<f4")
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        db.session.execute(insert(Face), [
-            {"person_id": person.id, "embedding": v.tobytes(), "model": first.model, "crop_jpeg": first.crop_jpeg,
-             "det_score": 0.99, "source_sha256": f"{i:064x}", "origin": "import"} for i, v in enumerate(vectors)])
-        db.session.commit()
-        pid = person.id
+    pid = support.person_with_faces(app, faces)
     app.extensions["faces"].close()
     return pid
 

@@ -9,7 +9,7 @@ from ..auth import has_key, key_for_recognition
 from ..extensions import db, limiter
 from ..faces import identify, state, verify
 from ..http.problems import Problem, no_face
-from ..library.sightings import upload_faces
+from ..library.sightings import remember_unknown
 from ..http.uploads import read_image
 from ..models import counts
 from . import bp
@@ -40,11 +40,7 @@ def identify_view(k: int, remember: bool = False):
         raise no_face()
     faces = [f.to_dict() for f in found.faces]
     if remember:
-        unknown = [i for i, f in enumerate(found.faces) if f.match.label is None]
-        groups = upload_faces([found.faces[i].face for i in unknown], found.photo.sha256)
-        db.session.commit()
-        for i, group_id in zip(unknown, groups):
-            faces[i]["group_id"] = group_id
+        remember_unknown(found, faces)
     return {"faces": faces, "model": found.model, "threshold": found.threshold,
             "timings_ms": found.timings_ms}
 

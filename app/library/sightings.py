@@ -74,5 +74,15 @@ def upload_faces(faces, sha256: str) -> list[int | None]:
     return [next(groups) if face_problem(f) is None else None for f in faces]
 
 
+def remember_unknown(found, faces: list[dict]) -> None:
+    """An identification's unknown faces kept as sightings, asked for (`remember`); each
+    one's group id written into its JSON form in `faces`. Commits."""
+    unknown = [i for i, f in enumerate(found.faces) if f.match.label is None]
+    groups = upload_faces([found.faces[i].face for i in unknown], found.photo.sha256)
+    db.session.commit()
+    for i, group_id in zip(unknown, groups):
+        faces[i]["group_id"] = group_id
+
+
 def sightings_count() -> int:
     return db.session.scalar(select(func.count(Sighting.id)))

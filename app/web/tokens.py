@@ -7,9 +7,8 @@ import base64
 from flask import current_app
 from itsdangerous import URLSafeTimedSerializer
 
-from ..extensions import db
 from ..faces.photos import CROP_QUALITY
-from ..library.sightings import upload_faces
+from ..library.sightings import remember_unknown
 from ..recognition.jpeg import to_jpeg
 
 TOKEN_AGE = 3600  # seconds a "not this person" button of the Identify page stays valid
@@ -31,11 +30,7 @@ def library_actions(found, faces: list[dict], remember: bool) -> None:
     person" token and, when the operator asked to remember them, each unknown face kept as
     a sighting (its group, to name from the page). Nothing is kept otherwise."""
     if remember:
-        unknown = [i for i, f in enumerate(found.faces) if f.match.label is None]
-        groups = upload_faces([found.faces[i].face for i in unknown], found.photo.sha256)
-        db.session.commit()
-        for i, group_id in zip(unknown, groups):
-            faces[i]["group_id"] = group_id
+        remember_unknown(found, faces)
     for f, out in zip(found.faces, faces):
         if f.match.label is not None:
             out["token"] = correction_token(f.match.label, f.face)

@@ -10,12 +10,11 @@ import subprocess
 import time
 import zipfile
 
-import numpy as np
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 import support
-from support import ROOT, photos
+from support import ROOT
 
 FACES = 3000
 
@@ -24,25 +23,9 @@ FACES = 3000
 def crowded(model_dir, tmp_path_factory):
     """A database with one person of FACES faces (a real crop, random unit embeddings) and
     the environment a `flask faces` command needs to use it."""
-    from app.extensions import db
-    from app.faces import NewFace, create_person
-    from app.faces.photos import analyze, pick_face
-    from app.models import Face
-
     folder = tmp_path_factory.mktemp("kill")
     app = support.make_app(folder / "faces.db")
-    with app.app_context():
-        face = NewFace.of(pick_face(analyze(photos("train", "madonna")[0].read_bytes()), None))
-        person, first = create_person("Many Faces", face, "0" * 64)
-        db.session.commit()
-        rng = np.random.default_rng(0)
-        vectors = rng.normal(size=(FACES - 1, 128)).astype("<f4")
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        db.session.execute(insert(Face), [
-            {"person_id": person.id, "embedding": v.tobytes(), "model": first.model, "crop_jpeg": first.crop_jpeg,
-             "det_score": 0.99, "source_sha256": f"{i:064x}", "origin": "import"} for i, v in enumerate(vectors)])
-        db.session.commit()
-        pid = person.id
+    pid = support.person_with_faces(app, FACES)
     app.extensions["faces"].close()
     env = {**os.environ, "FLASK_APP": "wsgi", "FACES_DATABASE_URL": f"sqlite:///{folder / 'faces.db'}",
            "FACES_INDEX_DIR": str(folder / "index")}
