@@ -165,6 +165,8 @@ class Snapshots:
         the last erase of a person: such a snapshot may still hold their mean vector), with
         its vectors and graph. Returns the files deleted."""
         gone = []
+        if erased <= 0:  # nobody was ever erased: nothing to read
+            return gone
         for path in self.folder.glob(f"{dbid}-*"):
             name = path.name.removeprefix(f"{dbid}-")
             if path.suffix == ".npz":

@@ -181,3 +181,37 @@ def test_the_person_page_downloads_and_erases_after_asking(app, auth, sign_in, c
     assert r.status_code == 302 and client.get(f"/api/people/{pid}", headers=auth).status_code == 404
     erased = [e for e in client.get("/api/audit", headers=auth).get_json()["entries"] if e["action"] == "person.erase"]
     assert erased[0]["target"] == f"person {pid}" and erased[0]["actor"].startswith("operator ")
+
+
+def test_snapshots_older_than_an_erase_are_swept_at_start_and_by_the_command(app, auth, ben):
+    """An erase killed after its commit, before its files went: a snapshot of a generation
+    before the erase is deleted by the next worker that loads the gallery, or by the command."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from app.extensions import db
+    from app.faces import get_state
+    from app.faces.gallery import database_id
+
+    index = Path(app.config["INDEX_DIR"])
+    with app.app_context():
+        erased, model, dbid = get_state().erased_generation, get_state().active_model, database_id()
+        db.session.remove()
+    assert erased > 0  # the round trip above erased Ben
+    stale = [index / f"{dbid}-{model}.npz", index / f"{dbid}-{model}.g{erased - 1}.npy"]
+
+    def leave_stale_files():
+        np.savez(stale[0], ids=np.zeros(1, np.int64), ranks=np.zeros(1, np.int64),
+                 generation=np.int64(erased - 1), typical=np.float64(np.nan))
+        np.save(stale[1], np.zeros((1, 128), np.float32))
+
+    leave_stale_files()
+    worker = support.make_app(index.parent / "faces.db")  # a worker starting
+    assert worker.test_client().post("/api/identify", headers=auth, data=photos("val", ELTON)[0].read_bytes(),
+                                     content_type="image/jpeg").status_code == 200
+    worker.extensions["faces"].close()
+    assert not any(p.exists() for p in stale)
+    leave_stale_files()
+    out = app.test_cli_runner().invoke(args=["faces", "sweep-erased"])
+    assert out.exit_code == 0 and "2 snapshot files deleted" in out.output, out.output
