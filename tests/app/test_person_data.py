@@ -15,12 +15,14 @@ import support
 from support import photos
 
 BEN, ELTON = "ben_afflek", "elton_john"
+ENGINES = ("sqlite", "postgresql")
 
 
 @pytest.fixture(scope="module")
-def app(model_dir, tmp_path_factory):
+def app(model_dir, tmp_path_factory, request, engine):
     """An app that writes index snapshots for any gallery (they may hold an erased person)."""
-    app = support.make_app(tmp_path_factory.mktemp("erase") / "faces.db", INDEX_SNAPSHOT_MIN=1)
+    app = support.make_app(tmp_path_factory.mktemp("erase") / "faces.db", support.database_url(request, engine),
+                           INDEX_SNAPSHOT_MIN=1)
     yield app
     app.extensions["faces"].close()
 
@@ -69,6 +71,10 @@ def ben(app, auth):
         not_this_person(pid, other.embedding, b"\xff\xd8not-ben", "api")
         db.session.commit()
     return pid
+
+
+def _url(app) -> str:
+    return str(app.config["SQLALCHEMY_DATABASE_URI"])
 
 
 def _answers(client, auth) -> list:
@@ -131,7 +137,7 @@ def test_export_erase_import_round_trip(app, auth, ben, tmp_path):
     faces = [json.loads(line) for line in z.read("faces.jsonl").splitlines()]
     assert {z.read(f["crop"]) for f in faces} == {b for b in theirs["bytes"] if b[:2] == b"\xff\xd8"}
 
-    second = support.make_app(folder / "faces.db", INDEX_SNAPSHOT_MIN=1)  # another worker, already serving
+    second = support.make_app(folder / "faces.db", _url(app), INDEX_SNAPSHOT_MIN=1)  # another worker, already serving
     assert _answers(second.test_client(), auth)[0][0] == BEN
     assert list(Path(app.config["INDEX_DIR"]).glob("*.npy")), "its snapshot, which holds Ben's mean"
     r = client.delete(f"/api/people/{ben}/data", headers=auth)
@@ -207,7 +213,7 @@ def test_snapshots_older_than_an_erase_are_swept_at_start_and_by_the_command(app
         np.save(stale[1], np.zeros((1, 128), np.float32))
 
     leave_stale_files()
-    worker = support.make_app(index.parent / "faces.db")  # a worker starting
+    worker = support.make_app(index.parent / "faces.db", _url(app))  # a worker starting
     assert worker.test_client().post("/api/identify", headers=auth, data=photos("val", ELTON)[0].read_bytes(),
                                      content_type="image/jpeg").status_code == 200
     worker.extensions["faces"].close()
