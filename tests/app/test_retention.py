@@ -104,3 +104,25 @@ def test_a_cameras_days_are_checked(client, auth, aged):
         assert r.status_code == 400 and "retain_sightings_days" in r.get_json()["detail"], (bad, r.get_json())
     r = client.patch(f"/api/cameras/{short['id']}", headers=auth, json={"retain_sightings_days": None})
     assert r.status_code == 200 and r.get_json()["retain_sightings_days"] is None
+
+
+def test_a_request_starts_the_hourly_pass(app, auth, aged):
+    import time
+
+    from app.extensions import db
+    from app.faces import state
+    from app.library.grouping import Seen, remember
+    from app.models import Sighting, utcnow
+
+    with app.app_context():
+        v = np.ones(128, np.float32) / np.sqrt(128)
+        sighting, = remember([Seen(v, b"\xff\xd8crop")])
+        sighting.seen_at = utcnow() - 400 * DAY
+        db.session.commit()
+        old = sighting.id
+        state().groups.expired_at = float("-inf")  # the last pass an hour ago and more
+    app.test_client().get("/api/health")
+    deadline = time.monotonic() + 30
+    while _count(app, Sighting, Sighting.id == old) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _count(app, Sighting, Sighting.id == old) == 0
