@@ -12,10 +12,10 @@ from ..extensions import db
 from ..models import Camera
 
 
-def camera_keeps_unknown(camera: dict) -> bool:
-    """Whether the unknown faces seen by `camera` ({"id", "name"}; id 0 the browser camera,
-    -1 the preview) may be kept. Read from the camera's row each time, so that turning the
-    setting off stops the keeping at once, without restarting the camera."""
-    if camera["id"] <= 0:
+def camera_keeps_unknown(camera_id: int) -> bool:
+    """Whether the unknown faces seen by camera `camera_id` (0 the browser camera, -1 the
+    preview) may be kept. Read from the camera's row each time, so that turning the setting
+    off stops the keeping at once, without restarting the camera."""
+    if camera_id <= 0:
         return bool(current_app.config["CAMERAS_LEARN_UNKNOWN"])
-    return bool(db.session.scalar(select(Camera.learn_unknown).where(Camera.id == camera["id"])))
+    return bool(db.session.scalar(select(Camera.learn_unknown).where(Camera.id == camera_id)))

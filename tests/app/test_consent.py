@@ -57,33 +57,31 @@ def test_the_api_keeps_a_stranger_only_with_remember(app, client, auth):
     assert r.get_json()["faces"][0]["group_id"] and _sightings(app) == before + 1
 
 
-def _unknown_track(app, pipeline):
-    """A real unknown camera track: the stranger's face as the tracker keeps its best crop."""
-    from app.stream.tracker import Track
+def _confirm(camera_id: int, pipeline):
+    """A real unknown camera track confirmed: the stranger's face as the tracker keeps its
+    best crop, handed to the library as the event sink does. Its group, or None."""
+    from app.library.sightings import Crop, UnknownTracks
 
     face = pipeline.analyze_bytes(STRANGER.read_bytes()).faces[0]
-    track = Track(id=1, box=face.detection.box, first_seen=0.0, last_seen=0.0)
-    track.keep_best(1.0, face.aligned, face.embedding, 3)
-    return track
+    best = [Crop(0, 1.0, face.aligned, face.embedding)]
+    return UnknownTracks().confirmed("test", 1, best, camera_id, "Door", 0.0)
 
 
 def test_a_camera_keeps_unknown_faces_only_when_it_learns_them(app, client, auth, pipeline):
     from app.extensions import db
-    from app.library.sightings import unknown_track
 
     r = client.post("/api/cameras", headers=auth, json={"name": "Door", "source": "demo"})
     camera = r.get_json()
     assert r.status_code == 201 and camera["learn_unknown"] is False  # the default: off
-    info = {"id": camera["id"], "name": "Door"}
     before = _sightings(app)
     with app.app_context():
-        assert unknown_track(info, _unknown_track(app, pipeline)) is None
+        assert _confirm(camera["id"], pipeline) is None
         db.session.commit()
     assert _sightings(app) == before
     r = client.patch(f"/api/cameras/{camera['id']}", headers=auth, json={"learn_unknown": True})
     assert r.status_code == 200 and r.get_json()["learn_unknown"] is True
     with app.app_context():
-        assert unknown_track(info, _unknown_track(app, pipeline)) is not None
+        assert _confirm(camera["id"], pipeline) is not None
         db.session.commit()
     assert _sightings(app) == before + 1
     r = client.patch(f"/api/cameras/{camera['id']}", headers=auth, json={"learn_unknown": "yes"})
@@ -92,11 +90,10 @@ def test_a_camera_keeps_unknown_faces_only_when_it_learns_them(app, client, auth
 
 def test_the_browser_camera_and_preview_follow_the_global_default(app, pipeline):
     from app.extensions import db
-    from app.library.sightings import unknown_track
 
     with app.app_context():
         assert not app.config["CAMERAS_LEARN_UNKNOWN"]
-        assert unknown_track({"id": 0, "name": "browser camera"}, _unknown_track(app, pipeline)) is None
+        assert _confirm(0, pipeline) is None and _confirm(-1, pipeline) is None
         db.session.rollback()
 
 

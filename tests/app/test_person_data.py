@@ -51,6 +51,7 @@ def ben(app, auth):
     stranger, then enrolled (that photo among his), an arrival sent to a webhook, a face
     marked "not Ben". Elton, enrolled beside him, must come through the erase whole."""
     from app.events.bus import get_bus
+    from app.events.sink import CameraRef
     from app.extensions import db
     from app.faces import state
     from app.library.corrections import not_this_person
@@ -66,7 +67,8 @@ def ben(app, auth):
     with app.app_context():
         pipeline = state().pipeline(state().gallery_view().model)
         face = pipeline.analyze_bytes(photos("val", BEN)[1].read_bytes()).faces[0]
-        get_bus().publish("arrival", {"id": 1, "name": "Door"}, BEN, pid, 0.4, b"\xff\xd8thumb", embedding=face.embedding)
+        get_bus().publish("arrival", CameraRef(1, "Door", "camera:1"), pid, BEN, 0.4, b"\xff\xd8thumb",
+                          embedding=face.embedding)
         other = pipeline.analyze_bytes(photos("val", ELTON)[0].read_bytes()).faces[0]
         not_this_person(pid, other.embedding, b"\xff\xd8not-ben", "api")
         db.session.commit()
