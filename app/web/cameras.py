@@ -86,7 +86,10 @@ def camera_settings(camera_id: int):
             update_camera(camera, {"source": form.source.data, "detect_side": form.detect_side.data,
                                    "min_face": form.min_face.data,
                                    "recognition_fps": form.recognition_fps.data,
-                                   "ignore_region": form.ignore_region.data.strip() or None})
+                                   "ignore_region": form.ignore_region.data.strip() or None,
+                                   "learn_unknown": form.learn_unknown.data,
+                                   "retain_sightings_days": form.retain_sightings_days.data,
+                                   "retain_arrivals_days": form.retain_arrivals_days.data})
         except Problem as p:
             db.session.rollback()
             flash(f"{camera.name}: {p.detail}")

@@ -1,10 +1,10 @@
 """Web forms (Flask-WTF: every one carries a CSRF token)."""
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (DecimalField, FloatField, HiddenField, IntegerField, PasswordField, SelectField,
+from wtforms import (BooleanField, DecimalField, FloatField, HiddenField, IntegerField, PasswordField, SelectField,
                      SelectMultipleField, StringField)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import EqualTo, InputRequired, Length, NumberRange
+from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
 
 PHOTO_HELP = "A JPEG, PNG or WebP photo of up to 10 MB."
 
@@ -28,6 +28,12 @@ class EnrolForm(FlaskForm):
 
 class PhotoForm(FlaskForm):
     photo = FileField("Photo", [FileRequired("Choose a photo.")], description=PHOTO_HELP)
+
+
+class IdentifyForm(PhotoForm):
+    remember = BooleanField("Remember the unknown faces", description=(
+        "Keeps each unknown face (its crop and embedding) in Who is this? so that you can name it; "
+        "forgotten after the library's retention unless named. Off: nothing of the photo is kept."))
 
 
 class ConfirmForm(FlaskForm):
@@ -87,3 +93,9 @@ class CameraSettingsForm(FlaskForm):
     recognition_fps = FloatField("Recognitions per second at most",
                                  [InputRequired("Give a number of recognitions per second.")])
     ignore_region = StringField("Region to ignore: x,y,width,height (empty: none)", [Length(max=64)])
+    learn_unknown = BooleanField("Learn unknown faces", description=(
+        "Keeps the faces of people nobody enrolled (crops and embeddings) in Who is this? "
+        "until they expire. Off: a stranger's face is shown live and in Arrivals, never grouped."))
+    retain_sightings_days = FloatField("Days its unknown faces are kept (empty: the default)",
+                                       [Optional()], description="Settings shows the defaults.")
+    retain_arrivals_days = FloatField("Days its arrivals are kept (empty: the default)", [Optional()])

@@ -20,13 +20,14 @@ from ..faces.fixes import faces_by_standing
 from ..faces.undo import keep
 from ..faces.thresholds import SLIDER, describe, presets, suggest, words_by_threshold
 from ..http.problems import Problem
+from ..library.expiry import rules_and_holdings
 from ..models import Face, counts
 from ..recognition.errors import RecognitionError
 from ..recognition.jpeg import to_jpeg
 from ..recognition.match import Crowding
 from . import bp
 from .tokens import library_actions
-from .forms import ConfirmDeleteForm, ConfirmForm, EnrolForm, PhotoForm, RenameForm, SettingsForm
+from .forms import ConfirmDeleteForm, ConfirmForm, EnrolForm, IdentifyForm, PhotoForm, RenameForm, SettingsForm
 
 DISPLAY_SIDE = 960  # photos are shown at most this wide/high (pixels)
 PREVIEW_MAX_AGE = 3600  # seconds a preview stays valid
@@ -257,7 +258,7 @@ def enrol_confirm():
 @login_required
 def identify_page():
     """Upload a photo; see it with boxes, names and distances."""
-    form, result = PhotoForm(), None
+    form, result = IdentifyForm(), None
     if form.validate_on_submit():
         try:
             found = identify(form.photo.data.read())
@@ -268,7 +269,7 @@ def identify_page():
             result = {"url": url, "size": size, "threshold": found.threshold,
                       "faces": _boxes([f.to_dict() for f in found.faces], scale)}
             if current_user.is_admin:  # unknown faces to name, named ones to correct
-                result["not_remembered"] = library_actions(found, result["faces"])
+                result["not_remembered"] = library_actions(found, result["faces"], form.remember.data)
             if not found.faces:
                 form.photo.errors.append(NO_FACE)
     return render_template("identify.html", form=form, result=result)
@@ -293,4 +294,4 @@ def settings():
                            suggested=suggest(max(n, 1), crowding), slider=SLIDER,
                            presets=presets(max(n, 1), crowding),
                            all_words=words_by_threshold(max(n, 1), crowding),
-                           verify_threshold=current_app.config["VERIFY_THRESHOLD"])
+                           verify_threshold=current_app.config["VERIFY_THRESHOLD"], data=rules_and_holdings())
