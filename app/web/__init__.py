@@ -1,6 +1,9 @@
 """The web pages. Every page needs a signed-in operator; with no operator yet, the first
 visit asks to create one."""
+import re
+
 from flask import Blueprint, redirect, request, url_for
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from ..extensions import db
@@ -17,6 +20,15 @@ def alike(distance: float | None) -> str:
     if distance is None:
         return "—"
     return f"{max(0.0, 1 - distance * distance / 2):.0%} alike"
+
+
+@bp.app_template_filter("code")
+def code(text: str | None) -> Markup:
+    """Markdown's inline code as HTML: `x` becomes <code>x</code>, the rest escaped (the
+    OpenAPI descriptions are written for both the JSON document and the API page)."""
+    parts = re.split(r"`([^`]*)`", str(text or ""))
+    return Markup("").join(Markup("<code>%s</code>") % p if i % 2 else escape(p)
+                           for i, p in enumerate(parts))
 
 
 @bp.before_app_request

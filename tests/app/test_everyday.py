@@ -1,0 +1,25 @@
+"""Everyday wording and small behaviours (issue 23's minor points): 404 hints that point
+where the ids are listed, the API page's code, ..."""
+from __future__ import annotations
+
+
+def test_not_found_points_where_the_ids_are_listed(sign_in, app, api_key):
+    auth = {"Authorization": f"Bearer {api_key}"}
+    client = app.test_client()
+    group = client.get("/api/unknown/99999", headers=auth).get_json()
+    assert "GET /api/unknown lists them" in group["detail"]
+    arrival = client.post("/api/corrections", headers=auth, json={"event_id": 99999}).get_json()
+    assert "GET /api/events lists them" in arrival["detail"]
+    assert "GET /api/people lists them" in client.get("/api/people/99999", headers=auth).get_json()["detail"]
+    sign_in(client)
+    page = client.get("/people/99999")
+    assert page.status_code == 404
+    assert b"GET /api" not in page.data and b"the People page lists" in page.data
+
+
+def test_api_page_shows_code_not_backticks(sign_in, app):
+    client = app.test_client()
+    sign_in(client)
+    page = client.get("/api/docs").get_data(as_text=True)
+    assert "`" not in page and "(<code>faces</code> lists them" in page
+    assert "Access</a> page" in page
