@@ -6,6 +6,8 @@ from wtforms import (DecimalField, FloatField, HiddenField, IntegerField, Passwo
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange
 
+from ..faces.thresholds import SLIDER
+
 PHOTO_HELP = "A JPEG, PNG or WebP photo of up to 10 MB."
 
 
@@ -46,8 +48,9 @@ class ConfirmDeleteForm(FlaskForm):
 class SettingsForm(FlaskForm):
     threshold = DecimalField("Identification threshold", [
         InputRequired("Give a threshold."),
-        NumberRange(0.3, 1.4, "Give a number between 0.30 and 1.40.")], places=3,
-        description="A distance between face embeddings, 0.30 to 1.40: lower is stricter.")
+        NumberRange(SLIDER[0], SLIDER[1], f"Give a number between {SLIDER[0]:.2f} and {SLIDER[1]:.2f}.")],
+        places=3, description=f"A distance between face embeddings, {SLIDER[0]:.2f} to {SLIDER[1]:.2f}: "
+                              "lower is stricter.")
 
 
 class OperatorForm(FlaskForm):

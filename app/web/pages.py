@@ -284,6 +284,6 @@ def settings():
                            crowding_from=Crowding.min_people,
                            words=describe(state.identify_threshold, max(n, 1), crowding),
                            suggested=suggest(max(n, 1), crowding), slider=SLIDER,
-                           presets=presets(max(n, 1), crowding),
+                           presets=presets(max(n, 1), crowding, current_app.config["IDENTIFY_THRESHOLD"]),
                            all_words=words_by_threshold(max(n, 1), crowding),
                            verify_threshold=current_app.config["VERIFY_THRESHOLD"])

@@ -23,3 +23,25 @@ def test_api_page_shows_code_not_backticks(sign_in, app):
     page = client.get("/api/docs").get_data(as_text=True)
     assert "`" not in page and "(<code>faces</code> lists them" in page
     assert "Access</a> page" in page
+
+
+def test_settings_hint_slider_and_presets_agree(sign_in, app):
+    """The hint and the form accept what the slider offers; the default threshold is one of
+    the presets, with the share of strangers it lets through."""
+    client = app.test_client()
+    sign_in(client)
+    page = client.get("/settings").get_data(as_text=True)
+    assert 'max="1.2" min="0.6"' in page
+    assert "0.60 to 1.20" in page and "0.30" not in page
+    default = f'{app.config["IDENTIFY_THRESHOLD"]:.3f}'
+    assert f'data-value="{default}"' in page and f"Default ({default}:" in page
+
+
+def test_one_photo_paragraph_is_one_measurement(sign_in, app, api_key):
+    from support import photos
+    client = app.test_client()
+    r = client.post("/api/people", headers={"Authorization": f"Bearer {api_key}"},
+                    data={"name": "Jerry One", "file": (photos("train", "jerry_seinfeld")[0].open("rb"), "j.jpg")})
+    sign_in(client)
+    page = client.get(f"/people/{r.get_json()['id']}").get_data(as_text=True)
+    assert "about 89 in 100" in page and "to about 96 in 100" in page and "86 in 100" not in page

@@ -116,6 +116,6 @@ def test_rename_and_threshold_words(csrf_token, sign_in, app):
     page = client.get("/settings")
     assert b"1 person enrolled" in page.data
     r = client.post("/settings", data={"threshold": 3, "csrf_token": csrf_token(page.data)})
-    assert b"between 0.30 and 1.40" in r.data
+    assert b"between 0.60 and 1.20" in r.data
     # With one person enrolled the page offers a looser threshold (1 stranger in 100).
     assert b"Use 1.125" in page.data  # reports/open_set_plain.json (was 1.115 from a hand copy of an older table)
