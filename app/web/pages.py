@@ -15,7 +15,7 @@ from ..faces import (NewFace, add_face, analyze, create_person, face_problem, ge
                      get_state, identify, list_people, new_name)
 # The views below are called rename / delete_person / delete_face (their endpoints' names).
 from ..faces import delete_face as remove_face, delete_person as remove_person, rename as rename_person
-from ..faces.fixes import faces_by_standing
+from ..faces.fixes import faces_by_standing, unlike_pair
 from ..faces.undo import keep
 from ..faces.thresholds import SLIDER, describe, presets, suggest, words_by_threshold
 from ..http.problems import Problem
@@ -90,7 +90,8 @@ def face_crop(face_id: int):
 
 def _person_page(p, rename=None, photo_form=None) -> str:
     """The person page: their faces, the farthest from their mean first, and the forms."""
-    return render_template("person.html", person=p, standing=faces_by_standing(p),
+    standing = faces_by_standing(p)
+    return render_template("person.html", person=p, standing=standing, unlike_pair=unlike_pair(standing),
                            rename=rename or RenameForm(), photo_form=photo_form or PhotoForm(),
                            delete_form=ConfirmDeleteForm())
 

@@ -45,3 +45,20 @@ def test_one_photo_paragraph_is_one_measurement(sign_in, app, api_key):
     sign_in(client)
     page = client.get(f"/people/{r.get_json()['id']}").get_data(as_text=True)
     assert "about 89 in 100" in page and "to about 96 in 100" in page and "86 in 100" not in page
+
+
+def test_two_unlike_photos_are_unlike_each_other_not_both_odd(sign_in, app, api_key):
+    """With two photos either may be the wrong one: the page says they are unlike each other
+    and marks neither; a third photo tells which one stands out."""
+    from support import photos
+    auth = {"Authorization": f"Bearer {api_key}"}
+    client = app.test_client()
+    pid = client.post("/api/people", headers=auth, data={
+        "name": "Pair Two", "file": (photos("train", "madonna")[0].open("rb"), "m.jpg")}).get_json()["id"]
+    r = client.post(f"/api/people/{pid}/faces", headers=auth, query_string={"confirm": 1},
+                    data={"file": (photos("train", "ben_afflek")[1].open("rb"), "b.jpg")})
+    assert r.status_code == 201, r.get_json()
+    assert not any(f["outlier"] for f in client.get(f"/api/people/{pid}", headers=auth).get_json()["faces"])
+    sign_in(client)
+    page = client.get(f"/people/{pid}").get_data(as_text=True)
+    assert "These two photos are unlike each other" in page and "Unlike the others" not in page
