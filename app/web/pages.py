@@ -18,7 +18,7 @@ from ..recognition.match import Crowding
 from . import bp
 from .tokens import library_actions
 from .forms import ConfirmDeleteForm, PhotoForm, RenameForm, SettingsForm
-from .shown import NO_FACE, boxes, display, person_page
+from .shown import NO_FACE, boxes, display, person_page, why_unknown
 
 
 @bp.get("/")
@@ -118,6 +118,7 @@ def identify_page():
             url, scale, size = display(found.photo.analysis.image)
             result = {"url": url, "size": size, "threshold": found.threshold,
                       "faces": boxes([f.to_dict() for f in found.faces], scale)}
+            why_unknown(found, result["faces"])
             if current_user.is_admin:  # unknown faces to name, named ones to correct
                 library_actions(found, result["faces"])
             if not found.faces:

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 from flask import render_template
 
-from ..faces import analyze
+from ..faces import analyze, face_problem
 from ..faces.fixes import faces_by_standing, unlike_pair
 from ..http.problems import Problem
 from ..recognition.errors import RecognitionError
@@ -36,6 +36,19 @@ def display(rgb: np.ndarray) -> tuple[str, float, tuple[int, int]]:
 def boxes(faces: list[dict], scale: float) -> list[dict]:
     return [{"n": i + 1, "x": f["box"][0] * scale, "y": f["box"][1] * scale,
              "w": f["box"][2] * scale, "h": f["box"][3] * scale, **f} for i, f in enumerate(faces)]
+
+
+# Why a face may be unknown only because of the photo: face_problem's type -> words.
+WHY_UNKNOWN = {"face-too-small": "The face is too small in this photo to be recognised reliably.",
+               "face-blurred": "The face is too blurred to be recognised reliably."}
+
+
+def why_unknown(found, shown: list[dict]) -> None:
+    """Add to each unknown face of an identification (`shown`: its faces as the page shows
+    them, in order) the reason the photo gives, if any: too small or blurred for enrolment."""
+    for identified, face in zip(found.faces, shown):
+        problem = None if face.get("name") else face_problem(identified.face)
+        face["why"] = WHY_UNKNOWN.get(problem.type) if problem else None
 
 
 def analyze_upload(form):

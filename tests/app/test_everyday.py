@@ -2,6 +2,8 @@
 where the ids are listed, the API page's code, ..."""
 from __future__ import annotations
 
+import io
+
 
 def test_not_found_points_where_the_ids_are_listed(sign_in, app, api_key):
     auth = {"Authorization": f"Bearer {api_key}"}
@@ -62,3 +64,14 @@ def test_two_unlike_photos_are_unlike_each_other_not_both_odd(sign_in, app, api_
     sign_in(client)
     page = client.get(f"/people/{pid}").get_data(as_text=True)
     assert "These two photos are unlike each other" in page and "Unlike the others" not in page
+
+
+def test_identify_says_why_a_blurred_face_is_unknown(sign_in, app):
+    from support import blurred, csrf_token
+    client = app.test_client()
+    sign_in(client)
+    page = client.get("/identify")
+    r = client.post("/identify", data={"photo": (io.BytesIO(blurred()), "b.jpg"),
+                                       "csrf_token": csrf_token(page.data)})
+    html = r.get_data(as_text=True)
+    assert "unknown" in html and "too blurred to be recognised reliably" in html
