@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ..models import ApiKey, AppState, AuditEntry, Correction, Face, Operator, Person, UnknownGroup, utcnow
 
 AUDITED_SETTINGS = {"identify_threshold": "settings.threshold", "active_model": "model.switch"}
+RESTORED = {"person.enrol": "person.restore", "face.add": "face.restore"}  # rows an undo brings back
 
 
 def current_actor() -> str:
@@ -86,6 +87,8 @@ def _write_audit(session: Session, _context) -> None:
     """After the rows are written (ids known), in the same transaction."""
     gone = set(session.deleted)
     entries = [e for o in session.new if (e := _created(o))]
+    if entries and session.info.pop("audit_restore", False):  # an undo brings rows back
+        entries = [(RESTORED.get(a, a), t, "undo: " + d) for a, t, d in entries]
     entries += [e for o in session.deleted if (e := _deleted(o, gone))]
     entries += [e for o in session.dirty for e in _updated(o)]
     if entries:

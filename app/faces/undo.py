@@ -58,6 +58,7 @@ def undo(entry_id: int) -> Person:
         person = db.session.get(Person, data["person_id"])
         if person is None:
             raise Problem("conflict", 409, f"{data['name']} was deleted since; the photo cannot come back alone.")
+    db.session.info["audit_restore"] = True  # the audit log says "restore", not "enrol" (auth/audit.py)
     for f in data["faces"]:
         db.session.add(Face(person=person, embedding=base64.b64decode(f["embedding"]),
                             crop_jpeg=base64.b64decode(f["crop_jpeg"]),

@@ -75,3 +75,23 @@ def test_identify_says_why_a_blurred_face_is_unknown(sign_in, app):
                                        "csrf_token": csrf_token(page.data)})
     html = r.get_data(as_text=True)
     assert "unknown" in html and "too blurred to be recognised reliably" in html
+
+
+def test_an_undo_is_a_restore_in_the_audit_log(sign_in, app, api_key):
+    import re
+
+    from support import csrf_token, photos
+    auth = {"Authorization": f"Bearer {api_key}"}
+    client = app.test_client()
+    pid = client.post("/api/people", headers=auth, data={
+        "name": "Undo Me", "file": (photos("train", "jerry_seinfeld")[1].open("rb"), "j.jpg")}).get_json()["id"]
+    sign_in(client)
+    confirm = client.get(f"/people/{pid}/delete")
+    r = client.post(f"/people/{pid}/delete", data={"csrf_token": csrf_token(confirm.data)})
+    page = client.get(r.headers["Location"])
+    undo = re.search(rb'action="(/undo/\d+)"', page.data).group(1).decode()
+    assert client.post(undo, data={"csrf_token": csrf_token(page.data)}).status_code == 302
+    entries = client.get("/api/audit", headers=auth, query_string={"limit": 3}).get_json()["entries"]
+    actions = [e["action"] for e in entries]
+    assert actions[:2] == ["face.restore", "person.restore"] or actions[:2] == ["person.restore", "face.restore"]
+    assert "undo" in entries[0]["detail"]
