@@ -7,7 +7,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Operator
+from ..models import Operator, Person
 
 bp = Blueprint("web", __name__)
 OPEN_ENDPOINTS = {"web.login", "web.setup", "static"}
@@ -29,6 +29,17 @@ def code(text: str | None) -> Markup:
     parts = re.split(r"`([^`]*)`", str(text or ""))
     return Markup("").join(Markup("<code>%s</code>") % p if i % 2 else escape(p)
                            for i, p in enumerate(parts))
+
+
+PICKER_NAMES = 2000  # names a picker lists; with more people it suggests, but checks nothing
+
+
+@bp.app_template_global()
+def enrolled_names() -> tuple[list[str], bool]:
+    """The names a "which person?" field offers (sorted), and whether that is everyone: the
+    field then refuses a name not on the list before the form is sent (static/picker.js)."""
+    names = db.session.scalars(select(Person.name).order_by(Person.name_key).limit(PICKER_NAMES + 1)).all()
+    return names[:PICKER_NAMES], len(names) <= PICKER_NAMES
 
 
 @bp.before_app_request
