@@ -51,4 +51,4 @@ def _first_operator():
     return None
 
 
-from . import access, arrivals, cameras, enrol, fixes, library, pages, signin  # noqa: E402,F401
+from . import access, arrivals, cameras, enrol, fixes, library, pages, signin, webhooks  # noqa: E402,F401

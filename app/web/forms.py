@@ -5,6 +5,7 @@ from wtforms import (DecimalField, FloatField, HiddenField, IntegerField, Passwo
                      SelectMultipleField, StringField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..faces.thresholds import SLIDER
 
@@ -72,11 +73,20 @@ class CameraForm(FlaskForm):
                                                   "video file or a stream URL."), Length(max=500)])
 
 
+class CheckboxesField(SelectMultipleField):
+    """Several choices as checkboxes (a multiple select needs ctrl-click)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
 class WebhookForm(FlaskForm):
     url = StringField("URL", [InputRequired("Give the URL that receives the events."), Length(max=2000)])
-    events = SelectMultipleField("Events (none chosen: all)", choices=[
+    events = CheckboxesField("Events (none ticked: all)", choices=[
         SelectChoice("arrival", "arrivals"), SelectChoice("departure", "departures"),
         SelectChoice("unknown", "unknown faces")])
+    person = StringField("Only for this person (optional)", [Length(max=120)])
+    cameras = CheckboxesField("Only from these cameras (none ticked: all)", coerce=int, choices=[])
 
 
 class ActionForm(FlaskForm):
