@@ -69,9 +69,10 @@ def _updated(obj) -> list[tuple[str, str, str]]:
     elif isinstance(obj, AppState):
         out += [(action, "settings", f"{c[0]} -> {c[1]}") for attr, action in AUDITED_SETTINGS.items()
                 if (c := _changed(obj, attr))]
-    elif isinstance(obj, UnknownGroup) and (c := _changed(obj, "status")) and c[1] != "open":
+    elif isinstance(obj, UnknownGroup) and (c := _changed(obj, "status")) and c[0] != c[1]:
         named = f"as person {obj.person_id}" if c[1] == "named" else ""
-        out.append((f"group.{'name' if c[1] == 'named' else 'dismiss'}", f"group {obj.id}", named))
+        action = {"named": "name", "dismissed": "dismiss", "open": "restore"}[c[1]]
+        out.append((f"group.{action}", f"group {obj.id}", named))
     elif isinstance(obj, ApiKey) and (c := _changed(obj, "revoked_at")) and c[1] is not None:
         out.append(("key.revoke", f"key {obj.id}", obj.name))
     elif isinstance(obj, Operator):
