@@ -5,7 +5,7 @@ import sys, threading, time, tempfile, pathlib
 sys.path[:0] = [".", "tests"]  # run from the repository root
 import numpy as np, cv2
 from werkzeug.serving import make_server
-from support import make_app, sign_in
+from support import make_app
 from playwright.sync_api import sync_playwright
 
 app = make_app(pathlib.Path(tempfile.mkdtemp()) / "f.db")
