@@ -150,3 +150,22 @@ def test_people_thumbnails_load_as_they_scroll_into_view(sign_in, app, api_key):
     sign_in(client)
     html = client.get("/people").get_data(as_text=True)
     assert html.count("<img") == html.count('loading="lazy"') > 0
+
+
+def test_create_api_key_does_not_load_tensorflow(tmp_path):
+    """`flask faces create-api-key` (issue 23 measured 8 s: the whole stack, TensorFlow
+    included) imports neither TensorFlow nor Keras: a fresh process makes the app, migrates
+    a new database and makes a key."""
+    import subprocess
+    import sys
+
+    from support import ROOT
+    code = ("import sys; from app import create_app; app = create_app(); r = app.test_cli_runner(); "
+            "assert r.invoke(args=['db', 'upgrade']).exit_code == 0; "
+            "out = r.invoke(args=['faces', 'create-api-key', 'x']); assert out.exit_code == 0, out.output; "
+            "heavy = [m for m in ('tensorflow', 'keras', 'h5py', 'torch') if m in sys.modules]; "
+            "assert not heavy, heavy")
+    env = {"PATH": "/usr/bin:/bin", "FACES_DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}",
+           "FACES_MODELS_DIR": str(ROOT / "instance" / "models"), "SECRET_KEY": "test"}
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
