@@ -5,6 +5,9 @@ from wtforms import (BooleanField, DecimalField, FloatField, HiddenField, Intege
                      SelectMultipleField, StringField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..faces.thresholds import SLIDER
 
 PHOTO_HELP = "A JPEG, PNG or WebP photo of up to 10 MB."
 
@@ -52,8 +55,9 @@ class ConfirmDeleteForm(FlaskForm):
 class SettingsForm(FlaskForm):
     threshold = DecimalField("Identification threshold", [
         InputRequired("Give a threshold."),
-        NumberRange(0.3, 1.4, "Give a number between 0.30 and 1.40.")], places=3,
-        description="A distance between face embeddings, 0.30 to 1.40: lower is stricter.")
+        NumberRange(SLIDER[0], SLIDER[1], f"Give a number between {SLIDER[0]:.2f} and {SLIDER[1]:.2f}.")],
+        places=3, description=f"A distance between face embeddings, {SLIDER[0]:.2f} to {SLIDER[1]:.2f}: "
+                              "lower is stricter.")
 
 
 class OperatorForm(FlaskForm):
@@ -75,11 +79,20 @@ class CameraForm(FlaskForm):
                                                   "video file or a stream URL."), Length(max=500)])
 
 
+class CheckboxesField(SelectMultipleField):
+    """Several choices as checkboxes (a multiple select needs ctrl-click)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
 class WebhookForm(FlaskForm):
     url = StringField("URL", [InputRequired("Give the URL that receives the events."), Length(max=2000)])
-    events = SelectMultipleField("Events (none chosen: all)", choices=[
+    events = CheckboxesField("Events (none ticked: all)", choices=[
         SelectChoice("arrival", "arrivals"), SelectChoice("departure", "departures"),
         SelectChoice("unknown", "unknown faces")])
+    person = StringField("Only for this person (optional)", [Length(max=120)])
+    cameras = CheckboxesField("Only from these cameras (none ticked: all)", coerce=int, choices=[])
 
 
 class ActionForm(FlaskForm):

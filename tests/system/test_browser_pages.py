@@ -23,7 +23,7 @@ WIDTHS = (390, 1440)
 PAGES = ["/", "/people", "/people/1", "/people/1/delete", "/people/1/erase", "/people/1/faces/1/delete", "/enrol",
          "/identify", "/live", "/events", "/settings", "/access", "/audit", "/api/docs", "/cameras",
          "/cameras/grid", "/cameras/1/remove", "/unknown", "/unknown?status=dismissed", "/unknown/1",
-         "/people/map"]
+         "/people/map", "/webhooks"]
 
 
 @pytest.fixture(scope="module")
