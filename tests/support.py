@@ -135,3 +135,26 @@ def huge_png() -> bytes:
     return cv2.imencode(".png", np.zeros((6000, 7000), np.uint8))[1].tobytes()
 
 
+
+
+def person_with_faces(app, faces: int) -> int:
+    """Enrol "Many Faces" with `faces` faces: one from a sample photo, the others that crop
+    with random unit embeddings (a bulk insert: thousands in a second). Returns their id."""
+    from sqlalchemy import insert
+
+    from app.extensions import db
+    from app.faces import NewFace, create_person
+    from app.faces.photos import analyze, pick_face
+    from app.models import Face
+
+    with app.app_context():
+        face = NewFace.of(pick_face(analyze(photos("train", "madonna")[0].read_bytes()), None))
+        person, first = create_person("Many Faces", face, "0" * 64)
+        db.session.commit()
+        vectors = np.random.default_rng(0).normal(size=(faces - 1, 128)).astype("<f4")
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        db.session.execute(insert(Face), [
+            {"person_id": person.id, "embedding": v.tobytes(), "model": first.model, "crop_jpeg": first.crop_jpeg,
+             "det_score": 0.99, "source_sha256": f"{i:064x}", "origin": "import"} for i, v in enumerate(vectors)])
+        db.session.commit()
+        return person.id

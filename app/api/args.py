@@ -218,6 +218,12 @@ class CameraFields(Args):
     pinned_host = fields.String(allow_none=True, validate=validate.Length(max=120), metadata={
         "description": "The host that must run it (a USB webcam; GET /api/cluster lists the hosts), "
                        "or null: any host. PostgreSQL only."})
+    learn_unknown = Flag(metadata={"description": "Keep the unknown faces it sees as sightings for "
+                                                  "Who is this? (default: FACES_CAMERAS_LEARN_UNKNOWN, off)."})
+    retain_sightings_days = Number(validate=validate.Range(0.01, 3650), allow_nan=False, allow_none=True, metadata={
+        "description": "Days its unknown faces are kept (null: FACES_SIGHTINGS_MAX_AGE_DAYS)."})
+    retain_arrivals_days = Number(validate=validate.Range(0.01, 3650), allow_nan=False, allow_none=True, metadata={
+        "description": "Days its arrivals are kept (null: FACES_LIVE_EVENTS_MAX_AGE_DAYS)."})
 
 
 class NewCamera(CameraFields):

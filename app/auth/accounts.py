@@ -47,7 +47,7 @@ def api_keys() -> list[ApiKey]:
 def get_key(key_id: int) -> ApiKey:
     row = db.session.get(ApiKey, key_id)
     if row is None:
-        raise not_found(f"API key with id {key_id}")
+        raise not_found(f"API key with id {key_id}", "keys")
     return row
 
 

@@ -49,6 +49,7 @@ def undo(entry_id: int) -> Person:
                       f"{current_app.config['UNDO_SECONDS'] / 60:.0f} minutes).")
     data = json.loads(entry.payload)
     person = _bring_back(data) if data["whole"] else _still_there(data)
+    db.session.info["audit_restore"] = True  # the audit log says "restore", not "enrol" (auth/audit.py)
     for f in data["faces"]:
         db.session.add(Face(person=person, embedding=base64.b64decode(f["embedding"]),
                             crop_jpeg=base64.b64decode(f["crop_jpeg"]),

@@ -142,5 +142,6 @@ def not_this_person_live():
 def people_map():
     """The enrolled faces on a 2-D map, coloured by person; odd ones listed."""
     points, total = face_map()
+    legend = {p.person_id: p for p in points}  # one entry per person, in the colours' order
     return render_template("people_map.html", points=points, total=total,
-                           odd=[p for p in points if p.odd])
+                           odd=[p for p in points if p.odd], legend=sorted(legend.values(), key=lambda p: p.name))

@@ -20,10 +20,10 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (
 axe_module = pytest.importorskip("axe_playwright_python.sync_playwright",
                                  reason="needs axe-playwright-python (requirements-dev.txt)")
 WIDTHS = (390, 1440)
-PAGES = ["/", "/people", "/people/1", "/people/1/delete", "/people/1/faces/1/delete", "/enrol",
+PAGES = ["/", "/people", "/people/1", "/people/1/delete", "/people/1/erase", "/people/1/faces/1/delete", "/enrol",
          "/identify", "/live", "/events", "/settings", "/access", "/audit", "/api/docs", "/cameras",
          "/cameras/grid", "/cameras/1/remove", "/unknown", "/unknown?status=dismissed", "/unknown/1",
-         "/people/map"]
+         "/people/map", "/webhooks"]
 
 
 @pytest.fixture(scope="module")
