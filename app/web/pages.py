@@ -24,6 +24,7 @@ from ..recognition.errors import RecognitionError
 from ..recognition.jpeg import to_jpeg
 from ..recognition.match import Crowding
 from . import bp
+from .badges import place_badges
 from .tokens import library_actions
 from .forms import ConfirmDeleteForm, ConfirmForm, EnrolForm, PhotoForm, RenameForm, SettingsForm
 
@@ -50,9 +51,12 @@ def _display(rgb: np.ndarray) -> tuple[str, float, tuple[int, int]]:
     return _data_url(to_jpeg(rgb, 85)), scale, (rgb.shape[1], rgb.shape[0])
 
 
-def _boxes(faces: list[dict], scale: float) -> list[dict]:
-    return [{"n": i + 1, "x": f["box"][0] * scale, "y": f["box"][1] * scale,
-             "w": f["box"][2] * scale, "h": f["box"][3] * scale, **f} for i, f in enumerate(faces)]
+def _boxes(faces: list[dict], scale: float, size: tuple[int, int]) -> list[dict]:
+    """The faces' boxes in display pixels, numbered, each with its badge's place."""
+    boxes = [{"n": i + 1, "x": f["box"][0] * scale, "y": f["box"][1] * scale,
+              "w": f["box"][2] * scale, "h": f["box"][3] * scale, **f} for i, f in enumerate(faces)]
+    place_badges(boxes, size)
+    return boxes
 
 
 def _analyze_upload(form):
@@ -170,7 +174,7 @@ def _preview(photo, name: str, person_id: int | None):
     usable = [f["n"] for f in found if not f["problem"]]
     form = ConfirmForm(token=_serializer().dumps(payload), face=usable[0] if len(usable) == 1 else None)
     url, scale, size = _display(photo.analysis.image)
-    boxes = _boxes([f.detection.to_dict() for f in photo.faces], scale)
+    boxes = _boxes([f.detection.to_dict() for f in photo.faces], scale, size)
     return render_template("enrol_preview.html", form=form, faces=found, usable=usable, name=name,
                            photo_url=url, size=size, boxes=boxes, person_id=person_id)
 
@@ -259,7 +263,7 @@ def identify_page():
         else:
             url, scale, size = _display(found.photo.analysis.image)
             result = {"url": url, "size": size, "threshold": found.threshold,
-                      "faces": _boxes([f.to_dict() for f in found.faces], scale)}
+                      "faces": _boxes([f.to_dict() for f in found.faces], scale, size)}
             if current_user.is_admin:  # unknown faces to name, named ones to correct
                 library_actions(found, result["faces"])
             if not found.faces:
