@@ -10,23 +10,7 @@ import zipfile
 
 import pytest
 
-from support import blurred, csrf_token, photos
-
-PEOPLE = ("madonna", "ben_afflek", "jerry_seinfeld")
-
-
-def people_zip(extra: dict[str, bytes] | None = None, top: str = "people/") -> bytes:
-    """Three sample people, three train photos each, under one top folder (as a zipped
-    folder is), plus `extra` members."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for person in PEOPLE:
-            for path in photos("train", person)[:3]:
-                z.writestr(f"{top}{person}/{path.name}", path.read_bytes())
-        for name, data in (extra or {}).items():
-            z.writestr(name, data)
-    return buf.getvalue()
-
+from support import blurred, csrf_token, people_zip, photos
 
 def upload(client, data: bytes, name: str = "people.zip"):
     token = csrf_token(client.get("/enrol/bulk").data)

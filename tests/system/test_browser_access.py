@@ -26,7 +26,7 @@ def add_operator(page, url, username, role="viewer", password="first password"):
     page.fill("#username", username)
     page.fill("#password", password)
     page.select_option("#role", role)
-    page.click("text=Add >> nth=0")
+    page.click("form[action$='/access/operators'] button[type=submit]")
     sync_api.expect(page.locator(".flash")).to_contain_text(f"{username} can now sign in")
 
 
