@@ -49,6 +49,8 @@
     e.preventDefault();
     const bar = document.getElementById("upload-progress");
     const error = document.getElementById("upload-error");
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;  // one upload at a time
     bar.hidden = document.getElementById("upload-label").hidden = false;
     error.hidden = true;
     const xhr = new XMLHttpRequest();
@@ -61,11 +63,13 @@
       if (xhr.status < 300 && answer.url) return window.location.assign(answer.url);
       error.textContent = answer.detail || `The upload failed (HTTP ${xhr.status}); try a smaller zip.`;
       error.hidden = false;
+      button.disabled = false;
       bar.hidden = document.getElementById("upload-label").hidden = true;
     };
     xhr.onerror = () => {
       error.textContent = "The server could not be reached; try again.";
       error.hidden = false;
+      button.disabled = false;
     };
     xhr.send(new FormData(form));
   });

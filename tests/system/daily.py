@@ -59,11 +59,11 @@ def signed_in(browser, url: str, width: int, username: str = "operator", passwor
     return context, page
 
 
-def check(page, name: str, width: int) -> None:
-    """Screenshot to test-artifacts/daily/, no sideways scrolling, no serious axe violation."""
+def check(page, name: str, width: int, folder=ARTIFACTS) -> None:
+    """Screenshot to `folder`, no sideways scrolling, no serious axe-core violation."""
     axe = pytest.importorskip("axe_playwright_python.sync_playwright")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}-{width}.png"), full_page=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}-{width}.png"), full_page=True)
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{name} at {width} px scrolls sideways by {overflow} px"
     bad = [(v["id"], v["impact"], len(v["nodes"])) for v in axe.Axe().run(page).response["violations"]
