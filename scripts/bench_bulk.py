@@ -94,7 +94,7 @@ def page_run(folder: Path, zpath: Path) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--images", type=Path, default=ROOT.parent / "shared/datasets/lfw-devtrain/images")
+    ap.add_argument("--images", type=Path, required=True, help="a folder per person, e.g. lfw-devtrain/images")
     ap.add_argument("--people", type=int, default=100)
     ap.add_argument("--photos", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=2)

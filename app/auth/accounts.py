@@ -21,6 +21,8 @@ def save_operator(username: str, password: str, role: str = "admin") -> Operator
     if op is None:
         op = Operator(username=username)
         db.session.add(op)
+    elif role != op.role:
+        _keep_an_admin(op)  # `flask faces create-operator` and the Add form reach this too
     op.set_password(password)
     op.role = role
     return op
