@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -66,6 +67,7 @@ def page_run(folder: Path, zpath: Path) -> dict:
     from app.config import Config
 
     url = new_db(folder)
+    logging.disable(logging.INFO)  # a line per photo and per poll otherwise
     app = create_app(type("Cfg", (Config,), {"SQLALCHEMY_DATABASE_URI": url, "CAMERAS_RUNNER": "off",
                                              "INDEX_DIR": str(folder / "index")}))
     server = make_server("127.0.0.1", 0, app, threaded=True)
