@@ -72,6 +72,10 @@
       row.img.width = row.img.height = 40;
       row.text.before(row.img, " ");
     }
+    if (row.img && (t.name || !t.group_id)) {  // named since: no group face any more
+      row.img.remove();
+      row.img = null;
+    }
     if (row.img) row.img.src = root.dataset.groupFace.replace("/0/", `/${t.group_id}/`);
     row.text.textContent = `${label(t)}, in view for ${t.seconds_in_view.toFixed(0)} s`;
     const kind = root.dataset.admin !== "1" || !t.checked ? "" : t.name ? "not" : "enrol";

@@ -3,6 +3,7 @@ a signed-in Chromium page at a width, and the screenshot + axe-core check of a p
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 
 import pytest
 import requests
@@ -40,9 +41,16 @@ class Site:
         self.server.shutdown()
 
 
-def launch(pw, extra_args=()):
-    return pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                              args=CHROMIUM_ARGS + list(extra_args))
+@contextmanager
+def chromium(extra_args=()):
+    """Debian's Chromium, headless, closed after the block."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                     args=CHROMIUM_ARGS + list(extra_args))
+        yield browser
+        browser.close()
 
 
 def signed_in(browser, url: str, width: int, username: str = "operator", password: str = PASSWORD):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from daily import WIDTHS, Site, check, launch, signed_in
+from daily import WIDTHS, Site, check, chromium, signed_in
 from support import CHROMIUM
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.skipif(
@@ -43,8 +43,7 @@ def actions(site) -> list[str]:
 @pytest.mark.parametrize("width", WIDTHS)
 def test_admin_manages_operators(site, width):
     who = f"clerk{width}"
-    with sync_api.sync_playwright() as pw:
-        browser = launch(pw)
+    with chromium() as browser:
         context, page = signed_in(browser, site.url, width)
         add_operator(page, site.url, who)
         manage(page, site.url, who)
@@ -63,7 +62,6 @@ def test_admin_manages_operators(site, width):
         page.click("text=Yes, remove them")
         sync_api.expect(page.locator(".flash")).to_contain_text(f"{who} was removed")
         assert who not in page.locator("table.results").first.inner_text()
-        browser.close()
     done = actions(site)
     for action in ("operator.create", "operator.role", "operator.password", "operator.remove"):
         assert f"{action} operator {who}" in done, done
@@ -71,8 +69,7 @@ def test_admin_manages_operators(site, width):
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_last_admin_stays(site, width):
-    with sync_api.sync_playwright() as pw:
-        browser = launch(pw)
+    with chromium() as browser:
         context, page = signed_in(browser, site.url, width)
         manage(page, site.url, "operator")
         page.select_option("#role", "viewer")
@@ -83,14 +80,12 @@ def test_the_last_admin_stays(site, width):
         page.click("text=Remove operator")
         page.click("text=Yes, remove them")
         sync_api.expect(page.locator(".flash")).to_contain_text("only admin")
-        browser.close()
 
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_anyone_changes_their_own_password(site, width):
     who = f"viewer{width}"
-    with sync_api.sync_playwright() as pw:
-        browser = launch(pw)
+    with chromium() as browser:
         context, admin = signed_in(browser, site.url, width)
         add_operator(admin, site.url, who, password="first password")
         context, page = signed_in(browser, site.url, width, who, "first password")
@@ -109,5 +104,4 @@ def test_anyone_changes_their_own_password(site, width):
         page.goto(site.url + "/live")  # still signed in here
         assert "/login" not in page.url
         assert signed_in(browser, site.url, width, who, "my new password")[1].url == site.url + "/"
-        browser.close()
     assert f"operator.password operator {who}" in actions(site)

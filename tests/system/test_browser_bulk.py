@@ -8,7 +8,7 @@ import base64
 
 import pytest
 
-from daily import WIDTHS, Site, check, launch, signed_in
+from daily import WIDTHS, Site, check, chromium, signed_in
 from support import CHROMIUM, blurred, people_zip
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.skipif(
@@ -34,8 +34,7 @@ DROP = """([data, name]) => {
 @pytest.mark.parametrize("width", WIDTHS)
 def test_a_dropped_zip_is_enrolled_with_progress_and_a_summary(site, width):
     data = people_zip({"people/madonna/notes.txt": b"not a photo", "people/madonna/blurred.jpg": blurred()})
-    with sync_api.sync_playwright() as pw:
-        browser = launch(pw)
+    with chromium() as browser:
         context, page = signed_in(browser, site.url, width)
         page.goto(site.url + "/enrol")
         page.click("text=Enrol from a zip of folders")
@@ -52,18 +51,15 @@ def test_a_dropped_zip_is_enrolled_with_progress_and_a_summary(site, width):
         assert "not a photo in a person's folder: 1" in reasons
         page.click("text=The first refused photos")
         check(page, "bulk-done", width)
-        browser.close()
 
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_not_a_zip_is_refused_on_the_page(site, width, tmp_path):
     (tmp_path / "people.zip").write_bytes(b"not a zip at all")
-    with sync_api.sync_playwright() as pw:
-        browser = launch(pw)
+    with chromium() as browser:
         context, page = signed_in(browser, site.url, width)
         page.goto(site.url + "/enrol/bulk")
         page.set_input_files("#archive", str(tmp_path / "people.zip"))
         page.click("text=Upload and enrol")
         sync_api.expect(page.locator("#upload-error")).to_contain_text("not a zip file")
         check(page, "bulk-refused", width)
-        browser.close()

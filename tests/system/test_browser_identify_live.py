@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import requests
 
-from daily import ARTIFACTS, WIDTHS, Site, check, launch, signed_in
+from daily import ARTIFACTS, WIDTHS, Site, check, chromium, signed_in
 from support import CHROMIUM, load, photos
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.skipif(
@@ -53,8 +53,7 @@ def overlaps(boxes: list[dict]) -> list[tuple[int, int]]:
 @pytest.mark.parametrize("rows,cols", [(1, 5), (2, 3)])
 def test_group_photo_numbers_do_not_overlap(site, tmp_path, width, rows, cols):
     group_photo(tmp_path / "group.jpg", rows, cols)
-    with sync_api.sync_playwright() as pw:
-        browser = launch(pw)
+    with chromium() as browser:
         context, page = signed_in(browser, site.url, width)
         page.goto(site.url + "/identify")
         page.set_input_files("#photo", str(tmp_path / "group.jpg"))
@@ -69,7 +68,6 @@ def test_group_photo_numbers_do_not_overlap(site, tmp_path, width, rows, cols):
             assert name in legend
         assert "unknown" in legend
         check(page, f"identify-group-{rows}x{cols}", width)
-        browser.close()
 
 
 def focused(page) -> str:
@@ -78,8 +76,7 @@ def focused(page) -> str:
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_live_list_keeps_the_keyboard_focus(site, width):
-    with sync_api.sync_playwright() as pw:
-        browser = launch(pw)
+    with chromium() as browser:
         context, page = signed_in(browser, site.url, width)
         page.goto(site.url + "/live")
         button = page.locator("#in-view li button", has_text="name…").first
@@ -91,13 +88,11 @@ def test_live_list_keeps_the_keyboard_focus(site, width):
         page.keyboard.press("Enter")
         assert page.evaluate("document.activeElement.name") == "name"
         check(page, "live-keyboard", width)
-        browser.close()
 
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_camera_error_stays_in_view(site, width):
-    with sync_api.sync_playwright() as pw:
-        browser = launch(pw)  # no fake camera: getUserMedia fails
+    with chromium() as browser:
         context, page = signed_in(browser, site.url, width)
         page.goto(site.url + "/live")
         page.click("#mode-browser")
@@ -107,15 +102,13 @@ def test_camera_error_stays_in_view(site, width):
         sync_api.expect(error).to_be_visible()
         sync_api.expect(error).to_contain_text("gave no camera")
         check(page, "live-no-camera", width)
-        browser.close()
 
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_not_this_person_asks_then_can_be_undone(site, width):
     corrections = lambda: requests.get(site.url + "/api/corrections", headers=site.auth, timeout=30).json()["items"]  # noqa: E731
     before = len(corrections())
-    with sync_api.sync_playwright() as pw:
-        browser = launch(pw)
+    with chromium() as browser:
         context, page = signed_in(browser, site.url, width)
         page.goto(site.url + "/live")
         button = page.locator("#in-view li button", has_text="not ").last  # the newest in view
@@ -138,4 +131,3 @@ def test_not_this_person_asks_then_can_be_undone(site, width):
         assert len(corrections()) == before
         audit = requests.get(site.url + "/api/audit", headers=site.auth, timeout=30).json()["entries"]
         assert audit[0]["action"] == "correction.undo"
-        browser.close()
