@@ -13,7 +13,8 @@ from typing import NamedTuple
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import delete, select
+from limits import parse as parse_limit
+from sqlalchemy import delete, func, select
 
 from ..extensions import db
 from ..faces.photos import CROP_QUALITY, face_problem
@@ -116,18 +117,63 @@ class UnknownTracks:
             remember([_seen(c, camera_id, camera_name) for c in rest], group_id=entry.group_id)
 
 
-def upload_faces(faces, sha256: str) -> list[int | None]:
-    """The unknown faces of an upload (recognition Faces) as sightings; their group ids,
-    None for a face too small or blurred to enrol (it would only scatter the groups).
-    The caller commits."""
-    keep = [f for f in faces if face_problem(f) is None]
-    if keep:
+@dataclass
+class Remembered:
+    """What an upload's unknown faces became: (index of the face in the photo, its group
+    id or None when it was too small or blurred), how many good faces a cap left out and
+    the sentence that says which cap."""
+
+    groups: list[tuple[int, int | None]]
+    left_out: int = 0
+    why: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"faces": sum(g is not None for _, g in self.groups), "left_out": self.left_out,
+                "why": self.why}
+
+
+def remember_upload(found, api_key_id: int | None = None) -> Remembered:
+    """The unknown faces of an identified upload (recognize.Identification) as sightings,
+    within the caps: the best REMEMBER_PER_PHOTO of the photo, REMEMBER_PER_KEY for an API
+    key, REMEMBER_MAX from uploads in all. A face too small or blurred to enrol is not
+    kept (it would only scatter the groups). The caller commits."""
+    unknown = [i for i, f in enumerate(found.faces) if f.match.label is None]
+    good = [i for i in unknown if face_problem(found.faces[i].face) is None]
+    quality = {i: face_quality(found.faces[i].face.detection, found.faces[i].face.aligned) for i in good}
+    room, why = _room(len(good), api_key_id) if good else (0, None)
+    kept = sorted(sorted(good, key=quality.get, reverse=True)[:room])
+    if kept:
         expire_now_and_then()
-    seen = [Seen(np.asarray(f.embedding, np.float32), to_jpeg(f.aligned, CROP_QUALITY),
-                 det_score=float(f.detection.score), quality=face_quality(f.detection, f.aligned),
-                 source_sha256=sha256) for f in keep]
-    groups = iter([s.group_id for s in remember(seen)] if seen else [])
-    return [next(groups) if face_problem(f) is None else None for f in faces]
+    seen = [_upload_seen(found.faces[i].face, quality[i], found.photo.sha256, api_key_id) for i in kept]
+    groups = dict(zip(kept, [s.group_id for s in remember(seen)] if seen else []))
+    return Remembered([(i, groups.get(i)) for i in unknown], len(good) - len(kept),
+                      why if len(kept) < len(good) else None)
+
+
+def _upload_seen(face, quality: float, sha256: str, api_key_id: int | None) -> Seen:
+    return Seen(np.asarray(face.embedding, np.float32), to_jpeg(face.aligned, CROP_QUALITY),
+                det_score=float(face.detection.score), quality=quality, source_sha256=sha256,
+                api_key_id=api_key_id)
+
+
+def _room(wanted: int, api_key_id: int | None) -> tuple[int, str | None]:
+    """How many of `wanted` faces may be remembered now, and the cap that stops the rest."""
+    cfg = current_app.config
+    caps = [(cfg["REMEMBER_PER_PHOTO"], f"At most {cfg['REMEMBER_PER_PHOTO']} faces of one photo "
+             "are remembered, the sharpest and largest (FACES_REMEMBER_PER_PHOTO).")]
+    uploads = db.session.scalar(select(func.count(Sighting.id)).where(Sighting.source_sha256.is_not(None)))
+    caps.append((cfg["REMEMBER_MAX"] - uploads, f"The library holds {uploads} faces from uploads, its "
+                 f"limit (FACES_REMEMBER_MAX); more are remembered once old ones expire "
+                 f"({cfg['SIGHTINGS_MAX_AGE_DAYS']:g} days) or an admin raises the limit."))
+    if api_key_id is not None:
+        limit = parse_limit(cfg["REMEMBER_PER_KEY"])
+        since = utcnow() - timedelta(seconds=limit.get_expiry())
+        used = db.session.scalar(select(func.count(Sighting.id)).where(
+            Sighting.api_key_id == api_key_id, Sighting.seen_at >= since))
+        caps.append((limit.amount - used, f"This API key had {used} faces remembered, its limit of "
+                     f"{cfg['REMEMBER_PER_KEY']} (FACES_REMEMBER_PER_KEY); try again later."))
+    room, why = min(caps, key=lambda c: c[0])
+    return (wanted, None) if room >= wanted else (max(room, 0), why)
 
 
 def expire_sightings() -> int:

@@ -17,6 +17,7 @@ from ..faces.people import find_person
 from ..faces.undo import keep_correction
 from ..faces.photos import CROP_QUALITY
 from ..http.problems import Problem
+from ..http.security import same_site_path
 from ..library.corrections import correct_event, not_this_person
 from ..library.facemap import face_map
 from ..models import Correction, Event
@@ -96,8 +97,9 @@ def not_this_person_arrival(event_id: int):
         except Problem as p:
             db.session.rollback()
             flash(p.detail)
-    return redirect(request.referrer if (request.referrer or "").startswith(request.host_url)
-                    else url_for("web.events_page"))
+    back = request.referrer or ""  # the Arrivals page as filtered, when it is this site's
+    back = "/" + back[len(request.host_url):] if back.startswith(request.host_url) else None
+    return redirect(same_site_path(back, url_for("web.events_page")))
 
 
 @bp.post("/identify/not-this-person")

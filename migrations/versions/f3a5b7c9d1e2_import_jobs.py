@@ -2,7 +2,7 @@
 progress every worker reads
 
 Revision ID: f3a5b7c9d1e2
-Revises: e2f4a6b8c0d1
+Revises: e5b7d2a9c310
 Create Date: 2026-12-07 06:40:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = 'f3a5b7c9d1e2'
-down_revision = 'e2f4a6b8c0d1'
+down_revision = 'e5b7d2a9c310'
 branch_labels = None
 depends_on = None
 
