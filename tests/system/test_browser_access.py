@@ -51,10 +51,13 @@ def test_admin_manages_operators(site, width):
         page.select_option("#role", "admin")
         page.click("text=Change the role")
         sync_api.expect(page.locator(".flash")).to_contain_text(f"{who} is admin now")
+        clerk = signed_in(browser, site.url, width, who, "first password")[1]
         manage(page, site.url, who)
         page.fill("#password", "a second password")
         page.click("text=Set the password")
         sync_api.expect(page.locator(".flash")).to_contain_text("new password")
+        clerk.goto(site.url + "/people")
+        assert "/login" in clerk.url, "the session opened with the old password goes on"
         assert signed_in(browser, site.url, width, who, "a second password")[1].url == site.url + "/"
         manage(page, site.url, who)
         page.click(f"text=Remove {who}")
@@ -103,5 +106,7 @@ def test_anyone_changes_their_own_password(site, width):
         sync_api.expect(page.locator(".flash")).to_contain_text("Your password is changed")
         page.goto(site.url + "/live")  # still signed in here
         assert "/login" not in page.url
+        admin.goto(site.url + "/access")  # another operator's session is not touched
+        assert "/login" not in admin.url
         assert signed_in(browser, site.url, width, who, "my new password")[1].url == site.url + "/"
     assert f"operator.password operator {who}" in actions(site)
