@@ -56,6 +56,10 @@ class Config:
     IMAGE_WAIT_SECONDS = _env_float("FACES_IMAGE_WAIT_SECONDS", 10.0)
     # Whole request bodies: the image limit plus room for base64 (4/3) and form fields.
     MAX_CONTENT_LENGTH = MAX_IMAGE_BYTES * 4 // 3 + 64 * 1024
+    # Bulk enrolment (Enrol page): a zip of per-person folders, at most this many bytes
+    # uploaded (4x this unpacked) and this many files.
+    BULK_MAX_BYTES = int(os.environ.get("FACES_BULK_MAX_BYTES", 200 * 1024 * 1024))
+    BULK_MAX_PHOTOS = int(os.environ.get("FACES_BULK_MAX_PHOTOS", 5000))
     # Database: None means SQLite in the instance folder (faces.db).
     SQLALCHEMY_DATABASE_URI = os.environ.get("FACES_DATABASE_URL")
     # API: identify/verify open to anyone (True) or only with an API key (False).

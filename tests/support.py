@@ -3,7 +3,9 @@ sample photos), usable at import time; what a test receives as an argument is a 
 conftest.py."""
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from pathlib import Path
 
 import cv2
@@ -158,3 +160,19 @@ def person_with_faces(app, faces: int) -> int:
              "det_score": 0.99, "source_sha256": f"{i:064x}", "origin": "import"} for i, v in enumerate(vectors)])
         db.session.commit()
         return person.id
+
+
+ZIP_PEOPLE = ("madonna", "ben_afflek", "jerry_seinfeld")
+
+
+def people_zip(extra: dict[str, bytes] | None = None, top: str = "people/") -> bytes:
+    """Three sample people, three train photos each, under one top folder (as a zipped
+    folder is), plus `extra` members."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for person in ZIP_PEOPLE:
+            for path in photos("train", person)[:3]:
+                z.writestr(f"{top}{person}/{path.name}", path.read_bytes())
+        for name, data in (extra or {}).items():
+            z.writestr(name, data)
+    return buf.getvalue()

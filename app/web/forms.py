@@ -60,12 +60,32 @@ class SettingsForm(FlaskForm):
                               "lower is stricter.")
 
 
+ROLE_CHOICES = [SelectChoice("viewer", "viewer: live video, arrivals, identify"),
+                SelectChoice("admin", "admin: everything")]
+
+
 class OperatorForm(FlaskForm):
     username = StringField("User name", [InputRequired("Give a user name."), Length(max=64)])
     password = PasswordField("Password", [InputRequired("Choose a password."),
                                           Length(min=8, message="Use at least 8 characters.")])
-    role = SelectField("Role", choices=[SelectChoice("viewer", "viewer: live video, arrivals, identify"),
-                                        SelectChoice("admin", "admin: everything")], default="viewer")
+    role = SelectField("Role", choices=ROLE_CHOICES, default="viewer")
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES)
+
+
+class PasswordForm(FlaskForm):
+    """An admin gives an operator a new password."""
+    password = PasswordField("New password", [InputRequired("Choose a password."),
+                                              Length(min=8, message="Use at least 8 characters.")])
+
+
+class OwnPasswordForm(FlaskForm):
+    current = PasswordField("Current password", [InputRequired("Give your current password.")])
+    password = PasswordField("New password", [InputRequired("Choose a new password."),
+                                              Length(min=8, message="Use at least 8 characters.")])
+    confirm = PasswordField("New password again", [EqualTo("password", "The two passwords differ; type them again.")])
 
 
 class KeyForm(FlaskForm):

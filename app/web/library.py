@@ -181,16 +181,16 @@ def restore_group_page(group_id: int):
 @bp.post("/undo/<int:entry_id>")
 @admin_required
 def undo(entry_id: int):
-    """Bring back what a deletion removed (within the undo window)."""
+    """Bring back what a deletion or a "not this person" removed (within the undo window)."""
     if not ConfirmDeleteForm().validate_on_submit():
         flash("The form expired; try again.")
         return redirect(url_for("web.people"))
     try:
-        person = undo_deletion(entry_id)
+        person, words = undo_deletion(entry_id)
         db.session.commit()
     except Problem as p:
         db.session.rollback()
         flash(p.detail)
         return redirect(url_for("web.people"))
-    flash(f"Undone: {person.name} has {len(person.faces)} photo{'s' if len(person.faces) != 1 else ''} again.")
+    flash(f"Undone: {words}.")
     return redirect(url_for("web.person", person_id=person.id))
