@@ -44,6 +44,17 @@ def ensure_first_camera() -> None:
         db.session.rollback()
 
 
+def checked_source(spec: str, hosts: bool = True) -> str:
+    """`spec` as sources.check_source returns it, in this app's VIDEOS_DIR, its host checked
+    against ALLOW_LOCAL_TARGETS (`hosts=False`: not yet, for a source that may be a camera's);
+    a Problem (400) that says what to give otherwise."""
+    cfg = current_app.config
+    try:
+        return check_source(spec, Path(cfg["VIDEOS_DIR"]), cfg["ALLOW_LOCAL_TARGETS"] or not hosts)
+    except SourceError as e:
+        raise _problem("source", str(e)) from None
+
+
 def _problem(field: str, what: str) -> Problem:
     return Problem("invalid-input", 400, f"{field}: {what}")
 
@@ -64,10 +75,7 @@ def _checked(data: dict, partial: bool) -> dict:
         if not isinstance(source, str) or not source.strip() or len(source) > 500:
             raise _problem("source", "give demo, a webcam number, a video file name or an "
                                      "rtsp:// or http:// URL.")
-        try:
-            out["source"] = check_source(source, Path(current_app.config["VIDEOS_DIR"]))
-        except SourceError as e:
-            raise _problem("source", str(e)) from None
+        out["source"] = checked_source(source)
     if "enabled" in data:
         if not isinstance(data["enabled"], bool):
             raise _problem("enabled", "true or false.")
@@ -106,6 +114,10 @@ def _name_free(name: str, camera_id: int | None = None) -> None:
 
 def add_camera(data: dict) -> Camera:
     ensure_first_camera()  # CAMERA_SOURCE stays the first camera
+    limit = current_app.config["MAX_CAMERAS"]
+    if db.session.scalar(select(func.count(Camera.id))) >= limit:
+        raise Problem("conflict", 409, f"There are already {limit} cameras, the most this server "
+                      "takes (FACES_MAX_CAMERAS). Remove one first, or raise the setting.")
     fields = _checked(data, partial=False)
     _name_free(fields["name"])
     camera = Camera(**fields)

@@ -1,4 +1,5 @@
 """Forms of the live page (CSRF-protected like every form)."""
+from flask import flash
 from flask_wtf import FlaskForm
 from wtforms import FloatField, HiddenField, IntegerField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -40,3 +41,9 @@ class CameraSettingsForm(FlaskForm):
     recognition_fps = FloatField("Recognitions per second at most",
                                  [InputRequired("Give a number of recognitions per second.")])
     ignore_region = StringField("Region to ignore: x,y,width,height (empty: none)", [Length(max=64)])
+
+
+def flash_hidden_errors(form: FlaskForm) -> None:
+    """A refused form's errors that no field shows (an expired CSRF token), as a message."""
+    for error in form.errors.get("csrf_token", ()):
+        flash(f"{error} Send the form again.")

@@ -12,26 +12,40 @@ from ..extensions import db
 from ..http.problems import Problem
 from . import bp, hub
 from .cameras import add_camera, get_camera_row, list_cameras, remove_camera, update_camera
-from .forms import ActionForm, CameraForm, CameraSettingsForm, WebhookForm
-
-
-def _errors(form) -> str:
-    return " ".join(e for errs in form.errors.values() for e in errs)
+from .forms import ActionForm, CameraForm, CameraSettingsForm, WebhookForm, flash_hidden_errors
 
 
 @bp.get("/cameras")
 @admin_required
 def cameras_page():
     """Cameras with their state, and the webhooks with their recent deliveries."""
+    return _cameras_page()
+
+
+def _cameras_page(status: int = 200, **forms):
+    """The page; `forms` (camera_form, webhook_form, settings=(camera id, form)) are ones
+    refused, shown again with their input and the error under the field."""
     hooks = [(h, deliveries(h, 10)) for h in list_webhooks()]
     secret = session.pop("new_webhook_secret", None)
     hub.camera_runner()
     cameras = list_cameras()
     settings = {c.id: CameraSettingsForm(formdata=None, obj=c, prefix=f"c{c.id}",
                                          ignore_region=c.ignore_region or "") for c in cameras}
+    if "settings" in forms:
+        camera_id, form = forms.pop("settings")
+        settings[camera_id] = form
+    for form in [*forms.values(), *settings.values()]:
+        flash_hidden_errors(form)
+    forms = {"camera_form": CameraForm(formdata=None), "webhook_form": WebhookForm(formdata=None), **forms}
     return render_template("cameras.html", cameras=cameras, hooks=hooks, secret=secret,
-                           settings=settings, camera_form=CameraForm(), webhook_form=WebhookForm(),
-                           action=ActionForm())
+                           settings=settings, action=ActionForm(), **forms), status
+
+
+def _refused(form, p: Problem, default: str) -> None:
+    """Put the problem's sentence under the field it names ("source: ..."), else under the
+    field `default`, of a form that is shown again."""
+    field = form._fields.get(p.detail.split(":", 1)[0]) or form._fields[default]
+    field.errors = [*field.errors, p.detail]
 
 
 @bp.get("/cameras/grid")
@@ -47,16 +61,16 @@ def grid_page():
 def add_camera_page():
     """Add a camera from the page's form."""
     form = CameraForm()
-    if form.validate_on_submit():
-        try:
-            camera = add_camera({"name": form.name.data, "source": form.source.data})
-        except Problem as p:
-            flash(p.detail)
-        else:
-            db.session.commit()
-            flash(f"Camera {camera.name} added; it starts within a second or two.")
-    else:
-        flash(_errors(form))
+    if not form.validate_on_submit():
+        return _cameras_page(400, camera_form=form)
+    try:
+        camera = add_camera({"name": form.name.data, "source": form.source.data})
+    except Problem as p:
+        db.session.rollback()
+        _refused(form, p, "name")
+        return _cameras_page(p.status, camera_form=form)
+    db.session.commit()
+    flash(f"Camera {camera.name} added; it starts within a second or two.")
     return redirect(url_for("stream.cameras_page"))
 
 
@@ -80,20 +94,19 @@ def camera_settings(camera_id: int):
     """Change a camera's source, detection width, smallest face, rate and ignored region."""
     camera = get_camera_row(camera_id)
     form = CameraSettingsForm(prefix=f"c{camera_id}")  # one form per camera on the page
-    if form.validate_on_submit():
-        try:
-            update_camera(camera, {"source": form.source.data, "detect_side": form.detect_side.data,
-                                   "min_face": form.min_face.data,
-                                   "recognition_fps": form.recognition_fps.data,
-                                   "ignore_region": form.ignore_region.data.strip() or None})
-        except Problem as p:
-            db.session.rollback()
-            flash(f"{camera.name}: {p.detail}")
-        else:
-            db.session.commit()
-            flash(f"Camera {camera.name} changed; it restarts within a second or two.")
-    else:
-        flash(_errors(form))
+    if not form.validate_on_submit():
+        return _cameras_page(400, settings=(camera_id, form))
+    try:
+        update_camera(camera, {"source": form.source.data, "detect_side": form.detect_side.data,
+                               "min_face": form.min_face.data,
+                               "recognition_fps": form.recognition_fps.data,
+                               "ignore_region": form.ignore_region.data.strip() or None})
+    except Problem as p:
+        db.session.rollback()
+        _refused(form, p, "source")
+        return _cameras_page(p.status, settings=(camera_id, form))
+    db.session.commit()
+    flash(f"Camera {camera.name} changed; it restarts within a second or two.")
     return redirect(url_for("stream.cameras_page"))
 
 
@@ -102,16 +115,16 @@ def camera_settings(camera_id: int):
 def add_webhook_page():
     """Add a webhook; its secret is shown once, on the next page."""
     form = WebhookForm()
-    if form.validate_on_submit():
-        try:
-            hook, secret = create_webhook(form.url.data, {"events": form.events.data})
-        except Problem as p:
-            flash(p.detail)
-        else:
-            db.session.commit()
-            session["new_webhook_secret"] = (hook.id, secret)
-    else:
-        flash(_errors(form))
+    if not form.validate_on_submit():
+        return _cameras_page(400, webhook_form=form)
+    try:
+        hook, secret = create_webhook(form.url.data, {"events": form.events.data})
+    except Problem as p:
+        db.session.rollback()
+        _refused(form, p, "events")
+        return _cameras_page(p.status, webhook_form=form)
+    db.session.commit()
+    session["new_webhook_secret"] = (hook.id, secret)
     return redirect(url_for("stream.cameras_page"))
 
 
