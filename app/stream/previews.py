@@ -11,9 +11,9 @@ from flask_login import current_user
 from ..auth import has_key
 from ..faces import state
 from ..http.problems import Problem
-from . import hub
 from .camera import LiveCamera
 from .cameras import checked_source
+from .hub import get_camera, resolve_source
 
 
 def asked_source(asked: str | None) -> str | None:
@@ -31,11 +31,11 @@ def preview(spec: str | None) -> LiveCamera:
                           "that is no camera's. Ask an admin to add it as a camera on the "
                           "Cameras page, then watch /stream/<camera id>.mjpg.")
         checked_source(spec)
-    return _started(hub.resolve_source(spec)[0])
+    return _started(resolve_source(spec)[0])
 
 
 def _started(spec: str) -> LiveCamera:
-    """hub.get_camera(spec) touched, unless LIVE_PREVIEWS others run: then 429. Stopped
+    """get_camera(spec) touched, unless LIVE_PREVIEWS others run: then 429. Stopped
     previews are forgotten, so that many sources tried one after another leave nothing."""
     limit, owner = current_app.config["LIVE_PREVIEWS"], state()
     with owner.lock:
@@ -51,6 +51,6 @@ def _started(spec: str) -> LiveCamera:
                           f"camera's already run in this worker (at most {limit}). Close one and "
                           f"try again in {wait} s, or add the source as a camera.",
                           headers={"Retry-After": str(wait)})
-        camera = hub.get_camera(spec)
+        camera = get_camera(spec)
         camera.touch()
         return camera
