@@ -20,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -114,10 +115,10 @@ def run(base: str, key: str, port: int, viewers: int, slow: int, seconds: float,
             "retry_after": sorted({o["retry_after"] for o in outs if o.get("retry_after")})}
 
 
-def measure(viewers: int = 20, slow: int = 32, seconds: float = 20, timeout: float = 5.0,
-            workers: tuple[str, ...] = SERVE) -> dict:
+@contextmanager
+def serving(workers: tuple[str, ...] = SERVE):
     """gunicorn with `workers` (`make serve`'s by default) on a temporary database with the
-    demo camera; the figures of `run` against it."""
+    demo camera, both processes ready; yields (base URL, API key, port)."""
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'faces.db'}"
         key = prepare_db(url)
@@ -129,7 +130,7 @@ def measure(viewers: int = 20, slow: int = 32, seconds: float = 20, timeout: flo
         base = f"http://127.0.0.1:{port}"
         try:
             wait_ready(base, key)
-            return run(base, key, port, viewers, slow, seconds, timeout)
+            yield base, key, port
         finally:
             proc.terminate()
             proc.wait(30)
@@ -146,7 +147,8 @@ def main() -> None:
     args = ap.parse_args()
     workers = SERVE if not args.stock_gthread else tuple(
         "gthread" if a == SERVE[3] else a for a in SERVE)
-    figures = measure(args.viewers, args.slow, args.seconds, args.timeout, workers)
+    with serving(workers) as (base, key, port):
+        figures = run(base, key, port, args.viewers, args.slow, args.seconds, args.timeout)
     print(json.dumps({**figures, "worker": workers[3], "load_avg": os.getloadavg()}))
 
 
