@@ -145,6 +145,12 @@ class Config:
     # it is never suggested again); each unknown camera track keeps its best few crops.
     SIGHTINGS_MAX_AGE_DAYS = _env_float("FACES_SIGHTINGS_MAX_AGE_DAYS", 30.0)
     SIGHTINGS_PER_TRACK = int(os.environ.get("FACES_SIGHTINGS_PER_TRACK", 3))
+    # Unknown faces remembered from uploads (identify?remember=1, the Identify page): at most
+    # this many of one photo (the best), this many per API key in a window, and this many
+    # in all (then none until old ones expire); the answer says how many were left out.
+    REMEMBER_PER_PHOTO = int(os.environ.get("FACES_REMEMBER_PER_PHOTO", 10))
+    REMEMBER_PER_KEY = os.environ.get("FACES_REMEMBER_PER_KEY", "300 per hour")
+    REMEMBER_MAX = int(os.environ.get("FACES_REMEMBER_MAX", 20_000))
     # A sighting joins the nearest group whose centre is at most this far (L2), else starts one.
     GROUP_JOIN_DISTANCE = _env_float("FACES_GROUP_JOIN_DISTANCE", 0.8)
     # Naming a group enrols the person from at most this many of its faces (the most typical).

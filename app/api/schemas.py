@@ -67,12 +67,21 @@ class IdentifiedFace(Detection):
     group_id = nullable(fields.Integer, "With remember=1, an unknown face's group (GET /api/unknown/{id}).")
 
 
+class Remembered(Schema):
+    faces = fields.Integer(required=True, **_d("Unknown faces kept as sightings (each face's `group_id`)."))
+    left_out = fields.Integer(required=True, **_d(
+        "Good unknown faces not kept because of a cap: per photo (FACES_REMEMBER_PER_PHOTO), per "
+        "API key and window (FACES_REMEMBER_PER_KEY), in all (FACES_REMEMBER_MAX)."))
+    why = nullable(fields.String, "Which cap left faces out, in words; null when none did.", required=True)
+
+
 class Identification(Schema):
     faces = fields.List(fields.Nested(IdentifiedFace), required=True, **_d("Left to right."))
     model = fields.String(required=True, **_d("The encoder model that made the embeddings."))
     threshold = fields.Float(required=True, **_d("The identification threshold (Settings)."))
     timings_ms = fields.Dict(keys=fields.String(), values=fields.Float(), required=True,
                              **_d("decode, detect, align, embed, total: milliseconds."))
+    remembered = fields.Nested(Remembered, **_d("With remember=1: how many unknown faces were kept, and why any were not."))
 
 
 class Verification(Schema):
@@ -135,7 +144,10 @@ class Track(Schema):
     id = fields.Integer(required=True, **_d("Its number, also drawn on the stream beside its box."))
     group_id = nullable(fields.Integer, "An unknown face's group, once it was remembered.")
     box = fields.List(fields.Integer(), required=True, **_d("The face's box in the frame, pixels."))
-    name = nullable(fields.String, "null while unknown or being checked.", required=True)
+    person_id = nullable(fields.Integer, "Who it is (GET /api/people/{id}); null while unknown "
+                         "or being checked.", required=True)
+    name = nullable(fields.String, "The person's name, for display; null while unknown or being "
+                    "checked.", required=True)
     checked = fields.Boolean(required=True, **_d("Whether the face was matched at least once."))
     distance = nullable(fields.Float, "L2 distance of the last match.", required=True)
     seconds_in_view = fields.Float(required=True)

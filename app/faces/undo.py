@@ -26,7 +26,7 @@ def _face(face: Face) -> dict:
 def keep(what: str, person: Person, faces: list[Face], whole_person: bool) -> UndoEntry:
     """Keep what is about to be deleted (call before deleting). The caller commits."""
     _prune()
-    payload = {"person_id": person.id, "name": person.name, "whole": whole_person,
+    payload = {"person_id": person.id, "uid": person.uid, "name": person.name, "whole": whole_person,
                "created_at": person.created_at.isoformat(), "faces": [_face(f) for f in faces]}
     entry = UndoEntry(what=what[:200], payload=json.dumps(payload).encode())
     db.session.add(entry)
@@ -48,20 +48,36 @@ def undo(entry_id: int) -> Person:
         raise Problem("not-found", 404, "That deletion can no longer be undone (the undo window is "
                       f"{current_app.config['UNDO_SECONDS'] / 60:.0f} minutes).")
     data = json.loads(entry.payload)
-    if data["whole"]:
-        if db.session.scalar(select(Person.id).where(Person.name_key == name_key(data["name"]))):
-            raise Problem("conflict", 409, f"Someone else is called {data['name']} now; rename them first.")
-        person = Person(name=data["name"], name_key=name_key(data["name"]),
-                        created_at=datetime.fromisoformat(data["created_at"]))
-        db.session.add(person)
-    else:
-        person = db.session.get(Person, data["person_id"])
-        if person is None:
-            raise Problem("conflict", 409, f"{data['name']} was deleted since; the photo cannot come back alone.")
+    person = _bring_back(data) if data["whole"] else _still_there(data)
     for f in data["faces"]:
         db.session.add(Face(person=person, embedding=base64.b64decode(f["embedding"]),
                             crop_jpeg=base64.b64decode(f["crop_jpeg"]),
                             created_at=datetime.fromisoformat(f["created_at"]),
                             **{k: f[k] for k in FIELDS}))
     db.session.delete(entry)
+    return person
+
+
+def _bring_back(data: dict) -> Person:
+    """The deleted person again, with the uid they had (so that the undo of one of their
+    photos, kept before, finds them) and their id when nobody took it since."""
+    if db.session.scalar(select(Person.id).where(Person.name_key == name_key(data["name"]))):
+        raise Problem("conflict", 409, f"Someone else is called {data['name']} now; rename them first.")
+    person = Person(name=data["name"], name_key=name_key(data["name"]),
+                    created_at=datetime.fromisoformat(data["created_at"]))
+    if data.get("uid"):  # kept by this release on (an older entry's person gets a new uid)
+        person.uid = data["uid"]
+    if db.session.get(Person, data["person_id"]) is None:
+        person.id = data["person_id"]
+    db.session.add(person)
+    return person
+
+
+def _still_there(data: dict) -> Person:
+    """The person a deleted photo belonged to, found by their uid: never whoever was given
+    their id after them (SQLite re-uses the highest id once it is free)."""
+    person = db.session.scalar(select(Person).where(Person.uid == data["uid"])) if data.get("uid") else None
+    if person is None:
+        raise Problem("conflict", 409, f"{data['name']} was deleted since; the photo cannot come back "
+                      "alone. Undo the deletion of the person first, if it is still offered.")
     return person

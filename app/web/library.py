@@ -3,13 +3,14 @@ dismiss, merge), one group, their face crops, and undoing a deletion."""
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from ..auth import admin_required
 from ..extensions import db
 from ..faces.people import find_person
 from ..faces.undo import undo as undo_deletion
 from ..http.problems import Problem
+from ..http.security import same_site_path
 from ..library.groups import (dismiss_group, get_group, group_faces, group_view, list_groups,
                               merge_groups, name_group)
 from ..models import Sighting, UnknownGroup
@@ -40,27 +41,31 @@ def group_page(group_id: int):
                            form=ConfirmDeleteForm())
 
 
-@bp.get("/unknown/faces/<int:sighting_id>.jpg")
-@login_required
-def sighting_crop(sighting_id: int):
-    """An unknown face's crop (160x160 JPEG)."""
-    sighting = db.session.get(Sighting, sighting_id) or abort(404)
+def _crop(sighting: Sighting) -> Response:
     return Response(sighting.crop_jpeg, mimetype="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+
+
+@bp.get("/unknown/faces/<int:sighting_id>.jpg")
+@admin_required
+def sighting_crop(sighting_id: int):
+    """An unknown face's crop (160x160 JPEG), for those who may see its group's page."""
+    return _crop(db.session.get(Sighting, sighting_id) or abort(404))
 
 
 @bp.get("/unknown/<int:group_id>/face.jpg")
 @login_required
 def group_crop(group_id: int):
-    """A group's best face (the live page shows it beside an unknown face in view)."""
+    """A group's best face (the live page shows it beside an unknown face in view). A
+    viewer sees only faces the cameras saw (as they could on the live page), never one
+    remembered from an uploaded photo."""
     group = db.session.get(UnknownGroup, group_id) or abort(404)
-    best = max(group.sightings, key=lambda s: s.quality, default=None) or abort(404)
-    return sighting_crop(best.id)
+    shown = [s for s in group.sightings if current_user.is_admin or s.camera is not None]
+    return _crop(max(shown, key=lambda s: s.quality, default=None) or abort(404))
 
 
 def _back() -> str:
     """Where a group action returns: the page it came from on this site, else Who is this?."""
-    target = request.form.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else url_for("web.who_is_this")
+    return same_site_path(request.form.get("next"), url_for("web.who_is_this"))
 
 
 @bp.post("/unknown/<int:group_id>/name")

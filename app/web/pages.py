@@ -13,6 +13,7 @@ from ..auth import admin_required
 from ..extensions import db
 from ..faces import (NewFace, add_face, analyze, create_person, face_problem, get_person,
                      get_state, identify, list_people, new_name)
+from ..faces.people import ORDERS
 # The views below are called rename / delete_person / delete_face (their endpoints' names).
 from ..faces import delete_face as remove_face, delete_person as remove_person, rename as rename_person
 from ..faces.fixes import faces_by_standing
@@ -29,6 +30,7 @@ from .forms import ConfirmDeleteForm, ConfirmForm, EnrolForm, PhotoForm, RenameF
 
 DISPLAY_SIDE = 960  # photos are shown at most this wide/high (pixels)
 PREVIEW_MAX_AGE = 3600  # seconds a preview stays valid
+PEOPLE_PAGE = 120  # people per page of the People page
 NO_FACE = ("No face was found in this photo. Use a sharp, well-lit photo in which the face "
            "is seen from the front and at least 40 pixels wide.")
 
@@ -74,9 +76,14 @@ def home():
 @bp.get("/people")
 @admin_required
 def people():
-    """Everyone enrolled, with a thumbnail and the number of photos; ?q= searches names."""
+    """Everyone enrolled, PEOPLE_PAGE at a time, with a thumbnail and the number of
+    photos; ?q= searches names, ?order=newest puts the latest enrolled first, ?page=N."""
     q = (request.args.get("q") or "").strip()
-    return render_template("people.html", rows=list_people(q, 1, 500).items, q=q)
+    order = request.args.get("order") if request.args.get("order") in ORDERS else "name"
+    found = list_people(q, max(request.args.get("page", 1, type=int), 1), PEOPLE_PAGE, order)
+    if found.page > found.pages:  # past the end (people deleted meanwhile): the last page
+        found = list_people(q, found.pages, PEOPLE_PAGE, order)
+    return render_template("people.html", found=found, q=q, order=order)
 
 
 @bp.get("/faces/<int:face_id>.jpg")
@@ -261,7 +268,7 @@ def identify_page():
             result = {"url": url, "size": size, "threshold": found.threshold,
                       "faces": _boxes([f.to_dict() for f in found.faces], scale)}
             if current_user.is_admin:  # unknown faces to name, named ones to correct
-                library_actions(found, result["faces"])
+                result["not_remembered"] = library_actions(found, result["faces"])
             if not found.faces:
                 form.photo.errors.append(NO_FACE)
     return render_template("identify.html", form=form, result=result)
