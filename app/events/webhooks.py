@@ -85,7 +85,8 @@ def check_url(url, allow_local: bool) -> str:
 def create_webhook(url, rules=None, secret: str | None = None) -> tuple[Webhook, str]:
     """A new webhook and its secret (shown once; the receiver checks signatures with it)."""
     secret = secret or secrets.token_urlsafe(32)
-    hook = Webhook(url=check_url(url, current_app.config["ALLOW_LOCAL_TARGETS"]), secret=secret, rules=Rules.parse(rules).to_json())
+    url = check_url(url, current_app.config["ALLOW_LOCAL_TARGETS"])
+    hook = Webhook(url=url, secret=secret, rules=Rules.parse(rules).to_json())
     db.session.add(hook)
     db.session.flush()
     return hook, secret
