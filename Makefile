@@ -31,7 +31,7 @@ run: setup
 # MALLOC_ARENA_MAX=2: glibc gives each thread its own malloc arena (up to 8 per core), and
 # memory freed in one is not reused by the others: a worker grew from 176 to 475 MB in a
 # 10-minute soak, 347 MB with 2 arenas (docs/WEBAPP.md, "Soak").
-GUNICORN_FLAGS ?= -w 2 -k gthread --threads 8 --timeout 120 -b 127.0.0.1:8000
+GUNICORN_FLAGS ?= -w 2 -k wsgi_worker.BufferingThreadWorker --threads 8 --timeout 120 -b 127.0.0.1:8000
 MALLOC_ARENA_MAX ?= 2
 serve: setup
 	MALLOC_ARENA_MAX=$(MALLOC_ARENA_MAX) FACES_WARM_UP=1 FACES_CAMERAS_AUTOSTART=1 \

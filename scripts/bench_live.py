@@ -232,6 +232,7 @@ def main() -> None:
         env = {**os.environ, "FACES_DATABASE_URL": url, "SECRET_KEY": "bench", "FACES_WARM_UP": "1",
                "CAMERA_SOURCE": "demo", "FACES_LIVE_OPEN": "1", "FACES_CAMERAS_AUTOSTART": "1",
                "FACES_API_RATE_LIMIT": "100000 per minute",
+               "FACES_ALLOW_LOCAL_TARGETS": "1",  # the webhook receiver listens on loopback
                # People leave the demo and come back: departures and new arrivals within a run.
                "FACES_LIVE_ARRIVAL_COOLDOWN_SECONDS": "5"}
         if mqtt_port:

@@ -27,6 +27,7 @@ SECURITY_SCHEMES = {
 PROBLEMS = {
     400: "invalid-input: a parameter or a field is malformed; `detail` names it.",
     401: "unauthorized: no API key, or one that is not known or was revoked.",
+    403: "forbidden: a signed-in viewer asked for what needs an admin or an API key.",
     404: "not-found: no such person or face.",
     409: "conflict: the name is taken (`person_id` says by whom), or the photo is already "
          "enrolled for this person; duplicate-photo, duplicate-face: the photo or face is already "

@@ -70,6 +70,12 @@ class LiveCamera:
                 self._thread = threading.Thread(target=self._run, name="camera", daemon=True)
                 self._thread.start()
 
+    @property
+    def running(self) -> bool:
+        """Whether the capture thread is alive (it ends idle_seconds after the last viewer)."""
+        thread = self._thread
+        return thread is not None and thread.is_alive()
+
     def next_jpeg(self, after: int, timeout: float = 2.0) -> tuple[int, bytes] | None:
         """Wait for a frame newer than id `after`; returns (id, jpeg) or None on timeout."""
         self.touch()

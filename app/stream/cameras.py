@@ -9,7 +9,7 @@ import math
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..http.problems import Problem
@@ -33,6 +33,17 @@ def get_camera_row(camera_id: int) -> Camera:
     return camera
 
 
+def checked_source(spec: str, hosts: bool = True) -> str:
+    """`spec` as sources.check_source returns it, in this app's VIDEOS_DIR, its host checked
+    against ALLOW_LOCAL_TARGETS (`hosts=False`: not yet, for a source that may be a camera's);
+    a Problem (400) that says what to give otherwise."""
+    cfg = current_app.config
+    try:
+        return check_source(spec, Path(cfg["VIDEOS_DIR"]), cfg["ALLOW_LOCAL_TARGETS"] or not hosts)
+    except SourceError as e:
+        raise _problem("source", str(e)) from None
+
+
 def _problem(field: str, what: str) -> Problem:
     return Problem("invalid-input", 400, f"{field}: {what}")
 
@@ -53,10 +64,7 @@ def _checked(data: dict, partial: bool) -> dict:
         if not isinstance(source, str) or not source.strip() or len(source) > 500:
             raise _problem("source", "give demo, a webcam number, a video file name or an "
                                      "rtsp:// or http:// URL.")
-        try:
-            out["source"] = check_source(source, Path(current_app.config["VIDEOS_DIR"]))
-        except SourceError as e:
-            raise _problem("source", str(e)) from None
+        out["source"] = checked_source(source)
     for flag in ("enabled", "learn_unknown"):
         if flag in data:
             if not isinstance(data[flag], bool):
@@ -110,6 +118,10 @@ def _name_free(name: str, camera_id: int | None = None) -> None:
 
 
 def add_camera(data: dict) -> Camera:
+    limit = current_app.config["MAX_CAMERAS"]
+    if db.session.scalar(select(func.count(Camera.id))) >= limit:
+        raise Problem("conflict", 409, f"There are already {limit} cameras, the most this server "
+                      "takes (FACES_MAX_CAMERAS). Remove one first, or raise the setting.")
     fields = _checked(data, partial=False)
     _name_free(fields["name"])
     camera = Camera(**{"learn_unknown": current_app.config["CAMERAS_LEARN_UNKNOWN"], **fields})
