@@ -7,6 +7,7 @@ import re
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
+from ..events.rules import EVENT_TYPES
 from ..faces.people import MAX_NAME
 from ..http.uploads import FormText
 
@@ -222,11 +223,29 @@ class NewCamera(CameraFields):
     source = camera_source(required=True)
 
 
+EVENTS = tuple(e for e in EVENT_TYPES if e != "test")  # a test event is sent, not subscribed to
+# What app/events/webhooks.check_url accepts, spelt out so that the document says it: an
+# http(s) URL whose host is a name or an IPv4 address (no brackets, spaces or user@), an
+# optional port, then any printable ASCII.
+WEBHOOK_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9._~%!$&'()*+,;=-]+(:[0-9]{1,5})?([/?#][!-~]*)?$"
+
+
+def webhook_url() -> Text:
+    field = text("Where events are POSTed: an http:// or https:// URL, e.g. "
+                 "http://homeassistant.local:8123/api/webhook/faces.", required=True, max_length=2000,
+                 validators=(validate.Regexp(WEBHOOK_URL, error="must be an http:// or https:// URL "
+                                             "(a host name or IPv4 address, an optional port, a path)."),))
+    field.metadata.update(pattern=WEBHOOK_URL, format="uri")
+    return field
+
+
 class WebhookRules(Args):
     class Meta:
         unknown = RAISE
 
-    events = fields.List(Text(), metadata={"description": "Event types (arrival, departure, unknown, test); empty: all."})
+    events = fields.List(Text(validate=validate.OneOf(EVENTS, error="must be arrival, departure or unknown.")),
+                         metadata={"description": "Event types (arrival, departure, unknown); empty: all. "
+                                                  "A test event (POST /api/webhooks/{id}/test) always goes out."})
     people = fields.List(Whole(), metadata={"description": "Person ids; empty: everyone."})
     cameras = fields.List(Whole(), metadata={"description": "Camera ids; empty: every camera."})
 
@@ -235,7 +254,7 @@ class NewWebhook(Args):
     class Meta:
         unknown = RAISE
 
-    url = text("Where events are POSTed: an http:// or https:// URL.", required=True, max_length=2000)
+    url = webhook_url()
     rules = fields.Nested(WebhookRules, allow_none=True, metadata={"description": "Which events go there."})
     secret = text("The HMAC-SHA256 key (default: a random one, returned once).", max_length=128)
 
