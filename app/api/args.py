@@ -224,17 +224,25 @@ class NewCamera(CameraFields):
 
 
 EVENTS = tuple(e for e in EVENT_TYPES if e != "test")  # a test event is sent, not subscribed to
-# What app/events/webhooks.check_url accepts, spelt out so that the document says it: an
-# http(s) URL whose host is a name or an IPv4 address (no brackets, spaces or user@), an
-# optional port, then any printable ASCII.
-WEBHOOK_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9._~%!$&'()*+,;=-]+(:[0-9]{1,5})?([/?#][!-~]*)?$"
+# What app/events/webhooks.check_url accepts, spelt out in RFC 3986's characters so that
+# the pattern and the document's "uri" format agree: an http(s) URL whose host is a name
+# or an IPv4 address (no brackets, no user@), an optional port, a path, a query, a fragment.
+_PCHAR = r"([A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})"
+WEBHOOK_URL = (r"^[Hh][Tt][Tt][Pp][Ss]?://([A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})+(:[0-9]{1,5})?"
+               rf"(/{_PCHAR}*)*(\?({_PCHAR}|[/?])*)?(#({_PCHAR}|[/?])*)?$")
+
+
+def _is_webhook_url(value: str) -> bool:
+    if not re.fullmatch(WEBHOOK_URL, value):  # fullmatch: Python's $ also matches before a "\n"
+        raise ValidationError("must be an http:// or https:// URL (a host name or IPv4 address, "
+                              "an optional port, a path).")
+    return True
 
 
 def webhook_url() -> Text:
     field = text("Where events are POSTed: an http:// or https:// URL, e.g. "
                  "http://homeassistant.local:8123/api/webhook/faces.", required=True, max_length=2000,
-                 validators=(validate.Regexp(WEBHOOK_URL, error="must be an http:// or https:// URL "
-                                             "(a host name or IPv4 address, an optional port, a path)."),))
+                 validators=(_is_webhook_url,))
     field.metadata.update(pattern=WEBHOOK_URL, format="uri")
     return field
 
@@ -243,7 +251,8 @@ class WebhookRules(Args):
     class Meta:
         unknown = RAISE
 
-    events = fields.List(Text(validate=validate.OneOf(EVENTS, error="must be arrival, departure or unknown.")),
+    events = fields.List(Text(validate=validate.OneOf(EVENTS, error=(
+        "has an event type other than arrival, departure or unknown in events."))),
                          metadata={"description": "Event types (arrival, departure, unknown); empty: all. "
                                                   "A test event (POST /api/webhooks/{id}/test) always goes out."})
     people = fields.List(Whole(), metadata={"description": "Person ids; empty: everyone."})
