@@ -162,6 +162,7 @@ CASES = {
     "tiff_one_strip_7300x5479": lambda: saved(flat(), "TIFF", compression="tiff_adobe_deflate",
                                               tiffinfo={278: 5479}),
     "bmp_rle8_7300x5479": bmp_rle8,
+    "photo_22mp_webp": lambda: encoded(photo_of(22.5), "WEBP", quality=90),  # the largest WebP accepted
     # Class photos: 144, 400 and 64 faces (in this order in a long-lived worker).
     "grid_144_faces": lambda: face_grid(12),
     "grid_400_faces": lambda: face_grid(20),

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from .decode_cost import budget, draft_scale, pillow_cost, webp_cost, webp_header
+from .decode_cost import budget, draft_scale, pillow_cost, reduction, webp_cost, webp_header
 from .errors import BadImageError, ImageTooLargeError, RecognitionError
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -129,8 +129,7 @@ def _decode_webp(data: bytes, max_side: int) -> np.ndarray:
     """WebP bytes -> upright (H, W, 3) uint8 RGB, decoded reduced by OpenCV (which applies
     the EXIF orientation, drops alpha and takes an animation's first frame, as Pillow)."""
     width, height, _ = webp_header(data)
-    scale = min(8, 2 ** max(0, math.ceil(math.log2(max(width, height) / max_side))))
-    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), _REDUCED[scale])
+    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), _REDUCED[reduction(max(width, height), max_side)])
     if bgr is None:
         raise BadImageError(_DAMAGED.format("OpenCV could not decode this WebP"))
     factor = math.ceil(max(bgr.shape[:2]) / max_side)

@@ -37,12 +37,16 @@ def budget(max_pixels: int) -> int:
     return 4 * max_pixels * 21 // 20
 
 
+def reduction(longer_side: int, max_side: int) -> int:
+    """1, 2, 4 or 8: what a decoder that reduces as it decodes (libjpeg, OpenCV's WebP) is
+    asked to reduce by: no more than needed to fit max_side, and at most 8."""
+    return min(8, 2 ** max(0, math.ceil(math.log2(longer_side / max_side))))
+
+
 def draft_scale(image: Image.Image, max_side: int) -> int:
-    """1, 2, 4 or 8: what a JPEG is decoded reduced by (the most `Image.draft` may, and no
-    more than needed to fit max_side); 1 for other formats, which are decoded whole."""
-    if image.format not in ("JPEG", "MPO"):
-        return 1
-    return min(8, 2 ** max(0, math.ceil(math.log2(max(image.size) / max_side))))
+    """What a JPEG is decoded reduced by (`Image.draft`); 1 for Pillow's other formats,
+    which are decoded whole."""
+    return reduction(max(image.size), max_side) if image.format in ("JPEG", "MPO") else 1
 
 
 def pillow_cost(image: Image.Image, data: bytes, max_side: int) -> int:
