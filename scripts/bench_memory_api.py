@@ -1,12 +1,12 @@
 """Peak memory of a gunicorn worker, the app as it is served, on the uploads of
 scripts/bench_memory.py (POST /api/identify). Not a test: it prints figures.
 
-For each case a fresh single-worker gunicorn (sync; gthread with --gthread; FACES_WARM_UP=1) on a temporary
-database answers one sample photo (the baseline), then the case; the worker's peak RSS is
-its VmHWM (reset before each case, so each figure is that case's own). With --sequence
-one worker also takes every case one after the other, then the worst accepted case again
-(what a long-lived worker sees: what earlier uploads left in memory counts). The last
-line printed is one JSON object.
+For each case a fresh single-worker gunicorn (sync, or gthread as `make serve` runs it
+with --gthread; FACES_WARM_UP=1) on a temporary database answers one sample photo (the
+baseline), then the case; the worker's peak RSS is its VmHWM (reset before each case, so
+each figure is that case's own). With --sequence one worker also takes every case one
+after the other, then the worst accepted case again (what a long-lived worker sees: what
+earlier uploads left in memory counts). The last line printed is one JSON object.
 
 Usage: python scripts/bench_memory_api.py [--cases a,b,...] [--sequence] [--gthread]
 """
