@@ -7,6 +7,7 @@ import re
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
+from ..events.rules import EVENT_TYPES
 from ..faces.people import MAX_NAME
 from ..http.uploads import FormText
 
@@ -228,11 +229,38 @@ class NewCamera(CameraFields):
     source = camera_source(required=True)
 
 
+EVENTS = tuple(e for e in EVENT_TYPES if e != "test")  # a test event is sent, not subscribed to
+# What app/events/webhooks.check_url accepts, spelt out in RFC 3986's characters so that
+# the pattern and the document's "uri" format agree: an http(s) URL whose host is a name
+# or an IPv4 address (no brackets, no user@), an optional port, a path, a query, a fragment.
+_PCHAR = r"([A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})"
+WEBHOOK_URL = (r"^[Hh][Tt][Tt][Pp][Ss]?://([A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})+(:[0-9]{1,5})?"
+               rf"(/{_PCHAR}*)*(\?({_PCHAR}|[/?])*)?(#({_PCHAR}|[/?])*)?$")
+
+
+def _is_webhook_url(value: str) -> bool:
+    if not re.fullmatch(WEBHOOK_URL, value):  # fullmatch: Python's $ also matches before a "\n"
+        raise ValidationError("must be an http:// or https:// URL (a host name or IPv4 address, "
+                              "an optional port, a path).")
+    return True
+
+
+def webhook_url() -> Text:
+    field = text("Where events are POSTed: an http:// or https:// URL, e.g. "
+                 "http://homeassistant.local:8123/api/webhook/faces.", required=True, max_length=2000,
+                 validators=(_is_webhook_url,))
+    field.metadata.update(pattern=WEBHOOK_URL, format="uri")
+    return field
+
+
 class WebhookRules(Args):
     class Meta:
         unknown = RAISE
 
-    events = fields.List(Text(), metadata={"description": "Event types (arrival, departure, unknown, test); empty: all."})
+    events = fields.List(Text(validate=validate.OneOf(EVENTS, error=(
+        "has an event type other than arrival, departure or unknown in events."))),
+                         metadata={"description": "Event types (arrival, departure, unknown); empty: all. "
+                                                  "A test event (POST /api/webhooks/{id}/test) always goes out."})
     people = fields.List(Whole(), metadata={"description": "Person ids; empty: everyone."})
     cameras = fields.List(Whole(), metadata={"description": "Camera ids; empty: every camera."})
 
@@ -241,7 +269,7 @@ class NewWebhook(Args):
     class Meta:
         unknown = RAISE
 
-    url = text("Where events are POSTed: an http:// or https:// URL.", required=True, max_length=2000)
+    url = webhook_url()
     rules = fields.Nested(WebhookRules, allow_none=True, metadata={"description": "Which events go there."})
     secret = text("The HMAC-SHA256 key (default: a random one, returned once).", max_length=128)
 
