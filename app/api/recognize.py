@@ -40,7 +40,7 @@ def identify_view(k: int, remember: bool = False):
         raise no_face()
     faces = [f.to_dict() for f in found.faces]
     if remember:
-        unknown = [i for i, f in enumerate(found.faces) if f.match.label is None]
+        unknown = [i for i, f in enumerate(found.faces) if f.match.label is None and not f.reason]
         groups = upload_faces([found.faces[i].face for i in unknown], found.photo.sha256)
         db.session.commit()
         for i, group_id in zip(unknown, groups):
@@ -56,7 +56,7 @@ class VerifyArgs(Args):
 @bp.post("/verify")
 @opened
 @photo_args(bp, VerifyArgs, files=("file1", "file2"), json_fields=("image1", "image2"), raw=False)
-@bp.response(200, Verification, description="The largest face of each photo, compared.")
+@bp.response(200, Verification, description="The main face of each photo (the whole face as large as the largest, most central), compared.")
 @problems(bp, 400, 413, 422, 429, 503, e400=PHOTO_400, e422="no-face: no face in one of the photos.")
 def verify_view():
     """Are two photos the same person?"""

@@ -17,6 +17,7 @@ from ..events import get_bus
 from ..extensions import db
 from ..faces import get_state, state
 from ..faces.photos import active_pipeline
+from ..faces.recognize import held_to_quality
 from ..models import Camera
 from .budget import RecognitionBudget
 from .cameras import first_camera, list_cameras
@@ -55,12 +56,13 @@ def resolve_source(configured: str | None = None) -> tuple[str, str]:
 
 
 def _lookup(app: Flask):
-    """Names for embeddings, by the gallery and threshold of the moment."""
-    def lookup(embeddings: np.ndarray):
+    """Names for embeddings, by the gallery and threshold of the moment, each held to its
+    face's quality (a face too poor to name says why)."""
+    def lookup(embeddings: np.ndarray, conditions: list):
         with app.app_context():
             view = state().gallery_view()
-            matches = view.identify(embeddings, k=1)
-            return [(view.name(m.label), m.distance) for m in matches]
+            held = [held_to_quality(m, c) for m, c in zip(view.identify(embeddings, k=1), conditions)]
+            return [(view.name(m.label), m.distance, reason) for m, reason in held]
     return lookup
 
 

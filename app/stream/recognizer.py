@@ -9,12 +9,13 @@ from typing import Callable
 import numpy as np
 
 from ..recognition import FaceDetector, FacePipeline
-from ..recognition.quality import face_quality
+from ..recognition.quality import FaceConditions, conditions_of, face_quality
 from .rates import RateMeter
 from .tracker import Track, Tracker
 
-# embeddings (N, 128) -> N (name or None, distance or None)
-Lookup = Callable[[np.ndarray], list[tuple[str | None, float | None]]]
+# embeddings (N, 128), their faces' conditions -> N (name or None, distance or None, why a
+# face too poor to name was not: None otherwise)
+Lookup = Callable[[np.ndarray, list[FaceConditions]], list[tuple[str | None, float | None, str | None]]]
 SHOW_SECONDS = 0.25
 # Called once per track when its name (or "unknown") is confirmed: (track, aligned crop).
 OnArrival = Callable[[Track, np.ndarray], None]
@@ -64,9 +65,11 @@ class LiveRecognizer:
                 if self.tracker.needs_check(t, captured_at)]
         if todo:
             faces = self.pipeline.embed(frame, [d for _, d in todo])
-            names = self.lookup(np.stack([f.embedding for f in faces]))
-            for (track, det), face, (name, distance) in zip(todo, faces, names):
+            names = self.lookup(np.stack([f.embedding for f in faces]),
+                                [conditions_of(f.detection, f.aligned) for f in faces])
+            for (track, det), face, (name, distance, reason) in zip(todo, faces, names):
                 track.vote(name, distance, captured_at)
+                track.reason = reason
                 track.face = (face.aligned, face.embedding)
                 if name is None:
                     track.keep_best(face_quality(det, face.aligned), face.aligned, face.embedding,
@@ -107,6 +110,7 @@ class LiveRecognizer:
     def _view(track) -> dict:
         return {"id": track.id, "box": [round(float(v)) for v in track.box],
                 "name": track.name, "checked": bool(track.votes), "group_id": track.group_id,
+                "reason": None if track.name else track.reason,
                 "distance": None if track.distance is None else round(track.distance, 3),
                 "since": track.first_seen, "named_at": track.named_at}
 

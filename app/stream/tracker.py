@@ -25,6 +25,7 @@ class Track:
     votes: deque = field(default_factory=lambda: deque(maxlen=5))  # (name | None, distance)
     last_checked: float = float("-inf")
     named_at: float | None = None  # when it first got a name (None: never)
+    reason: str | None = None  # why its last face was too poor to name (None: it was not)
     face: object = None  # the last checked face: (aligned (160,160,3) uint8, embedding)
     announced: bool = False  # its arrival has been reported
     # While unknown: its best crops, (quality, aligned, embedding), best first (kept as

@@ -29,7 +29,7 @@ def correction_token(person_id: int, face) -> str:
 def library_actions(found, faces: list[dict]) -> None:
     """The Identify page's result for an operator: each unknown face remembered (its group,
     to name from the page), each named face with a signed "not this person" token."""
-    unknown = [i for i, f in enumerate(found.faces) if f.match.label is None]
+    unknown = [i for i, f in enumerate(found.faces) if f.match.label is None and not f.reason]
     groups = upload_faces([found.faces[i].face for i in unknown], found.photo.sha256)
     db.session.commit()
     for i, group_id in zip(unknown, groups):

@@ -60,7 +60,7 @@ def lookup(pipeline, sample_photos_dir):
                 labels.append(folder.name)
                 break
     gallery = Gallery(np.stack(embeddings), labels)
-    return lambda e: [(m.label, m.distance) for m in gallery.identify(e, threshold=0.95)]
+    return lambda e, conditions=None: [(m.label, m.distance, None) for m in gallery.identify(e, threshold=0.95)]
 
 
 def test_tracker_keeps_ids_and_votes():
@@ -133,7 +133,7 @@ def test_the_recognizer_embeds_what_its_live_detector_finds(pipeline, lookup, sa
     aligned = align_faces(frame, [d.landmarks for d in detections])
     embeddings = pipeline.encoder.embed(aligned)
     names = lookup(embeddings)
-    for track, detection, crop, embedding, (name, distance) in zip(
+    for track, detection, crop, embedding, (name, distance, _) in zip(
             recognizer.tracker.tracks, detections, aligned, embeddings, names):
         np.testing.assert_array_equal(track.box, detection.box)
         np.testing.assert_array_equal(track.face[0], crop)

@@ -1,0 +1,92 @@
+"""How genuine and stranger distances move with a face's quality (issue 19, point 3), from
+bench_conditions' cache: every cached condition's frames pooled, binned by what the product
+measures (face px, greyscale, sharpness), on 5 disjoint splits of the dev people.
+
+Per bin: verify's best threshold, and identify's largest threshold at which <= 1 % of
+strangers are named, with their spread over the splits (each fitted on 4 splits, tested on
+the 5th). app/recognition/calibration.py holds the rule chosen from these figures.
+
+Usage: python scripts/calibrate_conditions.py [--pairs 1000]   (run bench_conditions first)
+JSON on the last line (also reports/conditions_calibration.json with --json).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import zlib
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from app.evaluation import metrics  # noqa: E402
+from scripts.bench_conditions import CONDITIONS  # noqa: E402
+from scripts.bench_conditions_data import LFW, cached_frames, clean_set, sample_pairs  # noqa: E402
+from scripts.bench_conditions_rules import raw_rules  # noqa: E402
+from scripts.bench_conditions_score import pooled  # noqa: E402
+
+SPLITS = 5
+PX_EDGES = [0, 18, 24, 32, 48, 10_000]
+STRANGERS = 0.01
+
+
+def split_of(name: str) -> int:
+    return zlib.crc32(name.encode()) % SPLITS
+
+
+def bins(rows: dict) -> np.ndarray:
+    """(N,) bin index: px bin * 2 + greyscale."""
+    return (np.digitize(rows["px"], PX_EDGES[1:-1]) * 2 + rows["grey"]).astype(int)
+
+
+def identify_limit(genuine: np.ndarray, stranger: np.ndarray) -> float:
+    """The largest threshold at which <= STRANGERS of `stranger` scores are named."""
+    s = np.sort(stranger)
+    k = int(np.floor(STRANGERS * len(s)))
+    return float(s[k] - 1e-4) if k < len(s) else float(s[-1])
+
+
+def fit(rows: dict, ident: dict, train: np.ndarray, itrain: np.ndarray) -> dict:
+    """Per bin: verify's best threshold and identify's 1 %-strangers threshold on `train`."""
+    out = {}
+    vb, ib = bins(rows), bins(ident)
+    for b in range(2 * (len(PX_EDGES) - 1)):
+        v, i = train & (vb == b), itrain & (ib == b)
+        if v.sum() < 40 or i.sum() < 100:
+            continue
+        t, _ = metrics.best_threshold(rows["d"][v], rows["same"][v])
+        g = ident["genuine"][i]
+        out[b] = {"verify": round(t, 3), "identify": round(identify_limit(g, ident["stranger"][i]), 3),
+                  "pairs": int(v.sum()), "probes": int(i.sum())}
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pairs", type=int, default=1000)
+    ap.add_argument("--seed", type=int, default=19)
+    ap.add_argument("--cache", type=Path, default=ROOT / ".cache" / "bench_conditions")
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args()
+    pairs = sample_pairs(LFW, args.pairs, args.seed)
+    clean = clean_set(LFW, pairs, args.cache)
+    frames = cached_frames(pairs, CONDITIONS, args.cache, args.seed)
+    rows, ident = pooled(pairs, clean, frames, raw_rules())
+    rows["split"] = np.array([split_of(n) for n in rows["person"]])
+    ident["split"] = np.array([split_of(n) for n in ident["person"]])
+    report = {"conditions": list(frames), "px_edges": PX_EDGES, "splits": {}}
+    for k in range(SPLITS):
+        report["splits"][k] = fit(rows, ident, rows["split"] != k, ident["split"] != k)
+    report["all"] = fit(rows, ident, np.ones(len(rows["d"]), bool), np.ones(len(ident["genuine"]), bool))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1))
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()
