@@ -14,6 +14,7 @@ so a rerun with other decision rules takes seconds. The same pairs in every cond
 figures); 95 % intervals by bootstrap over pairs. Plot: reports/bench_conditions.png.
 
 Usage: python scripts/bench_conditions.py [--pairs 1000] [--conditions clean,px20,...]
+                                         [--rules current|baseline] [--json FILE]
 JSON on the last line (also reports/bench_conditions.json with --json).
 """
 from __future__ import annotations
@@ -34,6 +35,7 @@ import numpy as np  # noqa: E402
 from app.evaluation.degrade import Condition  # noqa: E402
 from scripts.bench_conditions_data import (LFW, Frames, clean_set, condition_frames,  # noqa: E402
                                            sample_pairs)
+from scripts.bench_conditions_rules import baseline_rules, current_rules  # noqa: E402
 from scripts.bench_conditions_score import score_condition, plot  # noqa: E402
 
 log = logging.getLogger("bench_conditions")
@@ -49,17 +51,18 @@ def main() -> None:
     args = parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     wanted = set(args.conditions.split(",")) if args.conditions else None
+    rules = baseline_rules() if args.rules == "baseline" else current_rules()
     pairs = sample_pairs(args.lfw, args.pairs, args.seed)
     clean = clean_set(args.lfw, pairs, args.cache)
     report = {"pairs": len(pairs), "same_pairs": sum(p.same for p in pairs), "seed": args.seed,
-              "conditions": {}}
+              "rules": args.rules, "conditions": {}}
     for condition in CONDITIONS:
         if wanted and condition.name not in wanted:
             continue
         frames: Frames = condition_frames(args.lfw, pairs, clean, condition, args.cache, args.seed)
         report["conditions"][condition.name] = {
             "face_px": condition.face_px, "night": condition.night, "blur_px": condition.blur_px,
-            "jpeg": condition.jpeg, **score_condition(pairs, clean, frames, condition)}
+            "jpeg": condition.jpeg, **score_condition(pairs, clean, frames, condition, rules)}
         log.info("%s: %s", condition.name, json.dumps(
             {k: v["verify_accuracy"] for k, v in report["conditions"][condition.name].items()
              if isinstance(v, dict) and "verify_accuracy" in v}))
@@ -77,6 +80,8 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--conditions", default="", help="comma-separated names (default: all)")
     ap.add_argument("--cache", type=Path, default=ROOT / ".cache" / "bench_conditions")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--rules", choices=("current", "baseline"), default="current",
+                    help="the product's decisions, or those before issue 19 (same cache)")
     return ap.parse_args()
 
 

@@ -10,7 +10,8 @@ import numpy as np
 from app.config import Config
 from app.faces.recognize import MAIN_FACE
 from app.recognition.match import Gallery
-from app.recognition.quality import GREY_SPREAD
+from app.recognition.calibration import identify_offset, too_poor, verify_threshold
+from app.recognition.quality import GREY_SPREAD, FaceConditions
 from app.recognition.select import select_face
 from app.recognition.types import Detection
 
@@ -59,9 +60,23 @@ def current_rules() -> Rules:
     """The product's rules as this checkout has them."""
     return Rules(main_face=main_face,
                  greyscale=lambda spread: np.asarray(spread) < GREY_SPREAD, grey_gallery=False,
-                 grey_verify=True,
-                 verify_same=lambda d, px, sharp, grey: d <= Config.VERIFY_THRESHOLD,
-                 named=plain_named(Config.IDENTIFY_THRESHOLD))
+                 grey_verify=True, verify_same=verify_same, named=quality_named)
+
+
+def verify_same(d, px, sharp, grey) -> np.ndarray:
+    """The product's verify decision for each frame's face (the clean photo never the poorer)."""
+    out = []
+    for di, c in zip(d, map(FaceConditions, grey, px, sharp)):
+        out.append(too_poor(c) is None and di <= verify_threshold(Config.VERIFY_THRESHOLD, c))
+    return np.array(out, bool)
+
+
+def quality_named(gallery: Gallery, d: np.ndarray, q, grey, i):
+    """The product's identify decision: crowding, then the face's quality (held_to_quality)."""
+    c = FaceConditions(bool(grey[i]), float(q["px"][i]), float(q["sharpness"][i]))
+    limit = Config.IDENTIFY_THRESHOLD + gallery.threshold_offsets(d)[0] + identify_offset(c)
+    j = int(np.argmin(d[0]))
+    return j if too_poor(c) is None and d[0, j] <= limit else None
 
 
 def raw_rules() -> Rules:

@@ -24,14 +24,16 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
+from app.config import Config  # noqa: E402
 from app.evaluation import metrics  # noqa: E402
+from app.recognition.calibration import BLURRED  # noqa: E402
 from scripts.bench_conditions import CONDITIONS  # noqa: E402
 from scripts.bench_conditions_data import LFW, cached_frames, clean_set, sample_pairs  # noqa: E402
 from scripts.bench_conditions_rules import raw_rules  # noqa: E402
 from scripts.bench_conditions_score import pooled  # noqa: E402
 
 SPLITS = 5
-PX_EDGES = [0, 18, 24, 32, 48, 10_000]
+PX_EDGES = [0, 18, 24, 32, 48, 10_000]  # calibration.py's bands
 STRANGERS = 0.01
 
 
@@ -40,8 +42,14 @@ def split_of(name: str) -> int:
 
 
 def bins(rows: dict) -> np.ndarray:
-    """(N,) bin index: px bin * 2 + greyscale."""
-    return (np.digitize(rows["px"], PX_EDGES[1:-1]) * 2 + rows["grey"]).astype(int)
+    """(N,) bin index: px bin * 4 + greyscale * 2 + blurred (calibration.BLURRED)."""
+    blurred = rows["sharpness"] < BLURRED
+    return (np.digitize(rows["px"], PX_EDGES[1:-1]) * 4 + rows["grey"] * 2 + blurred).astype(int)
+
+
+def bin_name(b: int) -> str:
+    lo, hi = PX_EDGES[b // 4], PX_EDGES[b // 4 + 1]
+    return f"{lo}-{hi}px{' grey' if b % 4 >= 2 else ''}{' blurred' if b % 2 else ''}"
 
 
 def identify_limit(genuine: np.ndarray, stranger: np.ndarray) -> float:
@@ -52,17 +60,46 @@ def identify_limit(genuine: np.ndarray, stranger: np.ndarray) -> float:
 
 
 def fit(rows: dict, ident: dict, train: np.ndarray, itrain: np.ndarray) -> dict:
-    """Per bin: verify's best threshold and identify's 1 %-strangers threshold on `train`."""
+    """Per bin: verify's best threshold and identify's 1 %-strangers threshold on `train`,
+    with the share of the bin's genuine probes named right at it."""
     out = {}
     vb, ib = bins(rows), bins(ident)
-    for b in range(2 * (len(PX_EDGES) - 1)):
+    for b in range(4 * (len(PX_EDGES) - 1)):
         v, i = train & (vb == b), itrain & (ib == b)
         if v.sum() < 40 or i.sum() < 100:
             continue
         t, _ = metrics.best_threshold(rows["d"][v], rows["same"][v])
-        g = ident["genuine"][i]
-        out[b] = {"verify": round(t, 3), "identify": round(identify_limit(g, ident["stranger"][i]), 3),
-                  "pairs": int(v.sum()), "probes": int(i.sum())}
+        limit = identify_limit(ident["genuine"][i], ident["stranger"][i])
+        enrolled = i & ident["enrolled"]
+        out[bin_name(b)] = {"verify": round(t, 3), "identify": round(limit, 3), "pairs": int(v.sum()),
+                  "probes": int(i.sum()),
+                  "named_right": round(float((ident["genuine"][enrolled] <= limit).mean()), 3)}
+    return out
+
+
+def held_out(rows: dict, ident: dict, fitted: dict, k: int, base: tuple[float, float]) -> dict:
+    """Split k judged by a rule fitted without it: per condition verify accuracy, strangers
+    named and named right (bins with no fitted value keep the base thresholds)."""
+    tv = np.array([fitted.get(bin_name(b), {}).get("verify", base[0]) for b in bins(rows)])
+    ti = np.array([fitted.get(bin_name(b), {}).get("identify", base[1]) for b in bins(ident)])
+    out = {}
+    for name in np.unique(rows["condition"]):
+        v = (rows["split"] == k) & (rows["condition"] == name)
+        i = (ident["split"] == k) & (ident["condition"] == name)
+        e = i & ident["enrolled"]
+        out[str(name)] = {
+            "verify": float(((rows["d"][v] <= tv[v]) == rows["same"][v]).mean()),
+            "strangers_named": float((ident["stranger"][i] <= ti[i]).mean()),
+            "named_right": float((ident["genuine"][e] <= ti[e]).mean())}
+    return out
+
+
+def spread(per_split: list[dict]) -> dict:
+    """condition -> figure -> [min, mean, max] over the splits."""
+    out = {}
+    for name in per_split[0]:
+        out[name] = {f: [round(float(g(x[name][f] for x in per_split)), 4) for g in
+                         (min, lambda v: np.mean(list(v)), max)] for f in per_split[0][name]}
     return out
 
 
@@ -80,8 +117,12 @@ def main() -> None:
     rows["split"] = np.array([split_of(n) for n in rows["person"]])
     ident["split"] = np.array([split_of(n) for n in ident["person"]])
     report = {"conditions": list(frames), "px_edges": PX_EDGES, "splits": {}}
+    base = (Config.VERIFY_THRESHOLD, Config.IDENTIFY_THRESHOLD)
+    tested = []
     for k in range(SPLITS):
         report["splits"][k] = fit(rows, ident, rows["split"] != k, ident["split"] != k)
+        tested.append(held_out(rows, ident, report["splits"][k], k, base))
+    report["held_out"] = spread(tested)
     report["all"] = fit(rows, ident, np.ones(len(rows["d"]), bool), np.ones(len(ident["genuine"]), bool))
     if args.json:
         args.json.write_text(json.dumps(report, indent=1))
