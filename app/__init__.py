@@ -66,7 +66,7 @@ def create_app(config_class: type = Config) -> Flask:
 def _start_cameras(app: Flask) -> None:
     """Servers: every worker competes for the camera lock now, so that the cameras (and
     their events) run without waiting for a viewer (app/stream/runner.py)."""
-    from .stream.hub import camera_runner
+    from .stream.sync import camera_runner
 
     with app.app_context():
         camera_runner()

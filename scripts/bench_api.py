@@ -44,8 +44,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def prepare_db(url: str) -> str:
-    """Migrate a fresh database and create an API key; returns the key."""
+def prepare_db(url: str, **config) -> str:
+    """Migrate a fresh database (`config`: settings the migrations read, such as
+    CAMERA_SOURCE) and create an API key; returns the key."""
     import flask_migrate
 
     from app import create_app
@@ -53,7 +54,7 @@ def prepare_db(url: str) -> str:
     from app.extensions import db
     from app.models import ApiKey
 
-    app = create_app(type("BenchConfig", (Config,), {"SQLALCHEMY_DATABASE_URI": url}))
+    app = create_app(type("BenchConfig", (Config,), {"SQLALCHEMY_DATABASE_URI": url, **config}))
     with app.app_context():
         flask_migrate.upgrade()
         _, key = ApiKey.create("bench")

@@ -224,7 +224,7 @@ def main() -> None:
                      "seconds_per_phase": args.seconds}
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'faces.db'}"
-        key = prepare_db(url)
+        key = prepare_db(url, CAMERA_SOURCE="demo")  # the first camera
         auth = {"Authorization": f"Bearer {key}"}
         mosquitto, mqtt_port = start_mosquitto(Path(tmp))
         receiver = Receiver()

@@ -5,7 +5,7 @@ from flask import url_for
 
 from ..auth import key_required, viewer_required
 from ..extensions import db
-from ..stream import hub
+from ..stream.status import cameras_status
 from ..stream.cameras import add_camera, get_camera_row, list_cameras, remove_camera, update_camera
 from . import bp
 from .args import CameraFields, NewCamera
@@ -26,7 +26,7 @@ def list_cameras_view():
 
     State: running, reconnecting, failed (with the reason), disabled or waiting; fps in and
     out, recognition time and rate, times its source was opened, the tracks in view."""
-    return {"items": hub.cameras_status(list_cameras())}
+    return {"items": cameras_status(list_cameras())}
 
 
 @bp.post("/cameras")
@@ -47,7 +47,7 @@ def create_camera_view(fields: dict):
 @problems(bp, 404, 429)
 def get_camera_view(camera_id: int):
     """One camera with its state"""
-    return hub.cameras_status([get_camera_row(camera_id)])[0]
+    return cameras_status([get_camera_row(camera_id)])[0]
 
 
 @bp.patch("/cameras/<int:camera_id>")

@@ -1,4 +1,5 @@
-"""The live video's API: the camera's status and the arrivals (the pages are in app/stream)."""
+"""The live video's API: the camera's status and the arrivals (the pages are in app/stream
+and app/web)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,8 +11,10 @@ from ..auth import viewer_required
 from ..extensions import db
 from ..http.problems import Problem
 from ..models import Event
-from ..stream import hub
+from ..stream.feeds import camera_for, shown_source
+from ..stream.previews import preview_camera
 from ..stream.sources import SourceError, check_source
+from ..stream.sync import camera_runner
 from . import bp
 from .args import EventsQuery, StatusQuery
 from .schemas import Events, StreamStatus
@@ -40,14 +43,14 @@ def stream_status(source: str | None = None):
 
     Polling it keeps the camera running, like a viewer of /stream.mjpg."""
     asked = _checked(source)
-    spec, note = hub.resolve_source(asked)
-    camera_id = hub.camera_for(asked)
+    spec, note = shown_source(asked)
+    camera_id = camera_for(asked)
     if camera_id is not None:  # a camera of the table: its status from the camera process
-        status = hub.camera_runner().status().get(str(camera_id)) or {
+        status = camera_runner().status().get(str(camera_id)) or {
             "state": "starting", "message": "", "source": spec, "frame_size": None,
             "fps_in": 0.0, "fps_out": 0.0, "recognition_latency_ms": None, "tracks": []}
         return {**status, "camera_id": camera_id, "note": note}
-    camera = hub.get_camera(spec)  # a preview in this worker, kept running by polling
+    camera = preview_camera(spec)  # a preview in this worker, kept running by polling
     camera.touch()
     return {**camera.status(), "note": note}
 

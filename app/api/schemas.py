@@ -152,7 +152,10 @@ class Track(Schema):
     id = fields.Integer(required=True, **_d("Its number, also drawn on the stream beside its box."))
     group_id = nullable(fields.Integer, "An unknown face's group, once it was remembered.")
     box = fields.List(fields.Integer(), required=True, **_d("The face's box in the frame, pixels."))
-    name = nullable(fields.String, "null while unknown or being checked.", required=True)
+    person_id = nullable(fields.Integer, "Who it is (GET /api/people/{id}); null while unknown "
+                         "or being checked.", required=True)
+    name = nullable(fields.String, "The person's name, for display; null while unknown or being "
+                    "checked.", required=True)
     checked = fields.Boolean(required=True, **_d("Whether the face was matched at least once."))
     distance = nullable(fields.Float, "L2 distance of the last match.", required=True)
     seconds_in_view = fields.Float(required=True)

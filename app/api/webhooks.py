@@ -7,7 +7,7 @@ from ..auth import key_required
 from ..events.webhooks import (create_webhook, delete_webhook, deliveries, get_webhook,
                                list_webhooks, send_test_event)
 from ..extensions import db
-from ..stream import hub
+from ..stream.sync import camera_runner
 from . import bp
 from .args import DeliveriesQuery, NewWebhook
 from .schemas import Deliveries, Delivery, NewWebhookOut, Webhooks
@@ -36,7 +36,7 @@ def create_webhook_view(fields: dict):
     """Add a webhook"""
     hook, secret = create_webhook(fields.get("url"), fields.get("rules"), fields.get("secret"))
     db.session.commit()
-    hub.camera_runner()  # the process that runs the cameras sends the deliveries
+    camera_runner()  # the process that runs the cameras sends the deliveries
     return ({**hook.to_dict(), "secret": secret}, 201,
             {"Location": url_for("api.webhook_deliveries_view", webhook_id=hook.id)})
 
@@ -70,5 +70,5 @@ def test_webhook_view(webhook_id: int):
     """Send a test event to a webhook"""
     delivery = send_test_event(get_webhook(webhook_id))
     db.session.commit()
-    hub.camera_runner()
+    camera_runner()
     return delivery.to_dict(), 202

@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session
 
 from ..models import ApiKey, AppState, AuditEntry, Correction, Face, Operator, Person, UnknownGroup, utcnow
 
-AUDITED_SETTINGS = {"identify_threshold": "settings.threshold", "active_model": "model.switch",
-                    "camera_source": "settings.camera"}
+AUDITED_SETTINGS = {"identify_threshold": "settings.threshold", "active_model": "model.switch"}
 
 
 def current_actor() -> str:

@@ -9,7 +9,8 @@ from flask import current_app
 
 from ..extensions import db
 from ..http.problems import Problem
-from ..stream import hub
+from ..stream.status import cameras_status
+from ..stream.sync import camera_runner
 from ..stream.cameras import add_camera, get_camera_row, list_cameras, remove_camera
 from . import bp
 
@@ -41,7 +42,7 @@ def add(name: str, source: str, disabled: bool, recognition_fps: float | None):
 @cameras.command("list")
 def list_():
     """The cameras, with their state when a process runs them."""
-    for c in hub.cameras_status(list_cameras(), start=False):
+    for c in cameras_status(list_cameras(), start=False):
         figures = f"{c.get('fps_out', 0)} fps, opened {c.get('opened', 0)}" if "opened" in c else ""
         click.echo(f"{c['id']:3d}  {c['name']:20s} {c['source']:30s} {c['state']:12s} "
                    f"{figures} {c['message']}".rstrip())
@@ -69,7 +70,7 @@ def run():
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())
     current_app.config["CAMERAS_RUNNER"] = "worker"  # this process does elect itself
-    runner = hub.camera_runner()
+    runner = camera_runner()
     click.echo("waiting for the camera lock…" if not runner.wait_until_held(3) else "running the cameras")
     done.wait()
     current_app.extensions["faces"].close()

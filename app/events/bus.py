@@ -1,14 +1,16 @@
 """The one place every recognition passes through on its way out.
 
-Cameras call `track_confirmed` (a track's name or "unknown" is confirmed by its votes) and
-`cycle` (after each recognition cycle, with the tracks seen in it). A known person's
-*visit* to a camera starts with their first confirmed track and ends when they have not
+The event bus is the cameras' sink (sink.py): each recognition cycle of a camera is handed
+to `process_cycle`, which does all its work under one app context. A known person's
+*visit* to a camera (keyed by person id: a rename does not end it, two people who had one
+name are two visits) starts with their first confirmed track and ends when they have not
 been seen there for `LIVE_ARRIVAL_COOLDOWN_SECONDS`: one arrival and one departure per
 visit, however many tracks (they stepped out of view, the detector missed them) it took.
-An unknown face joins a group of the face library (app/library); each visit of a group is
-one `unknown` event (a dismissed group's none). Every event becomes an Arrivals row
-(arrivals and unknown faces), a queued delivery for each matching webhook, and an MQTT
-message; a person's presence (home while on any camera) is kept on a retained topic."""
+An unknown face joins a group of the face library (app/library, which keeps what it wrote
+of each track); each visit of a group is one `unknown` event (a dismissed group's none).
+Every event becomes an Arrivals row (arrivals and unknown faces), a queued delivery for
+each matching webhook, and an MQTT message; a person's presence (home while on any camera)
+is kept on a retained topic."""
 from __future__ import annotations
 
 import logging
@@ -20,14 +22,15 @@ from datetime import timedelta
 
 import numpy as np
 from flask import Flask, current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
 from ..extensions import db
 from ..faces import get_state
 from ..library.learning import learn_from_camera
-from ..library.sightings import track_ended, unknown_track
-from ..models import Event, Person, utcnow
+from ..library.sightings import UnknownTracks
+from ..models import Event, utcnow
 from ..recognition.jpeg import to_jpeg
+from .sink import CameraRef, Cycle, SeenTrack
 from .webhooks import Sender, queue_webhooks
 
 log = logging.getLogger(__name__)
@@ -35,9 +38,9 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Visit:
-    person_id: int | None
-    name: str | None  # None: an unknown group's visit
-    camera: dict
+    person_id: int | None  # None: an unknown group's (or unremembered track's) visit
+    name: str | None  # the person's name as last seen, for the events
+    camera: CameraRef
     last_seen: float  # time.monotonic()
     distance: float | None
 
@@ -49,115 +52,125 @@ class EventBus:
     def __init__(self, app: Flask):
         self.app = app
         self.lock = threading.RLock()
-        self.visits: dict[tuple[int, str], Visit] = {}  # (camera id, name) -> visit
+        # (camera id, ("person", id) | ("group", id) | ("track", recognizer key, id)) -> visit
+        self.visits: dict[tuple[int, tuple], Visit] = {}
+        self.unknown = UnknownTracks()  # the library's record of the unknown tracks
         self.sender = None  # webhooks.Sender, in the runner
         self.mqtt = None  # mqtt.MqttPublisher, in the runner when configured
 
-    # Inputs from the cameras ----------------------------------------------------------
+    # The sink: what the cameras' cycles produce ---------------------------------------
 
-    def track_confirmed(self, camera: dict, track, crop) -> None:
+    def process_cycle(self, cycle: Cycle) -> dict[int, int]:
+        """One recognition cycle of a camera, under one app context: unknown tracks
+        confirmed (their best crop joins a group) and ended (their other best crops join
+        it), then arrivals and departures. Returns {track id: unknown group id}."""
+        key = cycle.camera.key
+        with self.app.app_context():
+            for track in cycle.confirmed:
+                if track.person_id is None:
+                    self._unknown_confirmed(cycle.camera, track, cycle.at)
+            for track in cycle.ended:
+                if track.person_id is None:
+                    self._library_write(lambda: self.unknown.ended(
+                        key, track.id, track.best, cycle.camera.id, cycle.camera.name))
+            self.unknown.seen(key, [t.id for t in cycle.in_view], cycle.at)
+            self._visits(cycle)
+        return {t.id: g for t in cycle.in_view if (g := self.unknown.group_of(key, t.id)) is not None}
+
+    def _unknown_confirmed(self, camera: CameraRef, track: SeenTrack, now: float) -> None:
         """An unknown face is confirmed as such: its best crop joins an unknown group (the
         face library) and a visit of that group starts, one `unknown` event for it however
         many tracks it takes; a dismissed group's face makes no event."""
-        if track.name is not None:
+        group = self._library_write(lambda: _id_and_status(self.unknown.confirmed(
+            camera.key, track.id, track.best, camera.id, camera.name, now)))
+        if group is not None and group[1] == "dismissed":
             return
-        group = self._with_app(lambda: unknown_track(camera, track))
-        if group is not None and group["status"] == "dismissed":
-            return
-        key = (camera["id"], ("group", group["id"]) if group else ("track", track.id))
+        key = (camera.id, ("group", group[0]) if group else ("track", camera.key, track.id))
         with self.lock:
             if key in self.visits:
-                self.visits[key].last_seen = time.monotonic()
+                self.visits[key].last_seen = now
                 return
-            self.visits[key] = Visit(None, None, camera, time.monotonic(), track.distance)
-        self.publish("unknown", camera, None, None, track.distance, to_jpeg(crop, 85),
-                     group_id=group["id"] if group else None)
+            self.visits[key] = Visit(None, None, camera, now, track.distance)
+        self.publish("unknown", camera, None, None, track.distance, to_jpeg(track.face[0], 85),
+                     group_id=group[0] if group else None)
 
-    def track_ended(self, camera: dict, track) -> None:
-        """A track left the view: an unknown one's other best crops join its group."""
-        if track.name is None and track.group_id is not None:
-            self._with_app(lambda: track_ended(camera, track))
+    def _library_write(self, work):
+        """Run a library write and commit it; a failure is logged and leaves the cameras
+        running (None)."""
+        try:
+            out = work()
+            db.session.commit()
+            return out
+        except Exception:  # noqa: BLE001 - a camera must outlive a failed write
+            db.session.rollback()
+            log.exception("a write of the face library from a camera failed")
+            return None
 
-    def _with_app(self, work):
-        """Run a library write in this app's context and commit it; a failure is logged and
-        leaves the cameras running (None)."""
-        with self.app.app_context():
-            try:
-                out = work()
-                out = None if out is None else {"id": out.id, "status": out.status}
-                db.session.commit()
-                return out
-            except Exception:  # noqa: BLE001 - a camera must outlive a failed write
-                db.session.rollback()
-                log.exception("remembering an unknown face failed")
-                return None
-
-    def cycle(self, camera: dict, tracks, now: float | None = None) -> None:
-        """After a recognition cycle of `camera`: arrivals of people newly in view,
-        departures of those unseen for the absence time (unknown groups' visits end
-        without an event)."""
-        now = time.monotonic() if now is None else now
+    def _visits(self, cycle: Cycle) -> None:
+        """Arrivals of people newly in view, departures of those unseen for the absence
+        time (unknown groups' visits end without an event)."""
+        camera, now = cycle.camera, cycle.at
         absence = self.app.config["LIVE_ARRIVAL_COOLDOWN_SECONDS"]
         arrivals, departures = [], []
         with self.lock:
-            for track in tracks:
-                if track.name is None and track.group_id is not None:
-                    if visit := self.visits.get((camera["id"], ("group", track.group_id))):
+            for track in cycle.in_view:
+                if track.person_id is None:
+                    group_id = self.unknown.group_of(camera.key, track.id)
+                    if visit := self.visits.get((camera.id, ("group", group_id))):
                         visit.last_seen = now
-                if track.name is None or not track.confirmed:
                     continue
-                visit = self.visits.get((camera["id"], track.name))
+                if not track.confirmed:
+                    continue
+                visit = self.visits.get((camera.id, ("person", track.person_id)))
                 if visit is None:
-                    visit = Visit(None, track.name, camera, now, track.distance)
-                    self.visits[(camera["id"], track.name)] = visit
+                    visit = Visit(track.person_id, track.name, camera, now, track.distance)
+                    self.visits[(camera.id, ("person", track.person_id))] = visit
                     arrivals.append((visit, track.face))
-                visit.last_seen, visit.distance = now, track.distance
+                visit.last_seen, visit.distance, visit.name = now, track.distance, track.name
             for key, visit in list(self.visits.items()):
-                if key[0] == camera["id"] and now - visit.last_seen > absence:
+                if key[0] == camera.id and now - visit.last_seen > absence:
                     gone = self.visits.pop(key)
-                    if gone.name is not None:
+                    if gone.person_id is not None:
                         departures.append(gone)
         for visit, face in arrivals:
             crop, embedding = face if face else (None, None)
-            visit.person_id = self.publish("arrival", camera, visit.name, None, visit.distance,
-                                           None if crop is None else to_jpeg(crop, 85), embedding=embedding)
-            if crop is not None and visit.person_id is not None:
-                self._with_app(lambda: learn_from_camera(visit.person_id, crop, embedding, camera))
+            self.publish("arrival", camera, visit.person_id, visit.name, visit.distance,
+                         None if crop is None else to_jpeg(crop, 85), embedding=embedding)
+            if crop is not None:
+                self._library_write(lambda: learn_from_camera(visit.person_id, crop, embedding, camera.name))
         for visit in departures:
-            self.publish("departure", camera, visit.name, visit.person_id, visit.distance, None)
+            self.publish("departure", camera, visit.person_id, visit.name, visit.distance, None)
 
     def present(self, person_id: int) -> bool:
         with self.lock:
             return any(v.person_id == person_id for v in self.visits.values())
 
     def forget_camera(self, camera_id: int) -> None:
-        """A camera removed or stopped: its visits end (with departures)."""
+        """A camera removed or stopped: its visits end (with departures). In an app context."""
         with self.lock:
             gone = [self.visits.pop(k) for k in list(self.visits) if k[0] == camera_id]
-        for visit in (v for v in gone if v.name is not None):
-            self.publish("departure", visit.camera, visit.name, visit.person_id, visit.distance, None)
+        for visit in (v for v in gone if v.person_id is not None):
+            self.publish("departure", visit.camera, visit.person_id, visit.name, visit.distance, None)
 
     # Out ------------------------------------------------------------------------------
 
-    def publish(self, kind: str, camera: dict, name: str | None, person_id: int | None,
+    def publish(self, kind: str, camera: CameraRef, person_id: int | None, name: str | None,
                 distance: float | None, thumbnail: bytes | None, group_id: int | None = None,
-                embedding=None) -> int | None:
-        """Record and send one event; returns the person's id (looked up by name)."""
-        with self.app.app_context():
-            if name is not None and person_id is None:
-                person_id = db.session.scalar(select(Person.id).where(Person.name == name))
-            event_id = None
-            if kind in ("arrival", "unknown") and thumbnail is not None:
-                event_id = self._arrival_row(camera["name"], person_id, name, distance, thumbnail,
-                                             group_id, embedding)
-            event = {"id": str(uuid.uuid4()), "type": kind, "time": utcnow().isoformat() + "Z",
-                     "person_id": person_id, "name": name, "group_id": group_id,
-                     "camera": {"id": camera["id"], "name": camera["name"]},
-                     "distance": None if distance is None else round(float(distance), 4),
-                     "thumbnail_url": None if event_id is None else
-                     f"{self.app.config['EVENTS_BASE_URL']}/events/{event_id}/thumbnail.jpg"}
-            queue_webhooks(event)
-            db.session.commit()
+                embedding=None) -> None:
+        """Record and send one event (in an app context): `person_id` says who, `name` is
+        the name to show."""
+        event_id = None
+        if kind in ("arrival", "unknown") and thumbnail is not None:
+            event_id = self._arrival_row(camera.name, person_id, name, distance, thumbnail,
+                                         group_id, embedding)
+        event = {"id": str(uuid.uuid4()), "type": kind, "time": utcnow().isoformat() + "Z",
+                 "person_id": person_id, "name": name, "group_id": group_id,
+                 "camera": {"id": camera.id, "name": camera.name},
+                 "distance": None if distance is None else round(float(distance), 4),
+                 "thumbnail_url": None if event_id is None else
+                 f"{self.app.config['EVENTS_BASE_URL']}/events/{event_id}/thumbnail.jpg"}
+        queue_webhooks(event)
+        db.session.commit()
         if self.sender is not None:
             self.sender.wake()
         if self.mqtt is not None:
@@ -165,7 +178,6 @@ class EventBus:
             # still in view on another camera.
             home = kind == "arrival" or (person_id is not None and self.present(person_id))
             self.mqtt.event(event, home)
-        return person_id
 
     def _arrival_row(self, camera_name, person_id, name, distance, thumbnail, group_id, embedding) -> int:
         now = utcnow()
@@ -196,6 +208,10 @@ class EventBus:
             sender.close()
         if mqtt is not None:
             mqtt.close()
+
+
+def _id_and_status(group) -> tuple[int, str] | None:
+    return None if group is None else (group.id, group.status)
 
 
 def get_bus() -> EventBus:

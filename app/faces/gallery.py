@@ -138,10 +138,6 @@ class GalleryCache:
         return GalleryView(index, index.names, state.active_model, state.identify_threshold,
                            Negatives.load(state.active_model))
 
-    @property
-    def seen(self) -> int:
-        return self._seen
-
     # --- loading ------------------------------------------------------------------------
     def _load(self, model: str, generation: int) -> None:
         """A new index: the snapshot on disk and the log after it when they are usable,

@@ -1,6 +1,6 @@
 """The one owner of what this process keeps between requests, per app: the face pipelines
-(one per model and settings), the gallery cache, the live cameras and the browser-camera
-recognizers. `Runtime` is a Flask extension, created unbound in `app.extensions` and bound
+(one per model and settings), the gallery cache, the live previews, relays and browser-camera
+recognizers, the camera runner and the event bus. `Runtime` is a Flask extension, created unbound in `app.extensions` and bound
 in `create_app`; `state()` is the current app's. A model switch frees the other models'
 pipelines and cameras; `close()` (app teardown, tests, process exit) frees everything."""
 from __future__ import annotations
@@ -30,7 +30,9 @@ class ProcessState:
         self.pipelines: dict[tuple, FacePipeline] = {}
         self.gallery = GalleryCache()
         self.groups = GroupCentres()  # the unknown groups' centres (app/library/grouping.py)
-        self.cameras: dict[str, Any] = {}  # source|model -> LiveCamera (app/stream)
+        # app/stream: source -> (model, LiveCamera) of the previews, camera id -> RelayCamera.
+        self.previews: dict[str, tuple[str, Any]] = {}
+        self.relays: dict[int, Any] = {}
         self.browsers: dict[str, tuple[float, Any]] = {}  # client -> (last seen, LiveRecognizer)
         self.webcams: dict[str, bool] = {}  # webcam index -> whether it opened
         self.model: str | None = None  # the active model last seen
@@ -66,10 +68,9 @@ class ProcessState:
         with self.lock:
             for key in [k for k in self.pipelines if k[0] != model]:
                 del self.pipelines[key]
-            # Relays ("relay:<id>") carry the camera process's frames: it restarts its own.
-            for key in [k for k in self.cameras
-                        if not k.startswith("relay:") and not k.endswith(f"|{model}")]:
-                self.cameras.pop(key).stop()
+            # Relays carry the camera process's frames: it restarts its own cameras.
+            for spec in [s for s, (m, _) in self.previews.items() if m != model]:
+                self.previews.pop(spec)[1].stop()
             self.browsers.clear()
 
     def close(self) -> None:
@@ -84,9 +85,10 @@ class ProcessState:
         if events is not None:
             events.close()
         with self.lock:
-            for camera in self.cameras.values():
+            for camera in [c for _, c in self.previews.values()] + list(self.relays.values()):
                 camera.stop()
-            self.cameras.clear()
+            self.previews.clear()
+            self.relays.clear()
             self.browsers.clear()
             self.pipelines.clear()
             self.gallery.clear()

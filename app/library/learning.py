@@ -37,9 +37,9 @@ def _named_clearly(person_id: int, embedding: np.ndarray, margin: float) -> bool
 
 
 def learn_from_camera(person_id: int, aligned: np.ndarray, embedding: np.ndarray,
-                      camera: dict) -> Face | None:
+                      camera: str) -> Face | None:
     """Keep this arrival's face as a new face of `person_id` when it teaches something and
-    is safe to (module docstring); None otherwise. The caller commits."""
+    is safe to (module docstring); None otherwise. `camera`: its name. The caller commits."""
     cfg = current_app.config
     if not cfg["LEARN_FROM_CAMERAS"] or sharpness(aligned) < cfg["MIN_SHARPNESS"]:
         return None
@@ -55,9 +55,9 @@ def learn_from_camera(person_id: int, aligned: np.ndarray, embedding: np.ndarray
     crop = to_jpeg(aligned, CROP_QUALITY)
     try:
         face = add_face(get_person(person_id), NewFace(embedding, crop, 1.0),
-                        hashlib.sha256(crop).hexdigest(), origin="learned", camera=camera["name"])
+                        hashlib.sha256(crop).hexdigest(), origin="learned", camera=camera)
     except Problem as p:
         log.info("a face of person %d was not learned (%s)", person_id, p.type)
         return None
-    log.info("learned a face of person %d from %s", person_id, camera["name"])
+    log.info("learned a face of person %d from %s", person_id, camera)
     return face

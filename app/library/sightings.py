@@ -5,12 +5,15 @@ face it was dismissed for)."""
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from ..extensions import db
 from ..faces.photos import CROP_QUALITY, face_problem
@@ -33,40 +36,84 @@ def expire_now_and_then() -> None:
         expire_sightings()
 
 
-def _sharp(best: tuple) -> bool:
+class Crop(NamedTuple):
+    """One crop of an unknown camera track: `seq` numbers it within its track, `quality`
+    ranks it (recognition/quality.py), aligned (160, 160, 3) uint8, (128,) embedding."""
+
+    seq: int
+    quality: float
+    aligned: np.ndarray
+    embedding: np.ndarray
+
+
+def _sharp(crop: Crop) -> bool:
     """As sharp as an enrolment photo must be (the live detector's minimum face is the
     enrolment minimum already)."""
-    return sharpness(best[1]) >= current_app.config["MIN_SHARPNESS"]
+    return sharpness(crop.aligned) >= current_app.config["MIN_SHARPNESS"]
 
 
-def _seen(best: tuple, camera: dict) -> Seen:
-    quality, aligned, embedding = best
-    camera_id = camera["id"] if camera["id"] > 0 else None  # 0 browser, -1 preview: no camera row
-    return Seen(np.asarray(embedding, np.float32), to_jpeg(aligned, CROP_QUALITY), quality=quality,
-                camera_id=camera_id, camera=camera["name"])
+def _seen(crop: Crop, camera_id: int, camera_name: str) -> Seen:
+    return Seen(np.asarray(crop.embedding, np.float32), to_jpeg(crop.aligned, CROP_QUALITY),
+                quality=crop.quality, camera=camera_name,
+                camera_id=camera_id if camera_id > 0 else None)  # 0 browser, -1 preview: no row
 
 
-def unknown_track(camera: dict, track) -> UnknownGroup | None:
-    """A track confirmed unknown: its best crop so far becomes a sighting at once (its group
-    is then known to the live page and to Arrivals). The caller commits."""
-    if not track.best or not _sharp(track.best[0]):
-        return None
-    expire_now_and_then()
-    sighting, = remember([_seen(track.best[0], camera)])
-    track.group_id = sighting.group_id
-    track.written.add(id(track.best[0][2]))
-    return sighting.group
+@dataclass
+class _Remembered:
+    group_id: int
+    written: set[int]  # the crops (seq) already sightings
+    touched: float  # time.monotonic() of the last cycle that saw the track
 
 
-def track_ended(camera: dict, track) -> None:
-    """A remembered unknown track left the view: its other best crops join its group.
-    The caller commits."""
-    best = track.best[:current_app.config["SIGHTINGS_PER_TRACK"]]
-    rest = [b for b in best if id(b[2]) not in track.written and _sharp(b)]
-    if track.group_id is None or track.name is not None or not rest:
-        return
-    remember([_seen(b, camera) for b in rest], group_id=track.group_id)
-    track.written.update(id(b[2]) for b in rest)
+class UnknownTracks:
+    """The unknown camera tracks remembered as sightings, per process: for each (recognizer
+    key, track id), the group its crops joined and which crops were written (a better crop
+    may come after the first was). Tracks are not changed: the recognizers own them.
+    Entries go when their track ends, or when no cycle saw them for `keep` seconds (a
+    recognizer that stopped: a browser gone, a camera removed)."""
+
+    def __init__(self, keep: float = 600.0):
+        self.keep = keep
+        self._lock = threading.Lock()  # cameras' recognition threads share it
+        self._tracks: dict[tuple[str, int], _Remembered] = {}
+
+    def group_of(self, key: str, track_id: int) -> int | None:
+        entry = self._tracks.get((key, track_id))
+        return None if entry is None else entry.group_id
+
+    def seen(self, key: str, track_ids, now: float) -> None:
+        """Tracks of `key` seen in a cycle at `now`; entries unseen for `keep` go."""
+        with self._lock:
+            for track_id in track_ids:
+                if (entry := self._tracks.get((key, track_id))) is not None:
+                    entry.touched = now
+            for k in [k for k, e in self._tracks.items() if now - e.touched > self.keep]:
+                del self._tracks[k]
+
+    def confirmed(self, key: str, track_id: int, best, camera_id: int, camera_name: str,
+                  now: float) -> UnknownGroup | None:
+        """A track confirmed unknown: its best crop so far (`best`: Crops, best first)
+        becomes a sighting at once (its group is then known to the live page and to
+        Arrivals); None when the crop is too blurred to keep. The caller commits."""
+        if not best or not _sharp(best[0]):
+            return None
+        expire_now_and_then()
+        sighting, = remember([_seen(best[0], camera_id, camera_name)])
+        with self._lock:
+            self._tracks[(key, track_id)] = _Remembered(sighting.group_id, {best[0].seq}, now)
+        return sighting.group
+
+    def ended(self, key: str, track_id: int, best, camera_id: int, camera_name: str) -> None:
+        """A track left the view: if it was remembered, its other best crops join its
+        group. The caller commits."""
+        with self._lock:
+            entry = self._tracks.pop((key, track_id), None)
+        if entry is None:
+            return
+        rest = [c for c in best[:current_app.config["SIGHTINGS_PER_TRACK"]]
+                if c.seq not in entry.written and _sharp(c)]
+        if rest:
+            remember([_seen(c, camera_id, camera_name) for c in rest], group_id=entry.group_id)
 
 
 def upload_faces(faces, sha256: str) -> list[int | None]:
@@ -108,6 +155,3 @@ def expire_sightings() -> int:
     log.info("%d sightings older than %s expired", gone, cutoff)
     return gone
 
-
-def sightings_count() -> int:
-    return db.session.scalar(select(func.count(Sighting.id)))

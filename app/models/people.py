@@ -67,8 +67,6 @@ class AppState(db.Model):
     active_model: Mapped[str] = mapped_column(String(64), default=PRETRAINED)
     gallery_generation: Mapped[int] = mapped_column(default=0)
     identify_threshold: Mapped[float] = mapped_column(default=0.8)
-    # The live page's source, chosen by an operator; None = the configured CAMERA_SOURCE.
-    camera_source: Mapped[str | None] = mapped_column(String(500), default=None)
     # Moved by every change of unknown groups, so that a process assigning a sighting
     # knows when its copy of the groups is stale (app/library/grouping.py).
     library_generation: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -1,25 +1,25 @@
 """Cameras as data: the use-cases behind the Cameras page, /api/cameras and
-`flask faces cameras`. Sources are checked by sources.check_source (no arbitrary files or
-schemes); the camera runner follows the table within CAMERAS_SYNC_SECONDS."""
+`flask faces cameras`. The camera table is the one list of cameras (its first row is made
+by the migrations from CAMERA_SOURCE). Sources are checked by sources.check_source (no
+arbitrary files or schemes); the camera runner follows the table within
+CAMERAS_SYNC_SECONDS."""
 from __future__ import annotations
 
 import math
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
 from ..extensions import db
 from ..http.problems import Problem
-from ..models import AppState, Camera
+from ..models import Camera
 from .sources import SourceError, check_source
 
 FIELDS = ("name", "source", "enabled", "detect_side", "min_face", "ignore_region", "recognition_fps")
 
 
 def list_cameras() -> list[Camera]:
-    ensure_first_camera()
     return db.session.scalars(select(Camera).order_by(Camera.id)).all()
 
 
@@ -29,19 +29,6 @@ def get_camera_row(camera_id: int) -> Camera:
         raise Problem("not-found", 404, f"There is no camera with id {camera_id}. "
                       "Check the id (GET /api/cameras lists them).")
     return camera
-
-
-def ensure_first_camera() -> None:
-    """With no camera at all, CAMERA_SOURCE (or the live page's choice) is the first one."""
-    if db.session.scalar(select(func.count(Camera.id))):
-        return
-    row = db.session.get(AppState, 1)  # read only: the state row is made by requests
-    spec = (row.camera_source if row else None) or current_app.config["CAMERA_SOURCE"]
-    db.session.add(Camera(name="Camera 1", source=spec))
-    try:
-        db.session.commit()
-    except IntegrityError:  # another worker made it at the same moment
-        db.session.rollback()
 
 
 def _problem(field: str, what: str) -> Problem:
@@ -105,7 +92,6 @@ def _name_free(name: str, camera_id: int | None = None) -> None:
 
 
 def add_camera(data: dict) -> Camera:
-    ensure_first_camera()  # CAMERA_SOURCE stays the first camera
     fields = _checked(data, partial=False)
     _name_free(fields["name"])
     camera = Camera(**fields)
@@ -129,5 +115,4 @@ def remove_camera(camera: Camera) -> None:
 
 def first_camera() -> Camera | None:
     """The live page's camera: the first enabled one."""
-    ensure_first_camera()
     return db.session.scalar(select(Camera).where(Camera.enabled).order_by(Camera.id).limit(1))

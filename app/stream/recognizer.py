@@ -1,5 +1,6 @@
 """Recognition beside the display: detect on a downscaled frame, track, embed only what
-needs it, name by vote. Runs in its own thread on the newest frame, dropping the others."""
+needs it, vote on who each track is, hand the cycle to the sink (app/events/sink.py). Runs
+in its own thread on the newest frame, dropping the others."""
 from __future__ import annotations
 
 import threading
@@ -10,44 +11,44 @@ import numpy as np
 
 from ..recognition import FaceDetector, FacePipeline
 from ..recognition.quality import FaceConditions, conditions_of, face_quality
+from ..events.sink import CameraRef, Cycle, CycleSink
 from .rates import RateMeter
-from .tracker import Track, Tracker
+from .tracker import LiveMatch, Tracker
 
-# embeddings (N, 128), their faces' conditions -> N (name or None, distance or None, why a
-# face too poor to name was not: None otherwise)
-Lookup = Callable[[np.ndarray, list[FaceConditions]], list[tuple[str | None, float | None, str | None]]]
+# embeddings (N, 128), their faces' conditions -> N matches (person id or None, name,
+# distance; why a face too poor to name was not)
+Lookup = Callable[[np.ndarray, list[FaceConditions]], list[LiveMatch]]
 SHOW_SECONDS = 0.25
-# Called once per track when its name (or "unknown") is confirmed: (track, aligned crop).
-OnArrival = Callable[[Track, np.ndarray], None]
 BEST_CROPS = 3  # an unknown track's best crops kept for its sightings (app/library)
 
 
 class LiveRecognizer:
-    """Turns frames into named tracks.
+    """Turns frames into tracks of people.
 
     Args:
         pipeline: its encoder embeds the faces; they are found by a live-tuned detector
             (`pipeline.with_detector`).
-        lookup: names embeddings against the enrolled people.
+        lookup: matches embeddings against the enrolled people.
         min_face_size, max_side: live detection settings (pixels of the full frame; the
             frame is detected on a copy whose longer side is max_side).
+        sink, camera: each cycle goes to `sink.process_cycle` as `camera`'s (None: nowhere).
+        ignore_region: (x, y, w, h) in frame pixels: faces centred there are ignored.
+        best_crops: an unknown track's best crops kept for the face library.
     """
 
     def __init__(self, pipeline: FacePipeline, lookup: Lookup, min_face_size: int = 40,
                  max_side: int = 320, tracker: Tracker | None = None,
-                 on_arrival: OnArrival | None = None,
+                 sink: CycleSink | None = None, camera: CameraRef | None = None,
                  ignore_region: tuple[int, int, int, int] | None = None,
-                 on_cycle: Callable[[list], None] | None = None,
-                 on_track_end: Callable[[Track], None] | None = None, best_crops: int = BEST_CROPS):
+                 best_crops: int = BEST_CROPS):
         self.pipeline = pipeline.with_detector(FaceDetector(
             min_face_size=min_face_size, max_side=max_side,
             models_dir=pipeline.detector.models_dir))
         self.lookup = lookup
-        self.on_arrival = on_arrival
-        self.ignore_region = ignore_region  # (x, y, w, h): faces centred there are ignored
-        self.on_cycle = on_cycle  # called with the tracks in view after each cycle
-        self.on_track_end = on_track_end  # called with each track that left the view
+        self.sink, self.camera = sink, camera
+        self.ignore_region = ignore_region
         self.best_crops = best_crops
+        self._groups: dict[int, int] = {}  # track id -> unknown group id (from the sink)
         self.rate = RateMeter(5.0)  # recognition cycles per second
         self.tracker = tracker or Tracker()
         self.latency_ms = 0.0  # of the last process() call
@@ -55,41 +56,48 @@ class LiveRecognizer:
         self._tracks: list[dict] = []
 
     def process(self, frame: np.ndarray, captured_at: float) -> None:
-        """Detect, track and name the faces of one RGB frame captured at `captured_at`
-        (time.monotonic seconds)."""
+        """Detect, track and identify the faces of one RGB frame captured at `captured_at`
+        (time.monotonic seconds), then hand the cycle to the sink."""
         detections = self.pipeline.detect(frame)
         if self.ignore_region is not None:
             detections = [d for d in detections if not self._ignored(d.box)]
         tracks = self.tracker.update([d.box for d in detections], captured_at)
         todo = [(t, d) for t, d in zip(tracks, detections)
                 if self.tracker.needs_check(t, captured_at)]
+        confirmed = []
         if todo:
             faces = self.pipeline.embed(frame, [d for _, d in todo])
-            names = self.lookup(np.stack([f.embedding for f in faces]),
-                                [conditions_of(f.detection, f.aligned) for f in faces])
-            for (track, det), face, (name, distance, reason) in zip(todo, faces, names):
-                track.vote(name, distance, captured_at)
-                track.reason = reason
+            matches = self.lookup(np.stack([f.embedding for f in faces]),
+                                  [conditions_of(f.detection, f.aligned) for f in faces])
+            for (track, det), face, match in zip(todo, faces, matches):
+                track.vote(match, captured_at)
                 track.face = (face.aligned, face.embedding)
-                if name is None:
+                if match.person_id is None:
                     track.keep_best(face_quality(det, face.aligned), face.aligned, face.embedding,
                                     self.best_crops)
                 if track.confirmed and not track.announced:
                     track.announced = True
-                    if self.on_arrival is not None:
-                        self.on_arrival(track, face.aligned)
-        if self.on_track_end is not None:
-            for track in self.tracker.ended:
-                self.on_track_end(track)
+                    confirmed.append(track)
         now = time.monotonic()
         self.latency_ms = (now - captured_at) * 1e3
         self.rate.tick(now)
-        if self.on_cycle is not None:
-            self.on_cycle([t for t in self.tracker.tracks if t.last_seen == captured_at])
+        if self.sink is not None:
+            self._hand_on(captured_at, confirmed, now)
         with self._lock:
             # Shown while seen in the last quarter second: no flicker when one detection misses.
             self._tracks = [self._view(t) for t in self.tracker.tracks
                             if captured_at - t.last_seen <= SHOW_SECONDS]
+
+    def _hand_on(self, captured_at: float, confirmed: list, now: float) -> None:
+        """The cycle to the sink; the unknown groups it answers are shown on the tracks."""
+        in_view = tuple(t.seen() for t in self.tracker.tracks if t.last_seen == captured_at)
+        ended = tuple(t.seen() for t in self.tracker.ended)
+        groups = self.sink.process_cycle(Cycle(self.camera, in_view, tuple(t.seen() for t in confirmed),
+                                               ended, now))
+        with self._lock:
+            self._groups.update(groups)
+            for track in ended:
+                self._groups.pop(track.id, None)
 
     @property
     def encoder(self):
@@ -106,13 +114,13 @@ class LiveRecognizer:
         cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
         return x <= cx < x + w and y <= cy < y + h
 
-    @staticmethod
-    def _view(track) -> dict:
+    def _view(self, track) -> dict:
         return {"id": track.id, "box": [round(float(v)) for v in track.box],
-                "name": track.name, "checked": bool(track.votes), "group_id": track.group_id,
-                "reason": None if track.name else track.reason,
+                "name": track.name, "person_id": track.person_id, "checked": bool(track.votes),
+                "group_id": self._groups.get(track.id),
                 "distance": None if track.distance is None else round(track.distance, 3),
-                "since": track.first_seen, "named_at": track.named_at}
+                "since": track.first_seen, "named_at": track.named_at,
+                "reason": None if track.name or not track.votes else track.votes[-1].reason}
 
     def face_of(self, track_id: int):
         """(aligned crop, embedding) last seen for a track in view, or None."""

@@ -1,6 +1,6 @@
 """Routes of the live video: /live, /stream.mjpg (the first camera), /stream/<id>.mjpg,
-/live/frame (browser camera), /live/enrol and /events (the API's /api/stream/status and
-/api/events are in app/api/live.py)."""
+/live/frame (browser camera), /live/enrol and the arrivals' thumbnails (the Arrivals and
+Cameras pages are in app/web; /api/stream/status and /api/events in app/api/live.py)."""
 from __future__ import annotations
 
 import hashlib
@@ -14,16 +14,18 @@ from flask_login import login_required
 
 from ..auth import admin_required, viewer_required
 from ..extensions import db
-from ..faces import NewFace, create_person, get_state
+from ..faces import NewFace, create_person
 from ..faces.photos import CROP_QUALITY
 from ..http.problems import Problem, not_found
 from ..models import Event
 from ..recognition.decode import decode_image
 from ..recognition.jpeg import to_jpeg
-from . import bp, hub
-from .events import arrivals
+from . import bp
+from .browsers import browser_recognizer, now
 from .forms import EnrolTrackForm, SourceForm
 from .cameras import first_camera, get_camera_row
+from .feeds import camera_feed, camera_for, shown_source, track_face
+from .previews import preview_camera
 from .relay import RelayCamera
 from .sources import SourceError, check_source
 
@@ -34,7 +36,7 @@ MAX_BROWSER_FRAME = 2 * 1024 * 1024  # bytes: browser frames are small downscale
 @login_required
 def live():
     """The live page: the stream, who is in view, fps; the source and enrolment for operators."""
-    spec, note = hub.resolve_source()
+    spec, note = shown_source()
     return render_template("live.html", source=spec, note=note, source_form=SourceForm(source=spec),
                            enrol_form=EnrolTrackForm())
 
@@ -50,12 +52,13 @@ def set_source():
         except SourceError as e:
             flash(str(e))
         else:
-            get_state().camera_source = spec
             first = first_camera()
-            if first is not None:
+            if first is None:
+                flash("There is no camera to change; add one on the Cameras page.")
+            else:
                 first.source = spec  # the runner restarts it within a second
-            db.session.commit()
-            flash(f"Camera source set to {spec}.")
+                db.session.commit()
+                flash(f"Camera source set to {spec}.")
     else:
         flash(" ".join(e for errs in form.errors.values() for e in errs))
     return redirect(url_for("stream.live"))
@@ -92,10 +95,10 @@ def stream():
     """multipart/x-mixed-replace JPEG frames with boxes and names, shared by all viewers
     (the first camera, or ?source=)."""
     spec = _asked_source()
-    camera_id = hub.camera_for(spec)
+    camera_id = camera_for(spec)
     if camera_id is not None:
-        return _mjpeg(hub.camera_feed(camera_id))
-    return _mjpeg(hub.get_camera(hub.resolve_source(spec)[0]))
+        return _mjpeg(camera_feed(camera_id))
+    return _mjpeg(preview_camera(shown_source(spec)[0]))
 
 
 @bp.get("/stream/<int:camera_id>.mjpg")
@@ -103,7 +106,7 @@ def stream():
 def camera_stream(camera_id: int):
     """One camera's MJPEG stream, from whichever worker (docs/LIVE.md: the hand-over)."""
     get_camera_row(camera_id)
-    return _mjpeg(hub.camera_feed(camera_id))
+    return _mjpeg(camera_feed(camera_id))
 
 
 # The status and the arrivals of the API live in app/api/live.py; the live page still builds
@@ -120,8 +123,8 @@ def browser_frame():
         raise Problem("too-large", 413, "Frames must be under 2 MB; send them downscaled.")
     rgb = decode_image(data, MAX_BROWSER_FRAME)
     client = session.setdefault("live_client", secrets.token_hex(8))
-    recognizer = hub.browser_recognizer(client)
-    recognizer.process(rgb, hub.now())
+    recognizer = browser_recognizer(client)
+    recognizer.process(rgb, now())
     return jsonify({"width": rgb.shape[1], "height": rgb.shape[0],
                     "latency_ms": round(recognizer.latency_ms, 1),
                     "tracks": recognizer.track_status()})
@@ -135,7 +138,7 @@ def enrol_track():
     if not form.validate_on_submit():
         flash(" ".join(e for errs in form.errors.values() for e in errs))
         return redirect(url_for("stream.live"))
-    face = hub.track_face(form.track.data, form.mode.data, session.get("live_client"))
+    face = track_face(form.track.data, form.mode.data, session.get("live_client"))
     if face is None:
         flash("That face has left the view; enrol it when it is in view again.")
         return redirect(url_for("stream.live"))
@@ -151,18 +154,6 @@ def enrol_track():
     db.session.commit()
     flash(f"{person.name} is enrolled from the live view.")
     return redirect(url_for("stream.live"))
-
-
-@bp.get("/events")
-@login_required
-def events_page():
-    """Arrivals: who was first recognised when, on which camera; ?who=known|unknown,
-    ?q=part of a name, ?page=N (50 a page)."""
-    who, q = request.args.get("who", ""), (request.args.get("q") or "").strip()
-    page = max(request.args.get("page", 1, type=int), 1)
-    found = arrivals(who, q, page)
-    return render_template("events.html", events=found.items, who=who, q=q, page=page,
-                           pages=found.pages, total=found.total)
 
 
 @bp.get("/events/<int:event_id>/thumbnail.jpg")

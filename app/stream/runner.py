@@ -117,7 +117,7 @@ class CameraRunner:
     Args:
         lock_path, socket_path: from runner_paths().
         sync: `sync(runner)` starts, restarts and stops the cameras to match the database
-            (app/stream/hub.py: it needs the app); called every `period` seconds while held.
+            (app/stream/sync.py: it needs the app); called every `period` seconds while held.
         elect: False for a process that must never run the cameras (web workers when a
             separate `flask faces cameras run` does).
     """

@@ -1,17 +1,35 @@
-"""Follow faces from one detection to the next and vote on their names.
+"""Follow faces from one detection to the next and vote on who they are.
 
-A track is a face seen in consecutive detections (boxes overlapping by IoU). Its name is the
-majority of its recent matches, so one bad frame does not flip the label. New or unconfirmed
-tracks are embedded at every detection; confirmed ones are re-checked about once a second.
+A track is a face seen in consecutive detections (boxes overlapping by IoU). Who it is, is
+the person id that holds most of its recent matches (each weighted, 1.0 for now: a face's
+quality can weigh it), so one bad frame does not flip the label; names are only shown. New
+or unconfirmed tracks are embedded at every detection; confirmed ones are re-checked about
+once a second.
 """
 from __future__ import annotations
 
 import itertools
 import time
-from collections import Counter, deque
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from ..events.sink import SeenTrack
+from ..library.sightings import Crop
+
+
+@dataclass(frozen=True)
+class LiveMatch:
+    """Who one face of one frame is: `person_id` (None: nobody within the threshold), the
+    person's `name` for display, the L2 `distance`, and `weight`, how much this frame counts
+    in its track's vote; `reason`: why the face was too poor to name (None: it was not)."""
+
+    person_id: int | None
+    name: str | None = None
+    distance: float | None = None
+    weight: float = 1.0
+    reason: str | None = None
 
 
 @dataclass
@@ -22,49 +40,65 @@ class Track:
     box: np.ndarray  # (4,) x1, y1, x2, y2 in frame pixels
     first_seen: float
     last_seen: float
-    votes: deque = field(default_factory=lambda: deque(maxlen=5))  # (name | None, distance)
+    votes: deque = field(default_factory=lambda: deque(maxlen=5))  # LiveMatch, newest last
     last_checked: float = float("-inf")
-    named_at: float | None = None  # when it first got a name (None: never)
-    reason: str | None = None  # why its last face was too poor to name (None: it was not)
+    named_at: float | None = None  # when it first got a person (None: never)
     face: object = None  # the last checked face: (aligned (160,160,3) uint8, embedding)
-    announced: bool = False  # its arrival has been reported
-    # While unknown: its best crops, (quality, aligned, embedding), best first (kept as
-    # sightings, app/library), the group they joined and which were written (id() of the
-    # embedding: a better crop may come after the first was written).
+    announced: bool = False  # its confirmation has been handed on
+    # While unknown: its best crops (kept as sightings, app/library), best first, numbered
+    # in the order they were seen.
     best: list = field(default_factory=list)
-    group_id: int | None = None
-    written: set = field(default_factory=set)
+    crops_seen: int = 0
 
     def keep_best(self, quality: float, aligned: np.ndarray, embedding: np.ndarray, n: int) -> None:
         """Keep this crop if it is among the n best seen of this track."""
-        self.best.append((quality, aligned, embedding))
-        self.best.sort(key=lambda b: -b[0])
+        self.best.append(Crop(self.crops_seen, quality, aligned, embedding))
+        self.crops_seen += 1
+        self.best.sort(key=lambda b: -b.quality)
         del self.best[n:]
+
+    def _weights(self) -> dict:
+        weights: dict = {}
+        for v in self.votes:
+            weights[v.person_id] = weights.get(v.person_id, 0.0) + v.weight
+        return weights
+
+    @property
+    def person_id(self) -> int | None:
+        """The person with the most weight among the recent matches (the earliest on a tie);
+        None = unknown (or not yet checked)."""
+        weights = self._weights()
+        return max(weights, key=weights.get) if weights else None
 
     @property
     def name(self) -> str | None:
-        """Majority of the recent matches; None = unknown (or not yet checked)."""
-        if not self.votes:
-            return None
-        (name, _), = Counter(v[0] for v in self.votes).most_common(1)
-        return name
+        """The person's name as last matched (a rename shows at the next check)."""
+        pid = self.person_id
+        return None if pid is None else next(v.name for v in reversed(self.votes) if v.person_id == pid)
 
     @property
     def distance(self) -> float | None:
-        ds = [d for n, d in self.votes if n == self.name and d is not None]
+        pid = self.person_id
+        ds = [v.distance for v in self.votes if v.person_id == pid and v.distance is not None]
         return float(np.mean(ds)) if ds else None
 
     @property
     def confirmed(self) -> bool:
-        """At least two matches, and the current name holds most of them."""
-        return len(self.votes) >= 2 and Counter(v[0] for v in self.votes)[self.name] >= 2
+        """At least two matches, and the current person holds at least two of them."""
+        pid = self.person_id
+        return len(self.votes) >= 2 and sum(v.person_id == pid for v in self.votes) >= 2
 
-    def vote(self, name: str | None, distance: float | None, now: float) -> None:
+    def vote(self, match: LiveMatch, now: float) -> None:
         """Add a match made on a frame captured at `now`."""
-        self.votes.append((name, distance))
+        self.votes.append(match)
         self.last_checked = now
-        if self.name is not None and self.named_at is None:
-            self.named_at = time.monotonic()  # when the name became known, not the frame
+        if self.person_id is not None and self.named_at is None:
+            self.named_at = time.monotonic()  # when the person became known, not the frame
+
+    def seen(self) -> SeenTrack:
+        """An immutable snapshot for the sink (app/events/sink.py)."""
+        return SeenTrack(self.id, self.person_id, self.name, self.distance, self.confirmed,
+                         self.face, tuple(self.best))
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -28,4 +28,4 @@ def _first_operator():
     return None
 
 
-from . import access, fixes, library, pages, signin  # noqa: E402,F401
+from . import access, arrivals, cameras, fixes, library, pages, signin  # noqa: E402,F401

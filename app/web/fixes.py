@@ -20,6 +20,7 @@ from ..library.corrections import correct_event, not_this_person
 from ..library.facemap import face_map
 from ..models import Event
 from ..recognition.jpeg import to_jpeg
+from ..stream.feeds import track_face
 from . import bp
 from .forms import ConfirmDeleteForm
 from .tokens import TOKEN_AGE, correction_serializer
@@ -94,7 +95,7 @@ def not_this_person_arrival(event_id: int):
             db.session.rollback()
             flash(p.detail)
     return redirect(request.referrer if (request.referrer or "").startswith(request.host_url)
-                    else url_for("stream.events_page"))
+                    else url_for("web.events_page"))
 
 
 @bp.post("/identify/not-this-person")
@@ -121,11 +122,9 @@ def not_this_person_identify():
 @admin_required
 def not_this_person_live():
     """The live page: the face of a track in view was given the wrong name."""
-    from ..stream import hub
-
     track, mode = request.form.get("track", type=int), request.form.get("mode", "server")
     person = find_person(request.form.get("name") or "")
-    face = None if track is None else hub.track_face(track, mode, session.get("live_client"))
+    face = None if track is None else track_face(track, mode, session.get("live_client"))
     if not ConfirmDeleteForm().validate_on_submit() or person is None or face is None:
         flash("That face has left the view, or its name changed; try again while it is in view.")
         return redirect(url_for("stream.live"))

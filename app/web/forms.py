@@ -1,7 +1,8 @@
 """Web forms (Flask-WTF: every one carries a CSRF token)."""
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DecimalField, HiddenField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import (DecimalField, FloatField, HiddenField, IntegerField, PasswordField, SelectField,
+                     SelectMultipleField, StringField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange
 
@@ -60,3 +61,29 @@ class OperatorForm(FlaskForm):
 class KeyForm(FlaskForm):
     name = StringField("Key name", [InputRequired("Name the key, e.g. after the program that uses it."),
                                     Length(max=64)], description="Who or what will use it, e.g. front-door-script.")
+
+
+class CameraForm(FlaskForm):
+    name = StringField("Name", [InputRequired("Give the camera a name."), Length(max=120)])
+    source = StringField("Source", [InputRequired("Give a source: demo, a webcam number, a "
+                                                  "video file or a stream URL."), Length(max=500)])
+
+
+class WebhookForm(FlaskForm):
+    url = StringField("URL", [InputRequired("Give the URL that receives the events."), Length(max=2000)])
+    events = SelectMultipleField("Events (none chosen: all)", choices=[
+        SelectChoice("arrival", "arrivals"), SelectChoice("departure", "departures"),
+        SelectChoice("unknown", "unknown faces")])
+
+
+class ActionForm(FlaskForm):
+    """A button (enable, disable, delete, send a test event): only the CSRF token."""
+
+
+class CameraSettingsForm(FlaskForm):
+    source = StringField("Source", [InputRequired("Give a source."), Length(max=500)])
+    detect_side = IntegerField("Detection width (px)", [InputRequired("Give a width in pixels.")])
+    min_face = IntegerField("Smallest face (px)", [InputRequired("Give a size in pixels.")])
+    recognition_fps = FloatField("Recognitions per second at most",
+                                 [InputRequired("Give a number of recognitions per second.")])
+    ignore_region = StringField("Region to ignore: x,y,width,height (empty: none)", [Length(max=64)])

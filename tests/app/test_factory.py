@@ -18,7 +18,7 @@ def test_config_class_is_used(tmp_path):
 def test_the_factory_loads_no_model_and_opens_no_camera(tmp_path):
     app = create_app(type("Cfg", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": "sqlite://"}))
     owner = app.extensions["faces"]
-    assert owner.pipelines == {} and owner.cameras == {} and owner.browsers == {}
+    assert owner.pipelines == {} and owner.previews == {} and owner.relays == {} and owner.browsers == {}
 
 
 def test_each_app_owns_its_process_state():

@@ -11,7 +11,7 @@ from app.stream.camera import LiveCamera
 from app.stream.demo import DemoScene
 from app.stream.recognizer import LiveRecognizer
 from app.stream.sources import DemoSource, SourceError, VideoSource, make_source
-from app.stream.tracker import Tracker, iou
+from app.stream.tracker import LiveMatch, Tracker, iou
 
 STRANGER = "madonna"
 
@@ -60,7 +60,7 @@ def lookup(pipeline, sample_photos_dir):
                 labels.append(folder.name)
                 break
     gallery = Gallery(np.stack(embeddings), labels)
-    return lambda e, conditions=None: [(m.label, m.distance, None) for m in gallery.identify(e, threshold=0.95)]
+    return lambda e, conditions=None: [LiveMatch(m.label, m.label, m.distance) for m in gallery.identify(e, threshold=0.95)]
 
 
 def test_tracker_keeps_ids_and_votes():
@@ -71,9 +71,9 @@ def test_tracker_keeps_ids_and_votes():
     assert [t.id for t in moved] == [first[1].id, first[0].id]
     track = moved[1]
     assert tracker.needs_check(track, 0.1)
-    for name in ["ann", None, "ann"]:
-        track.vote(name, 0.5, now=0.2)
-    assert track.name == "ann" and track.confirmed
+    for person in [7, None, 7]:
+        track.vote(LiveMatch(person, person and "ann", 0.5), now=0.2)
+    assert track.person_id == 7 and track.name == "ann" and track.confirmed
     assert not tracker.needs_check(track, 0.5) and tracker.needs_check(track, 1.3)
     tracker.update(np.zeros((0, 4)), now=0.2)
     assert len(tracker.tracks) == 2  # a missed detection keeps the tracks
@@ -132,13 +132,13 @@ def test_the_recognizer_embeds_what_its_live_detector_finds(pipeline, lookup, sa
     assert detections and len(recognizer.tracker.tracks) == len(detections)
     aligned = align_faces(frame, [d.landmarks for d in detections])
     embeddings = pipeline.encoder.embed(aligned)
-    names = lookup(embeddings)
-    for track, detection, crop, embedding, (name, distance, _) in zip(
-            recognizer.tracker.tracks, detections, aligned, embeddings, names):
+    matches = lookup(embeddings, None)
+    for track, detection, crop, embedding, match in zip(
+            recognizer.tracker.tracks, detections, aligned, embeddings, matches):
         np.testing.assert_array_equal(track.box, detection.box)
         np.testing.assert_array_equal(track.face[0], crop)
         np.testing.assert_array_equal(track.face[1], embedding)
-        assert list(track.votes) == [(name, distance)]
+        assert list(track.votes) == [match]
 
 
 def write_video(path, frames, fps=25):

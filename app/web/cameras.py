@@ -10,8 +10,9 @@ from ..events.webhooks import (create_webhook, delete_webhook, deliveries, get_w
                                list_webhooks, send_test_event)
 from ..extensions import db
 from ..http.problems import Problem
-from . import bp, hub
-from .cameras import add_camera, get_camera_row, list_cameras, remove_camera, update_camera
+from ..stream.cameras import add_camera, get_camera_row, list_cameras, remove_camera, update_camera
+from ..stream.sync import camera_runner
+from . import bp
 from .forms import ActionForm, CameraForm, CameraSettingsForm, WebhookForm
 
 
@@ -25,7 +26,7 @@ def cameras_page():
     """Cameras with their state, and the webhooks with their recent deliveries."""
     hooks = [(h, deliveries(h, 10)) for h in list_webhooks()]
     secret = session.pop("new_webhook_secret", None)
-    hub.camera_runner()
+    camera_runner()
     cameras = list_cameras()
     settings = {c.id: CameraSettingsForm(formdata=None, obj=c, prefix=f"c{c.id}",
                                          ignore_region=c.ignore_region or "") for c in cameras}
@@ -38,7 +39,7 @@ def cameras_page():
 @login_required
 def grid_page():
     """Every enabled camera's stream with boxes and names; who is in view across cameras."""
-    hub.camera_runner()
+    camera_runner()
     return render_template("grid.html", cameras=[c for c in list_cameras() if c.enabled])
 
 
@@ -57,7 +58,7 @@ def add_camera_page():
             flash(f"Camera {camera.name} added; it starts within a second or two.")
     else:
         flash(_errors(form))
-    return redirect(url_for("stream.cameras_page"))
+    return redirect(url_for("web.cameras_page"))
 
 
 @bp.post("/cameras/<int:camera_id>/<any(enable, disable):action>")
@@ -66,12 +67,12 @@ def camera_action(camera_id: int, action: str):
     """Enable or disable a camera."""
     if not ActionForm().validate_on_submit():
         flash("The form expired; try again.")
-        return redirect(url_for("stream.cameras_page"))
+        return redirect(url_for("web.cameras_page"))
     camera = get_camera_row(camera_id)
     update_camera(camera, {"enabled": action == "enable"})
     flash(f"Camera {camera.name} {action}d.")
     db.session.commit()
-    return redirect(url_for("stream.cameras_page"))
+    return redirect(url_for("web.cameras_page"))
 
 
 @bp.post("/cameras/<int:camera_id>/settings")
@@ -94,7 +95,7 @@ def camera_settings(camera_id: int):
             flash(f"Camera {camera.name} changed; it restarts within a second or two.")
     else:
         flash(_errors(form))
-    return redirect(url_for("stream.cameras_page"))
+    return redirect(url_for("web.cameras_page"))
 
 
 @bp.post("/webhooks")
@@ -112,7 +113,7 @@ def add_webhook_page():
             session["new_webhook_secret"] = (hook.id, secret)
     else:
         flash(_errors(form))
-    return redirect(url_for("stream.cameras_page"))
+    return redirect(url_for("web.cameras_page"))
 
 
 @bp.post("/webhooks/<int:webhook_id>/<any(test):action>")
@@ -121,12 +122,12 @@ def webhook_action(webhook_id: int, action: str):
     """Send a test event to a webhook."""
     if not ActionForm().validate_on_submit():
         flash("The form expired; try again.")
-        return redirect(url_for("stream.cameras_page"))
+        return redirect(url_for("web.cameras_page"))
     hook = get_webhook(webhook_id)
     send_test_event(hook)
     flash(f"A test event is on its way to {hook.url}; its delivery appears below.")
     db.session.commit()
-    return redirect(url_for("stream.cameras_page"))
+    return redirect(url_for("web.cameras_page"))
 
 
 @bp.route("/cameras/<int:camera_id>/remove", methods=["GET", "POST"])
@@ -138,11 +139,11 @@ def remove_camera_page(camera_id: int):
         remove_camera(camera)
         db.session.commit()
         flash(f"Camera {camera.name} removed.")
-        return redirect(url_for("stream.cameras_page"))
+        return redirect(url_for("web.cameras_page"))
     return render_template("confirm.html", title=f"Remove the camera {camera.name}?", form=form,
                            text=f"{camera.source} stops being watched and recognised. Its arrivals "
                                 "stay in the list. Add it again to bring it back.",
-                           yes="Yes, remove it", back=url_for("stream.cameras_page"))
+                           yes="Yes, remove it", back=url_for("web.cameras_page"))
 
 
 @bp.route("/webhooks/<int:webhook_id>/remove", methods=["GET", "POST"])
@@ -154,8 +155,8 @@ def remove_webhook_page(webhook_id: int):
         delete_webhook(hook)
         db.session.commit()
         flash(f"Webhook {hook.url} removed.")
-        return redirect(url_for("stream.cameras_page"))
+        return redirect(url_for("web.cameras_page"))
     return render_template("confirm.html", title="Remove this webhook?", form=form,
                            text=f"{hook.url} will get no more events, and its delivery log is "
                                 "deleted. This cannot be undone.",
-                           yes="Yes, remove it", back=url_for("stream.cameras_page"))
+                           yes="Yes, remove it", back=url_for("web.cameras_page"))

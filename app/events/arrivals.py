@@ -1,4 +1,4 @@
-"""Arrivals as the pages and the API list them: newest first, filtered and paged."""
+"""Arrivals as the Arrivals page lists them: newest first, filtered and paged."""
 from __future__ import annotations
 
 from dataclasses import dataclass
