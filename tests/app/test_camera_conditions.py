@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from app.recognition.calibration import MIN_NAMED_PX
-from support import GOOD, jpeg, load, photos
+from support import GOOD, jpeg, load, small_face
 
 TOO_SMALL = f"face 14 px, too small to name (needs {MIN_NAMED_PX:.0f} px)"
 
@@ -20,12 +20,8 @@ def grey_photo() -> bytes:
 
 
 def tiny_face() -> bytes:
-    """The good photo at a sixth of its size in a 320x240 frame: a 14-pixel face."""
-    img = load(GOOD)
-    small = cv2.resize(img, (img.shape[1] // 6, img.shape[0] // 6), interpolation=cv2.INTER_AREA)
-    frame = np.full((240, 320, 3), 128, np.uint8)
-    frame[60:60 + small.shape[0], 100:100 + small.shape[1]] = small
-    return jpeg(frame)
+    """The good photo at a sixth of its size: a 14-pixel face."""
+    return small_face(6)
 
 
 @pytest.fixture(scope="module")
