@@ -17,5 +17,8 @@ class RateMeter:
             self._times.popleft()
 
     def rate(self, now: float) -> float:
-        recent = [t for t in self._times if now - t <= self.window]
+        """Read from request threads while the camera's thread ticks: the deque is copied
+        first (one C call, atomic under the GIL); iterating it directly raised "deque
+        mutated during iteration", a 500 from /api/cameras and /api/stream/status."""
+        recent = [t for t in tuple(self._times) if now - t <= self.window]
         return len(recent) / self.window if len(recent) > 1 else 0.0
