@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import os
 
+from flask import g
 from sqlalchemy import text
 
 from ..auth import has_key, key_for_recognition
 from ..extensions import db, limiter
 from ..faces import identify, state, verify
 from ..http.problems import Problem, no_face
-from ..library.sightings import upload_faces
+from ..library.sightings import remember_upload
 from ..http.uploads import read_image
 from ..models import counts
 from . import bp
@@ -39,14 +40,15 @@ def identify_view(k: int, remember: bool = False):
     if not found.faces:
         raise no_face()
     faces = [f.to_dict() for f in found.faces]
+    out = {"faces": faces, "model": found.model, "threshold": found.threshold,
+           "timings_ms": found.timings_ms}
     if remember:
-        unknown = [i for i, f in enumerate(found.faces) if f.match.label is None and not f.reason]
-        groups = upload_faces([found.faces[i].face for i in unknown], found.photo.sha256)
+        kept = remember_upload(found, g.api_key.id)
         db.session.commit()
-        for i, group_id in zip(unknown, groups):
+        for i, group_id in kept.groups:
             faces[i]["group_id"] = group_id
-    return {"faces": faces, "model": found.model, "threshold": found.threshold,
-            "timings_ms": found.timings_ms}
+        out["remembered"] = kept.to_dict()
+    return out
 
 
 class VerifyArgs(Args):
@@ -56,7 +58,7 @@ class VerifyArgs(Args):
 @bp.post("/verify")
 @opened
 @photo_args(bp, VerifyArgs, files=("file1", "file2"), json_fields=("image1", "image2"), raw=False)
-@bp.response(200, Verification, description="The main face of each photo (the whole face as large as the largest, most central), compared.")
+@bp.response(200, Verification, description="The largest face of each photo, compared.")
 @problems(bp, 400, 413, 422, 429, 503, e400=PHOTO_400, e422="no-face: no face in one of the photos.")
 def verify_view():
     """Are two photos the same person?"""

@@ -79,12 +79,21 @@ class IdentifiedFace(Detection):
     reason = nullable(fields.String, POOR, required=True)
 
 
+class Remembered(Schema):
+    faces = fields.Integer(required=True, **_d("Unknown faces kept as sightings (each face's `group_id`)."))
+    left_out = fields.Integer(required=True, **_d(
+        "Good unknown faces not kept because of a cap: per photo (FACES_REMEMBER_PER_PHOTO), per "
+        "API key and window (FACES_REMEMBER_PER_KEY), in all (FACES_REMEMBER_MAX)."))
+    why = nullable(fields.String, "Which cap left faces out, in words; null when none did.", required=True)
+
+
 class Identification(Schema):
     faces = fields.List(fields.Nested(IdentifiedFace), required=True, **_d("Left to right."))
     model = fields.String(required=True, **_d("The encoder model that made the embeddings."))
     threshold = fields.Float(required=True, **_d("The identification threshold (Settings)."))
     timings_ms = fields.Dict(keys=fields.String(), values=fields.Float(), required=True,
                              **_d("decode, detect, align, embed, total: milliseconds."))
+    remembered = fields.Nested(Remembered, **_d("With remember=1: how many unknown faces were kept, and why any were not."))
 
 
 class Verification(Schema):
@@ -215,6 +224,9 @@ class Camera(Schema):
     min_face = fields.Integer(required=True)
     ignore_region = nullable(fields.List, "[x, y, width, height] or null.", cls_or_instance=fields.Integer())
     recognition_fps = fields.Float(required=True)
+    learn_unknown = fields.Boolean(required=True, **_d("Whether it keeps unknown faces as sightings."))
+    retain_sightings_days = nullable(fields.Float, "Days its unknown faces are kept; null: the default.")
+    retain_arrivals_days = nullable(fields.Float, "Days its arrivals are kept; null: the default.")
     created_at = fields.String(metadata={**DATE, "description": "UTC."})
 
 

@@ -3,6 +3,7 @@
 API and the live stream alike."""
 from __future__ import annotations
 
+import secrets
 from functools import wraps
 
 from flask import abort, current_app, g
@@ -18,8 +19,14 @@ login_manager.login_message = "Sign in to use this page."
 
 
 @login_manager.user_loader
-def _load_operator(operator_id: str) -> Operator | None:
-    return db.session.get(Operator, int(operator_id))
+def _load_operator(session_id: str) -> Operator | None:
+    """The operator of a session cookie ("<id>:<token>", Operator.get_id), or None (signed
+    out) when the token is not the operator's current one: a cookie copied before a
+    sign-out or a password change, or one written before tokens existed."""
+    operator_id, _, token = session_id.partition(":")
+    op = db.session.get(Operator, int(operator_id)) if operator_id.isdigit() else None
+    current = op.session_token if op is not None else None
+    return op if current and secrets.compare_digest(token, current) else None
 
 
 def require_key() -> ApiKey:

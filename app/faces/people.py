@@ -38,18 +38,31 @@ class PeoplePage:
     per_page: int
     total: int
 
+    @property
+    def pages(self) -> int:
+        """How many pages there are (1 for nobody)."""
+        return max(1, -(-self.total // self.per_page))
 
-def list_people(q: str = "", page: int = 1, per_page: int = 50) -> PeoplePage:
-    """People by name, `per_page` at a time; `q` keeps those whose name contains it.
-    Faces are counted in the query (loading them would load every crop)."""
+
+ORDERS = {"name": (Person.name_key,), "newest": (Person.id.desc(),)}  # both on an index
+
+
+def list_people(q: str = "", page: int = 1, per_page: int = 50, order: str = "name") -> PeoplePage:
+    """People by name (or the newest first), `per_page` at a time; `q` keeps those whose
+    name contains it. The page's people are read first (on the name index, so that a page
+    of 10,000 people costs one page), then their faces counted (loading the faces would
+    load every crop)."""
     query = select(Person)
     if q := (q or "").strip():
         query = query.where(Person.name_key.contains(name_key(q)))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.execute(query.add_columns(func.count(Face.id), func.min(Face.id))
-                              .outerjoin(Face).group_by(Person.id).order_by(Person.name_key)
-                              .limit(per_page).offset((page - 1) * per_page)).all()
-    return PeoplePage([PersonRow(p, n, first) for p, n, first in rows], page, per_page, total)
+    people = db.session.scalars(query.order_by(*ORDERS[order]).limit(per_page)
+                                .offset((page - 1) * per_page)).all()
+    faces = dict.fromkeys([p.id for p in people], (0, None))
+    faces.update({pid: (n, first) for pid, n, first in db.session.execute(
+        select(Face.person_id, func.count(Face.id), func.min(Face.id))
+        .where(Face.person_id.in_(list(faces))).group_by(Face.person_id))})
+    return PeoplePage([PersonRow(p, *faces[p.id]) for p in people], page, per_page, total)
 
 
 def clean_name(name) -> str:
@@ -113,6 +126,19 @@ def check_not_enrolled(person: Person, sha256: str) -> None:
     if person.id is not None and db.session.scalar(select(Face.id).where(
             Face.person_id == person.id, Face.source_sha256 == sha256)):
         raise Problem("conflict", 409, f"This photo is already enrolled for {person.name}.")
+
+
+def door_problem(face: NewFace, sha256: str, person: Person | None) -> Problem | None:
+    """What saving `face` for `person` (None: a new person) would be refused for, without
+    saving or raising: the enrolment preview warns before Save (a face-mismatch can still be
+    confirmed there)."""
+    try:
+        if person is not None:
+            check_not_enrolled(person, sha256)
+        check_new_face(face.embedding, sha256, person)
+    except Problem as e:
+        return e
+    return None
 
 
 def _store(person: Person, face: NewFace, sha256: str, origin: str, camera: str | None) -> Face:

@@ -26,6 +26,20 @@ HEADERS = {
     "Permissions-Policy": "camera=(self), microphone=(), geolocation=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+
+
+def same_site_path(target: str | None, fallback: str) -> str:
+    """`target` when it is a path on this site ("/people?q=ada"), else `fallback`: the one
+    check for every `next=` a form or a sign-in carries. Browsers drop tabs and newlines
+    from URLs and read a backslash as a slash, so "/<tab>/evil.example" or "/<backslash>evil.example"
+    would be "//evil.example", another site: a path with any of them is refused, as is
+    anything that does not start with one slash (a scheme, "//host")."""
+    target = target or ""
+    local = (target.startswith("/") and not target.startswith("//") and "\\" not in target
+             and not any(ord(c) < 0x21 or ord(c) == 0x7F for c in target))
+    return target if local else fallback
+
+
 class BoundedIntConverter(IntegerConverter):
     """`<int:...>` in routes: at most 18 digits (below 2**63, the largest id a database
     stores), so a longer number does not match (404) instead of overflowing the driver

@@ -42,6 +42,7 @@ class Seen:
     camera: str | None = None
     source_sha256: str | None = None
     seen_at: datetime | None = None
+    api_key_id: int | None = None  # the key of the upload it came from
 
 
 @lru_cache(maxsize=512)
@@ -129,7 +130,8 @@ class Assigner:
         group.first_seen = min(group.first_seen or at, at)
         row = Sighting(group=group, seen_at=at, camera_id=seen.camera_id, camera=seen.camera,
                        source_sha256=seen.source_sha256, model=self.model, embedding=e.tobytes(),
-                       crop_jpeg=seen.crop_jpeg, det_score=seen.det_score, quality=seen.quality)
+                       crop_jpeg=seen.crop_jpeg, det_score=seen.det_score, quality=seen.quality,
+                       api_key_id=seen.api_key_id)
         db.session.add(row)
         return row
 

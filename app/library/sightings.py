@@ -1,39 +1,32 @@
-"""Where sightings come from and when they go: an unknown camera track (its best crops:
-sharp, large, frontal), the unknown faces of an upload (`identify?remember=1`), and expiry
-after SIGHTINGS_MAX_AGE_DAYS (never for a dismissed group, which must keep recognising the
-face it was dismissed for)."""
+"""Where sightings come from: an unknown camera track (its best crops: sharp, large,
+frontal) when its camera learns unknown faces, the unknown faces of an upload
+(`identify?remember=1`). When they go: app/library/expiry.py."""
 from __future__ import annotations
 
-import logging
 import threading
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import NamedTuple
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import delete, select
+from limits import parse as parse_limit
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..faces.photos import CROP_QUALITY, face_problem
 from ..models import Sighting, UnknownGroup, utcnow
 from ..recognition.jpeg import to_jpeg
 from ..recognition.quality import face_quality, sharpness
-from .grouping import Seen, assigner, remember
-
-log = logging.getLogger(__name__)
-EXPIRE_EVERY = 3600.0  # seconds between a process's expiry passes (each is one indexed DELETE)
+from .consent import camera_keeps_unknown
+from .expiry import start_if_due
+from .grouping import Seen, remember
 
 
 def expire_now_and_then() -> None:
-    """Expire old sightings at most once an hour per process, as new ones arrive."""
-    from ..faces import state
-
-    centres = state().groups
-    if time.monotonic() - centres.expired_at >= EXPIRE_EVERY:
-        centres.expired_at = time.monotonic()
-        expire_sightings()
+    """Expire what is past its retention at most once an hour per process, as new faces
+    arrive (in a thread: app/library/expiry.py)."""
+    start_if_due(current_app._get_current_object())
 
 
 class Crop(NamedTuple):
@@ -94,8 +87,9 @@ class UnknownTracks:
                   now: float) -> UnknownGroup | None:
         """A track confirmed unknown: its best crop so far (`best`: Crops, best first)
         becomes a sighting at once (its group is then known to the live page and to
-        Arrivals); None when the crop is too blurred to keep. The caller commits."""
-        if not best or not _sharp(best[0]):
+        Arrivals); None when the crop is too blurred to keep or its camera does not learn
+        unknown faces. The caller commits."""
+        if not best or not _sharp(best[0]) or not camera_keeps_unknown(camera_id):
             return None
         expire_now_and_then()
         sighting, = remember([_seen(best[0], camera_id, camera_name)])
@@ -116,42 +110,61 @@ class UnknownTracks:
             remember([_seen(c, camera_id, camera_name) for c in rest], group_id=entry.group_id)
 
 
-def upload_faces(faces, sha256: str) -> list[int | None]:
-    """The unknown faces of an upload (recognition Faces) as sightings; their group ids,
-    None for a face too small or blurred to enrol (it would only scatter the groups).
-    The caller commits."""
-    keep = [f for f in faces if face_problem(f) is None]
-    if keep:
+@dataclass
+class Remembered:
+    """What an upload's unknown faces became: (index of the face in the photo, its group
+    id or None when it was too small or blurred), how many good faces a cap left out and
+    the sentence that says which cap."""
+
+    groups: list[tuple[int, int | None]]
+    left_out: int = 0
+    why: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"faces": sum(g is not None for _, g in self.groups), "left_out": self.left_out,
+                "why": self.why}
+
+
+def remember_upload(found, api_key_id: int | None = None) -> Remembered:
+    """The unknown faces of an identified upload (recognize.Identification) as sightings,
+    within the caps: the best REMEMBER_PER_PHOTO of the photo, REMEMBER_PER_KEY for an API
+    key, REMEMBER_MAX from uploads in all. A face too small or blurred to enrol is not
+    kept (it would only scatter the groups). The caller commits."""
+    unknown = [i for i, f in enumerate(found.faces) if f.match.label is None]
+    good = [i for i in unknown if face_problem(found.faces[i].face) is None]
+    quality = {i: face_quality(found.faces[i].face.detection, found.faces[i].face.aligned) for i in good}
+    room, why = _room(len(good), api_key_id) if good else (0, None)
+    kept = sorted(sorted(good, key=quality.get, reverse=True)[:room])
+    if kept:
         expire_now_and_then()
-    seen = [Seen(np.asarray(f.embedding, np.float32), to_jpeg(f.aligned, CROP_QUALITY),
-                 det_score=float(f.detection.score), quality=face_quality(f.detection, f.aligned),
-                 source_sha256=sha256) for f in keep]
-    groups = iter([s.group_id for s in remember(seen)] if seen else [])
-    return [next(groups) if face_problem(f) is None else None for f in faces]
+    seen = [_upload_seen(found.faces[i].face, quality[i], found.photo.sha256, api_key_id) for i in kept]
+    groups = dict(zip(kept, [s.group_id for s in remember(seen)] if seen else []))
+    return Remembered([(i, groups.get(i)) for i in unknown], len(good) - len(kept),
+                      why if len(kept) < len(good) else None)
 
 
-def expire_sightings() -> int:
-    """Delete sightings older than SIGHTINGS_MAX_AGE_DAYS outside dismissed groups; groups
-    left empty go too (named groups stay, for the arrivals that link to them); the others'
-    sums are recomputed. Returns how many sightings went. The caller commits."""
-    cutoff = utcnow() - timedelta(days=current_app.config["SIGHTINGS_MAX_AGE_DAYS"])
-    kept = select(UnknownGroup.id).where(UnknownGroup.status == "dismissed")
-    old = Sighting.seen_at < cutoff
-    touched = list(db.session.scalars(select(Sighting.group_id).where(old, Sighting.group_id.not_in(kept))
-                                      .distinct()))
-    if not touched:
-        return 0
-    work = assigner()
-    gone = db.session.execute(delete(Sighting).where(old, Sighting.group_id.in_(touched))).rowcount
-    for group in db.session.scalars(select(UnknownGroup).where(UnknownGroup.id.in_(touched))):
-        vectors = [s.vector for s in group.sightings]
-        if not vectors and group.status == "open":
-            work.note(group.id, None)
-            db.session.delete(group)
-            continue
-        total = np.sum(vectors, axis=0).astype(np.float32) if vectors else np.zeros(128, np.float32)
-        group.centroid = total.tobytes()
-        work.note(group.id, total if group.status == "open" else None)
-    log.info("%d sightings older than %s expired", gone, cutoff)
-    return gone
+def _upload_seen(face, quality: float, sha256: str, api_key_id: int | None) -> Seen:
+    return Seen(np.asarray(face.embedding, np.float32), to_jpeg(face.aligned, CROP_QUALITY),
+                det_score=float(face.detection.score), quality=quality, source_sha256=sha256,
+                api_key_id=api_key_id)
+
+
+def _room(wanted: int, api_key_id: int | None) -> tuple[int, str | None]:
+    """How many of `wanted` faces may be remembered now, and the cap that stops the rest."""
+    cfg = current_app.config
+    caps = [(cfg["REMEMBER_PER_PHOTO"], f"At most {cfg['REMEMBER_PER_PHOTO']} faces of one photo "
+             "are remembered, the sharpest and largest (FACES_REMEMBER_PER_PHOTO).")]
+    uploads = db.session.scalar(select(func.count(Sighting.id)).where(Sighting.source_sha256.is_not(None)))
+    caps.append((cfg["REMEMBER_MAX"] - uploads, f"The library holds {uploads} faces from uploads, its "
+                 f"limit (FACES_REMEMBER_MAX); more are remembered once old ones expire "
+                 f"({cfg['SIGHTINGS_MAX_AGE_DAYS']:g} days) or an admin raises the limit."))
+    if api_key_id is not None:
+        limit = parse_limit(cfg["REMEMBER_PER_KEY"])
+        since = utcnow() - timedelta(seconds=limit.get_expiry())
+        used = db.session.scalar(select(func.count(Sighting.id)).where(
+            Sighting.api_key_id == api_key_id, Sighting.seen_at >= since))
+        caps.append((limit.amount - used, f"This API key had {used} faces remembered, its limit of "
+                     f"{cfg['REMEMBER_PER_KEY']} (FACES_REMEMBER_PER_KEY); try again later."))
+    room, why = min(caps, key=lambda c: c[0])
+    return (wanted, None) if room >= wanted else (max(room, 0), why)
 

@@ -23,13 +23,26 @@ class Operator(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(16), default="admin", server_default="admin")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Part of what the session cookie holds (get_id): a new one, on sign-out or a new
+    # password, makes every copy of the operator's earlier cookies worthless.
+    session_token: Mapped[str | None] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
 
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session: the id and the current session token."""
+        return f"{self.id}:{self.session_token}"
+
+    def end_sessions(self) -> None:
+        """Sign out every browser this operator signed in with (the caller commits)."""
+        self.session_token = secrets.token_hex(16)
+
     def set_password(self, password: str) -> None:
+        """A new password also ends the sessions opened with the old one."""
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

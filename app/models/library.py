@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy import ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -47,6 +47,7 @@ class Sighting(db.Model):
     """One unknown face seen by a camera (its track's best crops) or in an upload
     (`identify?remember=1`), or a face an operator said was not the person it was named."""
 
+    __table_args__ = (Index("ix_sighting_api_key_id", "api_key_id", "seen_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("unknown_group.id", ondelete="CASCADE"), index=True)
     seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -58,6 +59,8 @@ class Sighting(db.Model):
     crop_jpeg: Mapped[bytes] = mapped_column(LargeBinary)
     det_score: Mapped[float] = mapped_column(default=1.0)
     quality: Mapped[float] = mapped_column(default=0.0)  # app/library/quality.py: higher is better
+    # The API key whose upload it came from (remembered faces are capped per key and window).
+    api_key_id: Mapped[int | None] = mapped_column(default=None)
     group: Mapped[UnknownGroup] = relationship(back_populates="sightings")
 
     @property

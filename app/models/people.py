@@ -1,6 +1,7 @@
 """People, their faces (embeddings and crops) and the app state row."""
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 import numpy as np
@@ -14,6 +15,11 @@ from .base import EMBEDDING_DTYPE, utcnow
 
 class Person(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Who this is for good: SQLite gives a deleted person's id to the next one enrolled, so
+    # whatever must still mean this person later (an undo entry) holds `uid` instead, and
+    # an undone deletion brings the person back with it.
+    uid: Mapped[str | None] = mapped_column(String(32), unique=True, index=True,
+                                            default=lambda: uuid.uuid4().hex)
     name: Mapped[str] = mapped_column(String(120))
     name_key: Mapped[str] = mapped_column(String(120), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -70,6 +76,9 @@ class AppState(db.Model):
     # Moved by every change of unknown groups, so that a process assigning a sighting
     # knows when its copy of the groups is stale (app/library/grouping.py).
     library_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The gallery generation of the last erase of a person (app/library/erase.py): an index
+    # snapshot on disk older than it may hold them and is deleted, never loaded.
+    erased_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 def counts() -> dict:

@@ -1,30 +1,23 @@
 """Sign in, sign out and the first operator."""
 import math
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_limiter.util import get_remote_address
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from limits import parse as parse_limit
 from sqlalchemy import delete, select
 
 from ..extensions import db
+from ..http.security import same_site_path
 from ..models import LoginFailure, Operator, utcnow
 from . import bp
 from .forms import LoginForm, SetupForm
 
 
 def _next_url() -> str:
-    """Where to go after signing in: `next` when it is a path on this site, else home.
-    Browsers drop tabs and newlines from URLs and read a backslash as a slash, so
-    "/%09/evil.example" (a tab) or "/\\evil.example" would lead to another site: refused."""
-    target = request.args.get("next", "")
-    parts = urlsplit(target)
-    local = (target.startswith("/") and not parts.scheme and not parts.netloc
-             and "\\" not in target and not any(ord(c) < 0x21 or ord(c) == 0x7F for c in target)
-             and not target.startswith("//"))
-    return target if local else url_for("web.home")
+    """Where to go after signing in: `next` when it is a path on this site, else home."""
+    return same_site_path(request.args.get("next"), url_for("web.home"))
 
 
 @bp.route("/setup", methods=["GET", "POST"])
@@ -83,7 +76,11 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out (a POST with a CSRF token, so that no link can sign anyone out)."""
+    """Sign out (a POST with a CSRF token, so that no link can sign anyone out), here and
+    wherever this operator is signed in: a copy of the cookie no longer works."""
+    if current_user.is_authenticated:
+        current_user.end_sessions()
+        db.session.commit()
     logout_user()
     flash("You are signed out.")
     return redirect(url_for("web.login"))
