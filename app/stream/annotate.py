@@ -21,7 +21,7 @@ def annotate(rgb: np.ndarray, tracks: list[dict]) -> np.ndarray:
         if not t["checked"]:
             color, label = PENDING, "..."
         elif t["name"] is None:
-            color, label = UNKNOWN, "unknown"
+            color, label = UNKNOWN, "unknown" + (": too poor" if t.get("reason") else "")
         else:
             color, label = KNOWN, f"{t['name']} {max(0.0, 1 - t['distance'] ** 2 / 2):.0%}"
         label = f"{t['id']} {label}"

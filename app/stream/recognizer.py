@@ -10,13 +10,14 @@ from typing import Callable
 import numpy as np
 
 from ..recognition import FaceDetector, FacePipeline
-from ..recognition.quality import face_quality
+from ..recognition.quality import FaceConditions, conditions_of, face_quality
 from ..events.sink import CameraRef, Cycle, CycleSink
 from .rates import RateMeter
 from .tracker import LiveMatch, Tracker
 
-# embeddings (N, 128) -> N matches (person id or None, name, distance)
-Lookup = Callable[[np.ndarray], list[LiveMatch]]
+# embeddings (N, 128), their faces' conditions -> N matches (person id or None, name,
+# distance; why a face too poor to name was not)
+Lookup = Callable[[np.ndarray, list[FaceConditions]], list[LiveMatch]]
 SHOW_SECONDS = 0.25
 BEST_CROPS = 3  # an unknown track's best crops kept for its sightings (app/library)
 
@@ -66,7 +67,8 @@ class LiveRecognizer:
         confirmed = []
         if todo:
             faces = self.pipeline.embed(frame, [d for _, d in todo])
-            matches = self.lookup(np.stack([f.embedding for f in faces]))
+            matches = self.lookup(np.stack([f.embedding for f in faces]),
+                                  [conditions_of(f.detection, f.aligned) for f in faces])
             for (track, det), face, match in zip(todo, faces, matches):
                 track.vote(match, captured_at)
                 track.face = (face.aligned, face.embedding)
@@ -117,7 +119,8 @@ class LiveRecognizer:
                 "name": track.name, "person_id": track.person_id, "checked": bool(track.votes),
                 "group_id": self._groups.get(track.id),
                 "distance": None if track.distance is None else round(track.distance, 3),
-                "since": track.first_seen, "named_at": track.named_at}
+                "since": track.first_seen, "named_at": track.named_at,
+                "reason": None if track.name or not track.votes else track.votes[-1].reason}
 
     def face_of(self, track_id: int):
         """(aligned crop, embedding) last seen for a track in view, or None."""
