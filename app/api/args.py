@@ -15,7 +15,7 @@ DIGITS = re.compile(r"[+-]?[0-9]{1,18}")
 # A camera source a viewer may ask for (what app/stream/sources.check_source accepts, minus
 # the spaces it would strip): auto, demo, a webcam number, an rtsp(s):// or http(s):// URL
 # whose host holds no [ ] \ (they break URL parsing), or a video file's name (no "..").
-SOURCE_PATTERN = (r"^(auto|demo|[0-9]{1,2}|(rtsps?|https?)://[!\"$-.0->@-Z^-~][!-~]*"
+SOURCE_PATTERN = (r"^(auto|demo|[0-9]{1,2}|(rtsps?|https?)://[!\"$-.0->@-Z^-~]+([/?#][!-~]*)?"
                   r"|[A-Za-z0-9_-][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*)$")
 
 
@@ -232,16 +232,18 @@ class NewCamera(CameraFields):
 EVENTS = tuple(e for e in EVENT_TYPES if e != "test")  # a test event is sent, not subscribed to
 # What app/events/webhooks.check_url accepts, spelt out in RFC 3986's characters so that
 # the pattern and the document's "uri" format agree: an http(s) URL whose host is a name
-# or an IPv4 address (no brackets, no user@), an optional port, a path, a query, a fragment.
+# or an IPv4 address or an [IPv6] address (no user@), an optional port, a path, a query, a
+# fragment; check_url then refuses what parses but may not be reached (loopback, link-local).
 _PCHAR = r"([A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})"
-WEBHOOK_URL = (r"^[Hh][Tt][Tt][Pp][Ss]?://([A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})+(:[0-9]{1,5})?"
+WEBHOOK_URL = (r"^[Hh][Tt][Tt][Pp][Ss]?://(([A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})+|\[[0-9A-Fa-f:.]+\])"
+               r"(:[0-9]{1,5})?"
                rf"(/{_PCHAR}*)*(\?({_PCHAR}|[/?])*)?(#({_PCHAR}|[/?])*)?$")
 
 
 def _is_webhook_url(value: str) -> bool:
     if not re.fullmatch(WEBHOOK_URL, value):  # fullmatch: Python's $ also matches before a "\n"
-        raise ValidationError("must be an http:// or https:// URL (a host name or IPv4 address, "
-                              "an optional port, a path).")
+        raise ValidationError("is not a valid URL: send an http:// or https:// URL (a host name, "
+                              "an IPv4 address or an [IPv6] address, an optional port, a path).")
     return True
 
 
