@@ -14,10 +14,11 @@ from sqlalchemy import select
 from ..extensions import db
 from ..http.problems import Problem
 from ..models import Camera
+from .annotate import PRIVACY
 from .sources import SourceError, check_source
 
 FIELDS = ("name", "source", "enabled", "detect_side", "min_face", "ignore_region", "recognition_fps",
-          "learn_unknown", "retain_sightings_days", "retain_arrivals_days")
+          "learn_unknown", "retain_sightings_days", "retain_arrivals_days", "privacy")
 RETAIN_DAYS = (0.01, 3650.0)  # a camera's own retention: about a quarter of an hour to ten years
 
 
@@ -74,6 +75,11 @@ def _checked(data: dict, partial: bool) -> dict:
             raise _problem("recognition_fps", "a number of recognitions per second from 0.2 to 30.")
         out["recognition_fps"] = float(value)
     out.update(_retention(data))
+    if "privacy" in data:
+        if data["privacy"] not in PRIVACY:
+            raise _problem("privacy", "off (show every face), unknown (hide the faces of people "
+                                      "not enrolled) or all (hide every face).")
+        out["privacy"] = data["privacy"]
     if "ignore_region" in data:
         region = data["ignore_region"]
         if region in (None, "", []):
