@@ -58,11 +58,7 @@ def _checked(data: dict, partial: bool) -> dict:
             out["source"] = check_source(source, Path(current_app.config["VIDEOS_DIR"]))
         except SourceError as e:
             raise _problem("source", str(e)) from None
-    for flag in ("enabled", "learn_unknown"):
-        if flag in data:
-            if not isinstance(data[flag], bool):
-                raise _problem(flag, "true or false.")
-            out[flag] = data[flag]
+    out.update(_choices(data))
     for field, low, high in (("detect_side", 160, 1920), ("min_face", 12, 400)):
         if field in data:
             value = data[field]
@@ -75,11 +71,6 @@ def _checked(data: dict, partial: bool) -> dict:
             raise _problem("recognition_fps", "a number of recognitions per second from 0.2 to 30.")
         out["recognition_fps"] = float(value)
     out.update(_retention(data))
-    if "privacy" in data:
-        if data["privacy"] not in PRIVACY:
-            raise _problem("privacy", "off (show every face), unknown (hide the faces of people "
-                                      "not enrolled) or all (hide every face).")
-        out["privacy"] = data["privacy"]
     if "ignore_region" in data:
         region = data["ignore_region"]
         if region in (None, "", []):
@@ -92,6 +83,22 @@ def _checked(data: dict, partial: bool) -> dict:
                 raise _problem("ignore_region", "[x, y, width, height] in frame pixels, or null.")
             # A region of no width or height ignores nothing: stored as none.
             out["ignore_region"] = ",".join(str(v) for v in region) if region[2] and region[3] else None
+    return out
+
+
+def _choices(data: dict) -> dict:
+    """A camera's on/off settings and its privacy mode, checked."""
+    out = {}
+    for flag in ("enabled", "learn_unknown"):
+        if flag in data:
+            if not isinstance(data[flag], bool):
+                raise _problem(flag, "true or false.")
+            out[flag] = data[flag]
+    if "privacy" in data:
+        if data["privacy"] not in PRIVACY:
+            raise _problem("privacy", "off (show every face), unknown (blur the faces of people "
+                                      "not enrolled) or all (blur every face).")
+        out["privacy"] = data["privacy"]
     return out
 
 
