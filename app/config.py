@@ -164,6 +164,9 @@ class Config:
     # Whether a new camera keeps the unknown faces it sees (each camera's "learn unknown
     # faces" setting starts from this; off: nothing of a stranger is kept unless asked).
     CAMERAS_LEARN_UNKNOWN = _env_bool("FACES_CAMERAS_LEARN_UNKNOWN", False)
+    # Whether everyone but a signed-in admin sees only blurred faces: streams of cameras whose
+    # privacy is off are refused to them, and the crops they see hide unknown faces (README).
+    VIEWERS_SEE_BLURRED = _env_bool("FACES_VIEWERS_SEE_BLURRED", False)
     # The largest person's export zip that POST /api/people/import takes (bytes; about 7 kB a face).
     PERSON_IMPORT_MAX_BYTES = int(os.environ.get("FACES_PERSON_IMPORT_MAX_BYTES", 512 << 20))
     # A sighting joins the nearest group whose centre is at most this far (L2), else starts one.

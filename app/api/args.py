@@ -222,6 +222,9 @@ class CameraFields(Args):
         "description": "Days its unknown faces are kept (null: FACES_SIGHTINGS_MAX_AGE_DAYS)."})
     retain_arrivals_days = Number(validate=validate.Range(0.01, 3650), allow_nan=False, allow_none=True, metadata={
         "description": "Days its arrivals are kept (null: FACES_LIVE_EVENTS_MAX_AGE_DAYS)."})
+    privacy = fields.String(validate=validate.OneOf(("off", "unknown", "all")), metadata={
+        "description": "Whose faces its stream, snapshots and crops blur: off (default), unknown "
+                       "(people not enrolled, and faces not named yet) or all."})
 
 
 class NewCamera(CameraFields):

@@ -227,6 +227,8 @@ class Camera(Schema):
     learn_unknown = fields.Boolean(required=True, **_d("Whether it keeps unknown faces as sightings."))
     retain_sightings_days = nullable(fields.Float, "Days its unknown faces are kept; null: the default.")
     retain_arrivals_days = nullable(fields.Float, "Days its arrivals are kept; null: the default.")
+    privacy = fields.String(required=True, **_d("Whose faces its stream and crops blur: off, unknown "
+                                                 "(people not enrolled) or all."))
     created_at = fields.String(metadata={**DATE, "description": "UTC."})
 
 

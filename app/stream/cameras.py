@@ -14,10 +14,11 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..http.problems import Problem
 from ..models import Camera
+from .annotate import PRIVACY
 from .sources import SourceError, check_source
 
 FIELDS = ("name", "source", "enabled", "detect_side", "min_face", "ignore_region", "recognition_fps",
-          "learn_unknown", "retain_sightings_days", "retain_arrivals_days")
+          "learn_unknown", "retain_sightings_days", "retain_arrivals_days", "privacy")
 RETAIN_DAYS = (0.01, 3650.0)  # a camera's own retention: about a quarter of an hour to ten years
 
 
@@ -65,11 +66,7 @@ def _checked(data: dict, partial: bool) -> dict:
             raise _problem("source", "give demo, a webcam number, a video file name or an "
                                      "rtsp:// or http:// URL.")
         out["source"] = checked_source(source)
-    for flag in ("enabled", "learn_unknown"):
-        if flag in data:
-            if not isinstance(data[flag], bool):
-                raise _problem(flag, "true or false.")
-            out[flag] = data[flag]
+    out.update(_choices(data))
     for field, low, high in (("detect_side", 160, 1920), ("min_face", 12, 400)):
         if field in data:
             value = data[field]
@@ -94,6 +91,22 @@ def _checked(data: dict, partial: bool) -> dict:
                 raise _problem("ignore_region", "[x, y, width, height] in frame pixels, or null.")
             # A region of no width or height ignores nothing: stored as none.
             out["ignore_region"] = ",".join(str(v) for v in region) if region[2] and region[3] else None
+    return out
+
+
+def _choices(data: dict) -> dict:
+    """A camera's on/off settings and its privacy mode, checked."""
+    out = {}
+    for flag in ("enabled", "learn_unknown"):
+        if flag in data:
+            if not isinstance(data[flag], bool):
+                raise _problem(flag, "true or false.")
+            out[flag] = data[flag]
+    if "privacy" in data:
+        if data["privacy"] not in PRIVACY:
+            raise _problem("privacy", "off (show every face), unknown (blur the faces of people "
+                                      "not enrolled) or all (blur every face).")
+        out["privacy"] = data["privacy"]
     return out
 
 

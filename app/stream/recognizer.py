@@ -54,6 +54,7 @@ class LiveRecognizer:
         self.latency_ms = 0.0  # of the last process() call
         self._lock = threading.Lock()
         self._tracks: list[dict] = []
+        self._lingering: list[dict] = []  # tracked, but unseen for over SHOW_SECONDS
 
     def process(self, frame: np.ndarray, captured_at: float) -> None:
         """Detect, track and identify the faces of one RGB frame captured at `captured_at`
@@ -87,6 +88,9 @@ class LiveRecognizer:
             # Shown while seen in the last quarter second: no flicker when one detection misses.
             self._tracks = [self._view(t) for t in self.tracker.tracks
                             if captured_at - t.last_seen <= SHOW_SECONDS]
+            # A privacy mode still hides these: a missed detection must not show a face.
+            self._lingering = [self._view(t) for t in self.tracker.tracks
+                               if captured_at - t.last_seen > SHOW_SECONDS]
 
     def _hand_on(self, captured_at: float, confirmed: list, now: float) -> None:
         """The cycle to the sink; the unknown groups it answers are shown on the tracks."""
@@ -133,6 +137,12 @@ class LiveRecognizer:
         """The faces in view now (copies, safe to read from any thread)."""
         with self._lock:
             return [dict(t) for t in self._tracks]
+
+    def lingering(self) -> list[dict]:
+        """Faces tracked but not seen for over SHOW_SECONDS (up to the tracker's max_age):
+        not drawn, still hidden by a privacy mode (copies)."""
+        with self._lock:
+            return [dict(t) for t in self._lingering]
 
     def track_status(self) -> list[dict]:
         """The faces in view for people and programs: box, name, distance, seconds in view,

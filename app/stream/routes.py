@@ -25,6 +25,7 @@ from .feeds import camera_feed, camera_for, shown_source, track_face
 from .forms import EnrolTrackForm, SourceForm, flash_hidden_errors
 from .mjpeg import mjpeg_response
 from .previews import asked_source, preview
+from .privacy import check_stream, crop_privacy, shown_crop
 
 MAX_BROWSER_FRAME = 2 * 1024 * 1024  # bytes: browser frames are small downscaled JPEGs
 
@@ -75,7 +76,9 @@ def stream():
     spec = asked_source(request.args.get("source"))
     camera_id = camera_for(spec)
     if camera_id is not None:
+        check_stream(get_camera_row(camera_id).privacy)
         return mjpeg_response(camera_feed(camera_id))
+    check_stream(None)
     return mjpeg_response(preview(spec))
 
 
@@ -83,7 +86,7 @@ def stream():
 @viewer_required
 def camera_stream(camera_id: int):
     """One camera's MJPEG stream, from whichever worker (docs/LIVE.md: the hand-over)."""
-    get_camera_row(camera_id)
+    check_stream(get_camera_row(camera_id).privacy)
     return mjpeg_response(camera_feed(camera_id))
 
 
@@ -137,8 +140,9 @@ def enrol_track():
 @bp.get("/events/<int:event_id>/thumbnail.jpg")
 @viewer_required
 def event_thumbnail(event_id: int):
-    """The face of an arrival (JPEG)."""
+    """The face of an arrival (JPEG), blurred when its camera's privacy mode hides it."""
     event = db.session.get(Event, event_id)
     if event is None or not event.thumbnail_jpeg:  # none, or its thumbnail expired
         raise not_found(f"arrival with id {event_id} with a thumbnail (FACES_RETAIN_THUMBNAILS_DAYS)", "arrivals")
-    return Response(event.thumbnail_jpeg, mimetype="image/jpeg")
+    jpeg = shown_crop(event.thumbnail_jpeg, crop_privacy(camera_name=event.camera), event.name is not None)
+    return Response(jpeg, mimetype="image/jpeg")

@@ -102,6 +102,7 @@ def camera_settings(camera_id: int):
                                "recognition_fps": form.recognition_fps.data,
                                "ignore_region": form.ignore_region.data.strip() or None,
                                "learn_unknown": form.learn_unknown.data,
+                               "privacy": form.privacy.data,
                                "retain_sightings_days": form.retain_sightings_days.data,
                                "retain_arrivals_days": form.retain_arrivals_days.data})
     except Problem as p:
