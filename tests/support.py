@@ -3,7 +3,9 @@ sample photos), usable at import time; what a test receives as an argument is a 
 conftest.py."""
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from pathlib import Path
 
 import cv2
@@ -121,10 +123,11 @@ def blurred() -> bytes:
     return jpeg(cv2.GaussianBlur(load(GOOD), (0, 0), 4))
 
 
-def small_face() -> bytes:
-    """The good photo at a third of its size on a grey canvas: a ~28-pixel face."""
+def small_face(divisor: int = 3) -> bytes:
+    """The good photo at 1/divisor of its size on a grey canvas: a ~28-pixel face (3), a
+    14-pixel one (6)."""
     img = load(GOOD)
-    small = cv2.resize(img, (img.shape[1] // 3, img.shape[0] // 3), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(img, (img.shape[1] // divisor, img.shape[0] // divisor), interpolation=cv2.INTER_AREA)
     canvas = np.full((300, 300, 3), 128, np.uint8)
     canvas[100:100 + small.shape[0], 100:100 + small.shape[1]] = small
     return jpeg(canvas)
@@ -158,3 +161,19 @@ def person_with_faces(app, faces: int) -> int:
              "det_score": 0.99, "source_sha256": f"{i:064x}", "origin": "import"} for i, v in enumerate(vectors)])
         db.session.commit()
         return person.id
+
+
+ZIP_PEOPLE = ("madonna", "ben_afflek", "jerry_seinfeld")
+
+
+def people_zip(extra: dict[str, bytes] | None = None, top: str = "people/") -> bytes:
+    """Three sample people, three train photos each, under one top folder (as a zipped
+    folder is), plus `extra` members."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for person in ZIP_PEOPLE:
+            for path in photos("train", person)[:3]:
+                z.writestr(f"{top}{person}/{path.name}", path.read_bytes())
+        for name, data in (extra or {}).items():
+            z.writestr(name, data)
+    return buf.getvalue()

@@ -56,6 +56,10 @@ def _deleted(obj, gone: set) -> tuple[str, str, str] | None:
         return "face.delete", f"face {obj.id}", f"of person {obj.person_id}"
     if isinstance(obj, UnknownGroup):
         return "group.merge", f"group {obj.id}", "merged into another group"
+    if isinstance(obj, Correction):
+        return "correction.undo", f"person {obj.person_id}", f"a face is them after all ({obj.where})"
+    if isinstance(obj, Operator):
+        return "operator.remove", f"operator {obj.username}", obj.role
     return None
 
 

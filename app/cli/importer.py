@@ -1,26 +1,13 @@
-"""`flask faces import DIR`: enrol a folder per person, idempotently."""
+"""`flask faces import DIR`: enrol a folder per person, idempotently (app/faces/bulk.py)."""
 from __future__ import annotations
 
-import logging
-from collections import Counter
 from pathlib import Path
 
 import click
 
-from ..extensions import db
-from ..faces import add_or_enrol
+from ..faces.bulk import PHOTO_SUFFIXES, import_photos, person_name
 from ..faces.names import near_duplicates
-from ..http.problems import Problem
-from ..recognition.errors import RecognitionError
 from . import bp
-
-log = logging.getLogger(__name__)
-PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
-
-
-def person_name(folder: Path) -> str:
-    """Folder name to a person's name: 'jerry_seinfeld' -> 'Jerry Seinfeld'."""
-    return " ".join(w.capitalize() if w.islower() else w for w in folder.name.replace("_", " ").split())
 
 
 def _stop_on_near_duplicates(names: list[str], yes: bool) -> None:
@@ -52,23 +39,10 @@ def import_command(directory: Path, limit: int | None, batch: int, confirm: bool
     any enrolment: a photo or face already someone else's (duplicate-photo,
     duplicate-face) and a face unlike the person's others (face-mismatch) are skipped."""
     folders = sorted(d for d in directory.iterdir() if d.is_dir())[:limit]
-    _stop_on_near_duplicates([person_name(d) for d in folders], yes)
-    jobs = [(person_name(d), p) for d in folders for p in sorted(d.iterdir())
+    _stop_on_near_duplicates([person_name(d.name) for d in folders], yes)
+    jobs = [(person_name(d.name), str(p), p.read_bytes) for d in folders for p in sorted(d.iterdir())
             if p.suffix.lower() in PHOTO_SUFFIXES]
-    added, skipped = 0, Counter()
     with click.progressbar(jobs, label=f"Importing {len(folders)} people", show_pos=True) as bar:
-        for n, (name, path) in enumerate(bar, 1):
-            try:
-                # Every refusal (a Problem) comes before anything is added to the session,
-                # so the batch's other photos are kept without a savepoint.
-                add_or_enrol(name, path.read_bytes(), confirm)
-                added += 1
-            except (Problem, RecognitionError) as e:
-                reason = "already enrolled" if getattr(e, "type", "") == "conflict" else e.type
-                skipped[reason] += 1
-                log.debug("skipped %s: %s", path, e.detail)
-            if n % batch == 0:
-                db.session.commit()  # one transaction per batch: one log entry per person
-    db.session.commit()
-    click.echo(f"added {added} photos; skipped {sum(skipped.values())}"
-               + "".join(f"; {reason}: {n}" for reason, n in sorted(skipped.items())))
+        report = import_photos(bar, len(jobs), confirm, batch)
+    click.echo(f"added {report.added} photos; skipped {sum(report.refused.values())}"
+               + "".join(f"; {reason}: {n}" for reason, n in sorted(report.refused.items())))

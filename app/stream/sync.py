@@ -134,6 +134,9 @@ def _sync(app: Flask):
                     with runner.cameras_lock:
                         runner.cameras[camera_id] = camera
                     keys[camera_id] = (row.settings(), row.name, pipeline.model_name)
+                camera = runner.cameras.get(camera_id)  # None: the watchdog stopped it just now
+                if camera is not None:  # privacy applies from the next frame, without a restart
+                    camera.privacy = row.privacy
             db.session.rollback()  # end the read transaction: SQLite writers are not held
         if bus.mqtt is not None:
             bus.mqtt.sync_people()
@@ -150,7 +153,7 @@ def _build(app: Flask, row: Camera, pipeline, budget) -> LiveCamera:
     spec, _ = resolve_source(row.source)  # in the app's context: the first webcam, else the demo
     variant = row.id - 1  # each camera's demo shows other people at other times
     camera = LiveCamera(lambda: make_source(spec, samples, size, variant), live,
-                        idle_seconds=None, budget=budget)
+                        idle_seconds=None, budget=budget, privacy=row.privacy)
     camera.max_rate = row.recognition_fps
     camera.touch()
     log.info("camera %d (%s) started on %s", row.id, row.name, spec)

@@ -51,4 +51,5 @@ def _first_operator():
     return None
 
 
-from . import access, arrivals, cameras, enrol, fixes, library, pages, person_data, signin, webhooks  # noqa: E402,F401
+from . import (access, arrivals, bulk, cameras, enrol, fixes, library, operators, pages,  # noqa: E402,F401
+               person_data, signin, webhooks)

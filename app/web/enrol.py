@@ -48,7 +48,7 @@ def _preview(photo, name: str, person_id: int | None):
     usable = [f["n"] for f in found if not f["problem"]]
     form = ConfirmForm(token=_serializer().dumps(payload), face=usable[0] if len(usable) == 1 else None)
     url, scale, size = display(photo.analysis.image)
-    drawn = boxes([f.detection.to_dict() for f in photo.faces], scale)
+    drawn = boxes([f.detection.to_dict() for f in photo.faces], scale, size)
     return render_template("enrol_preview.html", form=form, faces=found, usable=usable, name=name,
                            photo_url=url, size=size, boxes=drawn, person_id=person_id)
 

@@ -60,12 +60,32 @@ class SettingsForm(FlaskForm):
                               "lower is stricter.")
 
 
+ROLE_CHOICES = [SelectChoice("viewer", "viewer: live video, arrivals, identify"),
+                SelectChoice("admin", "admin: everything")]
+
+
 class OperatorForm(FlaskForm):
     username = StringField("User name", [InputRequired("Give a user name."), Length(max=64)])
     password = PasswordField("Password", [InputRequired("Choose a password."),
                                           Length(min=8, message="Use at least 8 characters.")])
-    role = SelectField("Role", choices=[SelectChoice("viewer", "viewer: live video, arrivals, identify"),
-                                        SelectChoice("admin", "admin: everything")], default="viewer")
+    role = SelectField("Role", choices=ROLE_CHOICES, default="viewer")
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES)
+
+
+class PasswordForm(FlaskForm):
+    """An admin gives an operator a new password."""
+    password = PasswordField("New password", [InputRequired("Choose a password."),
+                                              Length(min=8, message="Use at least 8 characters.")])
+
+
+class OwnPasswordForm(FlaskForm):
+    current = PasswordField("Current password", [InputRequired("Give your current password.")])
+    password = PasswordField("New password", [InputRequired("Choose a new password."),
+                                              Length(min=8, message="Use at least 8 characters.")])
+    confirm = PasswordField("New password again", [EqualTo("password", "The two passwords differ; type them again.")])
 
 
 class KeyForm(FlaskForm):
@@ -109,6 +129,11 @@ class CameraSettingsForm(FlaskForm):
     learn_unknown = BooleanField("Learn unknown faces", description=(
         "Keeps the faces of people nobody enrolled (crops and embeddings) in Who is this? "
         "until they expire. Off: a stranger's face is shown live and in Arrivals, never grouped."))
+    privacy = SelectField("Privacy of its stream", choices=[
+        ("off", "Show every face"), ("unknown", "Blur the faces of people not enrolled"),
+        ("all", "Blur every face")], default="off", description=(
+        "Blurs faces in the stream, the grid, snapshots and the crops shown; a face not named "
+        "yet counts as not enrolled."))
     retain_sightings_days = FloatField("Days its unknown faces are kept (empty: the default)",
                                        [Optional()], description="Settings shows the defaults.")
     retain_arrivals_days = FloatField("Days its arrivals are kept (empty: the default)", [Optional()])

@@ -126,7 +126,7 @@ def identify_page():
         else:
             url, scale, size = display(found.photo.analysis.image)
             result = {"url": url, "size": size, "threshold": found.threshold,
-                      "faces": boxes([f.to_dict() for f in found.faces], scale)}
+                      "faces": boxes([f.to_dict() for f in found.faces], scale, size)}
             why_unknown(found, result["faces"])
             if current_user.is_admin:  # unknown faces to name, named ones to correct
                 result["not_remembered"] = library_actions(found, result["faces"], form.remember.data)

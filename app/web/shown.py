@@ -13,6 +13,7 @@ from ..faces.fixes import faces_by_standing, unlike_pair
 from ..http.problems import Problem
 from ..recognition.errors import RecognitionError
 from ..recognition.jpeg import to_jpeg
+from .badges import place_badges
 from .forms import ConfirmDeleteForm, PhotoForm, RenameForm
 
 DISPLAY_SIDE = 960  # photos are shown at most this wide/high (pixels)
@@ -33,9 +34,13 @@ def display(rgb: np.ndarray) -> tuple[str, float, tuple[int, int]]:
     return data_url(to_jpeg(rgb, 85)), scale, (rgb.shape[1], rgb.shape[0])
 
 
-def boxes(faces: list[dict], scale: float) -> list[dict]:
-    return [{"n": i + 1, "x": f["box"][0] * scale, "y": f["box"][1] * scale,
-             "w": f["box"][2] * scale, "h": f["box"][3] * scale, **f} for i, f in enumerate(faces)]
+def boxes(faces: list[dict], scale: float, size: tuple[int, int]) -> list[dict]:
+    """The faces' boxes in display pixels (the photo shown `size` wide and high), numbered,
+    each with its badge's place (badges.place_badges: no two overlap)."""
+    drawn = [{"n": i + 1, "x": f["box"][0] * scale, "y": f["box"][1] * scale,
+              "w": f["box"][2] * scale, "h": f["box"][3] * scale, **f} for i, f in enumerate(faces)]
+    place_badges(drawn, size)
+    return drawn
 
 
 # Why a face may be unknown only because of the photo: face_problem's type -> words.

@@ -2,13 +2,13 @@
 their own retention days; the gallery generation of the last erase of a person
 
 A camera kept every stranger's face as a sighting; from this revision on it does only when
-its learn_unknown setting is on. Existing cameras (the first one among them, made by the
-previous revision) start from FACES_CAMERAS_LEARN_UNKNOWN, off unless the operator set it:
+its learn_unknown setting is on. Existing cameras (the first one among them, made by an
+earlier revision) start from FACES_CAMERAS_LEARN_UNKNOWN, off unless the operator set it:
 nothing of a stranger is kept unless someone chose to (README, "People's data"). An index snapshot older than the
 last erase may hold the erased person's mean vector: it is deleted, never loaded.
 
 Revision ID: e1d4a7b9c2f3
-Revises: e2f4a6b8c0d1
+Revises: e5b7d2a9c310
 Create Date: 2026-12-07 06:00:00
 
 """
@@ -20,7 +20,7 @@ from flask import current_app, has_app_context
 
 
 revision = 'e1d4a7b9c2f3'
-down_revision = 'e2f4a6b8c0d1'
+down_revision = 'e5b7d2a9c310'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """cluster: hosts, camera leases, visits in progress, a camera's pinned host
 
 Revision ID: f6c2d8e4a1b9
-Revises: e1d4a7b9c2f3, e5b7d2a9c310
+Revises: b6d8f0a2c4e6
 Create Date: 2026-12-07 07:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'f6c2d8e4a1b9'
-down_revision = ('e1d4a7b9c2f3', 'e5b7d2a9c310')  # also joins main's two heads
+down_revision = 'b6d8f0a2c4e6'
 branch_labels = None
 depends_on = None
 
