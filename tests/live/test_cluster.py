@@ -5,7 +5,9 @@ in progress is continued, not announced again, by the host that takes the camera
 Real PostgreSQL through the app's migrations; hosts are host ids calling the lease round."""
 from __future__ import annotations
 
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
@@ -13,6 +15,7 @@ from sqlalchemy import func, select, text
 
 from app.events.bus import EventBus
 from app.events.sink import CameraRef, Cycle, SeenTrack
+from app.events.webhooks import Sender, create_webhook, queue_webhooks
 from app.extensions import db
 from app.models import Camera, CameraLease, Event, Person
 from app.stream.leases import lease_round, plan
@@ -154,3 +157,49 @@ def test_status_shows_who_runs_each_camera_and_the_hosts(app, nine):
     hosts = {h["host_id"]: h for h in cluster["hosts"]}
     assert set(hosts["a"]["cameras"]) == held["a"] and hosts["b"]["up"]
     assert sorted(len(h["cameras"]) for h in hosts.values()) == [4, 4]
+
+
+def slow_receiver(got: list[int]) -> ThreadingHTTPServer:
+    """A webhook receiver on loopback that notes each delivery id and takes 0.1 s to answer
+    (so that two senders polling every 0.05 s see the same head while it is in flight)."""
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            got.append(int(self.headers["X-Faces-Delivery"]))
+            time.sleep(0.1)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *_):
+            pass
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_two_hosts_senders_post_each_webhook_delivery_once_and_in_order(app):
+    # Every host's camera process runs a webhook sender on the shared delivery table.
+    app.config.update(ALLOW_LOCAL_TARGETS=True, WEBHOOK_POLL_SECONDS=0.05)
+    got: list[int] = []
+    server = slow_receiver(got)
+    with app.app_context():
+        hook, _ = create_webhook(f"http://127.0.0.1:{server.server_port}/hook")
+        for i in range(12):
+            queue_webhooks({"id": str(i), "type": "test"}, only=hook)
+        db.session.commit()
+        hook_id = hook.id
+    hosts = [Sender(app).start() for _ in range(2)]
+    try:
+        deadline = time.monotonic() + 30
+        while len(set(got)) < 12 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)  # a second post of the last one would come now
+    finally:
+        for sender in hosts:
+            sender.close()
+        server.shutdown()
+        server.server_close()
+        with app.app_context():
+            db.session.execute(text("DELETE FROM webhook WHERE id = :id"), {"id": hook_id})
+            db.session.commit()
+    assert len(set(got)) == 12 and got == sorted(set(got)), got
