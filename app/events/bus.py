@@ -24,6 +24,7 @@ from flask import Flask, current_app
 
 from ..extensions import db
 from ..faces import get_state
+from ..hosts import clustered
 from ..library.expiry import start_if_due
 from ..library.learning import learn_from_camera
 from ..library.sightings import UnknownTracks
@@ -55,6 +56,10 @@ class EventBus:
         self.lock = threading.RLock()
         # (camera id, ("person", id) | ("group", id) | ("track", recognizer key, id)) -> visit
         self.visits: dict[tuple[int, tuple], Visit] = {}
+        # Cameras handed over to another host (or process): a cycle of theirs still in
+        # recognition when they stopped is dropped, or it would announce anew a visit that
+        # goes on elsewhere. adopt() takes a camera back.
+        self.away: set[int] = set()
         self.unknown = UnknownTracks()  # the library's record of the unknown tracks
         self.sender = None  # webhooks.Sender, in the runner
         self.mqtt = None  # mqtt.MqttPublisher, in the runner when configured
@@ -66,6 +71,8 @@ class EventBus:
         confirmed (their best crop joins a group) and ended (their other best crops join
         it), then arrivals and departures. Returns {track id: unknown group id}."""
         key = cycle.camera.key
+        if cycle.camera.id in self.away:
+            return {}
         with self.app.app_context():
             for track in cycle.confirmed:
                 if track.person_id is None:
@@ -115,6 +122,8 @@ class EventBus:
         absence = self.app.config["LIVE_ARRIVAL_COOLDOWN_SECONDS"]
         arrivals = []
         with self.lock:
+            if camera.id in self.away:  # handed over while this cycle ran
+                return
             for track in cycle.in_view:
                 if track.person_id is None:
                     group_id = self.unknown.group_of(camera.key, track.id)
@@ -156,8 +165,16 @@ class EventBus:
             visits.end(key[0], key[1])
 
     def present(self, person_id: int) -> bool:
+        """In view on a camera: one of this process's, or in a cluster one of another host's
+        (its visits in progress, kept in the database): a departure from this host's camera
+        leaves the person home while another host still sees them."""
         with self.lock:
-            return any(v.person_id == person_id for v in self.visits.values())
+            if any(v.person_id == person_id for v in self.visits.values()):
+                return True
+        if not clustered(self.app):
+            return False
+        with self.app.app_context():
+            return visits.in_view_anywhere(person_id)
 
     def forget_camera(self, camera_id: int) -> None:
         """A camera removed or stopped: its visits end (with departures). In an app context."""
@@ -171,6 +188,7 @@ class EventBus:
         """A camera moves to another host (or worker): its visits go on there, from the
         database, without an event here."""
         with self.lock:
+            self.away.add(camera_id)
             for key in [k for k in self.visits if k[0] == camera_id]:
                 del self.visits[key]
 
@@ -179,6 +197,8 @@ class EventBus:
         still in view); a visit whose absence time passed meanwhile gets its departure.
         In an app context."""
         absence, now = self.app.config["LIVE_ARRIVAL_COOLDOWN_SECONDS"], time.monotonic()
+        with self.lock:
+            self.away.discard(camera.id)
         for key, row, age in visits.open_visits(camera.id):
             if age > absence:
                 visits.end(camera.id, key)

@@ -58,3 +58,9 @@ def open_visits(camera_id: int) -> list[tuple[tuple, OpenVisit, float]]:
         if kind in ("person", "group") and ref.isdigit():
             out.append(((kind, int(ref)), row, max(0.0, (now - row.last_seen_at).total_seconds())))
     return out
+
+
+def in_view_anywhere(person_id: int) -> bool:
+    """Whether a visit of the person is in progress on any camera of the cluster."""
+    return db.session.scalar(select(OpenVisit.camera_id).where(OpenVisit.person_id == person_id)
+                             .limit(1)) is not None

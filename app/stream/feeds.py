@@ -6,7 +6,8 @@ from flask import current_app
 
 from ..faces import state
 from .cameras import first_camera, list_cameras
-from .leases import clustered, host_id, host_url
+from ..hosts import clustered, host_id
+from .leases import host_url
 from .relay import RelayCamera
 from .sync import camera_runner
 from .webcams import resolve_source

@@ -12,10 +12,8 @@ hosts never run one camera at once. docs/CLUSTER.md says why rows rather than ad
 locks."""
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
-import socket
 import time
 from dataclasses import dataclass
 
@@ -149,17 +147,19 @@ def lease_round(host_id: str, runs_cameras: bool, cameras: list[tuple[int, str |
                 lease: float, stats: dict[int, dict], url: str | None = None) -> Round:
     """One round for this host (in an app context, PostgreSQL); commits. `stats`: {camera
     id: its state now} for the cameras it runs, stored on their leases for the other hosts'
-    status pages."""
+    status pages. A camera that the plan moves away but that still runs here keeps its
+    lease (renewed, not held) until this host has stopped it: the host that takes it
+    over reads its visits in progress only once no arrival can come from here."""
     started = time.monotonic()
     db.session.rollback()  # a fresh transaction: now() is not older than `started`
     heartbeat(host_id, runs_cameras, url)
     mine = {c for c, h in plan(cameras, _live_hosts(lease), _current(lease)).items() if h == host_id}
-    args = {"host": host_id, "lease": lease, "mine": list(mine)}
+    args = {"host": host_id, "lease": lease, "mine": list(mine), "keep": list(mine | set(stats))}
     db.session.execute(text("DELETE FROM camera_lease WHERE host_id = :host "
-                            "AND NOT (camera_id = ANY(:mine))"), args)
-    held = set(db.session.scalars(text(
+                            "AND NOT (camera_id = ANY(:keep))"), args)
+    held = mine & set(db.session.scalars(text(
         f"UPDATE camera_lease SET expires_at = {NOW} + {LEASE} WHERE host_id = :host "
-        f"AND camera_id = ANY(:mine) RETURNING camera_id"), args))
+        f"AND camera_id = ANY(:keep) RETURNING camera_id"), args))
     for camera_id in mine - held:
         taken = db.session.scalar(text(
             f"INSERT INTO camera_lease (camera_id, host_id, since, expires_at) "
@@ -180,16 +180,3 @@ def give_up(host_id: str) -> None:
     """This host stops running cameras (shut down): its leases are free at once."""
     db.session.execute(text("DELETE FROM camera_lease WHERE host_id = :host"), {"host": host_id})
     db.session.commit()
-
-
-def host_id(app) -> str:
-    """HOST_ID, else this machine's name and a hash of the instance folder (two servers on
-    one machine with two instance folders are two hosts)."""
-    if app.config.get("HOST_ID"):
-        return app.config["HOST_ID"]
-    return f"{socket.gethostname()}-{hashlib.sha256(app.instance_path.encode()).hexdigest()[:6]}"
-
-
-def clustered(app) -> bool:
-    """Leases apply with PostgreSQL; with SQLite one host runs every camera (its flock)."""
-    return str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql")

@@ -9,7 +9,8 @@ from flask import current_app
 from ..extensions import db
 from ..faces import state
 from ..models import Camera
-from .leases import clustered, host_id, hosts_now, leases_now, live_hosts
+from ..hosts import clustered, host_id
+from .leases import hosts_now, leases_now, live_hosts
 from .framing import ask
 from .runner import runner_paths
 from .sync import camera_runner

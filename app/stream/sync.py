@@ -16,7 +16,8 @@ from ..faces.photos import active_pipeline
 from ..models import Camera
 from .budget import RecognitionBudget
 from .camera import LiveCamera
-from .leases import cluster_token, clustered, give_up, host_id, host_url, lease_round
+from ..hosts import clustered, host_id
+from .leases import cluster_token, give_up, host_url, lease_round
 from .relay import HostRelay
 from .runner import CameraRunner, runner_paths
 from .sources import make_source

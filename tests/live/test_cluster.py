@@ -15,11 +15,13 @@ from sqlalchemy import func, select, text
 
 from app.events.bus import EventBus
 from app.events.sink import CameraRef, Cycle, SeenTrack
+from app.events.mqtt import MqttPublisher
 from app.events.webhooks import Sender, create_webhook, queue_webhooks
 from app.extensions import db
 from app.models import Camera, CameraLease, Event, Person
 from app.stream.leases import lease_round, plan
 from support import cli_api_key
+from test_events_out import Listener, broker, wait_for  # noqa: F401 - broker: mosquitto, a fixture
 
 ENGINES = ["postgresql"]
 LEASE = 1.0  # seconds: short, so that failover is quick to test
@@ -94,6 +96,21 @@ def test_leases_spread_fail_over_and_rebalance(app, nine):
     assert len(held["c"]) == 3 and c_had  # c runs three cameras again
 
 
+def test_a_camera_moved_away_keeps_its_lease_until_its_old_host_has_stopped_it(app, nine):
+    # Else the new host reads the visits in progress while the old one may still announce.
+    lease, cams = 10.0, [(c, None) for c in nine]  # long: no lease expires under load here
+    with app.app_context():
+        everything = lease_round("a", True, cams, lease, {}).held
+        running = {c: {"state": "live"} for c in everything}
+        assert not lease_round("b", True, cams, lease, {}).held  # b comes: all are a's yet
+        kept = lease_round("a", True, cams, lease, running).held
+        moved = everything - kept
+        assert len(moved) == 4  # the plan gives b four: a stops them at its next camera round
+        assert not lease_round("b", True, cams, lease, {}).held & moved  # still running on a
+        lease_round("a", True, cams, lease, {c: running[c] for c in kept})  # a stopped them
+        assert lease_round("b", True, cams, lease, {}).held == moved
+
+
 def test_a_hand_edited_lease_and_a_pin_to_no_such_host_leave_a_clear_state(app, nine):
     rounds(app, ["a", "b"], 2)
     with app.app_context():
@@ -137,6 +154,48 @@ def test_a_visit_in_progress_is_not_announced_again_by_the_host_that_takes_the_c
     host_b.process_cycle(Cycle(cam, (track(pid, 7),), (track(pid, 7),), (), time.monotonic()))
     assert arrivals() == 1  # the same visit, not a second arrival
     assert host_b.present(pid)
+
+
+def test_a_cycle_that_ends_after_its_camera_was_handed_over_announces_nothing(app, nine):
+    # The watchdog or a moved lease stops a camera while the recognition of its last frame
+    # runs on: that cycle must not start a visit here (it goes on elsewhere).
+    with app.app_context():
+        cy = Person(name="cy", name_key="cy")
+        db.session.add(cy)
+        db.session.commit()
+        pid = cy.id
+    cam = CameraRef(nine[5], "c5", f"camera:{nine[5]}")
+    host = EventBus(app)
+    seen = (track(pid),)
+
+    def arrivals() -> int:
+        with app.app_context():
+            return db.session.scalar(select(func.count()).select_from(Event).where(Event.person_id == pid))
+    host.hand_over(cam.id)
+    host.process_cycle(Cycle(cam, seen, seen, (), time.monotonic()))
+    assert arrivals() == 0
+    with app.app_context():
+        host.adopt(cam)  # the camera back here
+    host.process_cycle(Cycle(cam, seen, seen, (), time.monotonic()))
+    assert arrivals() == 1
+
+
+def test_a_person_who_leaves_one_host_s_camera_stays_home_while_another_host_sees_them(app, nine):
+    # MQTT's presence (home / not_home, retained) is sent by whichever host announces.
+    with app.app_context():
+        bob = Person(name="bob", name_key="bob")
+        db.session.add(bob)
+        db.session.commit()
+        pid = bob.id
+    cam_a, cam_b = (CameraRef(c, f"c{c}", f"camera:{c}") for c in nine[2:4])
+    host_a, host_b = EventBus(app), EventBus(app)
+    t, seen = time.monotonic(), (track(pid),)
+    host_a.process_cycle(Cycle(cam_a, seen, seen, (), t))
+    host_b.process_cycle(Cycle(cam_b, seen, seen, (), t))
+    host_b.process_cycle(Cycle(cam_b, (), (), (), t + 1000))  # gone from b's camera: a departure
+    assert host_b.present(pid)  # still on a's camera
+    host_a.process_cycle(Cycle(cam_a, (), (), (), t + 1000))
+    assert not host_a.present(pid) and not host_b.present(pid)
 
 
 def test_status_shows_who_runs_each_camera_and_the_hosts(app, nine):
@@ -203,3 +262,30 @@ def test_two_hosts_senders_post_each_webhook_delivery_once_and_in_order(app):
             db.session.execute(text("DELETE FROM webhook WHERE id = :id"), {"id": hook_id})
             db.session.commit()
     assert len(set(got)) == 12 and got == sorted(set(got)), got
+
+
+def test_two_hosts_stay_connected_to_mqtt_and_one_going_leaves_the_status_online(app, broker):
+    # One client id for every host made the broker drop each for the other, in turn.
+    app.config.update(MQTT_HOST="127.0.0.1", MQTT_PORT=broker, MQTT_CLIENT_ID="facerec")
+    listener = Listener(broker, "cluster-listener")
+    connects = {"a": 0, "b": 0}
+    hosts = {}
+    for name in connects:
+        app.config["HOST_ID"] = name
+        hosts[name] = MqttPublisher(app, EventBus(app))
+        connected = hosts[name].client.on_connect
+        hosts[name].client.on_connect = lambda *a, _n=name, _c=connected: (connects.__setitem__(_n, connects[_n] + 1), _c(*a))
+        hosts[name].start()
+    try:
+        assert wait_for(lambda: connects["a"] and connects["b"], 10)
+        time.sleep(3)  # paho reconnects a dropped client within 1 s
+        assert connects == {"a": 1, "b": 1}
+        hosts.pop("a").close()  # its offline (as its will would say, killed)
+        time.sleep(1)
+        status = [m[1] for m in listener.topics("facerec/status")]
+        assert "offline" in status and status[-1] == "online", status  # b still sends: retained online
+    finally:
+        app.config.update(HOST_ID=None, MQTT_HOST=None)
+        for publisher in hosts.values():
+            publisher.close()
+        listener.close()
