@@ -9,7 +9,8 @@ from ..stream.status import cameras_status, cluster_status
 from ..stream.cameras import add_camera, get_camera_row, list_cameras, remove_camera, update_camera
 from . import bp
 from .args import CameraFields, NewCamera
-from .schemas import Camera, Cameras, CameraStatus, Cluster
+from .cluster_schemas import Cluster
+from .schemas import Camera, Cameras, CameraStatus
 from .spec import KEY, VIEWER, guarded, no_content, problems
 
 keyed = guarded(bp, key_required, KEY)

@@ -247,24 +247,6 @@ class CameraStatus(Camera):
     tracks = fields.List(fields.Nested(Track), **_d("The faces in view."))
 
 
-class ClusterHost(Schema):
-    host_id = fields.String(required=True)
-    runs_cameras = fields.Boolean(required=True, **_d("False: the host opted out (FACES_HOST_RUNS_CAMERAS)."))
-    started_at = fields.String(required=True, metadata={**DATE, "description": "UTC."})
-    heartbeat_age_s = fields.Float(required=True, **_d("Seconds since its last heartbeat (the database's clock)."))
-    up = fields.Boolean(required=True, **_d("Its heartbeat is younger than a lease."))
-    cameras = fields.List(fields.Integer(), required=True, **_d("The ids of the cameras it runs."))
-
-
-class Cluster(Schema):
-    clustered = fields.Boolean(required=True, **_d("PostgreSQL: cameras are leased to hosts."))
-    this_host = fields.String(required=True, **_d("The id of the host that answered."))
-    running_here = fields.List(fields.Integer(), required=True, **_d(
-        "The cameras that this host's camera process runs now (its own view, not the leases)."))
-    hosts = fields.List(fields.Nested(ClusterHost), required=True)
-    note = fields.String()
-
-
 class Cameras(Schema):
     items = fields.List(fields.Nested(CameraStatus), required=True)
 
