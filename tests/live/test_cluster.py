@@ -132,61 +132,54 @@ def track(person_id: int, tid: int = 1) -> SeenTrack:
     return SeenTrack(tid, person_id, "ann", 0.5, True, face)
 
 
-def test_a_visit_in_progress_is_not_announced_again_by_the_host_that_takes_the_camera(app, nine):
+def person(app, name: str) -> int:
     with app.app_context():
-        ann = Person(name="ann", name_key="ann")
-        db.session.add(ann)
+        row = Person(name=name, name_key=name)
+        db.session.add(row)
         db.session.commit()
-        pid = ann.id
+        return row.id
+
+
+def arrivals(app, pid: int) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Event).where(Event.person_id == pid))
+
+
+def test_a_visit_in_progress_is_not_announced_again_by_the_host_that_takes_the_camera(app, nine):
+    pid = person(app, "ann")
     cam = CameraRef(nine[0], "c0", f"camera:{nine[0]}")
     host_a, host_b = EventBus(app), EventBus(app)
 
-    def arrivals() -> int:
-        with app.app_context():
-            return db.session.scalar(select(func.count()).select_from(Event).where(Event.person_id == pid))
-
     seen = (track(pid),)
     host_a.process_cycle(Cycle(cam, seen, seen, (), time.monotonic()))
-    assert arrivals() == 1
+    assert arrivals(app, pid) == 1
     host_a.hand_over(cam.id)  # the camera moves: host a's lease went to host b
     with app.app_context():
         host_b.adopt(cam)
     host_b.process_cycle(Cycle(cam, (track(pid, 7),), (track(pid, 7),), (), time.monotonic()))
-    assert arrivals() == 1  # the same visit, not a second arrival
+    assert arrivals(app, pid) == 1  # the same visit, not a second arrival
     assert host_b.present(pid)
 
 
 def test_a_cycle_that_ends_after_its_camera_was_handed_over_announces_nothing(app, nine):
     # The watchdog or a moved lease stops a camera while the recognition of its last frame
     # runs on: that cycle must not start a visit here (it goes on elsewhere).
-    with app.app_context():
-        cy = Person(name="cy", name_key="cy")
-        db.session.add(cy)
-        db.session.commit()
-        pid = cy.id
+    pid = person(app, "cy")
     cam = CameraRef(nine[5], "c5", f"camera:{nine[5]}")
     host = EventBus(app)
     seen = (track(pid),)
-
-    def arrivals() -> int:
-        with app.app_context():
-            return db.session.scalar(select(func.count()).select_from(Event).where(Event.person_id == pid))
     host.hand_over(cam.id)
     host.process_cycle(Cycle(cam, seen, seen, (), time.monotonic()))
-    assert arrivals() == 0
+    assert arrivals(app, pid) == 0
     with app.app_context():
         host.adopt(cam)  # the camera back here
     host.process_cycle(Cycle(cam, seen, seen, (), time.monotonic()))
-    assert arrivals() == 1
+    assert arrivals(app, pid) == 1
 
 
 def test_a_person_who_leaves_one_host_s_camera_stays_home_while_another_host_sees_them(app, nine):
     # MQTT's presence (home / not_home, retained) is sent by whichever host announces.
-    with app.app_context():
-        bob = Person(name="bob", name_key="bob")
-        db.session.add(bob)
-        db.session.commit()
-        pid = bob.id
+    pid = person(app, "bob")
     cam_a, cam_b = (CameraRef(c, f"c{c}", f"camera:{c}") for c in nine[2:4])
     host_a, host_b = EventBus(app), EventBus(app)
     t, seen = time.monotonic(), (track(pid),)
