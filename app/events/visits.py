@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, select, text
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import OpenVisit, utcnow
@@ -31,10 +32,13 @@ def save(camera_id: int, key: tuple, person_id: int | None, name: str | None,
          distance: float | None) -> None:
     if (what := subject(key)) is None:
         return
-    db.session.merge(OpenVisit(camera_id=camera_id, subject=what, person_id=person_id, name=name,
-                               distance=None if distance is None else float(distance),
-                               last_seen_at=db_now()))
-    db.session.commit()
+    try:
+        db.session.merge(OpenVisit(camera_id=camera_id, subject=what, person_id=person_id, name=name,
+                                   distance=None if distance is None else float(distance),
+                                   last_seen_at=db_now()))
+        db.session.commit()
+    except IntegrityError:  # the person (or camera) was erased meanwhile: nothing of them kept
+        db.session.rollback()
 
 
 def end(camera_id: int, key: tuple | None = None) -> None:

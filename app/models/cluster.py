@@ -40,7 +40,8 @@ class OpenVisit(db.Model):
 
     camera_id: Mapped[int] = mapped_column(ForeignKey("camera.id", ondelete="CASCADE"), primary_key=True)
     subject: Mapped[str] = mapped_column(String(40), primary_key=True)  # "person:5", "group:7"
-    person_id: Mapped[int | None] = mapped_column(default=None)
+    # Erasing the person ends it (their name is in it): the database deletes it with them.
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), default=None)
     name: Mapped[str | None] = mapped_column(String(120), default=None)
     distance: Mapped[float | None] = mapped_column(default=None)
     last_seen_at: Mapped[datetime]

@@ -39,6 +39,7 @@ def upgrade():
                     sa.Column('distance', sa.Float(), nullable=True),
                     sa.Column('last_seen_at', sa.DateTime(), nullable=False),
                     sa.ForeignKeyConstraint(['camera_id'], ['camera.id'], ondelete='CASCADE'),
+                    sa.ForeignKeyConstraint(['person_id'], ['person.id'], ondelete='CASCADE'),
                     sa.PrimaryKeyConstraint('camera_id', 'subject'))
     op.add_column('camera', sa.Column('pinned_host', sa.String(length=120), nullable=True))
 
