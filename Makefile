@@ -100,5 +100,7 @@ clean:
 # Cameras over three gunicorn hosts on one embedded PostgreSQL, nine demo cameras, a host
 # killed with -9 and brought back: opens per camera, recovery and rebalance times, overlap,
 # duplicate arrivals, fps and CPU per host (docs/CLUSTER.md).
+# The issue's ten kills, about a minute each (make bench-cluster CLUSTER_KILLS=1: a quick look).
+CLUSTER_KILLS ?= 10
 bench-cluster: setup
-	$(BIN)/python scripts/bench_cluster.py
+	$(BIN)/python scripts/bench_cluster.py --kills $(CLUSTER_KILLS)
