@@ -248,3 +248,22 @@ class NewWebhook(Args):
 
 class DeliveriesQuery(Args):
     limit = whole(1, 500, 100, "How many deliveries, newest first.")
+
+
+def day(description: str) -> fields.Date:
+    msg = "must be a date as YYYY-MM-DD."
+    return fields.Date(load_default=None, error_messages={"invalid": msg, "null": msg, "format": msg},
+                       metadata={"description": description})
+
+
+class AttendanceQuery(Args):
+    first = day("The first day of the report (default: 6 days before `to`).")
+    last = day("The last day, included (default: today, UTC; at most 366 days after `from`).")
+    person = whole(1, 10**18 - 1, None, "Only this person's id.")
+    camera = text("Only this camera's name.", max_length=120)
+    tz_offset = whole(-720, 840, 0, "Minutes east of UTC of the days (e.g. 60 for CET; default UTC).")
+    format = fields.String(load_default="json", validate=validate.OneOf(
+        ("json", "csv"), error="must be json or csv."), metadata={"description": "json or csv."})
+
+    def on_bind_field(self, name, field):  # `from` and `to` are Python words
+        field.data_key = {"first": "from", "last": "to"}.get(name, field.data_key)

@@ -257,3 +257,40 @@ class Delivery(Schema):
 
 class Deliveries(Schema):
     items = fields.List(fields.Nested(Delivery), required=True)
+
+
+class Present(Schema):
+    person_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    cameras = fields.List(fields.String(), required=True, **_d("The cameras they are in view of."))
+    since = fields.String(required=True, metadata={**DATE, "description": "Their earliest open visit's arrival, UTC."})
+
+
+class Presence(Schema):
+    present = fields.List(fields.Nested(Present), required=True, **_d(
+        "Who is here now: a person with a visit not yet ended (the rule of the MQTT presence), by name."))
+
+
+class CameraDay(Schema):
+    camera = fields.String(required=True)
+    first_seen = fields.String(required=True, metadata={**DATE, "description": "UTC."})
+    last_seen = fields.String(required=True, metadata={**DATE, "description": "UTC."})
+    present_seconds = fields.Integer(required=True, **_d("The sum of this camera's visit spans that day."))
+    visits = fields.Integer(required=True, **_d("Visits that began that day."))
+
+
+class AttendanceDay(CameraDay):
+    camera = None
+    person_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    date = fields.String(required=True, metadata={"format": "date"})
+    present_seconds = fields.Integer(required=True, **_d(
+        "Seconds present: the union of the day's visit spans (arrival to last seen) on any camera."))
+    cameras = fields.List(fields.Nested(CameraDay), required=True)
+
+
+class Attendance(Schema):
+    first = fields.String(required=True, data_key="from", metadata={"format": "date"})
+    last = fields.String(required=True, data_key="to", metadata={"format": "date"})
+    tz_offset = fields.Integer(required=True, **_d("Minutes east of UTC of the days."))
+    days = fields.List(fields.Nested(AttendanceDay), required=True, **_d("By day, then name."))

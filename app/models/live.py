@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String, false
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -28,9 +28,17 @@ class Event(db.Model):
     # The face's embedding, so that "not this person" can learn from an arrival.
     embedding: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     model: Mapped[str | None] = mapped_column(String(64), default=None)
+    # A known person's visit: the last time they were seen in it, and when it ended (None
+    # while they are still in view: present; app/events/presence.py).
+    last_seen_at: Mapped[datetime | None] = mapped_column(default=None)
+    left_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    __table_args__ = (Index("ix_event_person_id_created_at", "person_id", "created_at"),)
 
     def to_dict(self) -> dict:
+        iso = lambda t: None if t is None else t.isoformat() + "Z"  # noqa: E731
         return {"id": self.id, "created_at": self.created_at.isoformat() + "Z",
+                "last_seen_at": iso(self.last_seen_at), "left_at": iso(self.left_at),
                 "camera": self.camera, "person_id": self.person_id, "name": self.name,
                 "known": self.name is not None, "group_id": self.group_id,
                 "distance": None if self.distance is None else round(self.distance, 4)}

@@ -1,0 +1,131 @@
+"""The attendance report: per person and day, first and last seen and time present, in all
+and per camera, from the visits of the arrivals log (presence.py says what a visit is).
+
+Time present on a day is the union of the day's visit spans (someone in view of two cameras
+at once counts once); per camera, the sum of that camera's spans. A span that crosses
+midnight is split between the days. Days are the caller's: `tz_offset` minutes east of UTC."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from ..models import utcnow
+from .presence import visits
+
+MAX_DAYS = 366
+CSV_COLUMNS = ("person_id", "name", "date", "camera", "first_seen", "last_seen", "present_seconds", "visits")
+
+
+@dataclass
+class Day:
+    """One person's (or one person's camera's) day: local datetimes and spans."""
+    first: datetime
+    last: datetime
+    spans: list[tuple[datetime, datetime]] = field(default_factory=list)
+
+    def add(self, start: datetime, end: datetime) -> None:
+        self.first, self.last = min(self.first, start), max(self.last, end)
+        self.spans.append((start, end))
+
+    def seconds(self, union: bool) -> float:
+        """The spans' total, overlaps counted once when `union`."""
+        if not union:
+            return sum((e - s).total_seconds() for s, e in self.spans)
+        total, reach = 0.0, None
+        for s, e in sorted(self.spans):
+            if reach is not None and s < reach:
+                s = reach
+            if e > s:
+                total += (e - s).total_seconds()
+            reach = e if reach is None else max(reach, e)
+        return total
+
+
+def attendance(first: date, last: date, person_id: int | None = None, camera: str | None = None,
+               tz_offset: int = 0) -> list[dict]:
+    """Rows for each person and day in [first, last] (local days), by day then name:
+    {person_id, name, date, first_seen, last_seen (ISO UTC), present_seconds, visits, cameras: [...]}."""
+    shift = timedelta(minutes=tz_offset)
+    start = datetime.combine(first, datetime.min.time()) - shift
+    end = datetime.combine(last + timedelta(days=1), datetime.min.time()) - shift
+    days: dict[tuple[int, date], dict] = {}
+    now = utcnow()
+    for pid, name, cam, arrived, seen, left in visits(start, end, person_id, camera):
+        until = (now if left is None else seen or arrived)
+        for day, s, e in _split(arrived + shift, until + shift):
+            if day > last:  # a visit that runs on past the report's last day
+                break
+            entry = days.setdefault((pid, day), {"name": name, "all": Day(s, e), "cameras": {}, "n": {}})
+            entry["all"].add(s, e)
+            entry["cameras"].setdefault(cam, Day(s, e)).add(s, e)
+            if s == arrived + shift:  # a visit counts on the day it began
+                entry["n"][cam] = entry["n"].get(cam, 0) + 1
+    return [_row(pid, day, entry, shift) for (pid, day), entry in
+            sorted(days.items(), key=lambda kv: (kv[0][1], (kv[1]["name"] or "").lower(), kv[0][0]))]
+
+
+def _split(start: datetime, end: datetime):
+    """(day, start, end) for each day [start, end] touches (local datetimes)."""
+    while True:
+        midnight = datetime.combine(start.date() + timedelta(days=1), datetime.min.time())
+        if end <= midnight:
+            yield start.date(), start, max(end, start)
+            return
+        yield start.date(), start, midnight
+        start = midnight
+
+
+def _row(pid: int, day: date, entry: dict, shift: timedelta) -> dict:
+    utc = lambda t: (t - shift).isoformat(timespec="seconds") + "Z"  # noqa: E731
+
+    def part(d: Day, union: bool) -> dict:
+        return {"first_seen": utc(d.first), "last_seen": utc(d.last),
+                "present_seconds": round(d.seconds(union))}
+    cams = [{"camera": cam, **part(d, False), "visits": entry["n"].get(cam, 0)}
+            for cam, d in sorted(entry["cameras"].items())]
+    return {"person_id": pid, "name": entry["name"], "date": day.isoformat(), **part(entry["all"], True),
+            "visits": sum(entry["n"].values()), "cameras": cams}
+
+
+def to_csv(rows: list[dict]) -> str:
+    """One line per person, day and camera, and one with camera "all" for the day's total."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        for part in [{**row, "camera": "all"}, *row["cameras"]]:
+            writer.writerow([row["person_id"], _safe(row["name"]), row["date"], _safe(part["camera"]),
+                             part["first_seen"], part["last_seen"], part["present_seconds"], part["visits"]])
+    return out.getvalue()
+
+
+def _safe(text: str | None) -> str:
+    """A cell a spreadsheet will not run as a formula (names and cameras are typed by people)."""
+    text = text or ""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def report_range(first: date | None, last: date | None, person_id: int | None) -> tuple[date, date]:
+    """The report's days, checked: both default to the last 7 days (to today, UTC); `first`
+    not after `last`, at most MAX_DAYS days, from 2000 on; the person must exist."""
+    from ..extensions import db
+    from ..http.problems import Problem
+    from ..models import Person
+
+    today = utcnow().date()
+    last = last or (today if first is None else min(first + timedelta(days=6), today))
+    first = first or last - timedelta(days=6)
+    if first > last:
+        raise Problem("invalid-input", 400, f"from ({first}) is after to ({last}): send from on or before to, "
+                      "as YYYY-MM-DD.")
+    if first.year < 2000 or last.year > today.year + 1:
+        raise Problem("invalid-input", 400, f"Dates must lie between 2000-01-01 and {today.year + 1}-12-31.")
+    if (last - first).days + 1 > MAX_DAYS:
+        raise Problem("invalid-input", 400, f"The range is {(last - first).days + 1} days: send at most "
+                      f"{MAX_DAYS} days between from and to.")
+    if person_id is not None and db.session.get(Person, person_id) is None:
+        raise Problem("not-found", 404, f"There is no person with id {person_id}: send the id of an "
+                      "enrolled person (GET /api/people), or leave person out for everyone.")
+    return first, last
