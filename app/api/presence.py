@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response
 
 from ..auth import key_required
-from ..events.attendance import attendance, report_range, to_csv
+from ..events.attendance import CSV_COLUMNS, attendance, report_range, to_csv
 from ..events.presence import here_now
 from . import bp
 from .args import AttendanceQuery
@@ -29,8 +29,9 @@ def presence_view():
 @bp.arguments(AttendanceQuery, location="query", as_kwargs=True)
 @bp.response(200, Attendance, description="Per person and day: first and last seen, time present, per camera.",
              content_type="application/json")
-@bp.alt_response(200, description="The same as CSV (format=csv): one line per person, day and camera, "
-                 'camera "all" for the day\'s total.', content_type="text/csv", success=True)
+@bp.doc(responses={200: {"content": {"text/csv": {"schema": {"type": "string", "description": (
+    'format=csv: one line per person, day and camera (camera "all": the day\'s total), columns '
+    + ",".join(CSV_COLUMNS) + ".")}}}}})
 @problems(bp, 400, 404, 429)
 def attendance_view(first=None, last=None, person=None, camera=None, tz_offset=0, format="json"):
     """Attendance for a date range: per person and day, first and last seen and time present"""

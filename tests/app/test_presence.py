@@ -1,0 +1,169 @@
+"""Presence and attendance (issue 22, point 6): the bus's visits end in the arrivals log
+(so /api/presence, the pages and the MQTT presence follow one rule), the attendance report
+(JSON, CSV, the Presence page with a bar per day), last seen on People and the person page,
+the Arrivals filters, and clear 4xx answers to bad ranges and unknown people."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from support import sign_in
+
+D = datetime.combine(datetime.utcnow().date() - timedelta(days=3), datetime.min.time())  # 00:00 UTC
+DAY0, DAY1, DAY2 = (str((D + timedelta(days=n)).date()) for n in range(3))  # within the retention
+H = timedelta(hours=1)
+
+
+@pytest.fixture(scope="module")
+def auth(api_key):
+    return {"Authorization": f"Bearer {api_key}"}
+
+
+@pytest.fixture(scope="module")
+def people(app):
+    """Ann and Bob; Ann's visits on DAY0: Door 10:00-11:00 and Hall 10:30-12:00 (union
+    2 h), and Door from 23:00 to 01:00 the next day; Bob's: Hall 09:00-09:30 on DAY1."""
+    from app.extensions import db
+    from app.models import Event, Person
+
+    def visit(pid, name, camera, start, end):
+        db.session.add(Event(camera=camera, person_id=pid, name=name, thumbnail_jpeg=b"\xff\xd8t",
+                             created_at=start, last_seen_at=end, left_at=end + timedelta(minutes=1)))
+    with app.app_context():
+        ann, bob = Person(name="Ann", name_key="ann"), Person(name="Bob", name_key="bob")
+        db.session.add_all([ann, bob])
+        db.session.flush()
+        visit(ann.id, "Ann", "Door", D + 10 * H, D + 11 * H)
+        visit(ann.id, "Ann", "Hall", D + 10.5 * H, D + 12 * H)
+        visit(ann.id, "Ann", "Door", D + 23 * H, D + 25 * H)
+        visit(bob.id, "Bob", "Hall", D + 33 * H, D + 33.5 * H)
+        db.session.commit()
+        return {"Ann": ann.id, "Bob": bob.id}
+
+
+def test_attendance_json_per_person_day_and_camera(client, auth, people):
+    r = client.get(f"/api/attendance?from={DAY0}&to={DAY1}", headers=auth)
+    assert r.status_code == 200, r.data[:300]
+    days = r.get_json()["days"]
+    assert [(d["date"], d["name"]) for d in days] == [(DAY0, "Ann"), (DAY1, "Ann"), (DAY1, "Bob")]
+    ann = days[0]
+    # 10:00-12:00 (overlap counted once) + 23:00-24:00
+    assert ann["present_seconds"] == 3 * 3600 and ann["visits"] == 3
+    assert (ann["first_seen"], ann["last_seen"]) == (f"{DAY0}T10:00:00Z", f"{DAY1}T00:00:00Z")
+    assert [(c["camera"], c["present_seconds"], c["visits"]) for c in ann["cameras"]] == [
+        ("Door", 7200, 2), ("Hall", 5400, 1)]
+    assert days[1]["present_seconds"] == 3600 and days[1]["visits"] == 0, "the night's visit split at midnight"
+
+
+def test_attendance_filters_and_time_zone(client, auth, people):
+    one = client.get(f"/api/attendance?from={DAY0}&to={DAY1}&person={people['Bob']}", headers=auth)
+    assert [d["name"] for d in one.get_json()["days"]] == ["Bob"]
+    hall = client.get(f"/api/attendance?from={DAY0}&to={DAY0}&camera=Hall", headers=auth).get_json()
+    assert [(d["name"], d["present_seconds"]) for d in hall["days"]] == [("Ann", 5400)]
+    # At UTC+2, Ann's night visit (01:00-03:00 local) is all on the 11th.
+    east = client.get(f"/api/attendance?from={DAY0}&to={DAY1}&tz_offset=120&person="
+                      f"{people['Ann']}", headers=auth).get_json()
+    assert [(d["date"], d["present_seconds"]) for d in east["days"]] == [(DAY0, 7200), (DAY1, 7200)]
+
+
+def test_attendance_csv(client, auth, people):
+    r = client.get(f"/api/attendance?from={DAY0}&to={DAY0}&format=csv", headers=auth)
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    assert "attachment" in r.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
+    assert [(x["name"], x["camera"], x["present_seconds"]) for x in rows] == [
+        ("Ann", "all", "10800"), ("Ann", "Door", "7200"), ("Ann", "Hall", "5400")]
+    assert rows[0]["first_seen"] == f"{DAY0}T10:00:00Z"
+
+
+@pytest.mark.parametrize("query, status, says", [
+    ("from=2026-03-11&to=2026-03-10", 400, "from (2026-03-11) is after to (2026-03-10)"),
+    ("from=2026-13-01", 400, "must be a date as YYYY-MM-DD"),
+    ("from=2024-01-01&to=2026-01-01", 400, "at most 366 days"),
+    ("from=1999-01-01&to=1999-01-02", 400, "between 2000-01-01"),
+    ("person=999999", 404, "no person with id 999999"),
+    ("format=xml", 400, "json or csv"),
+    ("tz_offset=5000", 400, "from -720 to 840"),
+])
+def test_attendance_bad_input_says_what_to_send(client, auth, people, query, status, says):
+    r = client.get(f"/api/attendance?{query}", headers=auth)
+    assert r.status_code == status, r.data[:300]
+    assert says in r.get_json()["detail"]
+
+
+def test_presence_and_attendance_are_documented(client):
+    doc = client.get("/api/openapi.json").get_json()
+    get = doc["paths"]["/api/attendance"]["get"]
+    assert {p["name"] for p in get["parameters"]} >= {"from", "to", "person", "camera", "format"}
+    assert {"application/json", "text/csv"} <= set(get["responses"]["200"]["content"])
+    assert "/api/presence" in doc["paths"]
+
+
+def test_a_visit_on_the_bus_is_presence_until_its_departure(app, client, auth, people):
+    """The bus's own visit: an arrival makes Ann present (API, page, People, her page); the
+    departure after the absence time ends it in the log with when she was last seen."""
+    from app.events.bus import get_bus
+    from app.events.sink import CameraRef, Cycle, SeenTrack
+    from app.extensions import db
+    from app.models import Event
+
+    sign_in(client)
+    face = (np.full((160, 160, 3), 128, np.uint8), np.ones(128, np.float32) / np.sqrt(128))
+    ann = SeenTrack(1, people["Ann"], "Ann", 0.5, True, face)
+    camera = CameraRef(7, "Porch", "camera:7")
+    with app.app_context():
+        bus = get_bus()
+    bus.process_cycle(Cycle(camera, (ann,), (ann,), (), 1000.0))
+    here = client.get("/api/presence", headers=auth).get_json()["present"]
+    assert [(p["name"], p["cameras"]) for p in here] == [("Ann", ["Porch"])]
+    assert b"here now (Porch)" in client.get("/people").data
+    assert b"Here now, on Porch" in client.get(f"/people/{people['Ann']}").data
+    assert b"on Porch, since" in client.get("/presence").data
+    absence = app.config["LIVE_ARRIVAL_COOLDOWN_SECONDS"]
+    bus.process_cycle(Cycle(camera, (ann,), (), (), 1010.0))  # still in view 10 s later
+    bus.process_cycle(Cycle(camera, (), (), (), 1011.0 + absence))
+    assert client.get("/api/presence", headers=auth).get_json()["present"] == []
+    with app.app_context():
+        row = db.session.query(Event).filter_by(camera="Porch").one()
+        assert row.left_at is not None
+        assert abs((row.left_at - row.last_seen_at).total_seconds() - (1 + absence)) < 1
+    page = client.get(f"/people/{people['Ann']}").data
+    assert b"Last seen" in page and b"on Porch" in page
+    assert b"not seen yet" not in client.get("/people?q=ann").data
+
+
+def test_presence_page_chart_table_and_bad_range(client, people):
+    sign_in(client)
+    page = client.get(f"/presence?from={DAY0}&to={DAY1}&tz_offset=0").get_data(as_text=True)
+    assert 'class="daybars"' in page and page.count("<rect ") == 2
+    assert "1 person, 3.0 h" in page and "2 people, 1.5 h" in page and "3 h 00 min" in page
+    assert "format=csv" in page
+    bad = client.get(f"/presence?from={DAY1}&to={DAY0}")
+    assert bad.status_code == 400 and b"is after to" in bad.data
+    assert client.get("/presence?from=yesterday").status_code == 400
+
+
+def test_arrivals_filters_and_pages(app, client, people):
+    """Person, camera and day filters; the pages' links keep them."""
+    from app.extensions import db
+    from app.models import Event
+
+    sign_in(client)
+    page = client.get(f"/events?person={people['Ann']}").get_data(as_text=True)
+    assert page.count('data-label="Camera"') == 4 and "Bob" not in page.split("<table")[1]
+    page = client.get(f"/events?camera=Hall&day={DAY1}").get_data(as_text=True)
+    assert page.count('data-label="Camera"') == 1 and "Bob" in page.split("<table")[1]
+    assert client.get(f"/events?camera=Hall&day={DAY2}").get_data(as_text=True).count('data-label="Camera"') == 0
+    with app.app_context():
+        db.session.add_all(Event(camera="Gate", thumbnail_jpeg=b"\xff\xd8t", created_at=D + n * H) for n in range(51))
+        db.session.commit()
+    first = client.get("/events?camera=Gate").get_data(as_text=True)
+    assert first.count('data-label="Camera"') == 50 and "page 1 of 2" in first
+    assert "/events?page=2&amp;camera=Gate" in first
+    assert client.get("/events?camera=Gate&page=2").get_data(as_text=True).count('data-label="Camera"') == 1
+    bad = client.get("/events?day=March")
+    assert bad.status_code == 400 and b"day must be a date as YYYY-MM-DD" in bad.data
