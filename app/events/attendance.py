@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from ..models import utcnow
@@ -18,29 +17,18 @@ MAX_DAYS = 366
 CSV_COLUMNS = ("person_id", "name", "date", "camera", "first_seen", "last_seen", "present_seconds", "visits")
 
 
-@dataclass
-class Day:
-    """One person's (or one person's camera's) day: local datetimes and spans."""
-    first: datetime
-    last: datetime
-    spans: list[tuple[datetime, datetime]] = field(default_factory=list)
-
-    def add(self, start: datetime, end: datetime) -> None:
-        self.first, self.last = min(self.first, start), max(self.last, end)
-        self.spans.append((start, end))
-
-    def seconds(self, union: bool) -> float:
-        """The spans' total, overlaps counted once when `union`."""
-        if not union:
-            return sum((e - s).total_seconds() for s, e in self.spans)
-        total, reach = 0.0, None
-        for s, e in sorted(self.spans):
-            if reach is not None and s < reach:
-                s = reach
-            if e > s:
-                total += (e - s).total_seconds()
-            reach = e if reach is None else max(reach, e)
-        return total
+def _seconds(spans: list[tuple[datetime, datetime]], union: bool) -> float:
+    """The spans' total, overlaps counted once when `union` (spans sorted by start)."""
+    if not union:
+        return sum((e - s).total_seconds() for s, e in spans)
+    total, reach = 0.0, None
+    for s, e in spans:
+        if reach is not None and s < reach:
+            s = reach
+        if e > s:
+            total += (e - s).total_seconds()
+            reach = e
+    return total
 
 
 def attendance(first: date, last: date, person_id: int | None = None, camera: str | None = None,
@@ -57,9 +45,9 @@ def attendance(first: date, last: date, person_id: int | None = None, camera: st
         for day, s, e in _split(arrived + shift, until + shift):
             if day > last:  # a visit that runs on past the report's last day
                 break
-            entry = days.setdefault((pid, day), {"name": name, "all": Day(s, e), "cameras": {}, "n": {}})
-            entry["all"].add(s, e)
-            entry["cameras"].setdefault(cam, Day(s, e)).add(s, e)
+            entry = days.setdefault((pid, day), {"name": name, "all": [], "cameras": {}, "n": {}})
+            entry["all"].append((s, e))
+            entry["cameras"].setdefault(cam, []).append((s, e))
             if s == arrived + shift:  # a visit counts on the day it began
                 entry["n"][cam] = entry["n"].get(cam, 0) + 1
     return [_row(pid, day, entry, shift) for (pid, day), entry in
@@ -80,9 +68,9 @@ def _split(start: datetime, end: datetime):
 def _row(pid: int, day: date, entry: dict, shift: timedelta) -> dict:
     utc = lambda t: (t - shift).isoformat(timespec="seconds") + "Z"  # noqa: E731
 
-    def part(d: Day, union: bool) -> dict:
-        return {"first_seen": utc(d.first), "last_seen": utc(d.last),
-                "present_seconds": round(d.seconds(union))}
+    def part(spans: list, union: bool) -> dict:  # spans in order of arrival
+        return {"first_seen": utc(spans[0][0]), "last_seen": utc(max(e for _, e in spans)),
+                "present_seconds": round(_seconds(spans, union))}
     cams = [{"camera": cam, **part(d, False), "visits": entry["n"].get(cam, 0)}
             for cam, d in sorted(entry["cameras"].items())]
     return {"person_id": pid, "name": entry["name"], "date": day.isoformat(), **part(entry["all"], True),

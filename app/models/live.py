@@ -33,7 +33,11 @@ class Event(db.Model):
     last_seen_at: Mapped[datetime | None] = mapped_column(default=None)
     left_at: Mapped[datetime | None] = mapped_column(default=None)
 
-    __table_args__ = (Index("ix_event_person_id_created_at", "person_id", "created_at"),)
+    # Last seen and one person's report; the whole report, read from the index alone
+    # (migration a9d2c4e6f801).
+    __table_args__ = (Index("ix_event_person_id_created_at", "person_id", "created_at"),
+                      Index("ix_event_visits", "created_at", "person_id", "camera", "name",
+                            "last_seen_at", "left_at"))
 
     def to_dict(self) -> dict:
         iso = lambda t: None if t is None else t.isoformat() + "Z"  # noqa: E731
