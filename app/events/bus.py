@@ -201,13 +201,15 @@ class EventBus:
         """In the process that runs the cameras: send webhooks, connect to MQTT."""
         from .mqtt import MqttPublisher
 
-        with self.app.app_context():
-            close_open_visits()  # nobody is in view of a camera that has not started
         with self.lock:
-            if self.sender is None:
+            starting = self.sender is None
+            if starting:
                 self.sender = Sender(self.app).start()
             if self.mqtt is None and self.app.config["MQTT_HOST"]:
                 self.mqtt = MqttPublisher(self.app, self).start()
+        if starting:  # the runner calls this every round: only the first finds nobody in view
+            with self.app.app_context():
+                close_open_visits()
 
     def close(self) -> None:
         with self.lock:

@@ -136,6 +136,38 @@ def test_a_visit_on_the_bus_is_presence_until_its_departure(app, client, auth, p
     assert b"not seen yet" not in client.get("/people?q=ann").data
 
 
+def test_a_start_of_the_cameras_ends_stale_visits_and_later_rounds_do_not(app, client, auth, people):
+    """A visit left open by a process that stopped ends when the cameras start again; the
+    runner's later rounds (each calls start) leave a visit in progress open."""
+    from app.events.bus import EventBus
+    from app.events.sink import CameraRef, Cycle, SeenTrack
+    from app.extensions import db
+    from app.models import Event
+
+    with app.app_context():
+        db.session.add(Event(camera="Attic", person_id=people["Bob"], name="Bob", thumbnail_jpeg=b"\xff\xd8t"))
+        db.session.commit()
+    present = lambda: [p["name"] for p in client.get("/api/presence", headers=auth).get_json()["present"]]  # noqa: E731
+    assert present() == ["Bob"]
+    bus = EventBus(app)
+    try:
+        bus.start()
+        assert present() == []
+        face = (np.full((160, 160, 3), 128, np.uint8), np.ones(128, np.float32) / np.sqrt(128))
+        ann = SeenTrack(1, people["Ann"], "Ann", 0.5, True, face)
+        bus.process_cycle(Cycle(CameraRef(8, "Attic", "camera:8"), (ann,), (ann,), (), 2000.0))
+        bus.start()  # the runner's next round
+        assert present() == ["Ann"]
+    finally:
+        with app.app_context():
+            bus.forget_camera(8)
+        bus.close()
+    assert present() == []
+    with app.app_context():  # the other tests count the fixture's visits only
+        db.session.query(Event).filter_by(camera="Attic").delete()
+        db.session.commit()
+
+
 def test_presence_page_chart_table_and_bad_range(client, people):
     sign_in(client)
     page = client.get(f"/presence?from={DAY0}&to={DAY1}&tz_offset=0").get_data(as_text=True)
