@@ -14,6 +14,9 @@ from ..models import utcnow
 from .presence import visits
 
 MAX_DAYS = 366
+# Visits that began this long before the first day are read for their part in it (a night
+# shift in view past midnight); a visit is one stay in view, longer ones are not looked for.
+LOOKBACK = timedelta(days=1)
 CSV_COLUMNS = ("person_id", "name", "date", "camera", "first_seen", "last_seen", "present_seconds", "visits")
 
 
@@ -40,9 +43,11 @@ def attendance(first: date, last: date, person_id: int | None = None, camera: st
     end = datetime.combine(last + timedelta(days=1), datetime.min.time()) - shift
     days: dict[tuple[int, date], dict] = {}
     now = utcnow()
-    for pid, name, cam, arrived, seen, left in visits(start, end, person_id, camera):
+    for pid, name, cam, arrived, seen, left in visits(start - LOOKBACK, end, person_id, camera):
         until = (now if left is None else seen or arrived)
         for day, s, e in _split(arrived + shift, until + shift):
+            if day < first:  # the part of a visit before the report's first day
+                continue
             if day > last:  # a visit that runs on past the report's last day
                 break
             entry = days.setdefault((pid, day), {"name": name, "all": [], "cameras": {}, "n": {}})

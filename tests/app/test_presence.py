@@ -57,6 +57,10 @@ def test_attendance_json_per_person_day_and_camera(client, auth, people):
     assert [(c["camera"], c["present_seconds"], c["visits"]) for c in ann["cameras"]] == [
         ("Door", 7200, 2), ("Hall", 5400, 1)]
     assert days[1]["present_seconds"] == 3600 and days[1]["visits"] == 0, "the night's visit split at midnight"
+    # A report from the morning after still has the night visit's part after midnight.
+    after = client.get(f"/api/attendance?from={DAY1}&to={DAY1}", headers=auth).get_json()["days"]
+    assert [(d["name"], d["first_seen"], d["present_seconds"], d["visits"]) for d in after] == [
+        ("Ann", f"{DAY1}T00:00:00Z", 3600, 0), ("Bob", f"{DAY1}T09:00:00Z", 1800, 1)]
 
 
 def test_attendance_filters_and_time_zone(client, auth, people):
