@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from ..models import utcnow
 from .presence import visits
@@ -16,7 +16,8 @@ from .presence import visits
 MAX_DAYS = 366
 # Visits that began this long before the first day are read for their part in it (a night
 # shift in view past midnight); a visit is one stay in view, longer ones are not looked for.
-LOOKBACK = timedelta(days=1)
+ONE_DAY = timedelta(days=1)
+LOOKBACK = ONE_DAY
 CSV_COLUMNS = ("person_id", "name", "date", "camera", "first_seen", "last_seen", "present_seconds", "visits")
 
 
@@ -45,29 +46,32 @@ def attendance(first: date, last: date, person_id: int | None = None, camera: st
     now = utcnow()
     for pid, name, cam, arrived, seen, left in visits(start - LOOKBACK, end, person_id, camera):
         until = (now if left is None else seen or arrived)
+        began = True  # a visit counts on the day it began
         for day, s, e in _split(arrived + shift, until + shift):
-            if day < first:  # the part of a visit before the report's first day
-                continue
-            if day > last:  # a visit that runs on past the report's last day
-                break
-            entry = days.setdefault((pid, day), {"name": name, "all": [], "cameras": {}, "n": {}})
-            entry["all"].append((s, e))
-            entry["cameras"].setdefault(cam, []).append((s, e))
-            if s == arrived + shift:  # a visit counts on the day it began
-                entry["n"][cam] = entry["n"].get(cam, 0) + 1
+            if first <= day <= last:  # not the parts before the first day or after the last
+                entry = days.get((pid, day))
+                if entry is None:
+                    entry = days[pid, day] = {"name": name, "all": [], "cameras": {}, "n": {}}
+                entry["all"].append((s, e))
+                entry["cameras"].setdefault(cam, []).append((s, e))
+                entry["n"][cam] = entry["n"].get(cam, 0) + began
+            began = False
     return [_row(pid, day, entry, shift) for (pid, day), entry in
             sorted(days.items(), key=lambda kv: (kv[0][1], (kv[1]["name"] or "").lower(), kv[0][0]))]
 
 
-def _split(start: datetime, end: datetime):
-    """(day, start, end) for each day [start, end] touches (local datetimes)."""
-    while True:
-        midnight = datetime.combine(start.date() + timedelta(days=1), datetime.min.time())
-        if end <= midnight:
-            yield start.date(), start, max(end, start)
-            return
-        yield start.date(), start, midnight
+def _split(start: datetime, end: datetime) -> list[tuple[date, datetime, datetime]]:
+    """(day, start, end) for each day [start, end] touches (local datetimes); a span that
+    ends at midnight stays on its day. Nearly every visit is within one day: one date test."""
+    end, pieces = max(end, start), []
+    while end.date() != start.date():
+        midnight = datetime.combine(start.date() + ONE_DAY, time())
+        if end == midnight:
+            break
+        pieces.append((start.date(), start, midnight))
         start = midnight
+    pieces.append((start.date(), start, end))
+    return pieces
 
 
 def _row(pid: int, day: date, entry: dict, shift: timedelta) -> dict:

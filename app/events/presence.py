@@ -37,13 +37,16 @@ def close_open_visits() -> int:
     return done.rowcount
 
 
-def here_now() -> list[dict]:
-    """Who is present: [{person_id, name, cameras: [name], since: datetime}], by name."""
-    rows = db.session.execute(select(Event.person_id, Event.name, Event.camera, Event.created_at)
-                              .where(Event.person_id.is_not(None), Event.left_at.is_(None))
-                              .order_by(Event.created_at)).all()
+def here_now(person_ids: list[int] | None = None) -> list[dict]:
+    """Who is present (of `person_ids`, or everyone): [{person_id, name, cameras: [name],
+    since: datetime}], by name. Reads the partial index of open visits (ix_event_open)."""
+    query = (select(Event.person_id, Event.name, Event.camera, Event.created_at)
+             .where(Event.person_id.is_not(None), Event.left_at.is_(None)))
+    if person_ids is not None:
+        query = query.where(Event.person_id.in_(person_ids))
     people: dict[int, dict] = {}
-    for pid, name, camera, at in rows:
+    # Sorted here: ORDER BY created_at would lead SQLite to walk an index of every arrival.
+    for pid, name, camera, at in sorted(db.session.execute(query), key=lambda row: row.created_at):
         entry = people.setdefault(pid, {"person_id": pid, "name": name, "cameras": [], "since": at})
         if camera not in entry["cameras"]:
             entry["cameras"].append(camera)
@@ -52,18 +55,21 @@ def here_now() -> list[dict]:
 
 
 def last_seen(person_ids: list[int] | None = None) -> dict[int, dict]:
-    """Each person's latest visit: {person_id: {camera, at, here}}; `at` is the last time
-    seen (its arrival for an open visit, `here` True). Uses ix_event_person_id_created_at."""
+    """Each person's latest arrival: {person_id: {camera, at, here}}; `at` is the last time
+    seen in it. `here` as here_now says (an earlier visit on another camera may still be
+    open), `camera` then the cameras they are in view of. Uses ix_event_person_id_created_at."""
     latest = select(Event.person_id, func.max(Event.created_at).label("at")) \
         .where(Event.person_id.is_not(None)).group_by(Event.person_id)
     if person_ids is not None:
         latest = latest.where(Event.person_id.in_(person_ids))
     latest = latest.subquery()
     rows = db.session.execute(
-        select(Event.person_id, Event.camera, Event.created_at, Event.last_seen_at, Event.left_at)
+        select(Event.person_id, Event.camera, Event.created_at, Event.last_seen_at)
         .join(latest, (Event.person_id == latest.c.person_id) & (Event.created_at == latest.c.at))).all()
-    return {pid: {"camera": camera, "at": seen or at, "here": left is None}
-            for pid, camera, at, seen, left in rows}
+    seen = {pid: {"camera": camera, "at": last or at, "here": False} for pid, camera, at, last in rows}
+    for p in here_now(person_ids):
+        seen[p["person_id"]].update(here=True, camera=", ".join(p["cameras"]))
+    return seen
 
 
 def visits(start: datetime, end: datetime, person_id: int | None = None,

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, false
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 from .base import utcnow
 
+OPEN_VISIT = text("left_at IS NULL AND person_id IS NOT NULL")  # a known person still in view
 
 class Event(db.Model):
     """An arrival on a camera: a known person first recognised in a track, or an unknown
@@ -33,11 +34,12 @@ class Event(db.Model):
     last_seen_at: Mapped[datetime | None] = mapped_column(default=None)
     left_at: Mapped[datetime | None] = mapped_column(default=None)
 
-    # Last seen and one person's report; the whole report, read from the index alone
-    # (migration a9d2c4e6f801).
+    # Last seen and one person's report; the whole report, read from the index alone; who
+    # is here now, from an index of the open visits only (migration a9d2c4e6f801).
     __table_args__ = (Index("ix_event_person_id_created_at", "person_id", "created_at"),
                       Index("ix_event_visits", "created_at", "person_id", "camera", "name",
-                            "last_seen_at", "left_at"))
+                            "last_seen_at", "left_at"),
+                      Index("ix_event_open", "person_id", sqlite_where=OPEN_VISIT, postgresql_where=OPEN_VISIT))
 
     def to_dict(self) -> dict:
         iso = lambda t: None if t is None else t.isoformat() + "Z"  # noqa: E731

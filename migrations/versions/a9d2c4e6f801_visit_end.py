@@ -1,7 +1,8 @@
 """arrivals keep their visit's end: last_seen_at (the last time the person was seen in the
 visit) and left_at (when the departure was published); an index for per-person look-ups
 (last seen, attendance of one person) and one that covers the attendance report (its rows are
-read from the index alone: the table's rows carry a thumbnail and often overflow a page)
+read from the index alone: the table's rows carry a thumbnail and often overflow a page); a
+partial index of the open visits (who is here now)
 
 Revision ID: a9d2c4e6f801
 Revises: f3a5b7c9d1e2
@@ -17,6 +18,9 @@ down_revision = 'f3a5b7c9d1e2'
 branch_labels = None
 depends_on = None
 
+# Who is here now: the few open visits of known people, not every arrival.
+OPEN_VISIT = sa.text("left_at IS NULL AND person_id IS NOT NULL")
+
 
 def upgrade():
     with op.batch_alter_table("event") as batch:
@@ -28,9 +32,11 @@ def upgrade():
     # Older arrivals' visits are over and their length unknown: a visit of an instant, so
     # that nobody counts as present for an arrival recorded before this column existed.
     op.execute("UPDATE event SET last_seen_at = created_at, left_at = created_at")
+    op.create_index("ix_event_open", "event", ["person_id"], sqlite_where=OPEN_VISIT, postgresql_where=OPEN_VISIT)
 
 
 def downgrade():
+    op.drop_index("ix_event_open", table_name="event")
     with op.batch_alter_table("event") as batch:
         batch.drop_index("ix_event_visits")
         batch.drop_index("ix_event_person_id_created_at")

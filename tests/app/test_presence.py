@@ -203,3 +203,30 @@ def test_arrivals_filters_and_pages(app, client, people):
     assert client.get("/events?camera=Gate&page=2").get_data(as_text=True).count('data-label="Camera"') == 1
     bad = client.get("/events?day=March")
     assert bad.status_code == 400 and b"day must be a date as YYYY-MM-DD" in bad.data
+
+
+def test_last_seen_is_here_while_any_visit_is_open(app, client):
+    """Cy in view at the Lobby since 10:00 passes the Stairs' camera at 10:30 and leaves
+    it: the latest arrival is over, yet Cy is here (on the Lobby), as /api/presence says."""
+    from app.extensions import db
+    from app.models import Event, Person
+
+    sign_in(client)
+    now = datetime.utcnow().replace(microsecond=0)
+    with app.app_context():
+        cy = Person(name="Cy", name_key="cy")
+        db.session.add(cy)
+        db.session.flush()
+        db.session.add_all([
+            Event(camera="Lobby", person_id=cy.id, name="Cy", thumbnail_jpeg=b"\xff\xd8t", created_at=now - 2 * H),
+            Event(camera="Stairs", person_id=cy.id, name="Cy", thumbnail_jpeg=b"\xff\xd8t", created_at=now - H,
+                  last_seen_at=now - 0.9 * H, left_at=now - 0.8 * H)])
+        db.session.commit()
+        cy_id = cy.id
+    try:
+        assert b"Here now, on Lobby" in client.get(f"/people/{cy_id}").data
+        assert b"here now (Lobby)" in client.get("/people?q=cy").data
+    finally:
+        with app.app_context():
+            db.session.query(Event).filter_by(person_id=cy_id).delete()
+            db.session.commit()
