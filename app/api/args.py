@@ -147,8 +147,23 @@ class StatusQuery(Args):
             "The camera to report on (default: the live page's); same choices as the page.")})
 
 
+def a_date(description: str) -> fields.Date:
+    msg = "must be a date as YYYY-MM-DD."
+    return fields.Date(load_default=None, error_messages={"invalid": msg, "null": msg, "format": msg},
+                       metadata={"description": description})
+
+
+def tz_offset() -> Whole:
+    return whole(-720, 840, 0, "Minutes east of UTC of the days (e.g. 60 for CET; default UTC).")
+
+
 class EventsQuery(Args):
-    limit = whole(1, 500, 100, "How many arrivals, newest first.")
+    limit = whole(1, 500, 100, "How many arrivals a page, newest first.")
+    page = whole(1, 10**6, 1, "Which page of `limit` arrivals (1: the newest).")
+    person = whole(1, 10**18 - 1, None, "Only this person's id.")
+    camera = text("Only this camera's name.", max_length=120)
+    day = a_date("Only this day (see tz_offset).")
+    tz_offset = tz_offset()
 
 
 class AuditQuery(Args):
@@ -250,18 +265,12 @@ class DeliveriesQuery(Args):
     limit = whole(1, 500, 100, "How many deliveries, newest first.")
 
 
-def day(description: str) -> fields.Date:
-    msg = "must be a date as YYYY-MM-DD."
-    return fields.Date(load_default=None, error_messages={"invalid": msg, "null": msg, "format": msg},
-                       metadata={"description": description})
-
-
 class AttendanceQuery(Args):
-    first = day("The first day of the report (default: 6 days before `to`).")
-    last = day("The last day, included (default: today, UTC; at most 366 days after `from`).")
+    first = a_date("The first day of the report (default: 6 days before `to`).")
+    last = a_date("The last day, included (default: today, UTC; at most 366 days after `from`).")
     person = whole(1, 10**18 - 1, None, "Only this person's id.")
     camera = text("Only this camera's name.", max_length=120)
-    tz_offset = whole(-720, 840, 0, "Minutes east of UTC of the days (e.g. 60 for CET; default UTC).")
+    tz_offset = tz_offset()
     format = fields.String(load_default="json", validate=validate.OneOf(
         ("json", "csv"), error="must be json or csv."), metadata={"description": "json or csv."})
 

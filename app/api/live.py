@@ -2,15 +2,14 @@
 and app/web)."""
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
 
 from ..auth import viewer_required
-from ..extensions import db
+from ..events.arrivals import Filters, arrivals
 from ..http.problems import Problem
-from ..models import Event
 from ..stream.feeds import camera_for, shown_source
 from ..stream.previews import preview_camera
 from ..stream.sources import SourceError, check_source
@@ -60,7 +59,8 @@ def stream_status(source: str | None = None):
 @bp.arguments(EventsQuery, location="query", as_kwargs=True)
 @bp.response(200, Events, description="The latest arrivals.")
 @problems(bp, 400, 429)
-def events_api(limit: int):
-    """Arrivals: who was first recognised when, on which camera"""
-    rows = db.session.scalars(select(Event).order_by(Event.id.desc()).limit(limit)).all()
-    return {"events": [e.to_dict() for e in rows]}
+def events_api(limit: int, page: int = 1, person: int | None = None, camera: str | None = None,
+               day: date | None = None, tz_offset: int = 0):
+    """Arrivals: who was first recognised when, on which camera (filtered, paged)"""
+    found = arrivals(Filters(person_id=person, camera=camera or "", day=day, tz_offset=tz_offset), page, limit)
+    return {"events": [e.to_dict() for e in found.items], "total": found.total, "page": page, "pages": found.pages}

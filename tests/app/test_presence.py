@@ -205,6 +205,23 @@ def test_arrivals_filters_and_pages(app, client, people):
     assert bad.status_code == 400 and b"day must be a date as YYYY-MM-DD" in bad.data
 
 
+def test_arrivals_api_filters_and_pages(client, auth, people):
+    """GET /api/events: the page's filters, and pages of `limit` (runs after the Gate rows)."""
+    ann = client.get(f"/api/events?person={people['Ann']}", headers=auth).get_json()
+    assert ann["total"] == 4 and {e["name"] for e in ann["events"]} == {"Ann"}  # with the Porch visit
+    hall = client.get(f"/api/events?camera=Hall&day={DAY1}", headers=auth).get_json()
+    assert [e["name"] for e in hall["events"]] == ["Bob"]
+    late = client.get(f"/api/events?camera=Hall&day={DAY0}&tz_offset=-720", headers=auth).get_json()
+    assert [e["name"] for e in late["events"]] == ["Bob"], "DAY0 at UTC-12 ends at noon UTC on DAY1"
+    gate = [client.get(f"/api/events?camera=Gate&limit=20&page={n}", headers=auth).get_json() for n in (1, 3)]
+    assert (gate[0]["total"], gate[0]["pages"], len(gate[0]["events"]), len(gate[1]["events"])) == (51, 3, 20, 11)
+    assert gate[0]["events"][0]["id"] > gate[1]["events"][0]["id"], "newest first"
+    for query, says in (("day=March", "must be a date as YYYY-MM-DD"), ("page=0", "from 1 to"),
+                        ("person=x", "whole number")):
+        r = client.get(f"/api/events?{query}", headers=auth)
+        assert r.status_code == 400 and says in r.get_json()["detail"], r.data[:300]
+
+
 def test_last_seen_is_here_while_any_visit_is_open(app, client):
     """Cy in view at the Lobby since 10:00 passes the Stairs' camera at 10:30 and leaves
     it: the latest arrival is over, yet Cy is here (on the Lobby), as /api/presence says."""
