@@ -11,6 +11,7 @@ from .base import utcnow
 
 OPEN_VISIT = text("left_at IS NULL AND person_id IS NOT NULL")  # a known person still in view
 
+
 class Event(db.Model):
     """An arrival on a camera: a known person first recognised in a track, or an unknown
     face. Pruned after LIVE_EVENTS_MAX_AGE_DAYS."""
@@ -74,6 +75,9 @@ class Camera(db.Model):
     # FACES_SIGHTINGS_MAX_AGE_DAYS and FACES_LIVE_EVENTS_MAX_AGE_DAYS; app/library/expiry.py).
     retain_sightings_days: Mapped[float | None] = mapped_column(default=None)
     retain_arrivals_days: Mapped[float | None] = mapped_column(default=None)
+    # Whose faces its stream, snapshots and crops hide: "off", "unknown" (people not
+    # enrolled, and faces not named yet) or "all" (app/stream/annotate.py).
+    privacy: Mapped[str] = mapped_column(String(8), default="off", server_default="off")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property
@@ -95,7 +99,7 @@ class Camera(db.Model):
                 "ignore_region": list(self.region) if self.region else None,
                 "recognition_fps": self.recognition_fps, "learn_unknown": self.learn_unknown,
                 "retain_sightings_days": self.retain_sightings_days,
-                "retain_arrivals_days": self.retain_arrivals_days,
+                "retain_arrivals_days": self.retain_arrivals_days, "privacy": self.privacy,
                 "created_at": self.created_at.isoformat() + "Z"}
 
 
