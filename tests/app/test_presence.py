@@ -13,6 +13,7 @@ import pytest
 
 from support import sign_in
 
+ENGINES = ("sqlite", "postgresql")  # the migration's partial index and the reports on both
 D = datetime.combine(datetime.utcnow().date() - timedelta(days=3), datetime.min.time())  # 00:00 UTC
 DAY0, DAY1, DAY2 = (str((D + timedelta(days=n)).date()) for n in range(3))  # within the retention
 H = timedelta(hours=1)
