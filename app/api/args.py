@@ -154,7 +154,7 @@ def a_date(description: str) -> fields.Date:
                        metadata={"description": description})
 
 
-def tz_offset() -> Whole:
+def tz_offset_field() -> Whole:
     return whole(-720, 840, 0, "Minutes east of UTC of the days (e.g. 60 for CET; default UTC).")
 
 
@@ -164,7 +164,7 @@ class EventsQuery(Args):
     person = whole(1, 10**18 - 1, None, "Only this person's id.")
     camera = text("Only this camera's name.", max_length=120)
     day = a_date("Only this day (see tz_offset).")
-    tz_offset = tz_offset()
+    tz_offset = tz_offset_field()
 
 
 class AuditQuery(Args):
@@ -296,16 +296,3 @@ class NewWebhook(Args):
 
 class DeliveriesQuery(Args):
     limit = whole(1, 500, 100, "How many deliveries, newest first.")
-
-
-class AttendanceQuery(Args):
-    first = a_date("The first day of the report (default: 6 days before `to`).")
-    last = a_date("The last day, included (default: today, UTC; at most 366 days after `from`).")
-    person = whole(1, 10**18 - 1, None, "Only this person's id.")
-    camera = text("Only this camera's name.", max_length=120)
-    tz_offset = tz_offset()
-    format = fields.String(load_default="json", validate=validate.OneOf(
-        ("json", "csv"), error="must be json or csv."), metadata={"description": "json or csv."})
-
-    def on_bind_field(self, name, field):  # `from` and `to` are Python words
-        field.data_key = {"first": "from", "last": "to"}.get(name, field.data_key)

@@ -8,8 +8,7 @@ from ..auth import key_required
 from ..events.attendance import CSV_COLUMNS, attendance, report_range, to_csv
 from ..events.presence import here_now
 from . import bp
-from .args import AttendanceQuery
-from .schemas import Attendance, Presence
+from .presence_schemas import Attendance, AttendanceQuery, Presence
 from .spec import KEY, guarded, problems
 
 keyed = guarded(bp, key_required, KEY)

@@ -1,0 +1,57 @@
+"""What the presence and attendance routes take and answer (args.py and schemas.py hold the rest)."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from .args import Args, a_date, text, tz_offset_field, whole
+from .schemas import DATE, _d
+
+
+class AttendanceQuery(Args):
+    first = a_date("The first day of the report (default: 6 days before `to`).")
+    last = a_date("The last day, included (default: today, UTC; at most 366 days after `from`).")
+    person = whole(1, 10**18 - 1, None, "Only this person's id.")
+    camera = text("Only this camera's name.", max_length=120)
+    tz_offset = tz_offset_field()
+    format = fields.String(load_default="json", validate=validate.OneOf(
+        ("json", "csv"), error="must be json or csv."), metadata={"description": "json or csv."})
+
+    def on_bind_field(self, name, field):  # `from` and `to` are Python words
+        field.data_key = {"first": "from", "last": "to"}.get(name, field.data_key)
+
+
+class Present(Schema):
+    person_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    cameras = fields.List(fields.String(), required=True, **_d("The cameras they are in view of."))
+    since = fields.String(required=True, metadata={**DATE, "description": "Their earliest open visit's arrival, UTC."})
+
+
+class Presence(Schema):
+    present = fields.List(fields.Nested(Present), required=True, **_d(
+        "Who is here now: a person with a visit not yet ended (the rule of the MQTT presence), by name."))
+
+
+class CameraDay(Schema):
+    camera = fields.String(required=True)
+    first_seen = fields.String(required=True, metadata={**DATE, "description": "UTC."})
+    last_seen = fields.String(required=True, metadata={**DATE, "description": "UTC."})
+    present_seconds = fields.Integer(required=True, **_d("The sum of this camera's visit spans that day."))
+    visits = fields.Integer(required=True, **_d("Visits that began that day."))
+
+
+class AttendanceDay(CameraDay):
+    camera = None
+    person_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    date = fields.String(required=True, metadata={"format": "date"})
+    present_seconds = fields.Integer(required=True, **_d(
+        "Seconds present: the union of the day's visit spans (arrival to last seen) on any camera."))
+    cameras = fields.List(fields.Nested(CameraDay), required=True)
+
+
+class Attendance(Schema):
+    first = fields.String(required=True, data_key="from", metadata={"format": "date"})
+    last = fields.String(required=True, data_key="to", metadata={"format": "date"})
+    tz_offset = fields.Integer(required=True, **_d("Minutes east of UTC of the days."))
+    days = fields.List(fields.Nested(AttendanceDay), required=True, **_d("By day, then name."))
