@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -178,7 +179,12 @@ def test_presence_page_chart_table_and_bad_range(client, people):
     page = client.get(f"/presence?from={DAY0}&to={DAY1}&tz_offset=0").get_data(as_text=True)
     assert 'class="daybars"' in page and page.count("<rect ") == 2
     assert "1 person, 3.0 h" in page and "2 people, 1.5 h" in page and "3 h 00 min" in page
-    assert "format=csv" in page
+    link = re.search(r'href="(/presence/attendance\.csv[^"]+)"', page).group(1).replace("&amp;", "&")
+    got = client.get(link)  # the signed-in admin's download (the API would want a key)
+    assert got.status_code == 200 and got.mimetype == "text/csv"
+    assert got.get_data(as_text=True).count("\n") == 1 + 7  # Ann: 3 + 2 lines, Bob: 2
+    assert "Days in UTC-5:30." in client.get(f"/presence?from={DAY0}&to={DAY1}&tz_offset=-330").get_data(as_text=True)
+    assert client.get(f"/presence/attendance.csv?from={DAY1}&to={DAY0}").status_code == 400
     bad = client.get(f"/presence?from={DAY1}&to={DAY0}")
     assert bad.status_code == 400 and b"is after to" in bad.data
     assert client.get("/presence?from=yesterday").status_code == 400
