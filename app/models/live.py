@@ -7,6 +7,7 @@ from sqlalchemy import ForeignKey, Index, LargeBinary, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
+from .sealed import SealedImage
 from .base import utcnow
 
 OPEN_VISIT = text("left_at IS NULL AND person_id IS NOT NULL")  # a known person still in view
@@ -23,7 +24,7 @@ class Event(db.Model):
         ForeignKey("person.id", ondelete="SET NULL"), default=None)
     name: Mapped[str | None] = mapped_column(String(120), default=None)  # None: unknown
     distance: Mapped[float | None] = mapped_column(default=None)
-    thumbnail_jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+    thumbnail_jpeg: Mapped[bytes] = mapped_column(SealedImage)
     # An unknown face's group (its visit is one row however many tracks it takes).
     group_id: Mapped[int | None] = mapped_column(
         ForeignKey("unknown_group.id", ondelete="SET NULL"), default=None)
