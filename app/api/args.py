@@ -7,6 +7,7 @@ import re
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
+from ..events.arrivals import FIRST_DAY, LAST_DAY
 from ..events.rules import EVENT_TYPES
 from ..faces.people import MAX_NAME
 from ..http.uploads import FormText
@@ -149,8 +150,9 @@ class StatusQuery(Args):
 
 
 def a_date(description: str) -> fields.Date:
-    msg = "must be a date as YYYY-MM-DD."
-    return fields.Date(load_default=None, error_messages={"invalid": msg, "null": msg, "format": msg},
+    msg = f"must be a date as YYYY-MM-DD, from {FIRST_DAY} to {LAST_DAY}."
+    return fields.Date(load_default=None, validate=validate.Range(FIRST_DAY, LAST_DAY, error=msg),
+                       error_messages={"invalid": msg, "null": msg, "format": msg},
                        metadata={"description": description})
 
 

@@ -10,6 +10,8 @@ from ..extensions import db
 from ..models import Event
 
 PAGE = 50
+# The days a filter may name: a day's bounds in UTC stay within what datetime can hold.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 
 
 @dataclass

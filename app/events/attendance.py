@@ -122,7 +122,7 @@ def report_range(first: date | None, last: date | None, person_id: int | None) -
     if (last - first).days + 1 > MAX_DAYS:
         raise Problem("invalid-input", 400, f"The range is {(last - first).days + 1} days: send at most "
                       f"{MAX_DAYS} days between from and to.")
-    if person_id is not None and db.session.get(Person, person_id) is None:
+    if person_id is not None and (not 0 < person_id < 2**63 or db.session.get(Person, person_id) is None):
         raise Problem("not-found", 404, f"There is no person with id {person_id}: send the id of an "
                       "enrolled person (GET /api/people), or leave person out for everyone.")
     return first, last

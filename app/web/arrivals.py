@@ -8,7 +8,7 @@ from flask import render_template, request
 from flask_login import login_required
 from sqlalchemy import select
 
-from ..events.arrivals import Filters, arrivals
+from ..events.arrivals import FIRST_DAY, LAST_DAY, Filters, arrivals
 from ..extensions import db
 from ..models import Person
 from ..stream.cameras import list_cameras
@@ -24,11 +24,14 @@ def events_page():
     args, error = request.args, None
     try:
         day = date.fromisoformat(args["day"]) if args.get("day") else None
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise ValueError(day)
     except ValueError:
-        day, error = None, "day must be a date as YYYY-MM-DD; showing every day."
-    f = Filters(args.get("who", ""), (args.get("q") or "").strip(), args.get("person", type=int),
+        day, error = None, f"day must be a date as YYYY-MM-DD, from {FIRST_DAY} to {LAST_DAY}; showing every day."
+    person = args.get("person", type=int)
+    f = Filters(args.get("who", ""), (args.get("q") or "").strip(), person if 0 < (person or 0) < 2**63 else None,
                 (args.get("camera") or "").strip(), day, max(-720, min(840, args.get("tz_offset", 0, type=int))))
-    page = max(args.get("page", 1, type=int), 1)
+    page = min(max(args.get("page", 1, type=int), 1), 10**6)
     found = arrivals(f, page)
     links = {k: v for k, v in {"who": f.who, "q": f.q, "person": f.person_id, "camera": f.camera,
                                "day": day and day.isoformat(), "tz_offset": f.tz_offset if day else None}.items() if v}

@@ -90,7 +90,8 @@ def test_attendance_csv(client, auth, people):
     ("from=2026-03-11&to=2026-03-10", 400, "from (2026-03-11) is after to (2026-03-10)"),
     ("from=2026-13-01", 400, "must be a date as YYYY-MM-DD"),
     ("from=2024-01-01&to=2026-01-01", 400, "at most 366 days"),
-    ("from=1999-01-01&to=1999-01-02", 400, "between 2000-01-01"),
+    ("from=1999-01-01&to=1999-01-02", 400, "from 2000-01-01 to 2999-12-31"),
+    ("from=2000-01-01&to=2999-12-31", 400, "between 2000-01-01"),
     ("person=999999", 404, "no person with id 999999"),
     ("format=xml", 400, "json or csv"),
     ("tz_offset=5000", 400, "from -720 to 840"),
@@ -185,6 +186,7 @@ def test_presence_page_chart_table_and_bad_range(client, people):
     assert got.get_data(as_text=True).count("\n") == 1 + 7  # Ann: 3 + 2 lines, Bob: 2
     assert "Days in UTC-5:30." in client.get(f"/presence?from={DAY0}&to={DAY1}&tz_offset=-330").get_data(as_text=True)
     assert client.get(f"/presence/attendance.csv?from={DAY1}&to={DAY0}").status_code == 400
+    assert b"There is no person with id" in client.get(f"/presence?person={10**20}").data
     bad = client.get(f"/presence?from={DAY1}&to={DAY0}")
     assert bad.status_code == 400 and b"is after to" in bad.data
     assert client.get("/presence?from=yesterday").status_code == 400
@@ -210,6 +212,10 @@ def test_arrivals_filters_and_pages(app, client, people):
     assert client.get("/events?camera=Gate&page=2").get_data(as_text=True).count('data-label="Camera"') == 1
     bad = client.get("/events?day=March")
     assert bad.status_code == 400 and b"day must be a date as YYYY-MM-DD" in bad.data
+    # Out of the range a day's bounds can be computed in, or of SQLite's integers: not a 500.
+    assert client.get("/events?day=9999-12-31").status_code == 400
+    assert client.get(f"/events?page={10**20}").status_code == 200
+    assert client.get(f"/events?person={10**20}").status_code == 200
 
 
 def test_arrivals_api_filters_and_pages(client, auth, people):
@@ -223,7 +229,8 @@ def test_arrivals_api_filters_and_pages(client, auth, people):
     gate = [client.get(f"/api/events?camera=Gate&limit=20&page={n}", headers=auth).get_json() for n in (1, 3)]
     assert (gate[0]["total"], gate[0]["pages"], len(gate[0]["events"]), len(gate[1]["events"])) == (51, 3, 20, 11)
     assert gate[0]["events"][0]["id"] > gate[1]["events"][0]["id"], "newest first"
-    for query, says in (("day=March", "must be a date as YYYY-MM-DD"), ("page=0", "from 1 to"),
+    for query, says in (("day=March", "must be a date as YYYY-MM-DD"), ("day=9999-12-31", "to 2999-12-31"),
+                        ("day=0001-01-01&tz_offset=840", "from 2000-01-01"), ("page=0", "from 1 to"),
                         ("person=x", "whole number")):
         r = client.get(f"/api/events?{query}", headers=auth)
         assert r.status_code == 400 and says in r.get_json()["detail"], r.data[:300]
