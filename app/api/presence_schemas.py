@@ -9,7 +9,8 @@ from .schemas import DATE, _d
 
 class AttendanceQuery(Args):
     first = a_date("The first day of the report (default: 6 days before `to`).")
-    last = a_date("The last day, included (default: today, UTC; at most 366 days after `from`).")
+    last = a_date("The last day, included, not before `from` and at most 366 days after it (default: "
+                  "6 days after `from`, or today, UTC).")
     person = whole(1, 10**18 - 1, None, "Only this person's id.")
     camera = text("Only this camera's name.", max_length=120)
     tz_offset = tz_offset_field()

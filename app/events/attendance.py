@@ -11,6 +11,7 @@ import io
 from datetime import date, datetime, time, timedelta
 
 from ..models import utcnow
+from .arrivals import FIRST_DAY, LAST_DAY
 from .presence import visits
 
 MAX_DAYS = 366
@@ -105,20 +106,21 @@ def _safe(text: str | None) -> str:
 
 
 def report_range(first: date | None, last: date | None, person_id: int | None) -> tuple[date, date]:
-    """The report's days, checked: both default to the last 7 days (to today, UTC); `first`
-    not after `last`, at most MAX_DAYS days, from 2000 on; the person must exist."""
+    """The report's days, checked: with neither, the last 7 days (to today, UTC); with one,
+    the week from or to it; `first` not after `last`, at most MAX_DAYS days, within
+    FIRST_DAY..LAST_DAY (the API's date fields say the same); the person must exist."""
     from ..extensions import db
     from ..http.problems import Problem
     from ..models import Person
 
-    today = utcnow().date()
-    last = last or (today if first is None else min(first + timedelta(days=6), today))
-    first = first or last - timedelta(days=6)
+    if any(d is not None and not FIRST_DAY <= d <= LAST_DAY for d in (first, last)):
+        raise Problem("invalid-input", 400, f"Dates must lie between {FIRST_DAY} and {LAST_DAY}.")
+    week = timedelta(days=6)
+    last = last or (utcnow().date() if first is None else min(first + week, LAST_DAY))
+    first = first or max(last - week, FIRST_DAY)
     if first > last:
         raise Problem("invalid-input", 400, f"from ({first}) is after to ({last}): send from on or before to, "
                       "as YYYY-MM-DD.")
-    if first.year < 2000 or last.year > today.year + 1:
-        raise Problem("invalid-input", 400, f"Dates must lie between 2000-01-01 and {today.year + 1}-12-31.")
     if (last - first).days + 1 > MAX_DAYS:
         raise Problem("invalid-input", 400, f"The range is {(last - first).days + 1} days: send at most "
                       f"{MAX_DAYS} days between from and to.")

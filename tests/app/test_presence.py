@@ -86,12 +86,23 @@ def test_attendance_csv(client, auth, people):
     assert rows[0]["first_seen"] == f"{DAY0}T10:00:00Z"
 
 
+@pytest.mark.parametrize("query, first, last", [
+    ("to=2000-01-03", "2000-01-01", "2000-01-03"),  # a default that stays in range
+    ("from=2999-12-30", "2999-12-30", "2999-12-31"),
+    ("from=2500-01-01", "2500-01-01", "2500-01-07"),  # days to come: none seen yet
+])
+def test_attendance_defaults_stay_in_range(client, auth, query, first, last):
+    r = client.get(f"/api/attendance?{query}", headers=auth)
+    assert r.status_code == 200, r.data[:300]
+    assert (r.get_json()["from"], r.get_json()["to"], r.get_json()["days"]) == (first, last, [])
+
+
 @pytest.mark.parametrize("query, status, says", [
     ("from=2026-03-11&to=2026-03-10", 400, "from (2026-03-11) is after to (2026-03-10)"),
     ("from=2026-13-01", 400, "must be a date as YYYY-MM-DD"),
     ("from=2024-01-01&to=2026-01-01", 400, "at most 366 days"),
     ("from=1999-01-01&to=1999-01-02", 400, "from 2000-01-01 to 2999-12-31"),
-    ("from=2000-01-01&to=2999-12-31", 400, "between 2000-01-01"),
+    ("from=2000-01-01&to=2999-12-31", 400, "at most 366 days"),
     ("person=999999", 404, "no person with id 999999"),
     ("format=xml", 400, "json or csv"),
     ("tz_offset=5000", 400, "from -720 to 840"),
