@@ -7,7 +7,6 @@ import re
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
-from ..events.arrivals import FIRST_DAY, LAST_DAY
 from ..events.rules import EVENT_TYPES
 from ..faces.people import MAX_NAME
 from ..http.uploads import FormText
@@ -147,26 +146,6 @@ class StatusQuery(Args):
         "must be auto, demo, a webcam number, an rtsp:// or http(s):// URL, or the name of a "
         "video file in the videos folder.")), metadata={"description": (
             "The camera to report on (default: the live page's); same choices as the page.")})
-
-
-def a_date(description: str) -> fields.Date:
-    msg = f"must be a date as YYYY-MM-DD, from {FIRST_DAY} to {LAST_DAY}."
-    return fields.Date(load_default=None, validate=validate.Range(FIRST_DAY, LAST_DAY, error=msg),
-                       error_messages={"invalid": msg, "null": msg, "format": msg},
-                       metadata={"description": description})
-
-
-def tz_offset_field() -> Whole:
-    return whole(-720, 840, 0, "Minutes east of UTC of the days (e.g. 60 for CET; default UTC).")
-
-
-class EventsQuery(Args):
-    limit = whole(1, 500, 100, "How many arrivals a page, newest first.")
-    page = whole(1, 10**6, 1, "Which page of `limit` arrivals (1: the newest).")
-    person = whole(1, 10**18 - 1, None, "Only this person's id.")
-    camera = text("Only this camera's name.", max_length=120)
-    day = a_date("Only this day (see tz_offset).")
-    tz_offset = tz_offset_field()
 
 
 class AuditQuery(Args):

@@ -10,7 +10,8 @@ from ..stream.feeds import camera_for, shown_source
 from ..stream.previews import asked_source, preview
 from ..stream.sync import camera_runner
 from . import bp
-from .args import EventsQuery, StatusQuery
+from .args import StatusQuery
+from .presence_schemas import EventsQuery
 from .schemas import Events, StreamStatus
 from .spec import VIEWER, guarded, problems
 

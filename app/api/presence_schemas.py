@@ -1,10 +1,34 @@
-"""What the presence and attendance routes take and answer (args.py and schemas.py hold the rest)."""
+"""What the arrivals, presence and attendance routes take and answer (args.py and schemas.py
+hold the rest)."""
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from .args import Args, a_date, text, tz_offset_field, whole
+from ..events.arrivals import FIRST_DAY, LAST_DAY
+from .args import Args, Whole, text, whole
 from .schemas import DATE, _d
+
+YEARS = r"^2[0-9]{3}-"  # FIRST_DAY..LAST_DAY in the document (a date's minimum is no OpenAPI 3.0 keyword)
+
+
+def a_date(description: str) -> fields.Date:
+    msg = f"must be a date as YYYY-MM-DD, from {FIRST_DAY} to {LAST_DAY}."
+    return fields.Date(load_default=None, validate=validate.Range(FIRST_DAY, LAST_DAY, error=msg),
+                       error_messages={"invalid": msg, "null": msg, "format": msg},
+                       metadata={"description": description, "pattern": YEARS})
+
+
+def tz_offset_field() -> Whole:
+    return whole(-720, 840, 0, "Minutes east of UTC of the days (e.g. 60 for CET; default UTC).")
+
+
+class EventsQuery(Args):
+    limit = whole(1, 500, 100, "How many arrivals a page, newest first.")
+    page = whole(1, 10**6, 1, "Which page of `limit` arrivals (1: the newest).")
+    person = whole(1, 10**18 - 1, None, "Only this person's id.")
+    camera = text("Only this camera's name.", max_length=120)
+    day = a_date("Only this day (see tz_offset).")
+    tz_offset = tz_offset_field()
 
 
 class AttendanceQuery(Args):
