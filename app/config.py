@@ -137,6 +137,12 @@ class Config:
     REMEMBER_MAX = int(os.environ.get("FACES_REMEMBER_MAX", 20_000))
     # A sighting joins the nearest group whose centre is at most this far (L2), else starts one.
     GROUP_JOIN_DISTANCE = _env_float("FACES_GROUP_JOIN_DISTANCE", 0.8)
+    # Open groups whose faces are close as sets merge (average linkage between groups: the
+    # mean cosine similarity of their faces at least this; docs/LIBRARY.md), in the
+    # background at most every GROUP_MERGE_EVERY seconds per process (0: only on demand,
+    # `flask faces regroup --merge`).
+    GROUP_MERGE_SIMILARITY = _env_float("FACES_GROUP_MERGE_SIMILARITY", 0.64)
+    GROUP_MERGE_EVERY = _env_float("FACES_GROUP_MERGE_EVERY", 60.0)
     # Naming a group enrols the person from at most this many of its faces (the most typical).
     GROUP_ENROL_FACES = int(os.environ.get("FACES_GROUP_ENROL_FACES", 5))
     # Known people from the cameras (off by default): a face named with this margin under its
@@ -156,3 +162,4 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test"
     API_RATE_LIMIT = "1000 per minute"
+    GROUP_MERGE_EVERY = 0.0  # no merge thread behind a test's back (test_library_merge turns it on)

@@ -5,7 +5,7 @@ import click
 
 from ..extensions import db
 from ..http.problems import Problem
-from ..library.regroup import REGROUP_MAX, regroup_open
+from ..library.regroup import REGROUP_MAX, merge_close_groups, regroup_open
 from ..library.sightings import expire_sightings
 from . import bp
 
@@ -13,9 +13,15 @@ from . import bp
 @bp.cli.command("regroup")
 @click.option("--limit", type=int, default=REGROUP_MAX, show_default=True,
               help="Refuse when more faces than this wait in open groups (memory grows with the square).")
-def regroup_command(limit: int):
+@click.option("--merge", is_flag=True, help="Only merge open groups close as sets (what the app does in the "
+              "background; any number of faces, each merge its own transaction).")
+def regroup_command(limit: int, merge: bool):
     """Regroup the unknown faces of every open group from scratch (average linkage at the
     distance a new face must be from a group to join it); dismissed and named groups stay."""
+    if merge:
+        done = merge_close_groups()
+        click.echo(f"{done['groups_merged']} groups merged into {done['merges']} ({done['seconds']} s)")
+        return
     try:
         done = regroup_open(limit)
     except Problem as p:

@@ -22,15 +22,19 @@ from ..models import Sighting, UnknownGroup, utcnow
 from ..recognition.jpeg import to_jpeg
 from ..recognition.quality import face_quality, sharpness
 from .grouping import Seen, assigner, remember
+from .regroup import merge_soon
 
 log = logging.getLogger(__name__)
 EXPIRE_EVERY = 3600.0  # seconds between a process's expiry passes (each is one indexed DELETE)
 
 
 def expire_now_and_then() -> None:
-    """Expire old sightings at most once an hour per process, as new ones arrive."""
+    """Expire old sightings at most once an hour per process, as new ones arrive; and,
+    once this transaction commits, let the background merge of close groups run
+    (regroup.BackgroundMerge: at most every GROUP_MERGE_EVERY seconds, in its own thread)."""
     from ..faces import state
 
+    merge_soon()
     centres = state().groups
     if time.monotonic() - centres.expired_at >= EXPIRE_EVERY:
         centres.expired_at = time.monotonic()

@@ -1,0 +1,27 @@
+"""unknown group placed_at
+
+When an operator merged groups: the background merge never moves the faces of such a
+group (it may only bring other groups' faces into it) and never merges two of them.
+
+Revision ID: f3a9c1d7e2b4
+Revises: e5b7d2a9c310
+Create Date: 2026-12-07 07:00:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = 'f3a9c1d7e2b4'
+down_revision = 'e5b7d2a9c310'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.add_column('unknown_group', sa.Column('placed_at', sa.DateTime(), nullable=True))
+
+
+def downgrade():
+    # Plain DROP COLUMN, not batch mode (which rebuilds the table; see e5b7d2a9c310).
+    op.execute('ALTER TABLE unknown_group DROP COLUMN placed_at')

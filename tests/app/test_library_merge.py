@@ -1,0 +1,88 @@
+"""Groups that come together over time: open groups whose faces are close as sets merge
+(`flask faces regroup --merge`, and in the background as faces arrive), never a dismissed
+group, and never moving the faces of a group an operator placed them in."""
+from __future__ import annotations
+
+import numpy as np
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.library.grouping import Seen, remember
+from app.models import Event, Sighting, UnknownGroup, utcnow
+
+RNG = np.random.default_rng(21)
+DIRECTIONS = RNG.normal(size=(5, 128)).astype(np.float32)
+
+
+def faces_of(person: int, n: int) -> list[Seen]:
+    """n faces of one made-up person: their direction plus noise (pairwise ~0.7 apart,
+    as two photos of one person; different people ~1.4)."""
+    out = []
+    for _ in range(n):
+        v = DIRECTIONS[person] / np.linalg.norm(DIRECTIONS[person]) + RNG.normal(scale=0.045, size=128)
+        out.append(Seen((v / np.linalg.norm(v)).astype(np.float32), b"\xff\xd8jpeg"))
+    return out
+
+
+def group_of(person: int, n: int, status: str = "open", placed: bool = False) -> int:
+    """A group of n faces of `person`, made apart from any other (as the online rule may)."""
+    from app.faces import get_state
+
+    g = UnknownGroup(model=get_state().active_model, centroid=np.zeros(128, np.float32).tobytes(), count=0)
+    db.session.add(g)
+    db.session.flush()
+    remember(faces_of(person, n), group_id=g.id)
+    g.status, g.placed_at = status, utcnow() if placed else None
+    db.session.commit()
+    return g.id
+
+
+def faces_in(group_id: int) -> set[int]:
+    return set(db.session.scalars(select(Sighting.id).where(Sighting.group_id == group_id)))
+
+
+def test_close_groups_merge_but_not_dismissed_nor_placed_faces(app, runner):
+    with app.app_context():
+        a1, a2, a3 = group_of(0, 4), group_of(0, 3), group_of(0, 3)
+        dismissed = group_of(0, 3, "dismissed")
+        b1, b2 = group_of(1, 3, placed=True), group_of(1, 3, placed=True)  # an operator kept them apart
+        c_small_placed, c_big = group_of(2, 2, placed=True), group_of(2, 5)
+        alone = group_of(3, 2)
+        placed_faces = faces_in(c_small_placed)
+        db.session.add(Event(camera="door", group_id=a2, thumbnail_jpeg=b"\xff\xd8"))
+        db.session.commit()
+        before = db.session.scalar(select(func.count(Sighting.id)))
+    out = runner.invoke(args=["faces", "regroup", "--merge"]).output
+    assert "groups merged" in out, out
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Sighting.id))) == before
+        merged = {db.session.get(UnknownGroup, g) is not None for g in (a1, a2, a3)}
+        assert merged == {True, False} and sum(db.session.get(UnknownGroup, g) is not None
+                                                for g in (a1, a2, a3)) == 1
+        kept = next(g for g in (a1, a2, a3) if db.session.get(UnknownGroup, g) is not None)
+        assert len(faces_in(kept)) == 10
+        assert db.session.scalar(select(Event.group_id)) == kept  # Arrivals still lead to the person
+        assert len(faces_in(dismissed)) == 3 and db.session.get(UnknownGroup, dismissed).status == "dismissed"
+        assert len(faces_in(b1)) == 3 and len(faces_in(b2)) == 3
+        # The bigger open group came into the placed one, whose faces stayed where they were.
+        assert db.session.get(UnknownGroup, c_big) is None and placed_faces < faces_in(c_small_placed)
+        assert len(faces_in(c_small_placed)) == 7 and len(faces_in(alone)) == 2
+        centre = db.session.get(UnknownGroup, kept).centroid
+        total = np.sum([np.frombuffer(s, np.float32) for s in db.session.scalars(
+            select(Sighting.embedding).where(Sighting.group_id == kept))], axis=0)
+        assert np.allclose(np.frombuffer(centre, np.float32), total, atol=1e-4)
+
+
+def test_the_background_merge_runs_once_faces_are_remembered(app):
+    from app.library.regroup import merge_soon
+
+    app.config["GROUP_MERGE_EVERY"] = 60.0
+    try:
+        with app.app_context():
+            x, y = group_of(4, 3), group_of(4, 3)
+            merge_soon()
+            db.session.commit()
+            app.extensions["faces_background_merge"].thread.join(30)
+            assert (db.session.get(UnknownGroup, x) is None) != (db.session.get(UnknownGroup, y) is None)
+    finally:
+        app.config["GROUP_MERGE_EVERY"] = 0.0
