@@ -142,13 +142,32 @@ def identify_all(api, photos: list[tuple[str, Path]]) -> list[tuple[int | None, 
     return out
 
 
+def at_shift(probes, truth: list[int | None], strangers, shift: float) -> dict:
+    """Named right and strangers accepted with every face's threshold moved by `shift`."""
+    right = np.mean([near is not None and near == t and m <= shift for (_, near, m), t in zip(probes, truth)])
+    return {"threshold_shift": round(shift, 4), "named_right": round(float(right), 4),
+            "strangers_accepted": round(float(np.mean([m <= shift for _, _, m in strangers])), 4)}
+
+
 def at_one_percent(probes, truth: list[int | None], strangers) -> dict:
     """Named right where the threshold is moved until 1 % of strangers are accepted."""
     margins = np.sort([m for _, _, m in strangers])
     shift = float(margins[max(0, int(np.floor(0.01 * len(margins))) - 1)]) if len(margins) else 0.0
-    right = np.mean([near is not None and near == t and m <= shift for (_, near, m), t in zip(probes, truth)])
-    return {"threshold_shift": round(shift, 4), "named_right": round(float(right), 4),
-            "strangers_accepted": round(float(np.mean([m <= shift for _, _, m in strangers])), 4)}
+    return at_shift(probes, truth, strangers, shift)
+
+
+def gallery_thresholds(api, targets=(0.005, 0.01)) -> dict[float, float]:
+    """The base threshold the gallery's own faces point to for each target (in-process:
+    app/library/threshold.py, what the app would set) and the one in force now."""
+    from app.extensions import db
+    from app.faces import get_state
+    from app.library.threshold import threshold_from_gallery
+
+    with api.app.app_context():
+        out = {t: threshold_from_gallery(t) for t in targets}
+        base = get_state().identify_threshold
+        db.session.remove()
+    return {t: v for t, v in out.items() if v is not None}, base
 
 
 def copy_of(data: bytes, crop: float = 0.0, quality: int = 75) -> bytes:
@@ -224,6 +243,7 @@ def measure(api, people: dict[str, list[Path]], seed: int, n_door: int, merge: b
     truth = [ids.get(p) for p in seen_twice]
     right = float(np.mean([n is not None and n == t for (n, _, _), t in zip(named, truth)]))
     accepted = float(np.mean([n is not None for n, _, _ in taken]))
+    found, base = gallery_thresholds(api) if isinstance(api, InProcess) else ({}, 0.0)
     return {
         "people": len(people), "photos_fed": len(photos),
         "remembered": len(labels), "not_remembered": dict(missed), "merged": merged,
@@ -233,6 +253,8 @@ def measure(api, people: dict[str, list[Path]], seed: int, n_door: int, merge: b
         "probes_seen_twice": len(seen_twice), "named_right": round(right, 4),
         "strangers": len(strangers), "strangers_accepted": round(accepted, 4),
         "at_1_percent_strangers": at_one_percent(named, truth, taken),
+        "at_gallery_threshold": {str(t): {"threshold": round(v, 4), **at_shift(named, truth, taken, v - base)}
+                                 for t, v in found.items()},
         "door": door(api, ids, people, strangers, n_door, rng) if n_door else None}
 
 

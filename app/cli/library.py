@@ -1,12 +1,15 @@
-"""`flask faces regroup` and `flask faces expire`: the unknown faces' housekeeping."""
+"""`flask faces regroup` and `flask faces expire`: the unknown faces' housekeeping;
+`flask faces threshold`: the identification threshold the gallery points to."""
 from __future__ import annotations
 
 import click
 
 from ..extensions import db
+from ..faces import get_state
 from ..http.problems import Problem
 from ..library.regroup import REGROUP_MAX, merge_close_groups, regroup_open
 from ..library.sightings import expire_sightings
+from ..library.threshold import threshold_from_gallery
 from . import bp
 
 
@@ -37,3 +40,24 @@ def expire_command():
     gone = expire_sightings()
     db.session.commit()
     click.echo(f"{gone} unknown faces forgotten")
+
+
+@bp.cli.command("threshold")
+@click.option("--target", type=float, default=0.01, show_default=True,
+              help="Share of strangers that may be taken for someone (0.01: 1 in 100).")
+@click.option("--apply", is_flag=True, help="Set it as the identification threshold (as the Settings page does).")
+def threshold_command(target: float, apply: bool):
+    """The identification threshold the gallery's own faces point to: each stored face, its
+    person left out, plays a stranger (app/library/threshold.py; docs/LIBRARY.md)."""
+    if not 0 < target < 0.5:
+        raise click.BadParameter("give a share between 0 and 0.5, e.g. 0.01", param_hint="--target")
+    found = threshold_from_gallery(target)
+    if found is None:
+        raise click.ClickException(f"Too few faces stored to place a 1-in-{round(1 / target)} point "
+                                   f"(need {round(1 / target)}); keep the threshold set on the Settings page.")
+    state = get_state()
+    click.echo(f"From the gallery: {found:.3f} (now {state.identify_threshold:.3f})")
+    if apply:
+        state.identify_threshold = round(found, 3)
+        db.session.commit()
+        click.echo(f"The identification threshold is now {state.identify_threshold:.3f}.")

@@ -105,15 +105,17 @@ def plan_merges(model: str, min_sim: float) -> list[list[int]]:
 
 def merge_close_groups(min_sim: float | None = None) -> dict:
     """Merge the open groups of the active model that are close as sets (module docstring),
-    each merge in its own transaction (committed here). Returns counts, seconds and
-    `moved` (group id -> the id of the group it was merged into)."""
+    each merge in its own transaction (committed here). Returns counts, seconds, the
+    longest transaction (how long a writer, e.g. identify?remember=1, could wait on the
+    lock) and `moved` (group id -> the id of the group it was merged into)."""
     started = time.monotonic()
     min_sim = current_app.config["GROUP_MERGE_SIMILARITY"] if min_sim is None else min_sim
     model = get_state().active_model
     plan = plan_merges(model, min_sim)
     db.session.commit()  # the reads end here: nothing is locked while planning
-    merged, moved = 0, {}
+    merged, moved, longest = 0, {}, 0.0
     for ids in plan:
+        begun = time.monotonic()  # the state row's lock is held from merge_into to commit
         groups = db.session.scalars(select(UnknownGroup).where(
             UnknownGroup.id.in_(ids), UnknownGroup.status == "open")).all()
         keep = next((g for g in groups if g.id == ids[0]), None)
@@ -122,10 +124,11 @@ def merge_close_groups(min_sim: float | None = None) -> dict:
             merged += len(groups) - 1
             moved.update({g.id: keep.id for g in groups if g is not keep})
         db.session.commit()
+        longest = max(longest, time.monotonic() - begun)
     if merged:
         log.info("%d groups merged into %d close ones", merged, len(plan))
     return {"merges": len(plan), "groups_merged": merged, "moved": moved,
-            "seconds": round(time.monotonic() - started, 3)}
+            "seconds": round(time.monotonic() - started, 3), "longest_transaction_ms": round(1000 * longest, 1)}
 
 
 class BackgroundMerge:

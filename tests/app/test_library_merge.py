@@ -86,3 +86,10 @@ def test_the_background_merge_runs_once_faces_are_remembered(app):
             assert (db.session.get(UnknownGroup, x) is None) != (db.session.get(UnknownGroup, y) is None)
     finally:
         app.config["GROUP_MERGE_EVERY"] = 0.0
+
+
+def test_the_threshold_command_says_what_it_needs(runner):
+    out = runner.invoke(args=["faces", "threshold"])
+    assert out.exit_code != 0 and "Too few faces stored" in out.output, out.output
+    out = runner.invoke(args=["faces", "threshold", "--target", "2"])
+    assert out.exit_code != 0 and "between 0 and 0.5" in out.output, out.output
