@@ -56,6 +56,9 @@ def create_app(config_class: type = Config) -> Flask:
     app.register_blueprint(web_bp)
     app.register_blueprint(stream_bp)
     app.register_blueprint(cli_bp)
+    # Retention: each process expires what is past its time hourly, in a thread of its own.
+    from .library.expiry import start_if_due
+    app.before_request(lambda: start_if_due(app))
     if app.config["WARM_UP"]:
         _warm_up(app)
     if app.config["CAMERAS_AUTOSTART"]:

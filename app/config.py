@@ -56,6 +56,10 @@ class Config:
     IMAGE_WAIT_SECONDS = _env_float("FACES_IMAGE_WAIT_SECONDS", 10.0)
     # Whole request bodies: the image limit plus room for base64 (4/3) and form fields.
     MAX_CONTENT_LENGTH = MAX_IMAGE_BYTES * 4 // 3 + 64 * 1024
+    # Bulk enrolment (Enrol page): a zip of per-person folders, at most this many bytes
+    # uploaded (4x this unpacked) and this many files.
+    BULK_MAX_BYTES = int(os.environ.get("FACES_BULK_MAX_BYTES", 200 * 1024 * 1024))
+    BULK_MAX_PHOTOS = int(os.environ.get("FACES_BULK_MAX_PHOTOS", 5000))
     # Database: None means SQLite in the instance folder (faces.db).
     SQLALCHEMY_DATABASE_URI = os.environ.get("FACES_DATABASE_URL")
     # API: identify/verify open to anyone (True) or only with an API key (False).
@@ -135,6 +139,17 @@ class Config:
     REMEMBER_PER_PHOTO = int(os.environ.get("FACES_REMEMBER_PER_PHOTO", 10))
     REMEMBER_PER_KEY = os.environ.get("FACES_REMEMBER_PER_KEY", "300 per hour")
     REMEMBER_MAX = int(os.environ.get("FACES_REMEMBER_MAX", 20_000))
+    # Retention beside the two above (days; app/library/expiry.py, hourly and `flask faces
+    # expire`): a dismissed group not seen again; arrivals' thumbnails and embeddings (the
+    # rows stay until LIVE_EVENTS_MAX_AGE_DAYS); webhook deliveries no longer pending.
+    RETAIN_DISMISSED_DAYS = _env_float("FACES_RETAIN_DISMISSED_DAYS", 365.0)
+    RETAIN_THUMBNAILS_DAYS = _env_float("FACES_RETAIN_THUMBNAILS_DAYS", 30.0)
+    RETAIN_DELIVERIES_DAYS = _env_float("FACES_RETAIN_DELIVERIES_DAYS", 30.0)
+    # Whether a new camera keeps the unknown faces it sees (each camera's "learn unknown
+    # faces" setting starts from this; off: nothing of a stranger is kept unless asked).
+    CAMERAS_LEARN_UNKNOWN = _env_bool("FACES_CAMERAS_LEARN_UNKNOWN", False)
+    # The largest person's export zip that POST /api/people/import takes (bytes; about 7 kB a face).
+    PERSON_IMPORT_MAX_BYTES = int(os.environ.get("FACES_PERSON_IMPORT_MAX_BYTES", 512 << 20))
     # A sighting joins the nearest group whose centre is at most this far (L2), else starts one.
     GROUP_JOIN_DISTANCE = _env_float("FACES_GROUP_JOIN_DISTANCE", 0.8)
     # Open groups whose faces are close as sets merge (average linkage between groups: the

@@ -39,10 +39,13 @@ limiter = Limiter(key_func=_rate_key)
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     """WAL lets readers (other workers) run beside a writer; the busy timeout makes a
-    writer wait for the lock instead of failing; SQLite enforces foreign keys only when asked."""
+    writer wait for the lock instead of failing; SQLite enforces foreign keys only when asked;
+    secure_delete overwrites what is deleted (an erased person's faces are not left in the
+    file's free pages)."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA busy_timeout=10000")
         cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA secure_delete=ON")
         cur.close()

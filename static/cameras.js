@@ -34,7 +34,7 @@
         tile.classList.toggle("failed", c.state !== "running");
       }
       for (const t of c.tracks || []) {
-        if (t.checked) people.push({camera: c.name, name: t.name, since: t.seconds_in_view});
+        if (t.checked) people.push({camera: c.name, id: t.id, group: t.group_id, name: t.name, since: t.seconds_in_view});
       }
     }
     list.replaceChildren();
@@ -48,7 +48,20 @@
     for (const p of people) {
       const li = document.createElement("li");
       li.dataset.name = p.name || "";
-      li.textContent = `${p.name || "unknown"} — ${p.camera}, ${p.since.toFixed(0)} s`;
+      // The number drawn beside the face on that camera's video, and an unknown face's
+      // remembered group's best face (as the Live page shows them).
+      const n = document.createElement("strong");
+      n.className = "track-no";
+      n.textContent = p.id;
+      li.append(n, " ");
+      if (p.group && !p.name && root.dataset.groupFace) {
+        const img = document.createElement("img");
+        img.src = root.dataset.groupFace.replace("/0/", `/${p.group}/`);
+        img.alt = `face ${p.id}`;
+        img.width = img.height = 40;
+        li.append(img, " ");
+      }
+      li.append(`${p.name || "unknown"} on ${p.camera}, in view for ${p.since.toFixed(0)} s`);
       list.append(li);
     }
   }

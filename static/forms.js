@@ -62,6 +62,7 @@
 
   document.addEventListener("submit", (e) => {
     const form = e.target;
+    if (form.dataset.ownUpload) return;  // a page script sends it (bulk.js: larger, its own limits)
     const buttons = [...form.querySelectorAll("button[type=submit], button:not([type])")];
     if (form.dataset.sent) {
       e.preventDefault();  // a second click while the first is on its way

@@ -6,6 +6,7 @@
   const list = document.getElementById("in-view");
   const figures = document.getElementById("figures");
   const enrolForm = document.getElementById("enrol-form");
+  const cameraError = document.getElementById("camera-error");
   let mode = "server";
 
   // Every string from the server is inserted as text, never as HTML (a camera source or a
@@ -23,35 +24,69 @@
   }
 
   // Each face in view: its number (drawn beside its box on the video), its group's best
-  // face when it is an unknown face already remembered, and what an operator can do.
+  // face when it is an unknown face already remembered, and what an operator can do. The
+  // list is updated in place, one <li> per track id, so that a button a keyboard user is
+  // on stays where it is (replacing it would send the focus back to the page).
+  const shown = new Map();  // track id -> {li, text, img, button, track}
+
   function showTracks(tracks) {
-    list.replaceChildren();
-    if (!tracks.length) {
-      const li = document.createElement("li");
-      li.className = "muted";
-      li.textContent = "nobody in view";
-      list.append(li);
-    }
-    for (const t of tracks) {
-      const li = document.createElement("li");
-      li.dataset.name = t.name || "";
-      li.dataset.track = t.id;
-      const n = document.createElement("strong");
-      n.className = "track-no";
-      n.textContent = t.id;
-      li.append(n, " ");
-      if (t.group_id && !t.name) {
-        const img = document.createElement("img");
-        img.src = root.dataset.groupFace.replace("/0/", `/${t.group_id}/`);
-        img.alt = `face ${t.id}`;
-        img.width = img.height = 40;
-        li.append(img, " ");
+    const ids = new Set(tracks.map((t) => String(t.id)));
+    for (const [id, row] of shown) {
+      if (!ids.has(id) && !row.li.contains(document.activeElement)) {
+        row.li.remove();
+        shown.delete(id);
       }
-      li.append(`${label(t)}, in view for ${t.seconds_in_view.toFixed(0)} s`);
-      if (root.dataset.admin === "1" && t.checked && !t.name) li.append(" ", enrolButton(t));
-      if (root.dataset.admin === "1" && t.name) li.append(" ", notButton(t));
-      list.append(li);
     }
+    let empty = list.querySelector("li.muted");
+    if (!tracks.length && !shown.size && !empty) {
+      empty = document.createElement("li");
+      empty.className = "muted";
+      empty.textContent = "nobody in view";
+      list.append(empty);
+    } else if (tracks.length && empty) {
+      empty.remove();
+    }
+    for (const t of tracks) update(shown.get(String(t.id)) || addRow(t), t);
+  }
+
+  function addRow(t) {
+    const li = document.createElement("li");
+    li.dataset.track = t.id;
+    const n = document.createElement("strong");
+    n.className = "track-no";
+    n.textContent = t.id;
+    const text = document.createElement("span");
+    li.append(n, " ", text);
+    const row = {li, text, img: null, button: null, kind: "", track: t};
+    shown.set(String(t.id), row);
+    list.append(li);
+    return row;
+  }
+
+  function update(row, t) {
+    row.track = t;
+    row.li.dataset.name = t.name || "";
+    if (t.group_id && !t.name && !row.img) {
+      row.img = document.createElement("img");
+      row.img.alt = `face ${t.id}`;
+      row.img.width = row.img.height = 40;
+      row.text.before(row.img, " ");
+    }
+    if (row.img && (t.name || !t.group_id)) {  // named since: no group face any more
+      row.img.remove();
+      row.img = null;
+    }
+    if (row.img) row.img.src = root.dataset.groupFace.replace("/0/", `/${t.group_id}/`);
+    row.text.textContent = `${label(t)}, in view for ${t.seconds_in_view.toFixed(0)} s`;
+    const kind = root.dataset.admin !== "1" || !t.checked ? "" : t.name ? "not" : "enrol";
+    if (kind !== row.kind) {  // the button changes only when what it does changes
+      if (row.button) row.button.remove();
+      row.button = kind === "not" ? linkButton("", () => askNot(row.track))
+                 : kind === "enrol" ? linkButton("name…", () => openEnrol(row.track)) : null;
+      if (row.button) row.li.append(row.button);
+      row.kind = kind;
+    }
+    if (kind === "not") row.button.textContent = `not ${t.name}?`;
   }
 
   function linkButton(text, onclick) {
@@ -65,27 +100,31 @@
 
   // An unknown face remembered in a group is named through its group (its other faces
   // come with it); one not remembered yet is enrolled from this frame.
-  function enrolButton(t) {
-    return linkButton("name…", () => {
-      enrolForm.hidden = false;
-      enrolForm.action = t.group_id ? root.dataset.groupName.replace("/0/", `/${t.group_id}/`)
-                                    : root.dataset.enrolUrl;
-      document.getElementById("enrol-track").value = t.id;
-      document.getElementById("enrol-mode").value = mode;
-      document.getElementById("enrol-which").textContent = `face ${t.id}`;
-      enrolForm.querySelector("input[name=name]").focus();
-    });
+  function openEnrol(t) {
+    enrolForm.hidden = false;
+    enrolForm.action = t.group_id ? root.dataset.groupName.replace("/0/", `/${t.group_id}/`)
+                                  : root.dataset.enrolUrl;
+    document.getElementById("enrol-track").value = t.id;
+    document.getElementById("enrol-mode").value = mode;
+    document.getElementById("enrol-which").textContent = `face ${t.id}`;
+    enrolForm.querySelector("input[name=name]").focus();
   }
 
-  function notButton(t) {
-    return linkButton(`not ${t.name}?`, () => {
-      const form = document.getElementById("not-form");
-      form.elements.track.value = t.id;
-      form.elements.mode.value = mode;
-      form.elements.name.value = t.name;
-      form.submit();
-    });
+  // "not X?" asks first: the face becomes a negative of X on every camera (the page after
+  // it offers an undo).
+  function askNot(t) {
+    const form = document.getElementById("not-form");
+    form.elements.track.value = t.id;
+    form.elements.mode.value = mode;
+    form.elements.name.value = t.name;
+    for (const el of form.querySelectorAll(".not-name")) el.textContent = t.name;
+    document.getElementById("not-which").textContent = `face ${t.id}`;
+    form.hidden = false;
+    form.querySelector("button[type=submit]").focus();
   }
+  document.getElementById("not-cancel").onclick = () => {
+    document.getElementById("not-form").hidden = true;
+  };
 
   async function pollServer() {
     if (mode !== "server") return;
@@ -162,10 +201,13 @@
     try {
       stream = await navigator.mediaDevices.getUserMedia({video: {width: 640, height: 480}});
     } catch (e) {
-      figures.textContent = "This browser gave no camera (" + e.name + "). Allow the camera, " +
+      // Its own area (role=alert): the figures line is rewritten twice a second.
+      cameraError.textContent = "This browser gave no camera (" + e.name + "). Allow the camera, " +
         "or open the page on localhost or over https.";
+      cameraError.hidden = false;
       return;
     }
+    cameraError.hidden = true;
     video.srcObject = stream;
     setMode("browser");
     sendFrame();

@@ -3,7 +3,9 @@ sample photos), usable at import time; what a test receives as an argument is a 
 conftest.py."""
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from pathlib import Path
 
 import cv2
@@ -135,3 +137,42 @@ def huge_png() -> bytes:
     return cv2.imencode(".png", np.zeros((6000, 7000), np.uint8))[1].tobytes()
 
 
+
+
+def person_with_faces(app, faces: int) -> int:
+    """Enrol "Many Faces" with `faces` faces: one from a sample photo, the others that crop
+    with random unit embeddings (a bulk insert: thousands in a second). Returns their id."""
+    from sqlalchemy import insert
+
+    from app.extensions import db
+    from app.faces import NewFace, create_person
+    from app.faces.photos import analyze, pick_face
+    from app.models import Face
+
+    with app.app_context():
+        face = NewFace.of(pick_face(analyze(photos("train", "madonna")[0].read_bytes()), None))
+        person, first = create_person("Many Faces", face, "0" * 64)
+        db.session.commit()
+        vectors = np.random.default_rng(0).normal(size=(faces - 1, 128)).astype("<f4")
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        db.session.execute(insert(Face), [
+            {"person_id": person.id, "embedding": v.tobytes(), "model": first.model, "crop_jpeg": first.crop_jpeg,
+             "det_score": 0.99, "source_sha256": f"{i:064x}", "origin": "import"} for i, v in enumerate(vectors)])
+        db.session.commit()
+        return person.id
+
+
+ZIP_PEOPLE = ("madonna", "ben_afflek", "jerry_seinfeld")
+
+
+def people_zip(extra: dict[str, bytes] | None = None, top: str = "people/") -> bytes:
+    """Three sample people, three train photos each, under one top folder (as a zipped
+    folder is), plus `extra` members."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for person in ZIP_PEOPLE:
+            for path in photos("train", person)[:3]:
+                z.writestr(f"{top}{person}/{path.name}", path.read_bytes())
+        for name, data in (extra or {}).items():
+            z.writestr(name, data)
+    return buf.getvalue()

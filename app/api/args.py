@@ -215,6 +215,12 @@ class CameraFields(Args):
                                     "minItems": 4, "maxItems": 4})
     recognition_fps = Number(validate=validate.Range(0.2, 30), allow_nan=False, metadata={
         "description": "Recognitions per second at most (shared fairly with the other cameras)."})
+    learn_unknown = Flag(metadata={"description": "Keep the unknown faces it sees as sightings for "
+                                                  "Who is this? (default: FACES_CAMERAS_LEARN_UNKNOWN, off)."})
+    retain_sightings_days = Number(validate=validate.Range(0.01, 3650), allow_nan=False, allow_none=True, metadata={
+        "description": "Days its unknown faces are kept (null: FACES_SIGHTINGS_MAX_AGE_DAYS)."})
+    retain_arrivals_days = Number(validate=validate.Range(0.01, 3650), allow_nan=False, allow_none=True, metadata={
+        "description": "Days its arrivals are kept (null: FACES_LIVE_EVENTS_MAX_AGE_DAYS)."})
 
 
 class NewCamera(CameraFields):

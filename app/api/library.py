@@ -60,7 +60,7 @@ def unknown_face_crop(sighting_id: int):
     """The crop of one unknown face"""
     sighting = db.session.get(Sighting, sighting_id)
     if sighting is None:
-        raise not_found(f"unknown face with id {sighting_id}")
+        raise not_found(f"unknown face with id {sighting_id}", "groups")
     return Response(sighting.crop_jpeg, mimetype="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
 
 

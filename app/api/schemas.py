@@ -205,6 +205,9 @@ class Camera(Schema):
     min_face = fields.Integer(required=True)
     ignore_region = nullable(fields.List, "[x, y, width, height] or null.", cls_or_instance=fields.Integer())
     recognition_fps = fields.Float(required=True)
+    learn_unknown = fields.Boolean(required=True, **_d("Whether it keeps unknown faces as sightings."))
+    retain_sightings_days = nullable(fields.Float, "Days its unknown faces are kept; null: the default.")
+    retain_arrivals_days = nullable(fields.Float, "Days its arrivals are kept; null: the default.")
     created_at = fields.String(metadata={**DATE, "description": "UTC."})
 
 

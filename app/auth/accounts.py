@@ -2,7 +2,7 @@
 commits; the audit log records each change with its actor)."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..http.problems import Problem, not_found
@@ -16,14 +16,70 @@ def save_operator(username: str, password: str, role: str = "admin") -> Operator
         raise Problem("invalid-input", 400, "Give a user name of 1 to 64 characters.")
     if role not in ROLES:
         raise Problem("invalid-input", 400, f"The role must be one of {', '.join(ROLES)}.")
-    if len(password or "") < 8:
-        raise Problem("invalid-input", 400, "Use a password of at least 8 characters.")
+    _password(password)
     op = db.session.scalar(select(Operator).where(Operator.username == username))
     if op is None:
         op = Operator(username=username)
         db.session.add(op)
+    elif role != op.role:
+        _keep_an_admin(op)  # `flask faces create-operator` and the Add form reach this too
     op.set_password(password)
     op.role = role
+    return op
+
+
+def _password(password: str) -> str:
+    if len(password or "") < 8:
+        raise Problem("invalid-input", 400, "Use a password of at least 8 characters.")
+    return password
+
+
+def get_operator(operator_id: int) -> Operator:
+    op = db.session.get(Operator, operator_id)
+    if op is None:
+        raise not_found(f"operator with id {operator_id}")
+    return op
+
+
+def _keep_an_admin(op: Operator) -> None:
+    """Refuse to take away the last admin (nobody could manage operators any more)."""
+    admins = db.session.scalar(select(func.count()).select_from(Operator).where(Operator.role == "admin"))
+    if op.role == "admin" and admins <= 1:
+        raise Problem("conflict", 409, f"{op.username} is the only admin: make another operator an "
+                      "admin first.")
+
+
+def set_role(operator_id: int, role: str) -> Operator:
+    """Give an operator another role (never demoting the last admin)."""
+    op = get_operator(operator_id)
+    if role not in ROLES:
+        raise Problem("invalid-input", 400, f"The role must be one of {', '.join(ROLES)}.")
+    if role != op.role:
+        _keep_an_admin(op)
+        op.role = role
+    return op
+
+
+def reset_password(operator_id: int, password: str) -> Operator:
+    """An admin gives an operator a new password."""
+    op = get_operator(operator_id)
+    op.set_password(_password(password))
+    return op
+
+
+def change_own_password(op: Operator, current: str, new: str) -> Operator:
+    """Anyone changes their own password, giving the current one first."""
+    if not op.check_password(current or ""):
+        raise Problem("invalid-input", 400, "The current password is not right; type it again.")
+    op.set_password(_password(new))
+    return op
+
+
+def remove_operator(operator_id: int) -> Operator:
+    """Remove an operator (never the last admin); their sessions end with the row."""
+    op = get_operator(operator_id)
+    _keep_an_admin(op)
+    db.session.delete(op)
     return op
 
 
@@ -47,7 +103,7 @@ def api_keys() -> list[ApiKey]:
 def get_key(key_id: int) -> ApiKey:
     row = db.session.get(ApiKey, key_id)
     if row is None:
-        raise not_found(f"API key with id {key_id}")
+        raise not_found(f"API key with id {key_id}", "keys")
     return row
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ..models import ApiKey, AppState, AuditEntry, Correction, Face, Operator, Person, UnknownGroup, utcnow
 
 AUDITED_SETTINGS = {"identify_threshold": "settings.threshold", "active_model": "model.switch"}
+RESTORED = {"person.enrol": "person.restore", "face.add": "face.restore"}  # rows an undo brings back
 
 
 def current_actor() -> str:
@@ -55,6 +56,10 @@ def _deleted(obj, gone: set) -> tuple[str, str, str] | None:
         return "face.delete", f"face {obj.id}", f"of person {obj.person_id}"
     if isinstance(obj, UnknownGroup):
         return "group.merge", f"group {obj.id}", "merged into another group"
+    if isinstance(obj, Correction):
+        return "correction.undo", f"person {obj.person_id}", f"a face is them after all ({obj.where})"
+    if isinstance(obj, Operator):
+        return "operator.remove", f"operator {obj.username}", obj.role
     return None
 
 
@@ -68,9 +73,10 @@ def _updated(obj) -> list[tuple[str, str, str]]:
     elif isinstance(obj, AppState):
         out += [(action, "settings", f"{c[0]} -> {c[1]}") for attr, action in AUDITED_SETTINGS.items()
                 if (c := _changed(obj, attr))]
-    elif isinstance(obj, UnknownGroup) and (c := _changed(obj, "status")) and c[1] != "open":
+    elif isinstance(obj, UnknownGroup) and (c := _changed(obj, "status")) and c[0] != c[1]:
         named = f"as person {obj.person_id}" if c[1] == "named" else ""
-        out.append((f"group.{'name' if c[1] == 'named' else 'dismiss'}", f"group {obj.id}", named))
+        action = {"named": "name", "dismissed": "dismiss", "open": "restore"}[c[1]]
+        out.append((f"group.{action}", f"group {obj.id}", named))
     elif isinstance(obj, ApiKey) and (c := _changed(obj, "revoked_at")) and c[1] is not None:
         out.append(("key.revoke", f"key {obj.id}", obj.name))
     elif isinstance(obj, Operator):
@@ -86,6 +92,8 @@ def _write_audit(session: Session, _context) -> None:
     """After the rows are written (ids known), in the same transaction."""
     gone = set(session.deleted)
     entries = [e for o in session.new if (e := _created(o))]
+    if entries and session.info.pop("audit_restore", False):  # an undo brings rows back
+        entries = [(RESTORED.get(a, a), t, "undo: " + d) for a, t, d in entries]
     entries += [e for o in session.deleted if (e := _deleted(o, gone))]
     entries += [e for o in session.dirty for e in _updated(o)]
     if entries:

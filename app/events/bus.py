@@ -18,14 +18,13 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 
 import numpy as np
 from flask import Flask, current_app
-from sqlalchemy import delete
 
 from ..extensions import db
 from ..faces import get_state
+from ..library.expiry import start_if_due
 from ..library.learning import learn_from_camera
 from ..library.sightings import UnknownTracks
 from ..models import Event, utcnow
@@ -180,9 +179,7 @@ class EventBus:
             self.mqtt.event(event, home)
 
     def _arrival_row(self, camera_name, person_id, name, distance, thumbnail, group_id, embedding) -> int:
-        now = utcnow()
-        max_age = timedelta(days=self.app.config["LIVE_EVENTS_MAX_AGE_DAYS"])
-        db.session.execute(delete(Event).where(Event.created_at < now - max_age))
+        start_if_due(self.app)  # old arrivals go by their camera's days or the default
         row = Event(camera=camera_name, person_id=person_id, name=name, distance=distance,
                     thumbnail_jpeg=thumbnail, group_id=group_id,
                     embedding=None if embedding is None else np.asarray(embedding, np.float32).tobytes(),

@@ -152,8 +152,8 @@ class Sender:
                 log.exception("webhook sender")
 
     def _prune(self) -> None:
-        """The delivery log keeps LIVE_EVENTS_MAX_AGE_DAYS, as Arrivals do."""
-        cutoff = utcnow() - timedelta(days=self.app.config["LIVE_EVENTS_MAX_AGE_DAYS"])
+        """The delivery log keeps RETAIN_DELIVERIES_DAYS."""
+        cutoff = utcnow() - timedelta(days=self.app.config["RETAIN_DELIVERIES_DAYS"])
         db.session.execute(delete(Delivery).where(Delivery.status != "pending",
                                                   Delivery.created_at < cutoff))
         db.session.commit()

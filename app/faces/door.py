@@ -113,15 +113,16 @@ def check_face(embedding: np.ndarray, person: Person | None, confirm: bool) -> N
     if distance > cfg["VERIFY_THRESHOLD"]:
         near = "" if nearest is None else (
             f" The nearest other person is {nearest.name} ({nearest.distance:.2f}).")
-        raise Problem("face-mismatch", 409,
-                      f"This face does not look like {person.name}'s other photos (distance "
-                      f"{distance:.2f} from their average; the same person is usually under "
-                      f"{cfg['VERIFY_THRESHOLD']:.2f}).{near} Check that it is them; to add it anyway, "
-                      "send it again with confirm=1.",
-                      person_id=pid, distance=round(distance, 4),
-                      nearest=None if nearest is None else {
-                          "person_id": nearest.person_id, "name": nearest.name,
-                          "distance": round(nearest.distance, 4)})
+        said = (f"This face does not look like {person.name}'s other photos (distance "
+                f"{distance:.2f} from their average; the same person is usually under "
+                f"{cfg['VERIFY_THRESHOLD']:.2f}).{near} Check that it is them")
+        problem = Problem("face-mismatch", 409, said + "; to add it anyway, send it again with confirm=1.",
+                          person_id=pid, distance=round(distance, 4),
+                          nearest=None if nearest is None else {
+                              "person_id": nearest.person_id, "name": nearest.name,
+                              "distance": round(nearest.distance, 4)})
+        problem.page_detail = said + "; if it is, you can still add it."
+        raise problem
 
 
 def check_new_face(embedding: np.ndarray, sha256: str, person: Person | None,

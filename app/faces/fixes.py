@@ -77,13 +77,22 @@ def faces_by_standing(person: Person) -> list[FaceStanding]:
     vectors = np.stack([f.vector for f in faces]).astype(np.float32)
     d = pairwise_distances(vectors, mean_direction(vectors)[None])[:, 0]
     outlier = np.zeros(len(faces), bool)
-    if len(faces) > 1:
+    if len(faces) > 2:  # with two, either may be the wrong one: see unlike_pair
         others = vectors.sum(0)[None] - vectors  # each face's leave-one-out sum
         others /= np.maximum(np.linalg.norm(others, axis=1, keepdims=True), 1e-12)
         loo = np.sqrt(np.clip(2 - 2 * (vectors * others).sum(1), 0, 4))
         outlier = loo > current_app.config["VERIFY_THRESHOLD"]
     out = [FaceStanding(f, float(x), bool(o)) for f, x, o in zip(faces, d, outlier)]
     return sorted(out, key=lambda s: -s.distance)
+
+
+def unlike_pair(standing: list[FaceStanding]) -> bool:
+    """Whether a person's only two faces are unlike each other (farther apart than the
+    verify threshold: the door's face-mismatch rule); which one is wrong a third face tells."""
+    if len(standing) != 2:
+        return False
+    a, b = (s.face.vector.astype(np.float32) for s in standing)
+    return float(np.linalg.norm(a - b)) > current_app.config["VERIFY_THRESHOLD"]
 
 
 def person_out(person: Person) -> dict:

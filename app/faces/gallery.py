@@ -148,6 +148,7 @@ class GalleryCache:
         t0 = time.perf_counter()
         self._dbid = database_id()
         snapshots = Snapshots(self._config["dir"])
+        snapshots.sweep(self._dbid, get_state().erased_generation)  # an erase's leftovers
         snap = snapshots.load(self._dbid, model)
         source = "snapshot"
         if not (snap is not None and snap[0] <= generation and generation - snap[0] <= GALLERY_LOG_KEEP

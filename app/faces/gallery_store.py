@@ -160,6 +160,29 @@ class Snapshots:
             if gen.isdigit() and int(gen) < generation:
                 old.unlink(missing_ok=True)
 
+    def sweep(self, dbid: str, erased: int) -> list[Path]:
+        """Delete every snapshot of this database older than generation `erased` (that of
+        the last erase of a person: such a snapshot may still hold their mean vector), with
+        its vectors and graph. Returns the files deleted."""
+        gone = []
+        if erased <= 0:  # nobody was ever erased: nothing to read
+            return gone
+        for path in self.folder.glob(f"{dbid}-*"):
+            name = path.name.removeprefix(f"{dbid}-")
+            if path.suffix == ".npz":
+                try:
+                    with np.load(path, allow_pickle=False) as data:
+                        old = int(data["generation"]) < erased
+                except (OSError, KeyError, ValueError):
+                    old = True  # unreadable: nobody loads it, nothing of it may stay
+            else:
+                gen = name.rsplit(".g", 1)[-1].split(".")[0]
+                old = not gen.isdigit() or int(gen) < erased
+            if old:
+                path.unlink(missing_ok=True)
+                gone.append(path)
+        return gone
+
     def load(self, dbid: str, model: str):
         """(generation, ids, vectors, ranks, typical crowding or None, graph or None), or
         None when there is no readable snapshot (a missing or unreadable graph is None)."""

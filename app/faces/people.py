@@ -128,6 +128,19 @@ def check_not_enrolled(person: Person, sha256: str) -> None:
         raise Problem("conflict", 409, f"This photo is already enrolled for {person.name}.")
 
 
+def door_problem(face: NewFace, sha256: str, person: Person | None) -> Problem | None:
+    """What saving `face` for `person` (None: a new person) would be refused for, without
+    saving or raising: the enrolment preview warns before Save (a face-mismatch can still be
+    confirmed there)."""
+    try:
+        if person is not None:
+            check_not_enrolled(person, sha256)
+        check_new_face(face.embedding, sha256, person)
+    except Problem as e:
+        return e
+    return None
+
+
 def _store(person: Person, face: NewFace, sha256: str, origin: str, camera: str | None) -> Face:
     row = Face(person=person, embedding=face.embedding.tobytes(), model=get_state().active_model,
                crop_jpeg=face.crop_jpeg, det_score=face.det_score, source_sha256=sha256,

@@ -52,16 +52,20 @@ def strangers_accepted(threshold: float, people: int, crowding: float = 0.0) -> 
     return 1.0 - (1.0 - p) ** max(people, 1)
 
 
+def strangers_words(rate: float) -> str:
+    """A share of strangers taken for someone, in words: "about 1 stranger in 76"."""
+    if rate < 1e-3:
+        return "fewer than 1 stranger in 1,000"
+    if rate < 0.5:
+        return f"about 1 stranger in {round(1 / rate):,}"
+    return f"about {round(100 * rate)} strangers in 100"
+
+
 def describe(threshold: float, people: int, crowding: float = 0.0) -> str:
     """One or two sentences for the Settings page."""
     rate = strangers_accepted(threshold, people, crowding)
     who = f"With {people:,} {'person' if people == 1 else 'people'} enrolled"
-    if rate < 1e-3:
-        strangers = "fewer than 1 stranger in 1,000 is taken for someone"
-    elif rate < 0.5:
-        strangers = f"about 1 stranger in {round(1 / rate):,} is taken for someone"
-    else:
-        strangers = f"about {round(100 * rate)} strangers in 100 are taken for someone"
+    strangers = strangers_words(rate) + (" is" if rate < 0.5 else " are") + " taken for someone"
     named = round(100 * _interp(tables(_rule(crowding, people))[1], threshold))
     return (f"{who}, {strangers}. About {named} in 100 new photos of an enrolled person "
             f"(enrolled from one photo) are named; the others come back as unknown. "
@@ -78,12 +82,18 @@ def suggest(people: int, crowding: float = 0.0, target: float = 0.01) -> float:
 
 # Named presets for the Settings page: the share of strangers each accepts at most.
 PRESETS = (("Strict", 0.001), ("Balanced", 0.01), ("Lenient", 0.05))
-SLIDER = (0.60, 1.20, 0.005)  # the range (and step) the Settings slider offers
+SLIDER = (0.60, 1.20, 0.005)  # the range (and step) the Settings slider and the form accept
 
 
-def presets(people: int, crowding: float = 0.0) -> list[tuple[str, float, float]]:
-    """(name, threshold, share of strangers) for each preset with `people` enrolled."""
-    return [(name, suggest(people, crowding, target), target) for name, target in PRESETS]
+def presets(people: int, crowding: float = 0.0, default: float | None = None) -> list[tuple[str, float, str]]:
+    """(name, threshold, strangers taken for someone in words) for each preset with `people`
+    enrolled, by threshold; `default` (the app's configured threshold, fixed whatever the
+    number of people) is one of them, so that a fresh install's value is a choice on the page."""
+    rows = [(name, suggest(people, crowding, target)) for name, target in PRESETS]
+    if default is not None:
+        rows.append(("Default", round(default, 3)))
+    return [(name, t, strangers_words(strangers_accepted(t, people, crowding)))
+            for name, t in sorted(rows, key=lambda r: r[1])]
 
 
 def words_by_threshold(people: int, crowding: float = 0.0) -> dict[str, str]:

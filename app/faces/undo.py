@@ -1,6 +1,8 @@
-"""Deletions on the pages can be undone for UNDO_SECONDS: what a deletion removes (a person
-and their faces, or one face) is kept as an UndoEntry, restored as it was (embeddings,
-crops, origins) on request, and forgotten after the window."""
+"""Deletions and "not this person" on the pages can be undone for UNDO_SECONDS: what a
+deletion removes (a person and their faces, or one face) is kept as an UndoEntry, restored
+as it was (embeddings, crops, origins) on request, and forgotten after the window; a
+correction's entry names the Correction row, which an undo deletes (the person is named
+on those faces again at once: the row's deletion moves the gallery generation)."""
 from __future__ import annotations
 
 import base64
@@ -12,7 +14,7 @@ from sqlalchemy import delete, select
 
 from ..extensions import db
 from ..http.problems import Problem
-from ..models import Face, Person, UndoEntry, name_key, utcnow
+from ..models import Correction, Event, Face, Person, UndoEntry, name_key, utcnow
 
 FIELDS = ("model", "det_score", "source_sha256", "origin", "origin_camera")
 
@@ -34,28 +36,58 @@ def keep(what: str, person: Person, faces: list[Face], whole_person: bool) -> Un
     return entry
 
 
+def keep_correction(correction: Correction, name: str) -> UndoEntry:
+    """Keep a way back from a "not this person" (`name`: the person's). The caller commits."""
+    _prune()
+    db.session.flush()  # the correction's id
+    payload = {"correction_id": correction.id, "person_id": correction.person_id, "name": name,
+               "event_id": correction.event_id}
+    entry = UndoEntry(what=f"not {name}"[:200], payload=json.dumps(payload).encode())
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def _undo_correction(entry: UndoEntry, data: dict) -> tuple[Person, str]:
+    """Delete the correction (and name its arrival again): the person's name is back."""
+    row = db.session.get(Correction, data["correction_id"])
+    person = db.session.get(Person, data["person_id"])
+    if row is None or person is None:
+        raise Problem("conflict", 409, f"{data['name']} or that correction was deleted since; nothing to undo.")
+    db.session.delete(row)
+    event = db.session.get(Event, data["event_id"]) if data.get("event_id") else None
+    if event is not None and event.person_id is None:
+        event.person_id, event.name, event.group_id = person.id, person.name, None
+    db.session.delete(entry)
+    return person, f"that face is named {person.name} again"
+
+
 def _prune() -> None:
     cutoff = utcnow() - timedelta(seconds=current_app.config["UNDO_SECONDS"])
     db.session.execute(delete(UndoEntry).where(UndoEntry.created_at < cutoff))
 
 
-def undo(entry_id: int) -> Person:
-    """Bring back what entry `entry_id` kept: the person with their faces, or the face in
-    its person (if they still exist). The caller commits."""
+def undo(entry_id: int) -> tuple[Person, str]:
+    """Bring back what entry `entry_id` kept: the person with their faces, the face in its
+    person (if they still exist), or the person's name on a face marked not them. The
+    caller commits. Returns the person and what came back, in words."""
     _prune()
     entry = db.session.get(UndoEntry, entry_id)
     if entry is None:
         raise Problem("not-found", 404, "That deletion can no longer be undone (the undo window is "
                       f"{current_app.config['UNDO_SECONDS'] / 60:.0f} minutes).")
     data = json.loads(entry.payload)
+    if "correction_id" in data:
+        return _undo_correction(entry, data)
     person = _bring_back(data) if data["whole"] else _still_there(data)
+    db.session.info["audit_restore"] = True  # the audit log says "restore", not "enrol" (auth/audit.py)
     for f in data["faces"]:
         db.session.add(Face(person=person, embedding=base64.b64decode(f["embedding"]),
                             crop_jpeg=base64.b64decode(f["crop_jpeg"]),
                             created_at=datetime.fromisoformat(f["created_at"]),
                             **{k: f[k] for k in FIELDS}))
     db.session.delete(entry)
-    return person
+    return person, f"{person.name} has {len(person.faces)} photo{'s' if len(person.faces) != 1 else ''} again"
 
 
 def _bring_back(data: dict) -> Person:

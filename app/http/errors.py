@@ -48,7 +48,7 @@ def _render(p: Problem, headers: dict | None = None):
     headers = {**(headers or {}), **p.headers}
     if _wants_problem():
         return problem_response(p, headers)
-    return render_template("error.html", problem=p), p.status, headers
+    return render_template("error.html", problem=p, detail=p.page_detail), p.status, headers
 
 
 def register(app: Flask) -> None:

@@ -33,6 +33,7 @@ class Problem(Exception):
         super().__init__(detail)
         self.type, self.status, self.detail, self.extra = type, status, detail, extra
         self.headers = headers or {}  # e.g. Retry-After
+        self.page_detail = detail  # the sentence on a web page (no API words)
 
     @property
     def title(self) -> str:
@@ -48,5 +49,19 @@ def no_face() -> Problem:
                    "in which the face is seen from the front and at least 40 pixels wide.")
 
 
-def not_found(what: str) -> Problem:
-    return Problem("not-found", 404, f"There is no {what}. Check the id (GET /api/people lists them).")
+# Where each kind of thing is listed: (the API request, the page), for a 404's hint.
+LISTED_BY = {
+    "people": ("GET /api/people", "the People page"),
+    "groups": ("GET /api/unknown", "the Who is this? page"),
+    "arrivals": ("GET /api/events", "the Arrivals page"),
+    "keys": ("flask faces list-api-keys", "the Access page"),
+}
+
+
+def not_found(what: str, listed: str = "people") -> Problem:
+    """A 404 whose hint names where the ids are listed: the API request under /api, the
+    page on a web page (`listed` is a key of LISTED_BY)."""
+    api, page = LISTED_BY[listed]
+    p = Problem("not-found", 404, f"There is no {what}. Check the id ({api} lists them).")
+    p.page_detail = f"There is no {what}. It may have been deleted; {page} lists what there is."
+    return p

@@ -37,7 +37,7 @@ def correct_event(event_id: int, where: str = "arrivals") -> Correction:
     becomes an unknown face of the group the face joins."""
     event = db.session.get(Event, event_id)
     if event is None:
-        raise not_found(f"arrival with id {event_id}")
+        raise not_found(f"arrival with id {event_id}", "arrivals")
     if event.person_id is None or event.embedding is None:
         raise Problem("conflict", 409, "This arrival names nobody (or is older than the face library): "
                       "there is no name to correct.")

@@ -44,7 +44,7 @@ class GroupView:
 def get_group(group_id: int) -> UnknownGroup:
     group = db.session.get(UnknownGroup, group_id)
     if group is None:
-        raise not_found(f"unknown group with id {group_id} (GET /api/unknown lists them)")
+        raise not_found(f"unknown group with id {group_id}", "groups")
     return group
 
 

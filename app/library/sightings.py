@@ -1,12 +1,9 @@
-"""Where sightings come from and when they go: an unknown camera track (its best crops:
-sharp, large, frontal), the unknown faces of an upload (`identify?remember=1`), and expiry
-after SIGHTINGS_MAX_AGE_DAYS (never for a dismissed group, which must keep recognising the
-face it was dismissed for)."""
+"""Where sightings come from: an unknown camera track (its best crops: sharp, large,
+frontal) when its camera learns unknown faces, the unknown faces of an upload
+(`identify?remember=1`). When they go: app/library/expiry.py."""
 from __future__ import annotations
 
-import logging
 import threading
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import NamedTuple
@@ -14,31 +11,26 @@ from typing import NamedTuple
 import numpy as np
 from flask import current_app
 from limits import parse as parse_limit
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..faces.photos import CROP_QUALITY, face_problem
 from ..models import Sighting, UnknownGroup, utcnow
 from ..recognition.jpeg import to_jpeg
 from ..recognition.quality import face_quality, sharpness
-from .grouping import Seen, assigner, remember
+from .consent import camera_keeps_unknown
+from .expiry import start_if_due
+from .grouping import Seen, remember
 from .regroup import merge_soon
-
-log = logging.getLogger(__name__)
-EXPIRE_EVERY = 3600.0  # seconds between a process's expiry passes (each is one indexed DELETE)
 
 
 def expire_now_and_then() -> None:
-    """Expire old sightings at most once an hour per process, as new ones arrive; and,
-    once this transaction commits, let the background merge of close groups run
-    (regroup.BackgroundMerge: at most every GROUP_MERGE_EVERY seconds, in its own thread)."""
-    from ..faces import state
-
+    """Expire what is past its retention at most once an hour per process, as new faces
+    arrive (in a thread: app/library/expiry.py); and, once this transaction commits, let
+    the background merge of close groups run (regroup.BackgroundMerge: at most every
+    GROUP_MERGE_EVERY seconds, in its own thread)."""
     merge_soon()
-    centres = state().groups
-    if time.monotonic() - centres.expired_at >= EXPIRE_EVERY:
-        centres.expired_at = time.monotonic()
-        expire_sightings()
+    start_if_due(current_app._get_current_object())
 
 
 class Crop(NamedTuple):
@@ -99,8 +91,9 @@ class UnknownTracks:
                   now: float) -> UnknownGroup | None:
         """A track confirmed unknown: its best crop so far (`best`: Crops, best first)
         becomes a sighting at once (its group is then known to the live page and to
-        Arrivals); None when the crop is too blurred to keep. The caller commits."""
-        if not best or not _sharp(best[0]):
+        Arrivals); None when the crop is too blurred to keep or its camera does not learn
+        unknown faces. The caller commits."""
+        if not best or not _sharp(best[0]) or not camera_keeps_unknown(camera_id):
             return None
         expire_now_and_then()
         sighting, = remember([_seen(best[0], camera_id, camera_name)])
@@ -178,30 +171,4 @@ def _room(wanted: int, api_key_id: int | None) -> tuple[int, str | None]:
                      f"{cfg['REMEMBER_PER_KEY']} (FACES_REMEMBER_PER_KEY); try again later."))
     room, why = min(caps, key=lambda c: c[0])
     return (wanted, None) if room >= wanted else (max(room, 0), why)
-
-
-def expire_sightings() -> int:
-    """Delete sightings older than SIGHTINGS_MAX_AGE_DAYS outside dismissed groups; groups
-    left empty go too (named groups stay, for the arrivals that link to them); the others'
-    sums are recomputed. Returns how many sightings went. The caller commits."""
-    cutoff = utcnow() - timedelta(days=current_app.config["SIGHTINGS_MAX_AGE_DAYS"])
-    kept = select(UnknownGroup.id).where(UnknownGroup.status == "dismissed")
-    old = Sighting.seen_at < cutoff
-    touched = list(db.session.scalars(select(Sighting.group_id).where(old, Sighting.group_id.not_in(kept))
-                                      .distinct()))
-    if not touched:
-        return 0
-    work = assigner()
-    gone = db.session.execute(delete(Sighting).where(old, Sighting.group_id.in_(touched))).rowcount
-    for group in db.session.scalars(select(UnknownGroup).where(UnknownGroup.id.in_(touched))):
-        vectors = [s.vector for s in group.sightings]
-        if not vectors and group.status == "open":
-            work.note(group.id, None)
-            db.session.delete(group)
-            continue
-        total = np.sum(vectors, axis=0).astype(np.float32) if vectors else np.zeros(128, np.float32)
-        group.centroid = total.tobytes()
-        work.note(group.id, total if group.status == "open" else None)
-    log.info("%d sightings older than %s expired", gone, cutoff)
-    return gone
 

@@ -93,6 +93,16 @@ class GalleryMeta(db.Model):
     database_id: Mapped[str] = mapped_column(String(32))
 
 
+def log_person_gone(session: Session, person_id: int) -> int:
+    """A person removed by core statements (an erase, which must not leave the per-row
+    events' traces): one bump and one log row, so that every worker drops them. Returns
+    the generation it commits with."""
+    bump_generation(session)
+    _log(session, [{"kind": "person", "face_id": None, "person_id": person_id}])
+    state = AppState.__table__
+    return session.connection().scalar(select(state.c.gallery_generation).where(state.c.id == 1))
+
+
 def _history_ids(obj, attr: str) -> list:
     """Old values of a column or many-to-one (objects) before this flush."""
     from sqlalchemy import inspect

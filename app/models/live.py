@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy import ForeignKey, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -53,6 +53,13 @@ class Camera(db.Model):
     ignore_region: Mapped[str | None] = mapped_column(String(64), default=None)
     # Recognition cycles per second at most (the budget is shared fairly by all cameras).
     recognition_fps: Mapped[float] = mapped_column(default=10.0)
+    # Keep unknown faces it sees as sightings for Who is this? (off unless an operator turns
+    # it on: a stranger's face is biometric data kept without their knowing; README).
+    learn_unknown: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Days its unknown faces and its arrivals are kept (None: the global defaults,
+    # FACES_SIGHTINGS_MAX_AGE_DAYS and FACES_LIVE_EVENTS_MAX_AGE_DAYS; app/library/expiry.py).
+    retain_sightings_days: Mapped[float | None] = mapped_column(default=None)
+    retain_arrivals_days: Mapped[float | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property
@@ -72,7 +79,9 @@ class Camera(db.Model):
                 "enabled": self.enabled, "detect_side": self.detect_side,
                 "min_face": self.min_face,
                 "ignore_region": list(self.region) if self.region else None,
-                "recognition_fps": self.recognition_fps,
+                "recognition_fps": self.recognition_fps, "learn_unknown": self.learn_unknown,
+                "retain_sightings_days": self.retain_sightings_days,
+                "retain_arrivals_days": self.retain_arrivals_days,
                 "created_at": self.created_at.isoformat() + "Z"}
 
 

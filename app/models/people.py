@@ -76,6 +76,9 @@ class AppState(db.Model):
     # Moved by every change of unknown groups, so that a process assigning a sighting
     # knows when its copy of the groups is stale (app/library/grouping.py).
     library_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The gallery generation of the last erase of a person (app/library/erase.py): an index
+    # snapshot on disk older than it may hold them and is deleted, never loaded.
+    erased_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 def counts() -> dict:

@@ -16,7 +16,9 @@ from ..http.problems import Problem
 from ..models import Camera
 from .sources import SourceError, check_source
 
-FIELDS = ("name", "source", "enabled", "detect_side", "min_face", "ignore_region", "recognition_fps")
+FIELDS = ("name", "source", "enabled", "detect_side", "min_face", "ignore_region", "recognition_fps",
+          "learn_unknown", "retain_sightings_days", "retain_arrivals_days")
+RETAIN_DAYS = (0.01, 3650.0)  # a camera's own retention: about a quarter of an hour to ten years
 
 
 def list_cameras() -> list[Camera]:
@@ -55,10 +57,11 @@ def _checked(data: dict, partial: bool) -> dict:
             out["source"] = check_source(source, Path(current_app.config["VIDEOS_DIR"]))
         except SourceError as e:
             raise _problem("source", str(e)) from None
-    if "enabled" in data:
-        if not isinstance(data["enabled"], bool):
-            raise _problem("enabled", "true or false.")
-        out["enabled"] = data["enabled"]
+    for flag in ("enabled", "learn_unknown"):
+        if flag in data:
+            if not isinstance(data[flag], bool):
+                raise _problem(flag, "true or false.")
+            out[flag] = data[flag]
     for field, low, high in (("detect_side", 160, 1920), ("min_face", 12, 400)):
         if field in data:
             value = data[field]
@@ -70,6 +73,7 @@ def _checked(data: dict, partial: bool) -> dict:
         if type(value) not in (int, float) or not math.isfinite(value) or not 0.2 <= value <= 30:
             raise _problem("recognition_fps", "a number of recognitions per second from 0.2 to 30.")
         out["recognition_fps"] = float(value)
+    out.update(_retention(data))
     if "ignore_region" in data:
         region = data["ignore_region"]
         if region in (None, "", []):
@@ -85,6 +89,20 @@ def _checked(data: dict, partial: bool) -> dict:
     return out
 
 
+def _retention(data: dict) -> dict:
+    """A camera's own retention days, checked (None: the global default)."""
+    out = {}
+    for field in ("retain_sightings_days", "retain_arrivals_days"):
+        if field in data:
+            value = data[field]
+            if value is not None and (type(value) not in (int, float) or not math.isfinite(value)
+                                      or not RETAIN_DAYS[0] <= value <= RETAIN_DAYS[1]):
+                raise _problem(field, f"a number of days from {RETAIN_DAYS[0]} to {RETAIN_DAYS[1]:.0f}, "
+                                      "or null for the global default.")
+            out[field] = None if value is None else float(value)
+    return out
+
+
 def _name_free(name: str, camera_id: int | None = None) -> None:
     other = db.session.scalar(select(Camera.id).where(Camera.name == name))
     if other is not None and other != camera_id:
@@ -94,7 +112,7 @@ def _name_free(name: str, camera_id: int | None = None) -> None:
 def add_camera(data: dict) -> Camera:
     fields = _checked(data, partial=False)
     _name_free(fields["name"])
-    camera = Camera(**fields)
+    camera = Camera(**{"learn_unknown": current_app.config["CAMERAS_LEARN_UNKNOWN"], **fields})
     db.session.add(camera)
     db.session.flush()
     return camera

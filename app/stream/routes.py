@@ -161,6 +161,6 @@ def enrol_track():
 def event_thumbnail(event_id: int):
     """The face of an arrival (JPEG)."""
     event = db.session.get(Event, event_id)
-    if event is None:
-        raise not_found(f"event with id {event_id}")
+    if event is None or not event.thumbnail_jpeg:  # none, or its thumbnail expired
+        raise not_found(f"arrival with id {event_id} with a thumbnail (FACES_RETAIN_THUMBNAILS_DAYS)", "arrivals")
     return Response(event.thumbnail_jpeg, mimetype="image/jpeg")

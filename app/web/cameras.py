@@ -1,38 +1,40 @@
-"""The Cameras page (cameras and webhooks: add, enable, remove, deliveries, a test event)
-and the camera grid. The cameras' state comes from /api/cameras, polled by the page."""
+"""The Cameras page (add, enable, change, remove) and the camera grid. The cameras' state
+comes from /api/cameras, polled by the page. Webhooks: webhooks.py."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, session, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import login_required
 
 from ..auth import admin_required
-from ..events.webhooks import (create_webhook, delete_webhook, deliveries, get_webhook,
-                               list_webhooks, send_test_event)
 from ..extensions import db
 from ..http.problems import Problem
 from ..stream.cameras import add_camera, get_camera_row, list_cameras, remove_camera, update_camera
 from ..stream.sync import camera_runner
 from . import bp
-from .forms import ActionForm, CameraForm, CameraSettingsForm, WebhookForm
+from .forms import ActionForm, CameraForm, CameraSettingsForm
 
 
 def _errors(form) -> str:
     return " ".join(e for errs in form.errors.values() for e in errs)
 
 
-@bp.get("/cameras")
-@admin_required
-def cameras_page():
-    """Cameras with their state, and the webhooks with their recent deliveries."""
-    hooks = [(h, deliveries(h, 10)) for h in list_webhooks()]
-    secret = session.pop("new_webhook_secret", None)
+def _cameras_page(camera_form: CameraForm | None = None):
+    """Cameras with their state; `camera_form` a refused "add a camera", shown with its
+    input and the sentence under the field (status 400)."""
     camera_runner()
     cameras = list_cameras()
     settings = {c.id: CameraSettingsForm(formdata=None, obj=c, prefix=f"c{c.id}",
                                          ignore_region=c.ignore_region or "") for c in cameras}
-    return render_template("cameras.html", cameras=cameras, hooks=hooks, secret=secret,
-                           settings=settings, camera_form=CameraForm(), webhook_form=WebhookForm(),
-                           action=ActionForm())
+    page = render_template("cameras.html", cameras=cameras, settings=settings,
+                           camera_form=camera_form or CameraForm(), action=ActionForm())
+    return (page, 400) if camera_form is not None else page
+
+
+@bp.get("/cameras")
+@admin_required
+def cameras_page():
+    """Cameras with their state."""
+    return _cameras_page()
 
 
 @bp.get("/cameras/grid")
@@ -52,13 +54,16 @@ def add_camera_page():
         try:
             camera = add_camera({"name": form.name.data, "source": form.source.data})
         except Problem as p:
-            flash(p.detail)
-        else:
-            db.session.commit()
-            flash(f"Camera {camera.name} added; it starts within a second or two.")
-    else:
-        flash(_errors(form))
-    return redirect(url_for("web.cameras_page"))
+            db.session.rollback()
+            # The stream's sentences start with the field they are about ("source: ...").
+            field = form.source if p.detail.startswith("source:") else form.name
+            words = p.detail.split(": ", 1)[-1] if p.detail.startswith(("source:", "name:")) else p.detail
+            field.errors = [*field.errors, words[:1].upper() + words[1:]]
+            return _cameras_page(form)
+        db.session.commit()
+        flash(f"Camera {camera.name} added; it starts within a second or two.")
+        return redirect(url_for("web.cameras_page"))
+    return _cameras_page(form)
 
 
 @bp.post("/cameras/<int:camera_id>/<any(enable, disable):action>")
@@ -86,47 +91,18 @@ def camera_settings(camera_id: int):
             update_camera(camera, {"source": form.source.data, "detect_side": form.detect_side.data,
                                    "min_face": form.min_face.data,
                                    "recognition_fps": form.recognition_fps.data,
-                                   "ignore_region": form.ignore_region.data.strip() or None})
+                                   "ignore_region": form.ignore_region.data.strip() or None,
+                                   "learn_unknown": form.learn_unknown.data,
+                                   "retain_sightings_days": form.retain_sightings_days.data,
+                                   "retain_arrivals_days": form.retain_arrivals_days.data})
         except Problem as p:
             db.session.rollback()
-            flash(f"{camera.name}: {p.detail}")
+            flash(f"{camera.name}: {p.detail}", "error")
         else:
             db.session.commit()
             flash(f"Camera {camera.name} changed; it restarts within a second or two.")
     else:
-        flash(_errors(form))
-    return redirect(url_for("web.cameras_page"))
-
-
-@bp.post("/webhooks")
-@admin_required
-def add_webhook_page():
-    """Add a webhook; its secret is shown once, on the next page."""
-    form = WebhookForm()
-    if form.validate_on_submit():
-        try:
-            hook, secret = create_webhook(form.url.data, {"events": form.events.data})
-        except Problem as p:
-            flash(p.detail)
-        else:
-            db.session.commit()
-            session["new_webhook_secret"] = (hook.id, secret)
-    else:
-        flash(_errors(form))
-    return redirect(url_for("web.cameras_page"))
-
-
-@bp.post("/webhooks/<int:webhook_id>/<any(test):action>")
-@admin_required
-def webhook_action(webhook_id: int, action: str):
-    """Send a test event to a webhook."""
-    if not ActionForm().validate_on_submit():
-        flash("The form expired; try again.")
-        return redirect(url_for("web.cameras_page"))
-    hook = get_webhook(webhook_id)
-    send_test_event(hook)
-    flash(f"A test event is on its way to {hook.url}; its delivery appears below.")
-    db.session.commit()
+        flash(_errors(form), "error")
     return redirect(url_for("web.cameras_page"))
 
 
@@ -143,20 +119,4 @@ def remove_camera_page(camera_id: int):
     return render_template("confirm.html", title=f"Remove the camera {camera.name}?", form=form,
                            text=f"{camera.source} stops being watched and recognised. Its arrivals "
                                 "stay in the list. Add it again to bring it back.",
-                           yes="Yes, remove it", back=url_for("web.cameras_page"))
-
-
-@bp.route("/webhooks/<int:webhook_id>/remove", methods=["GET", "POST"])
-@admin_required
-def remove_webhook_page(webhook_id: int):
-    """Ask, then remove a webhook and its delivery log."""
-    hook, form = get_webhook(webhook_id), ActionForm()
-    if form.validate_on_submit():
-        delete_webhook(hook)
-        db.session.commit()
-        flash(f"Webhook {hook.url} removed.")
-        return redirect(url_for("web.cameras_page"))
-    return render_template("confirm.html", title="Remove this webhook?", form=form,
-                           text=f"{hook.url} will get no more events, and its delivery log is "
-                                "deleted. This cannot be undone.",
                            yes="Yes, remove it", back=url_for("web.cameras_page"))

@@ -14,12 +14,13 @@ from ..extensions import db
 from ..faces import get_person
 from ..faces.fixes import merge_people, move_face
 from ..faces.people import find_person
+from ..faces.undo import keep_correction
 from ..faces.photos import CROP_QUALITY
 from ..http.problems import Problem
 from ..http.security import same_site_path
 from ..library.corrections import correct_event, not_this_person
 from ..library.facemap import face_map
-from ..models import Event
+from ..models import Correction, Event
 from ..recognition.jpeg import to_jpeg
 from ..stream.feeds import track_face
 from . import bp
@@ -76,9 +77,12 @@ def move_face_page(person_id: int, face_id: int):
     return redirect(url_for("web.person", person_id=person_id))
 
 
-def _noted(name: str) -> str:
-    return (f"Noted: this face is not {name}; such faces will not be named {name} again. "
-            "It is on Who is this? now, to name if you know them.")
+def _noted(row: Correction, name: str) -> None:
+    """Commit the correction and say so, with an Undo button (the flash category)."""
+    entry = keep_correction(row, name)
+    db.session.commit()
+    flash(f"Noted: this face is not {name}; such faces will not be named {name} again. "
+          "It is on Who is this? now, to name if you know them.", f"undo-{entry.id}")
 
 
 @bp.post("/events/<int:event_id>/not-this-person")
@@ -89,9 +93,7 @@ def not_this_person_arrival(event_id: int):
         event = db.session.get(Event, event_id)
         name = event.name if event is not None else None
         try:
-            correct_event(event_id)
-            db.session.commit()
-            flash(_noted(name))
+            _noted(correct_event(event_id), name)
         except Problem as p:
             db.session.rollback()
             flash(p.detail)
@@ -113,10 +115,8 @@ def not_this_person_identify():
         flash("This result has expired; identify the photo again.")
         return redirect(url_for("web.identify_page"))
     person = get_person(data["p"])
-    not_this_person(person.id, np.frombuffer(base64.b64decode(data["e"]), "<f4"),
-                    base64.b64decode(data["c"]), "identify")
-    db.session.commit()
-    flash(_noted(person.name))
+    _noted(not_this_person(person.id, np.frombuffer(base64.b64decode(data["e"]), "<f4"),
+                           base64.b64decode(data["c"]), "identify"), person.name)
     return redirect(url_for("web.identify_page"))
 
 
@@ -131,9 +131,8 @@ def not_this_person_live():
         flash("That face has left the view, or its name changed; try again while it is in view.")
         return redirect(url_for("stream.live"))
     aligned, embedding = face
-    not_this_person(person.id, np.asarray(embedding), to_jpeg(aligned, CROP_QUALITY), "live")
-    db.session.commit()
-    flash(_noted(person.name))
+    _noted(not_this_person(person.id, np.asarray(embedding), to_jpeg(aligned, CROP_QUALITY), "live"),
+           person.name)
     return redirect(url_for("stream.live"))
 
 
@@ -142,5 +141,6 @@ def not_this_person_live():
 def people_map():
     """The enrolled faces on a 2-D map, coloured by person; odd ones listed."""
     points, total = face_map()
+    legend = {p.person_id: p for p in points}  # one entry per person, in the colours' order
     return render_template("people_map.html", points=points, total=total,
-                           odd=[p for p in points if p.odd])
+                           odd=[p for p in points if p.odd], legend=sorted(legend.values(), key=lambda p: p.name))

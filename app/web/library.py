@@ -1,5 +1,6 @@
 """The face library's pages: Who is this? (the unknown groups: name, add to someone,
-dismiss, merge), one group, their face crops, and undoing a deletion."""
+dismiss and bring back, merge; a wrong face taken out), one group, their face crops, and
+undoing a deletion."""
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -11,6 +12,7 @@ from ..faces.people import find_person
 from ..faces.undo import undo as undo_deletion
 from ..http.problems import Problem
 from ..http.security import same_site_path
+from ..library.group_edits import restore_group, take_out_face, unlike_groups
 from ..library.groups import (dismiss_group, get_group, group_faces, group_view, list_groups,
                               merge_groups, name_group)
 from ..models import Sighting, UnknownGroup
@@ -37,8 +39,9 @@ def who_is_this():
 def group_page(group_id: int):
     """A group's faces, nearest its centre first, with the same actions as its card."""
     group = get_group(group_id)
+    others = [v for v in list_groups("open", PAGE)[0] if v.group.id != group_id]  # where a face may go
     return render_template("group.html", view=group_view(group), faces=group_faces(group),
-                           form=ConfirmDeleteForm())
+                           others=others, form=ConfirmDeleteForm())
 
 
 def _crop(sighting: Sighting) -> Response:
@@ -97,7 +100,8 @@ def name_group_page(group_id: int):
         flash(p.detail)
         return redirect(_back())
     left = f" ({skipped} left out: unlike the others or someone else's)" if skipped else ""
-    flash(f"{person.name} now has {added} more photo{'s' if added != 1 else ''} from this group{left}.")
+    flash(f"{person.name} now has {added} more photo{'s' if added != 1 else ''} from this group{left}; "
+          "the group has left Who is this? (its faces are their photos now, listed here).")
     return redirect(url_for("web.person", person_id=person.id))
 
 
@@ -122,6 +126,10 @@ def merge_groups_page():
     ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
     if ConfirmDeleteForm().validate_on_submit():
         try:
+            far = None if request.form.get("confirmed") == "1" else unlike_groups(ids)
+            if far is not None:  # probably two people: ask first
+                return render_template("merge_groups_confirm.html", ids=ids, distance=far, back=_back(),
+                                       form=ConfirmDeleteForm()), 409
             group = merge_groups(ids)
             db.session.commit()
             flash(f"Merged into one group of {len(group.sightings)} faces.")
@@ -130,19 +138,59 @@ def merge_groups_page():
     return redirect(_back())
 
 
+@bp.post("/unknown/faces/<int:sighting_id>/out")
+@admin_required
+def take_out_face_page(sighting_id: int):
+    """A face that is not this group's person: forgotten, or moved to group `to`."""
+    if not ConfirmDeleteForm().validate_on_submit():
+        flash("The form expired; try again.", "error")
+        return redirect(_back())
+    to = request.form.get("to", type=int)
+    try:
+        target = take_out_face(sighting_id, to)
+        db.session.commit()
+    except Problem as p:
+        db.session.rollback()
+        flash(p.detail, "error")
+        return redirect(_back())
+    flash(f"The face is in group {target.id} now." if target else "The face was taken out and forgotten.")
+    back = _back()
+    return redirect(back if db.session.get(UnknownGroup, _group_of(back)) else url_for("web.who_is_this"))
+
+
+def _group_of(path: str) -> int:
+    """The group id of a group page's path (/unknown/12), else 0."""
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    return int(last) if last.isdigit() else 0
+
+
+@bp.post("/unknown/<int:group_id>/restore")
+@admin_required
+def restore_group_page(group_id: int):
+    """Bring a dismissed group back to the groups to name."""
+    if ConfirmDeleteForm().validate_on_submit():
+        try:
+            restore_group(get_group(group_id))
+            db.session.commit()
+            flash(f"Group {group_id} is back among the groups to name.")
+        except Problem as p:
+            flash(p.detail, "error")
+    return redirect(_back())
+
+
 @bp.post("/undo/<int:entry_id>")
 @admin_required
 def undo(entry_id: int):
-    """Bring back what a deletion removed (within the undo window)."""
+    """Bring back what a deletion or a "not this person" removed (within the undo window)."""
     if not ConfirmDeleteForm().validate_on_submit():
         flash("The form expired; try again.")
         return redirect(url_for("web.people"))
     try:
-        person = undo_deletion(entry_id)
+        person, words = undo_deletion(entry_id)
         db.session.commit()
     except Problem as p:
         db.session.rollback()
         flash(p.detail)
         return redirect(url_for("web.people"))
-    flash(f"Undone: {person.name} has {len(person.faces)} photo{'s' if len(person.faces) != 1 else ''} again.")
+    flash(f"Undone: {words}.")
     return redirect(url_for("web.person", person_id=person.id))

@@ -26,15 +26,17 @@ def correction_token(person_id: int, face) -> str:
         "c": base64.b64encode(to_jpeg(face.aligned, CROP_QUALITY)).decode()})
 
 
-def library_actions(found, faces: list[dict]) -> str | None:
-    """The Identify page's result for an operator: each unknown face remembered (its group,
-    to name from the page), each named face with a signed "not this person" token. Returns
-    why some faces were not remembered (a cap), or None."""
-    kept = remember_upload(found)
-    db.session.commit()
-    for i, group_id in kept.groups:
-        faces[i]["group_id"] = group_id
+def library_actions(found, faces: list[dict], remember: bool) -> str | None:
+    """The Identify page's result for an operator: each named face with a signed "not this
+    person" token and, when the operator asked to remember them, each unknown face kept as
+    a sighting within the caps (its group, to name from the page). Nothing is kept
+    otherwise. Returns why some faces were not remembered (a cap), or None."""
+    kept = remember_upload(found) if remember else None
+    if kept is not None:
+        db.session.commit()
+        for i, group_id in kept.groups:
+            faces[i]["group_id"] = group_id
     for f, out in zip(found.faces, faces):
         if f.match.label is not None:
             out["token"] = correction_token(f.match.label, f.face)
-    return kept.why
+    return kept.why if kept is not None else None

@@ -117,16 +117,24 @@ def test_the_form_refuses_a_duplicate_and_asks_before_a_mismatch(app, client, si
     page = client.get("/enrol")
     r = client.post("/enrol", data={"name": "Madonna Again", "photo": (MADONNA[0].open("rb"), "m.jpg"),
                                     "csrf_token": csrf_token(page.data)})
+    # The preview says so before Save, in words for a page, and offers no Save.
+    html = r.get_data(as_text=True)
+    assert "already enrolled for Madonna" in html and "cannot be saved" in html and ">Save<" not in html
+    assert "Save it if it is" not in html
     r = client.post("/enrol/confirm", data={"token": _token(r.data), "face": 1,
                                             "csrf_token": csrf_token(r.data)}, follow_redirects=True)
-    assert b"already enrolled for Madonna" in r.data
+    assert b'value="Madonna Again"' in r.data  # sent anyway: the form comes back with the name
     madonna = _person_id(app, "Madonna")
     page = client.get(f"/people/{madonna}")
     r = client.post(f"/people/{madonna}/photos", data={"photo": (ELTON[14].open("rb"), "e.jpg"),
                                                        "csrf_token": csrf_token(page.data)})
+    html = r.get_data(as_text=True)
+    assert "does not look like" in html and "confirm=1" not in html and ">Save<" in html
+    assert 'name="confirm"' in html  # "it is Madonna: add it even though..."
     r = client.post("/enrol/confirm", data={"token": _token(r.data), "face": 1,
                                             "csrf_token": csrf_token(r.data)})
     assert r.status_code == 409 and b"does not look like" in r.data and b"Add it anyway" in r.data
+    assert b"confirm=1" not in r.data
     before = _faces(app, madonna)
     r = client.post("/enrol/confirm", data={"token": _token(r.data), "face": 1, "confirm": "1",
                                             "csrf_token": csrf_token(r.data)})

@@ -156,7 +156,7 @@ def test_old_sightings_expire_but_not_a_dismissed_groups(app):
     from sqlalchemy import func, select, update
 
     from app.extensions import db
-    from app.library.sightings import expire_sightings
+    from app.library.expiry import expire_all
     from app.models import Sighting, UnknownGroup, utcnow
 
     with app.app_context():
@@ -165,8 +165,7 @@ def test_old_sightings_expire_but_not_a_dismissed_groups(app):
         db.session.commit()
         dismissed = db.session.scalar(select(func.count(Sighting.id)).join(UnknownGroup).where(
             UnknownGroup.status == "dismissed"))
-        gone = expire_sightings()
-        db.session.commit()
+        gone = expire_all()["sightings"]
         assert gone > 0
         assert db.session.scalar(select(func.count(Sighting.id))) == dismissed
         assert db.session.scalar(select(func.count(UnknownGroup.id)).where(UnknownGroup.status == "open")) == 0

@@ -275,16 +275,17 @@ def test_cameras_page_disables_and_removes_and_manages_webhooks(cam_app, cam_key
     assert client.get(f"/api/cameras/{yard['id']}", headers=cam_key).status_code == 404
     # A webhook to a closed port: its secret shown once, a test event queued and retried.
     client.post("/webhooks", data={"url": "http://127.0.0.1:9/hook", "events": ["unknown"], "csrf_token": token})
-    page = client.get("/cameras").data.decode()
-    assert "shown once" in page and "unknown" in page
-    assert "shown once" not in client.get("/cameras").data.decode()
+    page = client.get("/webhooks").data.decode()
+    assert "shown once" in page and "Sent: unknown faces." in page
+    assert "shown once" not in client.get("/webhooks").data.decode()
     hook = client.get("/api/webhooks", headers=cam_key).get_json()["items"][-1]
     assert hook["rules"]["events"] == ["unknown"]
     client.post(f"/webhooks/{hook['id']}/test", data={"csrf_token": token})
     log = wait_for(lambda: [d for d in client.get(f"/api/webhooks/{hook['id']}/deliveries", headers=cam_key)
                             .get_json()["items"] if d["attempts"] >= 1], 20)
     assert log and log[0]["status"] == "pending" and log[0]["event"]["type"] == "test" and log[0]["last_error"]
-    assert "Send a test event" in client.get("/cameras").data.decode()
+    log_page = client.get("/webhooks").data.decode()
+    assert "Send a test event" in log_page and '<time datetime="' in log_page  # local time, as Arrivals
     assert b"Yes, remove it" in client.get(f"/webhooks/{hook['id']}/remove").data
     client.post(f"/webhooks/{hook['id']}/remove", data={"csrf_token": token})
     assert client.get(f"/api/webhooks/{hook['id']}/deliveries", headers=cam_key).status_code == 404
@@ -298,3 +299,31 @@ def test_camera_and_webhook_routes_are_in_the_openapi_document(cam_app):
             documented = spec["paths"].get(path, {})
             assert documented, path
             assert set(m.lower() for m in rule.methods - {"HEAD", "OPTIONS"}) <= set(documented), path
+
+
+def test_pages_keep_a_refused_input_and_webhooks_filter_by_person_and_camera(cam_app, cam_key):
+    """A bad source comes back under its field with the input kept (400), not in a banner
+    over an empty form; a webhook is made from ticked events, a person and cameras."""
+    from support import csrf_token, photos, sign_in
+
+    client = cam_app.test_client()
+    sign_in(client)
+    token = csrf_token(client.get("/cameras").data)
+    r = client.post("/cameras", data={"name": "Porch", "source": "/etc/passwd", "csrf_token": token})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and 'value="/etc/passwd"' in html and 'value="Porch"' in html
+    assert 'id="source-error"' in html and "Video files must be in" in html
+    person = client.post("/api/people", headers=cam_key, data={
+        "name": "Hook Person", "file": (photos("train", "madonna")[3].open("rb"), "m.jpg")}).get_json()
+    camera = client.get("/api/cameras", headers=cam_key).get_json()["items"][0]
+    page = client.get("/webhooks").get_data(as_text=True)
+    assert 'type="checkbox"' in page and "<select" not in page
+    r = client.post("/webhooks", data={"url": "http://127.0.0.1:9/h", "events": ["arrival"],
+                                       "person": "Hook Persn", "cameras": [camera["id"]], "csrf_token": token})
+    assert r.status_code == 400 and "Nobody called “Hook Persn”" in r.get_data(as_text=True)
+    r = client.post("/webhooks", data={"url": "http://127.0.0.1:9/h", "events": ["arrival"],
+                                       "person": "hook person", "cameras": [camera["id"]], "csrf_token": token})
+    assert r.status_code == 302
+    hook = client.get("/api/webhooks", headers=cam_key).get_json()["items"][-1]
+    assert hook["rules"] == {"events": ["arrival"], "people": [person["id"]], "cameras": [camera["id"]]}
+    assert f"Sent: arrivals · only Hook Person · only from {camera['name']}." in client.get("/webhooks").get_data(as_text=True)

@@ -18,9 +18,19 @@ WATCHING: dict[str, float] = {}  # when the module's tests began watching the de
 
 @pytest.fixture(scope="module")
 def auth(app, api_key):
-    """Three people enrolled with three train/ photos each; stops the cameras at the end."""
+    """Three people enrolled with three train/ photos each; stops the cameras at the end.
+    The demo's strangers are kept as sightings (the cameras learn unknown faces here)."""
+    from sqlalchemy import update
+
+    from app.extensions import db
+    from app.models import Camera
+
+    app.config["CAMERAS_LEARN_UNKNOWN"] = True
     client = app.test_client()
     header = {"Authorization": f"Bearer {api_key}"}
+    with app.app_context():  # not through /api/cameras: listing them starts the cameras early
+        db.session.execute(update(Camera).values(learn_unknown=True))
+        db.session.commit()
     for folder in ENROLLED:
         pid = None
         for path in photos("train", folder):

@@ -56,8 +56,8 @@ def test_cameras_page_and_grid(base_url):
         page.fill("#name", "Garden")
         page.fill("#source", "/etc/passwd")  # refused, with a sentence
         page.click("form[action=\"/cameras\"] button[type=submit]")
-        expect(page.locator(".flash")).to_contain_text("Video files must be in")
-        page.fill("#name", "Garden")
+        expect(page.locator("#source-error")).to_contain_text("Video files must be in")
+        expect(page.locator("#source")).to_have_value("/etc/passwd")  # kept, to correct
         page.fill("#source", "demo")
         page.click("form[action=\"/cameras\"] button[type=submit]")
         expect(page.locator("#cameras tbody tr")).to_have_count(4)

@@ -27,7 +27,7 @@ def server(model_dir, tmp_path_factory):
     from app.faces.thresholds import suggest
 
     app = make_app(tmp_path_factory.mktemp("library") / "faces.db", CAMERA_SOURCE="demo",
-                   CAMERAS_AUTOSTART=True)
+                   CAMERAS_AUTOSTART=True, CAMERAS_LEARN_UNKNOWN=True)
     with app.app_context():
         get_state().identify_threshold = suggest(len(ENROLLED), app.config["IDENTIFY_CROWDING"])
         db.session.commit()

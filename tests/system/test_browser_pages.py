@@ -10,6 +10,8 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
+import daily
+from daily import signed_in
 from support import ROOT, cli_api_key, make_app, photos
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -17,13 +19,14 @@ ARTIFACTS = ROOT / "test-artifacts" / "pages"
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.skipif(not CHROMIUM.exists(),
                                 reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)")]
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (requirements-dev.txt)")
-axe_module = pytest.importorskip("axe_playwright_python.sync_playwright",
+pytest.importorskip("axe_playwright_python.sync_playwright",
                                  reason="needs axe-playwright-python (requirements-dev.txt)")
 WIDTHS = (390, 1440)
-PAGES = ["/", "/people", "/people/1", "/people/1/delete", "/people/1/faces/1/delete", "/enrol",
+PAGES = ["/", "/people", "/people/1", "/people/1/delete", "/people/1/erase", "/people/1/faces/1/delete", "/enrol",
          "/identify", "/live", "/events", "/settings", "/access", "/audit", "/api/docs", "/cameras",
          "/cameras/grid", "/cameras/1/remove", "/unknown", "/unknown?status=dismissed", "/unknown/1",
-         "/people/map"]
+         "/people/map", "/webhooks", "/enrol/bulk", "/access/operators/1", "/access/operators/1/remove",
+         "/account/password"]
 
 
 @pytest.fixture(scope="module")
@@ -54,30 +57,11 @@ def browser(site):
 
 
 def signed_in_page(browser, site, width: int):
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    page = context.new_page()
-    page.goto(site + "/setup")
-    if "setup" in page.url:
-        page.fill("#username", "op")
-        page.fill("#password", "correct horse")
-        page.fill("#confirm", "correct horse")
-    else:
-        page.fill("#username", "op")
-        page.fill("#password", "correct horse")
-    page.click("main button[type=submit]")
-    page.wait_for_url(site + "/")
-    return context, page
+    return signed_in(browser, site, width, "op", "correct horse")
 
 
 def check(page, name: str, width: int) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}-{width}.png"), full_page=True)
-    assert overflow <= 0, f"{name} at {width} px scrolls sideways by {overflow} px"
-    results = axe_module.Axe().run(page)
-    bad = [(v["id"], v["impact"], len(v["nodes"])) for v in results.response["violations"]
-           if v["impact"] in ("serious", "critical")]
-    assert not bad, f"{name} at {width} px: {bad}"
+    daily.check(page, name, width, ARTIFACTS)
 
 
 @pytest.mark.parametrize("width", WIDTHS)
