@@ -44,6 +44,10 @@ from PIL import Image  # noqa: E402
 
 log = logging.getLogger("library_lfw")
 os.environ["FACES_GROUP_MERGE_EVERY"] = "0"  # in-process: merges only where --merge says
+# In-process, every photo is remembered: the upload caps (300 per key an hour) would leave
+# most of them out and be counted as faces not remembered.
+os.environ["FACES_REMEMBER_PER_KEY"] = "1000000 per hour"
+os.environ["FACES_REMEMBER_MAX"] = "10000000"
 
 
 def post_json(api, path: str, body: dict) -> tuple[int, dict]:

@@ -30,6 +30,7 @@ from .grouping import after_commit, assigner, join_distance
 from .groups import merge_into
 
 log = logging.getLogger(__name__)
+MERGE_PAUSE = 0.005  # seconds between two merge transactions
 REGROUP_MAX = 5000  # sightings: their pairwise distances take ~100 MB
 
 
@@ -125,6 +126,7 @@ def merge_close_groups(min_sim: float | None = None) -> dict:
             moved.update({g.id: keep.id for g in groups if g is not keep})
         db.session.commit()
         longest = max(longest, time.monotonic() - begun)
+        time.sleep(MERGE_PAUSE)  # a writer waiting on the lock (identify?remember=1) goes first
     if merged:
         log.info("%d groups merged into %d close ones", merged, len(plan))
     return {"merges": len(plan), "groups_merged": merged, "moved": moved,
