@@ -23,4 +23,4 @@ VOLUME ["/app/instance/db"]
 # freed in one arena is not reused by the others; docs/WEBAPP.md, "Soak").
 ENV FACES_DATABASE_URL=sqlite:////app/instance/db/faces.db FACES_WARM_UP=1 FACES_THREADS=1 \
     MALLOC_ARENA_MAX=2
-CMD ["sh", "-c", "flask db upgrade && FACES_CAMERAS_AUTOSTART=1 exec gunicorn -w 2 -k gthread --threads 8 -b 0.0.0.0:8000 --timeout 120 wsgi:app"]
+CMD ["sh", "-c", "flask db upgrade && FACES_CAMERAS_AUTOSTART=1 exec gunicorn -w 2 -k wsgi_worker.BufferingThreadWorker --threads 8 -b 0.0.0.0:8000 --timeout 120 wsgi:app"]

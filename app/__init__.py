@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from . import private_files
 from .config import Config
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .faces import runtime
@@ -13,8 +14,7 @@ from .http import errors, security
 
 
 def _instance_paths(app: Flask) -> None:
-    instance = Path(app.instance_path)
-    instance.mkdir(parents=True, exist_ok=True)
+    instance = private_files.private_folder(Path(app.instance_path))
     app.config["MODELS_DIR"] = app.config["MODELS_DIR"] or str(instance / "models")
     app.config["SAMPLES_DIR"] = app.config["SAMPLES_DIR"] or str(instance / "samples")
     app.config["VIDEOS_DIR"] = app.config["VIDEOS_DIR"] or str(instance / "videos")
@@ -23,6 +23,8 @@ def _instance_paths(app: Flask) -> None:
         app.config["SECRET_KEY"] = security.secret_key(instance)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'faces.db'}"
+    private_files.secure_instance(instance, str(app.config["SQLALCHEMY_DATABASE_URI"]),
+                                  Path(app.config["INDEX_DIR"]))
 
 
 def create_app(config_class: type = Config) -> Flask:

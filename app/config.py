@@ -83,6 +83,13 @@ class Config:
     LIVE_EVENTS_MAX_AGE_DAYS = _env_float("FACES_LIVE_EVENTS_MAX_AGE_DAYS", 30.0)
     # A known person seen again on a camera within this many seconds is not a new arrival.
     LIVE_ARRIVAL_COOLDOWN_SECONDS = _env_float("FACES_LIVE_ARRIVAL_COOLDOWN_SECONDS", 60.0)
+    # MJPEG streams one server process sends at once: each holds one of its request threads
+    # to the end (gunicorn gthread: `make serve` gives 8 a process), so that the API keeps
+    # threads of its own; more viewers get 503 + Retry-After (docs/LIVE.md, "Viewers").
+    STREAMS_PER_WORKER = int(os.environ.get("FACES_STREAMS_PER_WORKER", 4))
+    # Previews of a source that is no camera's (?source=, admins and keys only) running at
+    # once per process; more get 429.
+    LIVE_PREVIEWS = int(os.environ.get("FACES_LIVE_PREVIEWS", 2))
     # The stream and its status without signing in (e.g. a wall display on a private network).
     LIVE_OPEN = _env_bool("FACES_LIVE_OPEN", False)
     # Cameras (the Cameras page): one process runs them all, whatever the number of workers
@@ -91,8 +98,17 @@ class Config:
     CAMERAS_RUNNER = os.environ.get("FACES_CAMERAS_RUNNER", "worker")
     # Start the cameras when a worker starts (servers), not on the first viewer.
     CAMERAS_AUTOSTART = _env_bool("FACES_CAMERAS_AUTOSTART", False)
+    # Cameras in the table at most: each is a capture thread in the runner and a stream on
+    # the grid (a browser opens 6 connections a server at most over HTTP/1.1).
+    MAX_CAMERAS = int(os.environ.get("FACES_MAX_CAMERAS", 16))
     CAMERAS_SYNC_SECONDS = _env_float("FACES_CAMERAS_SYNC_SECONDS", 1.0)  # take over / follow edits
     CAMERAS_RECOGNITION_THREADS = int(os.environ.get("FACES_CAMERAS_RECOGNITION_THREADS", 1))
+    # Webhook URLs and camera stream URLs may name a private address (a Home Assistant, a
+    # camera on the LAN) but not this machine (127.0.0.0/8, ::1) or a link-local one
+    # (169.254.0.0/16 with the cloud metadata address, fe80::/10) unless this is on: the
+    # delivery log and the camera's message would otherwise probe the server's own ports
+    # (app/http/targets.py). Host names are resolved to check them.
+    ALLOW_LOCAL_TARGETS = _env_bool("FACES_ALLOW_LOCAL_TARGETS", False)
     # Events out (app/events). Links in events (thumbnails) start with this URL.
     EVENTS_BASE_URL = os.environ.get("FACES_EVENTS_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
     WEBHOOK_RETRY_SECONDS = _env_float("FACES_WEBHOOK_RETRY_SECONDS", 3600.0)  # then failed
@@ -148,6 +164,9 @@ class Config:
     # Whether a new camera keeps the unknown faces it sees (each camera's "learn unknown
     # faces" setting starts from this; off: nothing of a stranger is kept unless asked).
     CAMERAS_LEARN_UNKNOWN = _env_bool("FACES_CAMERAS_LEARN_UNKNOWN", False)
+    # Whether everyone but a signed-in admin sees only blurred faces: streams of cameras whose
+    # privacy is off are refused to them, and the crops they see hide unknown faces (README).
+    VIEWERS_SEE_BLURRED = _env_bool("FACES_VIEWERS_SEE_BLURRED", False)
     # The largest person's export zip that POST /api/people/import takes (bytes; about 7 kB a face).
     PERSON_IMPORT_MAX_BYTES = int(os.environ.get("FACES_PERSON_IMPORT_MAX_BYTES", 512 << 20))
     # A sighting joins the nearest group whose centre is at most this far (L2), else starts one.
@@ -178,3 +197,6 @@ class TestConfig(Config):
     SECRET_KEY = "test"
     API_RATE_LIMIT = "1000 per minute"
     GROUP_MERGE_EVERY = 0.0  # no merge thread behind a test's back (test_library_merge turns it on)
+    # The tests' webhook receivers, brokers and stream servers listen on loopback; the tests
+    # of the refusal turn it off.
+    ALLOW_LOCAL_TARGETS = True

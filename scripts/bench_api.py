@@ -65,7 +65,7 @@ def prepare_db(url: str, **config) -> str:
 # As `make serve` and the Dockerfile run it: 2 processes with threads, and glibc's malloc
 # kept to 2 arenas (with one per thread, up to 16 here, memory freed by one thread's
 # arena is not reused by the others: a worker grew by 300 MB in 10 minutes; docs/WEBAPP.md, "Soak").
-SERVE = ("-w", "2", "-k", "gthread", "--threads", "8", "--timeout", "120")
+SERVE = ("-w", "2", "-k", "wsgi_worker.BufferingThreadWorker", "--threads", "8", "--timeout", "120")
 SERVE_ENV = {"MALLOC_ARENA_MAX": "2"}
 
 

@@ -13,11 +13,15 @@ The whole server: cpu_cores (master and every worker, user + system) per N; for 
   the cost of each extra viewer (cores), split by how the viewers were served (local or
   relay, the X-Camera-Feed header).
 opened: how many times each source was opened, after viewers joined and left on every worker.
+privacy: with --privacy-rounds R, one camera and one viewer, its privacy mode alternated
+  off / unknown / all R times (alternating: the machine's load drifts); the server's cores
+  per mode and the extra of each mode over off, in percent (the target: at most 10 %).
 Events: webhook_latency_ms_p95 and mqtt_latency_ms_p95, from the event's time (set when the
   recognition is made) to its arrival at a receiver run here (HTTP) and at a subscriber of
   Debian's mosquitto started here (skipped, saying so, without it).
 
 Usage: python scripts/bench_live.py [--seconds 15] [--cameras 1,2,4] [--workers 4] [--churn-seconds 15]
+                                    [--privacy-rounds 2]
 Prints the figures; the last line is one JSON object.
 """
 from __future__ import annotations
@@ -207,6 +211,21 @@ def join_and_leave(base: str, ids: list[int], seconds: float) -> None:
             t.join()
 
 
+def privacy_cost(base: str, auth: dict, master: int, camera_id: int, rounds: int, seconds: float) -> dict:
+    """Server cores with one viewer of `camera_id` per privacy mode, the modes alternated
+    `rounds` times; and each mode's extra over off (percent)."""
+    cores: dict[str, list] = {"off": [], "unknown": [], "all": []}
+    for _ in range(rounds):
+        for mode in cores:
+            requests.patch(f"{base}/api/cameras/{camera_id}", json={"privacy": mode}, headers=auth,
+                           timeout=30).raise_for_status()
+            cores[mode].append(phase(base, master, [camera_id], seconds)["cpu"])
+    requests.patch(f"{base}/api/cameras/{camera_id}", json={"privacy": "off"}, headers=auth, timeout=30)
+    mean = {mode: statistics.mean(v) for mode, v in cores.items()}
+    return {"cores": {mode: [round(c, 3) for c in v] for mode, v in cores.items()},
+            "extra_percent": {mode: round(100 * (mean[mode] / mean["off"] - 1), 1) for mode in ("unknown", "all")}}
+
+
 def p95(values: list[float]) -> float | None:
     return round(statistics.quantiles(values, n=20)[-1], 1) if len(values) >= 2 else None
 
@@ -216,6 +235,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=15)
     ap.add_argument("--cameras", default="1,2,4")
     ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--privacy-rounds", type=int, default=2,
+                    help="rounds of off / unknown / all on one camera (0: none)")
     ap.add_argument("--churn-seconds", type=float, default=15,
                     help="viewers joining and leaving every camera before `opened` is read")
     args = ap.parse_args()
@@ -232,6 +253,7 @@ def main() -> None:
         env = {**os.environ, "FACES_DATABASE_URL": url, "SECRET_KEY": "bench", "FACES_WARM_UP": "1",
                "CAMERA_SOURCE": "demo", "FACES_LIVE_OPEN": "1", "FACES_CAMERAS_AUTOSTART": "1",
                "FACES_API_RATE_LIMIT": "100000 per minute",
+               "FACES_ALLOW_LOCAL_TARGETS": "1",  # the webhook receiver listens on loopback
                # People leave the demo and come back: departures and new arrivals within a run.
                "FACES_LIVE_ARRIVAL_COOLDOWN_SECONDS": "5"}
         if mqtt_port:
@@ -269,6 +291,9 @@ def main() -> None:
                     figures["cpu_cores_per_viewer"] = round((three["cpu"] - cpu_none) / 3, 3)
                     figures["viewers_served"] = {f: three["feeds"].count(f) for f in set(three["feeds"])}
                     figures["stream_fps_3_viewers"] = [round(v, 1) for v in three["fps"].values()]
+                    if args.privacy_rounds:
+                        figures["privacy"] = privacy_cost(base, auth, proc.pid, ids[0],
+                                                          args.privacy_rounds, args.seconds)
                 got = phase(base, proc.pid, ids, args.seconds)
                 figures[f"{n}_cameras"] = {
                     "stream_fps": [round(got["fps"][(cid, i)], 1) for i, cid in enumerate(ids)],

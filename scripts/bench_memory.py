@@ -82,6 +82,53 @@ def face_mosaic(side: int = 1600, cell: int = 24) -> np.ndarray:
     return np.ascontiguousarray(np.tile(face, (side * 3 // 4 // cell, side // cell, 1)))
 
 
+def progressive_444_header(width: int, height: int) -> bytes:
+    """A 16x16 progressive 4:4:4 JPEG whose start-of-frame says width x height (~1.4 KB):
+    a progressive decoder holds every coefficient of the declared size."""
+    buf = io.BytesIO()
+    Image.new("RGB", (16, 16), (120, 130, 140)).save(buf, "JPEG", progressive=True, subsampling=0)
+    data = bytearray(buf.getvalue())
+    sof = data.find(b"\xff\xc2")
+    struct.pack_into(">HH", data, sof + 5, height, width)
+    return bytes(data)
+
+
+def flat(width: int = 7300, height: int = 5479, mode: str = "RGB") -> Image.Image:
+    """One colour, width x height: a few KB in most formats, 40 MP once decoded."""
+    return Image.new(mode, (width, height), (120, 130, 140, 255)[:len(mode)] if mode != "P" else 7)
+
+
+def saved(image: Image.Image, fmt: str, **options) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, fmt, **options)
+    return buf.getvalue()
+
+
+def bmp_rle8(width: int = 7300, height: int = 5479) -> bytes:
+    """An 8-bit run-length BMP of one colour (Pillow writes no RLE): a row is runs of 255
+    pixels and an end-of-line, about 60 bytes."""
+    row = b"".join(bytes([min(255, width - x), 1]) for x in range(0, width, 255)) + b"\0\0"
+    pixels = row * height + b"\0\1"
+    palette = bytes([0, 0, 0, 0, 140, 130, 120, 0]) + bytes(4 * 254)
+    offset = 14 + 40 + len(palette)
+    header = struct.pack("<2sIHHI", b"BM", offset + len(pixels), 0, 0, offset)
+    info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, 8, 1, len(pixels), 2835, 2835, 256, 0)
+    return header + info + palette + pixels
+
+
+def face_grid(side: int, cell: int = 250) -> bytes:
+    """side x side photos of instance/samples (each fitted into a cell x cell square, as
+    LFW's are 250x250) as one JPEG: a class photo of side**2 faces."""
+    paths = sorted((ROOT / "instance/samples").glob("*/*/*.jpg"))
+    grid = Image.new("RGB", (side * cell, side * cell), (128, 128, 128))
+    for i in range(side * side):
+        photo = Image.open(paths[i % len(paths)]).convert("RGB")
+        photo.thumbnail((cell, cell))
+        grid.paste(photo, ((i % side) * cell + (cell - photo.width) // 2,
+                           (i // side) * cell + (cell - photo.height) // 2))
+    return saved(grid, "JPEG", quality=90)
+
+
 def sixteen_bit_png() -> bytes:
     """The sample photo as a 16-bit greyscale PNG (0..65535)."""
     grey = cv2.imread(str(PHOTO), cv2.IMREAD_GRAYSCALE).astype("uint16") * 257
@@ -102,6 +149,24 @@ CASES = {
     "photo_12mp_png": lambda: encoded(photo_of(12), "PNG", compress_level=9),
     "png16_grey_face": sixteen_bit_png,
     "face_mosaic_1600": lambda: encoded(face_mosaic(), "JPEG", quality=90),
+    # Every format Pillow opens, 7300x5479 (40 MP, just under the pixel limit) of one
+    # colour: a few KB to send, the decoder's whole working memory to decode.
+    "webp_lossless_7300x5479": lambda: saved(flat(), "WEBP", lossless=True),
+    "webp_lossy_7300x5479": lambda: saved(flat(), "WEBP", quality=80),
+    "jpeg_progressive_444_header_6300x6300": lambda: progressive_444_header(6300, 6300),
+    "jpeg_progressive_444_7300x5479": lambda: saved(flat(), "JPEG", progressive=True, subsampling=0),
+    "jpeg_progressive_420_7300x5479": lambda: saved(flat(), "JPEG", progressive=True, subsampling=2),
+    "png_rgba_7300x5479": lambda: saved(flat(mode="RGBA"), "PNG"),
+    "gif_7300x5479": lambda: saved(flat(mode="P"), "GIF"),
+    "tiff_deflate_7300x5479": lambda: saved(flat(), "TIFF", compression="tiff_adobe_deflate"),
+    "tiff_one_strip_7300x5479": lambda: saved(flat(), "TIFF", compression="tiff_adobe_deflate",
+                                              tiffinfo={278: 5479}),
+    "bmp_rle8_7300x5479": bmp_rle8,
+    "photo_22mp_webp": lambda: encoded(photo_of(22.5), "WEBP", quality=90),  # the largest WebP accepted
+    # Class photos: 144, 400 and 64 faces (in this order in a long-lived worker).
+    "grid_144_faces": lambda: face_grid(12),
+    "grid_400_faces": lambda: face_grid(20),
+    "grid_64_faces": lambda: face_grid(8),
 }
 
 

@@ -20,7 +20,8 @@
   function label(t) {
     if (!t.checked) return "checking…";
     // The likeness as a percentage (cosine similarity = 1 - d²/2), as on the video.
-    return t.name ? `${t.name} ${Math.round(100 * Math.max(0, 1 - t.distance * t.distance / 2))}%` : "unknown";
+    if (t.name) return `${t.name} ${Math.round(100 * Math.max(0, 1 - t.distance * t.distance / 2))}%`;
+    return t.reason ? `unknown: ${t.reason}` : "unknown";
   }
 
   // Each face in view: its number (drawn beside its box on the video), its group's best

@@ -7,6 +7,7 @@ import re
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
+from ..events.rules import EVENT_TYPES
 from ..faces.people import MAX_NAME
 from ..http.uploads import FormText
 
@@ -14,7 +15,7 @@ DIGITS = re.compile(r"[+-]?[0-9]{1,18}")
 # A camera source a viewer may ask for (what app/stream/sources.check_source accepts, minus
 # the spaces it would strip): auto, demo, a webcam number, an rtsp(s):// or http(s):// URL
 # whose host holds no [ ] \ (they break URL parsing), or a video file's name (no "..").
-SOURCE_PATTERN = (r"^(auto|demo|[0-9]{1,2}|(rtsps?|https?)://[!\"$-.0->@-Z^-~][!-~]*"
+SOURCE_PATTERN = (r"^(auto|demo|[0-9]{1,2}|(rtsps?|https?)://[!\"$-.0->@-Z^-~]+([/?#][!-~]*)?"
                   r"|[A-Za-z0-9_-][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*)$")
 
 
@@ -221,6 +222,9 @@ class CameraFields(Args):
         "description": "Days its unknown faces are kept (null: FACES_SIGHTINGS_MAX_AGE_DAYS)."})
     retain_arrivals_days = Number(validate=validate.Range(0.01, 3650), allow_nan=False, allow_none=True, metadata={
         "description": "Days its arrivals are kept (null: FACES_LIVE_EVENTS_MAX_AGE_DAYS)."})
+    privacy = fields.String(validate=validate.OneOf(("off", "unknown", "all")), metadata={
+        "description": "Whose faces its stream, snapshots and crops blur: off (default), unknown "
+                       "(people not enrolled, and faces not named yet) or all."})
 
 
 class NewCamera(CameraFields):
@@ -228,11 +232,40 @@ class NewCamera(CameraFields):
     source = camera_source(required=True)
 
 
+EVENTS = tuple(e for e in EVENT_TYPES if e != "test")  # a test event is sent, not subscribed to
+# What app/events/webhooks.check_url accepts, spelt out in RFC 3986's characters so that
+# the pattern and the document's "uri" format agree: an http(s) URL whose host is a name
+# or an IPv4 address or an [IPv6] address (no user@), an optional port, a path, a query, a
+# fragment; check_url then refuses what parses but may not be reached (loopback, link-local).
+_PCHAR = r"([A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})"
+WEBHOOK_URL = (r"^[Hh][Tt][Tt][Pp][Ss]?://(([A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})+|\[[0-9A-Fa-f:.]+\])"
+               r"(:[0-9]{1,5})?"
+               rf"(/{_PCHAR}*)*(\?({_PCHAR}|[/?])*)?(#({_PCHAR}|[/?])*)?$")
+
+
+def _is_webhook_url(value: str) -> bool:
+    if not re.fullmatch(WEBHOOK_URL, value):  # fullmatch: Python's $ also matches before a "\n"
+        raise ValidationError("is not a valid URL: send an http:// or https:// URL (a host name, "
+                              "an IPv4 address or an [IPv6] address, an optional port, a path).")
+    return True
+
+
+def webhook_url() -> Text:
+    field = text("Where events are POSTed: an http:// or https:// URL, e.g. "
+                 "http://homeassistant.local:8123/api/webhook/faces.", required=True, max_length=2000,
+                 validators=(_is_webhook_url,))
+    field.metadata.update(pattern=WEBHOOK_URL, format="uri")
+    return field
+
+
 class WebhookRules(Args):
     class Meta:
         unknown = RAISE
 
-    events = fields.List(Text(), metadata={"description": "Event types (arrival, departure, unknown, test); empty: all."})
+    events = fields.List(Text(validate=validate.OneOf(EVENTS, error=(
+        "has an event type other than arrival, departure or unknown in events."))),
+                         metadata={"description": "Event types (arrival, departure, unknown); empty: all. "
+                                                  "A test event (POST /api/webhooks/{id}/test) always goes out."})
     people = fields.List(Whole(), metadata={"description": "Person ids; empty: everyone."})
     cameras = fields.List(Whole(), metadata={"description": "Camera ids; empty: every camera."})
 
@@ -241,7 +274,7 @@ class NewWebhook(Args):
     class Meta:
         unknown = RAISE
 
-    url = text("Where events are POSTed: an http:// or https:// URL.", required=True, max_length=2000)
+    url = webhook_url()
     rules = fields.Nested(WebhookRules, allow_none=True, metadata={"description": "Which events go there."})
     secret = text("The HMAC-SHA256 key (default: a random one, returned once).", max_length=128)
 

@@ -66,7 +66,7 @@ def unknown_face_crop(sighting_id: int):
 
 @bp.post("/unknown/<int:group_id>/name")
 @keyed
-@body_args(bp, NameGroupArgs)
+@body_args(bp, NameGroupArgs, one_of=("name", "person_id"))
 @bp.response(201, NamedGroup, description="Enrolled (or added to the person).")
 @problems(bp, 400, 404, 409, 413, 429, e409=DOOR_409)
 def name_unknown(group_id: int, name: str | None = None, person_id: int | None = None,

@@ -24,9 +24,9 @@ class NameGroupArgs(Args):
     confirm = confirm_field(MISMATCH)
 
 
-def _two_or_more(ids) -> None:
-    if len(set(ids)) < 2:
-        raise ValidationError("must list two different group ids or more.")
+def _each_once(ids) -> None:
+    if len(set(ids)) < len(ids):
+        raise ValidationError("must list each group id once.")
 
 
 class MergeGroupsArgs(Args):
@@ -34,8 +34,9 @@ class MergeGroupsArgs(Args):
         unknown = RAISE
 
     ids = fields.List(Whole(validate=validate.Range(1, 10**18 - 1)), required=True,
-                      validate=[validate.Length(max=100), _two_or_more],
-                      metadata={"description": "The groups that are one person (2 to 100)."},
+                      validate=[validate.Length(2, 100, error="must list 2 to 100 group ids."), _each_once],
+                      metadata={"description": "The groups that are one person (2 to 100, each once).",
+                                "uniqueItems": True},
                       error_messages={"required": "is missing; give the group ids, e.g. [3, 7]."})
 
 

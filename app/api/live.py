@@ -2,18 +2,13 @@
 and app/web)."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import current_app
 from sqlalchemy import select
 
 from ..auth import viewer_required
 from ..extensions import db
-from ..http.problems import Problem
 from ..models import Event
 from ..stream.feeds import camera_for, shown_source
-from ..stream.previews import preview_camera
-from ..stream.sources import SourceError, check_source
+from ..stream.previews import asked_source, preview
 from ..stream.sync import camera_runner
 from . import bp
 from .args import EventsQuery, StatusQuery
@@ -23,26 +18,17 @@ from .spec import VIEWER, guarded, problems
 viewer = guarded(bp, viewer_required, VIEWER)  # a key, a signed-in operator, or LIVE_OPEN
 
 
-def _checked(source: str | None) -> str | None:
-    """?source= checked like an operator's choice (a file becomes its path in VIDEOS_DIR)."""
-    if source is None:
-        return None
-    try:
-        return check_source(source, Path(current_app.config["VIDEOS_DIR"]))
-    except SourceError as e:
-        raise Problem("invalid-input", 400, str(e)) from None
-
-
 @bp.get("/stream/status")
 @viewer
 @bp.arguments(StatusQuery, location="query", as_kwargs=True)
 @bp.response(200, StreamStatus, description="The camera's state and the faces in view.")
-@problems(bp, 400, 429, 503)
+@problems(bp, 400, 403, 429, 503)
 def stream_status(source: str | None = None):
     """The live camera: fps, recognition latency, the faces in view
 
-    Polling it keeps the camera running, like a viewer of /stream.mjpg."""
-    asked = _checked(source)
+    Polling it keeps the camera running, like a viewer of /stream.mjpg. A source that is no
+    camera's is a preview: for an admin or a key only, a few at once per worker (429)."""
+    asked = asked_source(source)
     spec, note = shown_source(asked)
     camera_id = camera_for(asked)
     if camera_id is not None:  # a camera of the table: its status from the camera process
@@ -50,8 +36,7 @@ def stream_status(source: str | None = None):
             "state": "starting", "message": "", "source": spec, "frame_size": None,
             "fps_in": 0.0, "fps_out": 0.0, "recognition_latency_ms": None, "tracks": []}
         return {**status, "camera_id": camera_id, "note": note}
-    camera = preview_camera(spec)  # a preview in this worker, kept running by polling
-    camera.touch()
+    camera = preview(asked)  # in this worker, kept running by polling
     return {**camera.status(), "note": note}
 
 

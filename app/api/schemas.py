@@ -53,6 +53,15 @@ class Candidate(Schema):
     similarity = fields.Float(required=True, **_d("Cosine similarity = 1 - distance²/2."))
 
 
+class Conditions(Schema):
+    greyscale = fields.Boolean(required=True, **_d("A greyscale or IR camera's face (its colour channels equal)."))
+    face_px = fields.Integer(required=True, **_d("The shorter side of the face's box, in pixels."))
+    sharpness = fields.Float(required=True, **_d("Laplacian variance of the aligned face (below ~20: blurred)."))
+
+
+POOR = "Why the face was not judged: too poor to tell (e.g. \"face 14 px, too small to name\"); null otherwise."
+
+
 class IdentifiedFace(Detection):
     name = nullable(fields.String, "The person's name; null when unknown.", required=True)
     person_id = nullable(fields.Integer, "null when unknown.", required=True)
@@ -65,6 +74,9 @@ class IdentifiedFace(Detection):
         "named when distance <= threshold."))
     candidates = fields.List(fields.Nested(Candidate), required=True, **_d("The k nearest people."))
     group_id = nullable(fields.Integer, "With remember=1, an unknown face's group (GET /api/unknown/{id}).")
+    conditions = fields.Nested(Conditions, required=True, **_d(
+        "What the camera did to the face; the threshold moves with it (docs/CAMERAS.md)."))
+    reason = nullable(fields.String, POOR, required=True)
 
 
 class Remembered(Schema):
@@ -85,13 +97,18 @@ class Identification(Schema):
 
 
 class Verification(Schema):
-    same_person = fields.Boolean(required=True, **_d("distance <= threshold."))
+    same_person = fields.Boolean(required=True, **_d("distance <= threshold, and neither face too poor to tell."))
     distance = fields.Float(required=True, **_d("L2 distance between the two faces, 0 to 2."))
     similarity = fields.Float(required=True)
-    threshold = fields.Float(required=True, **_d("FACES_VERIFY_THRESHOLD."))
-    faces_found = fields.List(fields.Integer(), required=True, **_d("Faces in each photo (the largest is compared)."))
+    threshold = fields.Float(required=True, **_d(
+        "FACES_VERIFY_THRESHOLD, moved for the poorer face's size and greyscale (docs/CAMERAS.md)."))
+    faces_found = fields.List(fields.Integer(), required=True, **_d("Faces in each photo (the main one is compared: whole, as large as the largest, most central)."))
     model = fields.String(required=True)
     faces = fields.List(fields.Nested(Detection), required=True, **_d("The face compared in each photo."))
+    conditions = fields.List(fields.Nested(Conditions), required=True, **_d("Each compared face's conditions."))
+    in_grey = fields.Boolean(required=True, **_d(
+        "One face was greyscale/IR and the other in colour: the colour one was compared made grey."))
+    reason = nullable(fields.String, POOR, required=True)
 
 
 DATE = {"format": "date-time"}
@@ -152,6 +169,8 @@ class Track(Schema):
     distance = nullable(fields.Float, "L2 distance of the last match.", required=True)
     seconds_in_view = fields.Float(required=True)
     named_after_ms = nullable(fields.Integer, "How long after it appeared the face was named.", required=True)
+    reason = nullable(fields.String, "Why an unknown face was not named when it is too poor to be "
+                      "(e.g. \"face 14 px, too small to name\"); null otherwise.")
 
 
 class StreamStatus(Schema):
@@ -208,6 +227,8 @@ class Camera(Schema):
     learn_unknown = fields.Boolean(required=True, **_d("Whether it keeps unknown faces as sightings."))
     retain_sightings_days = nullable(fields.Float, "Days its unknown faces are kept; null: the default.")
     retain_arrivals_days = nullable(fields.Float, "Days its arrivals are kept; null: the default.")
+    privacy = fields.String(required=True, **_d("Whose faces its stream and crops blur: off, unknown "
+                                                 "(people not enrolled) or all."))
     created_at = fields.String(metadata={**DATE, "description": "UTC."})
 
 

@@ -27,6 +27,7 @@ SECURITY_SCHEMES = {
 PROBLEMS = {
     400: "invalid-input: a parameter or a field is malformed; `detail` names it.",
     401: "unauthorized: no API key, or one that is not known or was revoked.",
+    403: "forbidden: a signed-in viewer asked for what needs an admin or an API key.",
     404: "not-found: no such person or face.",
     409: "conflict: the name is taken (`person_id` says by whom), or the photo is already "
          "enrolled for this person; duplicate-photo, duplicate-face: the photo or face is already "
@@ -42,6 +43,8 @@ HEADERS = {
     429: {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}},
 }
 RAW_IMAGE = {"schema": {"type": "string", "format": "binary"}}
+# Standard base64 (what app/http/uploads.py decodes), after an optional data: URL's head.
+BASE64 = r"^(data:[^,]*,)?([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 
 
 class ApiBlueprint(flask_smorest.Blueprint):
@@ -110,8 +113,8 @@ def photo_body(schema, files=("file",), json_fields=("image",), raw=True) -> dic
     multipart = {"type": "object", "required": list(files), "properties": {
         **{f: {"type": "string", "format": "binary"} for f in files}}}
     as_json = {"type": "object", "required": list(json_fields), "properties": {
-        **{f: {"type": "string", "contentEncoding": "base64", "description": "The photo's bytes, "
-               "base64 (a data: URL is fine)."} for f in json_fields}}}
+        **{f: {"type": "string", "contentEncoding": "base64", "minLength": 1, "pattern": BASE64,
+               "description": "The photo's bytes, base64 (a data: URL is fine)."} for f in json_fields}}}
     content = {"multipart/form-data": {"schema": multipart}}
     if raw:
         content.update({t: RAW_IMAGE for t in ("image/jpeg", "image/png", "image/webp", "image/bmp")})
@@ -137,13 +140,16 @@ def photo_args(bp: ApiBlueprint, schema, **body):
     return decorator
 
 
-def body_args(bp: ApiBlueprint, schema):
-    """Parse `schema` from the JSON body or the form (view kwargs) and document both."""
+def body_args(bp: ApiBlueprint, schema, one_of: tuple[str, ...] = ()):
+    """Parse `schema` from the JSON body or the form (view kwargs) and document both.
+    one_of: fields of which exactly one is to be sent (the service refuses both or none)."""
+    body = {"allOf": [schema, {"oneOf": [{"required": [f]} for f in one_of]}]} if one_of else schema
+
     def decorator(view):
         parsed = parser.use_kwargs(schema, location="body")(view)
         return bp.doc(requestBody={"required": True, "content": {
-            "application/json": {"schema": schema},
-            "application/x-www-form-urlencoded": {"schema": schema}}})(parsed)
+            "application/json": {"schema": body},
+            "application/x-www-form-urlencoded": {"schema": body}}})(parsed)
     return decorator
 
 

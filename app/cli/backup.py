@@ -15,6 +15,7 @@ from sqlalchemy import func, insert, select, text
 from ..extensions import db
 from ..faces import get_state
 from ..models import Face, Person
+from ..private_files import open_private
 from . import bp
 
 FORMAT = "facerec-backup/1"
@@ -40,7 +41,8 @@ def export_command(file: Path):
     a move to another database."""
     counts = {"people": 0, "faces": 0}
     tmp = file.with_name(file.name + ".part")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+    # Owner-only, as the database: it holds every embedding and crop.
+    with open_private(tmp) as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
         with z.open("people.jsonl", "w") as out:
             for p in db.session.scalars(select(Person).order_by(Person.id).execution_options(yield_per=BATCH)):
                 out.write((json.dumps(_person_row(p)) + "\n").encode())

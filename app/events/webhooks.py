@@ -20,13 +20,13 @@ import time
 import urllib.error
 import urllib.request
 from datetime import timedelta
-from urllib.parse import urlsplit
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import delete, func, select
 
 from ..extensions import db
 from ..http.problems import Problem
+from ..http.targets import TargetError, check_host, split_url
 from ..models import Delivery, Webhook, utcnow
 from .rules import Rules
 
@@ -66,17 +66,27 @@ def get_webhook(webhook_id: int) -> Webhook:
     return hook
 
 
-def check_url(url) -> str:
-    if not isinstance(url, str) or urlsplit(url.strip()).scheme not in ("http", "https") \
-            or not urlsplit(url.strip()).netloc or len(url) > 2000:
+def check_url(url, allow_local: bool) -> str:
+    """The URL stripped; a Problem (400) for anything but an http(s):// URL of at most 2,000
+    characters, or one whose host is loopback or link-local unless `allow_local`."""
+    if not isinstance(url, str) or len(url) > 2000:
         raise Problem("invalid-input", 400, "url must be an http:// or https:// URL.")
-    return url.strip()
+    url = url.strip()
+    try:
+        parts = split_url(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise TargetError("url must be an http:// or https:// URL.")
+        check_host(url, allow_local)
+    except TargetError as e:
+        raise Problem("invalid-input", 400, f"url: {e}") from None
+    return url
 
 
 def create_webhook(url, rules=None, secret: str | None = None) -> tuple[Webhook, str]:
     """A new webhook and its secret (shown once; the receiver checks signatures with it)."""
     secret = secret or secrets.token_urlsafe(32)
-    hook = Webhook(url=check_url(url), secret=secret, rules=Rules.parse(rules).to_json())
+    url = check_url(url, current_app.config["ALLOW_LOCAL_TARGETS"])
+    hook = Webhook(url=url, secret=secret, rules=Rules.parse(rules).to_json())
     db.session.add(hook)
     db.session.flush()
     return hook, secret
@@ -170,6 +180,8 @@ class Sender:
         for webhook_id, delivery_id in heads:
             delivery = db.session.get(Delivery, delivery_id)
             hook = db.session.get(Webhook, webhook_id)
+            if delivery is None or hook is None:  # deleted with its webhook since the query
+                continue
             if delivery.next_attempt_at > now:
                 continue
             if now - delivery.created_at > timedelta(seconds=cfg["WEBHOOK_RETRY_SECONDS"]):
@@ -185,13 +197,18 @@ class Sender:
         return progressed
 
     def _post(self, hook: Webhook, delivery: Delivery) -> bool:
+        delivery.attempts += 1
+        try:  # again at each try: a name may resolve to another address than when it was added
+            check_host(hook.url, self.app.config["ALLOW_LOCAL_TARGETS"])
+        except TargetError as e:
+            delivery.last_error = str(e)[:500]
+            return False
         body = delivery.body.encode()
         event = json.loads(delivery.body)
         request = urllib.request.Request(hook.url, data=body, method="POST", headers={
             "Content-Type": "application/json", "User-Agent": "facerec-webhooks/1",
             SIGNATURE_HEADER: sign(hook.secret, body, int(time.time())),
             "X-Faces-Event": event["type"], "X-Faces-Delivery": str(delivery.id)})
-        delivery.attempts += 1
         try:
             with DIRECT.open(request, timeout=self.app.config["WEBHOOK_TIMEOUT_SECONDS"]) as r:
                 delivery.response_status = r.status

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import EMBEDDING_DTYPE, Face, Person
+from ..private_files import open_private, private_folder
 from ..recognition.graph import Graph
 from ..recognition.index import PersonIndex
 
@@ -135,7 +136,7 @@ class Snapshots:
     def save(self, dbid: str, model: str, generation: int, index: PersonIndex) -> None:
         """Write the index as of `generation` (nothing may change it meanwhile)."""
         ids, vectors, ranks = index.rows()
-        self.folder.mkdir(parents=True, exist_ok=True)
+        private_folder(self.folder)  # every person's embedding: owner only
         if index.graph is not None:
             index.graph.save(self.graph_path(dbid, model, generation))
         path = self.path(dbid, model)
@@ -148,7 +149,7 @@ class Snapshots:
     @staticmethod
     def _write(path: Path, write) -> None:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        with open(tmp, "wb") as f:
+        with open_private(tmp) as f:
             write(f)
         os.replace(tmp, path)
 

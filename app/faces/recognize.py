@@ -3,32 +3,44 @@ two photos one person?), as whole use-cases with typed results."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from flask import current_app
 
 from ..http.problems import Problem
+from ..recognition.calibration import identify_offset, too_poor, verify_threshold
 from ..recognition.match import Match, pairwise_distances, similarity_from_distance
+from ..recognition.quality import FaceConditions, conditions_of, to_grey
 from ..recognition.pipeline import Face
 from ..recognition.select import select_face
 from .view import GalleryView
 from .photos import Photo, active_pipeline, analyze
 from .runtime import state
 
+# The face verify compares in each photo: the whole face as large as the largest, most
+# central (select_face). "largest" took a bystander cut off at the photo's edge for 0.6 % of
+# LFW photos: 1.0 point of /api/verify's accuracy on clean pairs (scripts/bench_conditions.py).
+MAIN_FACE = "subject"
+
 
 @dataclass
 class IdentifiedFace:
-    """One face of a photo and who it is (name None: unknown), with the nearest people."""
+    """One face of a photo and who it is (name None: unknown), with the nearest people, its
+    conditions, and why it was not named when it is too poor to be (`reason`)."""
 
     face: Face
     match: Match
     view: GalleryView
+    conditions: FaceConditions | None = None
+    reason: str | None = None
 
     def to_dict(self) -> dict:
-        """JSON form: the detection (box, score, landmarks), name, distances, candidates."""
+        """JSON form: the detection (box, score, landmarks), name, distances, candidates,
+        conditions (greyscale, face px, sharpness) and the reason a poor face is unknown."""
         m, d = self.match, self.match.distance
         return {**self.face.detection.to_dict(), "name": self.view.name(m.label), "person_id": m.label,
+                "conditions": self.conditions and self.conditions.to_dict(), "reason": self.reason,
                 "distance": None if d is None else round(d, 4),
                 "similarity": None if d is None else round(similarity_from_distance(d), 4),
                 "threshold": round(m.threshold, 4),
@@ -49,11 +61,30 @@ class Identification:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
-def identify_faces(faces: list[Face], view: GalleryView, k: int = 3) -> list[Match]:
-    """Each face's match against the gallery of `view` (k nearest people as candidates)."""
+def identify_faces(faces: list[Face], view: GalleryView, k: int = 3) -> list[IdentifiedFace]:
+    """Each face's match against the gallery of `view` (k nearest people as candidates),
+    judged for its quality (`judged`)."""
     if not faces:
         return []
-    return view.identify(np.stack([f.embedding for f in faces]), k)
+    matches = view.identify(np.stack([f.embedding for f in faces]), k)
+    return [judged(f, m, view) for f, m in zip(faces, matches)]
+
+
+def judged(face: Face, match: Match, view: GalleryView) -> IdentifiedFace:
+    """A face's match held to its quality (`held_to_quality`)."""
+    conditions = conditions_of(face.detection, face.aligned)
+    match, reason = held_to_quality(match, conditions)
+    return IdentifiedFace(face, match, view, conditions, reason)
+
+
+def held_to_quality(match: Match, conditions: FaceConditions) -> tuple[Match, str | None]:
+    """A face too poor to name is unknown, with the reason why; a poorer face must be
+    nearer (its threshold moved by calibration.py). Returns the match and the reason."""
+    reason = too_poor(conditions)
+    limit = match.threshold + identify_offset(conditions)
+    if reason or (match.label is not None and match.distance > limit):
+        match = replace(match, label=None)
+    return replace(match, threshold=limit), reason
 
 
 def identify(data: bytes, k: int = 3) -> Identification:
@@ -62,48 +93,73 @@ def identify(data: bytes, k: int = 3) -> Identification:
     t0 = time.perf_counter()
     view = state().gallery_view()
     photo = analyze(data, state().pipeline(view.model))
-    matches = identify_faces(photo.faces, view, k)
+    faces = identify_faces(photo.faces, view, k)
     timings = {n: round(v, 1) for n, v in photo.analysis.timings_ms.items()}
     timings["total"] = round((time.perf_counter() - t0) * 1e3, 1)
-    return Identification(photo, [IdentifiedFace(f, m, view) for f, m in zip(photo.faces, matches)],
-                          view.threshold, view.model, timings)
+    return Identification(photo, faces, view.threshold, view.model, timings)
 
 
 @dataclass
 class Verification:
-    """Whether the main faces of two photos are one person (distance <= threshold)."""
+    """Whether the main faces of two photos are one person (distance <= the threshold for
+    their quality, and neither too poor to tell); each face's conditions; in_grey: a
+    greyscale/IR face was compared with the other face made grey."""
 
     faces: tuple[Face, Face]
     faces_found: tuple[int, int]
     distance: float
     threshold: float
     model: str
+    conditions: tuple[FaceConditions, FaceConditions]
+    in_grey: bool = False
+
+    @property
+    def reason(self) -> str | None:
+        """Why no "same person" can be said (a face too poor), or None."""
+        return too_poor(self.conditions[0]) or too_poor(self.conditions[1])
 
     @property
     def same_person(self) -> bool:
-        return self.distance <= self.threshold
+        return self.reason is None and self.distance <= self.threshold
 
     def to_dict(self) -> dict:
         return {"same_person": self.same_person, "distance": round(self.distance, 4),
                 "similarity": round(similarity_from_distance(self.distance), 4),
-                "threshold": self.threshold, "faces_found": list(self.faces_found),
-                "model": self.model, "faces": [f.detection.to_dict() for f in self.faces]}
+                "threshold": round(self.threshold, 4), "faces_found": list(self.faces_found),
+                "model": self.model, "faces": [f.detection.to_dict() for f in self.faces],
+                "conditions": [c.to_dict() for c in self.conditions], "in_grey": self.in_grey,
+                "reason": self.reason}
 
 
 def _main_face(data: bytes, which: str, pipeline) -> tuple[Face, int]:
-    """The largest face of a photo (its subject in nearly every photo) and how many it has."""
+    """The face a photo is about (MAIN_FACE) and how many it has."""
     photo = analyze(data, pipeline)
-    index = select_face([f.detection for f in photo.faces], "largest")
+    index = select_face([f.detection for f in photo.faces], MAIN_FACE,
+                        image_shape=photo.analysis.image.shape)
     if index is None:
         raise Problem("no-face", 422, f"No face was found in {which}. Send a sharp, well-lit "
                       "photo in which the face is at least 40 pixels wide.")
     return photo.faces[index], len(photo.faces)
 
 
+def comparable(pipeline, a: Face, b: Face, grey: tuple[bool, bool]) -> tuple[np.ndarray, np.ndarray, bool]:
+    """The two faces' embeddings as they are compared: when one is greyscale/IR and the
+    other in colour, the colour one is embedded again from its crop made grey (on night
+    frames this halves verify's errors, docs/CAMERAS.md). Returns (a, b, made grey)."""
+    if grey[0] == grey[1]:
+        return a.embedding, b.embedding, False
+    colour = b if grey[0] else a
+    again = pipeline.encoder.embed(to_grey(colour.aligned[None]))[0]
+    return (a.embedding, again, True) if grey[0] else (again, b.embedding, True)
+
+
 def verify(first: bytes, second: bytes) -> Verification:
-    """Compare the main face of each photo (VERIFY_THRESHOLD decides)."""
+    """Compare the main face of each photo (VERIFY_THRESHOLD, moved for their quality)."""
     pipeline = active_pipeline()
     a, na = _main_face(first, "the first photo (file1/image1)", pipeline)
     b, nb = _main_face(second, "the second photo (file2/image2)", pipeline)
-    d = float(pairwise_distances(a.embedding[None], b.embedding[None])[0, 0])
-    return Verification((a, b), (na, nb), d, current_app.config["VERIFY_THRESHOLD"], pipeline.model_name)
+    conditions = (conditions_of(a.detection, a.aligned), conditions_of(b.detection, b.aligned))
+    ea, eb, in_grey = comparable(pipeline, a, b, (conditions[0].greyscale, conditions[1].greyscale))
+    d = float(pairwise_distances(ea[None], eb[None])[0, 0])
+    threshold = verify_threshold(current_app.config["VERIFY_THRESHOLD"], *conditions)
+    return Verification((a, b), (na, nb), d, threshold, pipeline.model_name, conditions, in_grey)

@@ -39,6 +39,8 @@ class ProcessState:
         # One bound on images decoded at once for every pipeline of the process, whatever
         # its model (memory, docs/WEBAPP.md).
         self.budget = ImageBudget(app.config["MAX_CONCURRENT_IMAGES"], app.config["IMAGE_WAIT_SECONDS"])
+        # MJPEG responses served at once (app/stream/mjpeg.py): each holds a server thread.
+        self.streams = threading.BoundedSemaphore(app.config["STREAMS_PER_WORKER"])
         self.runner: Any = None  # app/stream/runner.CameraRunner: runs or relays the cameras
         self.events: Any = None  # app/events.EventBus: every recognition on its way out
 

@@ -60,6 +60,9 @@ class Camera(db.Model):
     # FACES_SIGHTINGS_MAX_AGE_DAYS and FACES_LIVE_EVENTS_MAX_AGE_DAYS; app/library/expiry.py).
     retain_sightings_days: Mapped[float | None] = mapped_column(default=None)
     retain_arrivals_days: Mapped[float | None] = mapped_column(default=None)
+    # Whose faces its stream, snapshots and crops hide: "off", "unknown" (people not
+    # enrolled, and faces not named yet) or "all" (app/stream/annotate.py).
+    privacy: Mapped[str] = mapped_column(String(8), default="off", server_default="off")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property
@@ -81,7 +84,7 @@ class Camera(db.Model):
                 "ignore_region": list(self.region) if self.region else None,
                 "recognition_fps": self.recognition_fps, "learn_unknown": self.learn_unknown,
                 "retain_sightings_days": self.retain_sightings_days,
-                "retain_arrivals_days": self.retain_arrivals_days,
+                "retain_arrivals_days": self.retain_arrivals_days, "privacy": self.privacy,
                 "created_at": self.created_at.isoformat() + "Z"}
 
 

@@ -1,20 +1,28 @@
 """Image bytes -> RGB array, with limits and errors a person can act on.
 
 The work per image is bounded before any pixel is decompressed: the file's bytes, then its
-pixel count from the header. The decoded array is at most `max_side` pixels on its longer
-side: a JPEG is decoded at 1/2, 1/4 or 1/8 of its size by the decoder itself
-(`Image.draft`, which never holds the full-size pixels), any image still too large is
-averaged down by a whole factor (`Image.reduce`) in strips of rows, so that only the
-decoded image and the small result are in memory at once, never full-size copies of it.
+pixel count from the header, then the memory its decoder would hold (decode_cost.py: no
+more than the largest accepted image decoded whole, in any format). The decoded array is
+at most `max_side` pixels on its longer side: a JPEG is decoded at 1/2, 1/4 or 1/8 of its
+size by the decoder itself (`Image.draft`, which never holds the full-size pixels), any
+image still too large is averaged down by a whole factor (`Image.reduce`) in strips of
+rows, so that only the decoded image and the small result are in memory at once, never
+full-size copies of it. WebP is decoded by OpenCV (reduced by 1/2, 1/4 or 1/8 as it
+decodes): Pillow's WebP decoder keeps the picture four times over (15 bytes a pixel: a
+1.6 KB WebP declaring 40 MP took 550 MB).
 """
 from __future__ import annotations
 
 import io
 import math
+from functools import partial
+from typing import Callable
 
+import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from .decode_cost import budget, draft_scale, pillow_cost, reduction, webp_cost, webp_header
 from .errors import BadImageError, ImageTooLargeError, RecognitionError
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -27,8 +35,11 @@ DEFAULT_MAX_SIDE = 4096
 # Formats a photo comes in. Others Pillow could open (EPS runs Ghostscript, PSD, FITS, ...)
 # are refused before decoding: nobody uploads a face in them, and every decoder is risk.
 # ICO too: an icon names its images' sizes in a directory but Pillow decodes the embedded
-# PNG or BMP whatever its own header says ("Image was not the expected size").
-FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "PPM")  # JPEG includes MPO
+# PNG or BMP whatever its own header says ("Image was not the expected size"). WebP is
+# not opened by Pillow (see above).
+FORMATS = ("JPEG", "PNG", "GIF", "BMP", "TIFF", "PPM")  # JPEG includes MPO
+_REDUCED = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
+            8: cv2.IMREAD_REDUCED_COLOR_8}
 _STRIP_ROWS = 256  # output rows converted at a time (bounds the temporary copies)
 _DAMAGED = "The image is damaged or truncated ({}). Upload the original file again."
 
@@ -59,8 +70,7 @@ def decode_image(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES,
             f"The file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB. "
             "Resize the photo or save it as JPEG and upload it again.")
     try:
-        # Nothing else holds the opened image, so each step below can free the one before.
-        return _decode(_open(data, max_pixels), max_side)
+        return _plan(data, max_pixels, max_side)[1]()
     except RecognitionError:
         raise
     except (MemoryError, Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -69,25 +79,64 @@ def decode_image(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES,
         raise BadImageError(_DAMAGED.format(_reason(exc))) from None
 
 
-def decoded_pixels(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS,
-                   max_side: int = DEFAULT_MAX_SIDE) -> int:
-    """How many pixels `decode_image` will hold at once for these bytes, read from the
-    header alone (a JPEG is decoded reduced, any other format whole; Pillow keeps an RGB
-    pixel in 4 bytes). 0 for bytes it refuses: decode_image says why."""
+def decode_cost(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS,
+                max_side: int = DEFAULT_MAX_SIDE) -> int:
+    """The bytes `decode_image` will hold at once for these bytes (decode_cost.py), read
+    from the header alone. 0 for bytes it refuses: decode_image says why."""
     try:
-        image = _open(data, max_pixels)
+        return _plan(data, max_pixels, max_side)[0]
     except Exception:  # noqa: BLE001 - hostile bytes: decode_image raises the right error
         return 0
-    scale = _draft_scale(image, max_side)
-    return (image.width // scale) * (image.height // scale)
 
 
-def _draft_scale(image: Image.Image, max_side: int) -> int:
-    """1, 2, 4 or 8: what a JPEG is decoded reduced by (the most `Image.draft` may, and no
-    more than needed to fit max_side); 1 for other formats, which are decoded whole."""
-    if image.format not in ("JPEG", "MPO"):
-        return 1
-    return min(8, 2 ** max(0, math.ceil(math.log2(max(image.size) / max_side))))
+def _plan(data: bytes, max_pixels: int, max_side: int) -> tuple[int, Callable[[], np.ndarray]]:
+    """(the bytes decoding will hold, the function that decodes); raises for an image that is
+    not one, has too many pixels, or would hold more memory than the budget."""
+    webp = webp_header(data)
+    if webp is not None:
+        width, height, animated = webp
+        _check_pixels(width, height, max_pixels)
+        kind, cost = ("animated WebP" if animated else "WebP"), webp_cost(width, height, animated)
+        decode = partial(_decode_webp, data, max_side)
+    else:
+        image = _open(data, max_pixels)
+        (width, height), kind = image.size, _kind(image)
+        cost, decode = pillow_cost(image, data, max_side), partial(_decode, image, max_side)
+    if cost > budget(max_pixels):
+        raise ImageTooLargeError(
+            f"This {width}x{height} {kind} needs {cost / 1e6:.0f} MB of memory to decode; the "
+            f"limit is {budget(max_pixels) / 1e6:.0f} MB. Resize it, or save it as an ordinary "
+            "(baseline) JPEG, and upload it again.")
+    return cost, decode
+
+
+def _kind(image: Image.Image) -> str:
+    if image.format in ("JPEG", "MPO") and image.info.get("progressive"):
+        return "progressive JPEG"
+    return str(image.format)
+
+
+def _check_pixels(width: int, height: int, max_pixels: int) -> None:
+    if width * height > max_pixels:
+        raise ImageTooLargeError(
+            f"The image is {width}x{height} pixels ({width * height / 1e6:.0f} megapixels); "
+            f"the limit is {max_pixels / 1e6:.0f} megapixels. Resize it and upload it again.")
+    if width < 1 or height < 1:
+        raise BadImageError(_DAMAGED.format(f"it says it is {width}x{height} pixels"))
+
+
+def _decode_webp(data: bytes, max_side: int) -> np.ndarray:
+    """WebP bytes -> upright (H, W, 3) uint8 RGB, decoded reduced by OpenCV (which applies
+    the EXIF orientation, drops alpha and takes an animation's first frame, as Pillow)."""
+    width, height, _ = webp_header(data)
+    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), _REDUCED[reduction(max(width, height), max_side)])
+    if bgr is None:
+        raise BadImageError(_DAMAGED.format("OpenCV could not decode this WebP"))
+    factor = math.ceil(max(bgr.shape[:2]) / max_side)
+    if factor > 1:  # a max_side below 2048: 1/8 was not enough
+        bgr = cv2.resize(bgr, (-(-bgr.shape[1] // factor), -(-bgr.shape[0] // factor)),
+                         interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=bgr)
 
 
 def _open(data: bytes, max_pixels: int) -> Image.Image:
@@ -99,13 +148,7 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
                             "WebP photo.") from None
     except Image.DecompressionBombError:  # Pillow's own limit (178 MP), far above ours
         raise _too_large(max_pixels) from None
-    width, height = image.size
-    if width * height > max_pixels:
-        raise ImageTooLargeError(
-            f"The image is {width}x{height} pixels ({width * height / 1e6:.0f} megapixels); "
-            f"the limit is {max_pixels / 1e6:.0f} megapixels. Resize it and upload it again.")
-    if width < 1 or height < 1:
-        raise BadImageError(_DAMAGED.format(f"it says it is {width}x{height} pixels"))
+    _check_pixels(*image.size, max_pixels)
     return image
 
 
@@ -123,7 +166,7 @@ def _reason(exc: Exception) -> str:
 def _decode(image: Image.Image, max_side: int) -> np.ndarray:
     """Opened image -> upright (H, W, 3) uint8 RGB with max(H, W) <= max_side."""
     orientation = _orientation(image)  # read first: reducing keeps no TIFF tags
-    scale = _draft_scale(image, max_side)
+    scale = draft_scale(image, max_side)
     if scale > 1:  # the decoder picks the largest of 1/2, 1/4, 1/8 it is allowed
         image.draft(image.mode, (max(1, image.width // scale), max(1, image.height // scale)))
     image.load()

@@ -174,6 +174,7 @@ class Graph:
         path = Path(path)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         self._ix.save(str(tmp))
+        os.chmod(tmp, 0o600)  # every person's embedding: owner only
         os.replace(tmp, path)
 
     @classmethod

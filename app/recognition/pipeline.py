@@ -19,8 +19,8 @@ import numpy as np
 
 from .align import align_faces
 from .budget import ImageBudget, give_back_memory, memory_given_back
-from .decode import (DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, decode_image,
-                     decoded_pixels)
+from .decode import (DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, decode_cost,
+                     decode_image)
 from .detect import FaceDetector
 from .encode import FaceEncoder
 from .types import Detection
@@ -35,15 +35,20 @@ DEFAULT_DETECT_MAX_SIDE = 1600
 # Faces analysed per image at most (the highest-scoring): each costs ~5 ms and 0.4 MB
 # while embedded; a class photo has a few dozen, a mosaic of tiny faces thousands.
 DEFAULT_MAX_FACES = 100
-# Before an upload whose decoding holds more pixels than this at once (a photo larger than
-# about 2400x1700; JPEGs count as decoded reduced, at most 4096 px) the interpreters
-# planned for earlier images are dropped and the memory freed is given back: a worker
-# that has seen a photo of a crowd keeps ~150 MB of them (the encoder planned for 16
-# faces, PNet for other shapes), and a large upload costs 150-200 MB more while decoded
-# and detected (4 bytes per pixel), so it would peak far higher than in a fresh worker.
-# They are planned again in ~0.1 s, small next to the second such an upload takes
+# Before an upload whose decoding holds more memory than this at once (decode_cost: a
+# photo larger than about 2400x1700, 4 bytes a pixel; JPEGs count as decoded reduced, at
+# most 4096 px) the interpreters planned for earlier images are dropped and the memory
+# freed is given back: a worker that has seen a photo of a crowd keeps ~150 MB of them
+# (the encoder planned for 16 faces, PNet for other shapes), and a large upload costs
+# 150-200 MB more while decoded and detected, so it would peak far higher than in a fresh
+# worker. They are planned again in ~0.1 s, small next to the second such an upload takes
 # (docs/WEBAPP.md, "Bounded work per upload and memory").
-LARGE_DECODE_PIXELS = 4_000_000
+LARGE_DECODE_BYTES = 16_000_000
+# After an upload with more faces than this (one batch of the encoder: a crowd), what the
+# detector and the encoder planned for it is dropped too, so that the next upload starts
+# from a warm worker's memory: a class photo of 64 faces peaked at 388 MB after two
+# crowds, 319 MB in a fresh worker (scripts/bench_memory_api.py --sequence, issue 18).
+CROWD_FACES = 16
 
 
 @dataclass(frozen=True)
@@ -171,7 +176,7 @@ class FacePipeline:
         BusyError when the budget has no slot free in time."""
         with self.budget.slot() if self.budget else contextlib.nullcontext(), memory_given_back():
             t0 = time.perf_counter()
-            large = decoded_pixels(data, self.max_pixels, self.max_side) > LARGE_DECODE_PIXELS
+            large = decode_cost(data, self.max_pixels, self.max_side) > LARGE_DECODE_BYTES
             if large:
                 self.release_memory()
             rgb = self.decode(data)
@@ -179,5 +184,7 @@ class FacePipeline:
                 give_back_memory()  # the decoder's full-size pixels, freed by now
             decode_ms = (time.perf_counter() - t0) * 1e3
             analysis = self.analyze(rgb, max_faces)
+            if len(analysis.faces) > CROWD_FACES:
+                self.release_memory()
         analysis.timings_ms = {"decode": decode_ms, **analysis.timings_ms}
         return analysis

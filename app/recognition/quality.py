@@ -1,6 +1,9 @@
-"""How good a face crop is for remembering and enrolling: sharp, large, seen from the front.
-Used to keep an unknown track's best few crops (app/library) and to choose what to learn."""
+"""How good a face crop is: sharp, large, seen from the front, in colour or greyscale/IR.
+Used to keep an unknown track's best few crops (app/library), to choose what to learn, and
+(`FaceConditions`) to decide how far a face of that quality may be trusted (calibration.py)."""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -37,3 +40,47 @@ def face_quality(detection: Detection, aligned: np.ndarray) -> float:
     sharp = min(sharpness(aligned) / SHARP, 1.0)
     large = min(side(detection) / LARGE, 1.0)
     return sharp * large * frontal(detection)
+
+
+# A colour face crop's channels differ by 10-40 grey levels on average (skin is reddish);
+# an IR or greyscale camera's are equal, up to JPEG's chroma rounding (< 2 levels).
+GREY_SPREAD = 4.0
+
+
+def channel_spread(aligned: np.ndarray) -> float:
+    """Mean over the pixels of the aligned (160, 160, 3) uint8 crop of the largest minus the
+    smallest channel value, in grey levels 0..255 (0 for a greyscale or IR image)."""
+    r, g, b = cv2.split(aligned)  # cv2's per-pixel max/min: ~50x numpy's max(axis=2) here
+    return float(cv2.subtract(cv2.max(cv2.max(r, g), b), cv2.min(cv2.min(r, g), b)).mean())
+
+
+def is_greyscale(aligned: np.ndarray) -> bool:
+    """Whether the crop comes from a greyscale/IR camera (its channels nearly equal)."""
+    return channel_spread(aligned) < GREY_SPREAD
+
+
+def to_grey(aligned: np.ndarray) -> np.ndarray:
+    """The crop (..., 160, 160, 3) uint8 as an IR camera would see it: its grey levels in
+    all three channels."""
+    grey = (aligned[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32))
+    return np.repeat(np.round(grey).astype(np.uint8)[..., None], 3, axis=-1)
+
+
+@dataclass(frozen=True)
+class FaceConditions:
+    """What a camera did to a face: greyscale (an IR or greyscale camera), face_px (the
+    shorter side of its box, pixels of the analysed image), sharpness (Laplacian variance
+    of the aligned crop's grey levels; a small face's upscaled crop is soft too)."""
+
+    greyscale: bool
+    face_px: float
+    sharpness: float
+
+    def to_dict(self) -> dict:
+        return {"greyscale": self.greyscale, "face_px": round(self.face_px),
+                "sharpness": round(self.sharpness, 1)}
+
+
+def conditions_of(detection: Detection, aligned: np.ndarray) -> FaceConditions:
+    """The conditions of a detected face and its aligned (160, 160, 3) uint8 crop."""
+    return FaceConditions(is_greyscale(aligned), side(detection), sharpness(aligned))

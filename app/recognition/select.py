@@ -7,7 +7,11 @@ import numpy as np
 
 from .types import Detection
 
-How = Literal["largest", "central", "dominant"]
+How = Literal["largest", "central", "dominant", "subject"]
+# "subject": faces whose shorter side is at least this share of the largest one's count as
+# equally large; of those, the most central is the subject.
+SIMILAR = 0.8
+EDGE = 2.0  # pixels: a box this close to the image's border is a face cut off by it
 
 
 def side(detection: Detection) -> float:
@@ -24,6 +28,10 @@ def select_face(detections: Sequence[Detection], how: How = "largest", *,
         "largest": the largest box (the subject of nearly every photo; verification).
         "central": the box whose centre is nearest the image centre (LFW-style portraits,
             centred on their subject; evaluation and training). Needs image_shape (H, W, ...).
+        "subject": the face a photo or a camera frame is about: faces cut off by the
+            image's border are passed over when another is whole, and of the whole faces as
+            large as the largest (`SIMILAR`), the most central. Needs image_shape. (On LFW
+            photos "largest" took a bystander at the photo's edge for 0.6 % of them.)
         "dominant": among faces whose shorter side is >= min_side, the only one, or the
             largest when it is >= `dominance` times the next (a face in the background does
             not make a photo ambiguous); None when several are comparable. With no face
@@ -35,11 +43,9 @@ def select_face(detections: Sequence[Detection], how: How = "largest", *,
     if how == "largest":
         return max(range(len(detections)), key=lambda i: detections[i].width * detections[i].height)
     if how == "central":
-        if image_shape is None:
-            raise ValueError('how="central" needs image_shape')
-        centre = np.array([image_shape[1], image_shape[0]]) / 2.0
-        return min(range(len(detections)), key=lambda i: float(np.linalg.norm(
-            (detections[i].box[:2] + detections[i].box[2:]) / 2.0 - centre)))
+        return _central(detections, range(len(detections)), image_shape)
+    if how == "subject":
+        return _subject(detections, image_shape)
     if how == "dominant":
         big = sorted((i for i, d in enumerate(detections) if side(d) >= min_side),
                      key=lambda i: -side(detections[i]))
@@ -49,3 +55,24 @@ def select_face(detections: Sequence[Detection], how: How = "largest", *,
             return None
         return big[0] if big else max(range(len(detections)), key=lambda i: side(detections[i]))
     raise ValueError(f"unknown way to select a face: {how!r}")
+
+
+def _central(detections: Sequence[Detection], indices, image_shape) -> int:
+    """Of `indices`, the face whose box centre is nearest the image's centre."""
+    if image_shape is None:
+        raise ValueError('how="central" needs image_shape')
+    centre = np.array([image_shape[1], image_shape[0]]) / 2.0
+    return min(indices, key=lambda i: float(np.linalg.norm(
+        (detections[i].box[:2] + detections[i].box[2:]) / 2.0 - centre)))
+
+
+def _subject(detections: Sequence[Detection], image_shape) -> int:
+    """See select_face's "subject"."""
+    if image_shape is None:
+        raise ValueError('how="subject" needs image_shape')
+    far = np.array([image_shape[1], image_shape[0]]) - 1 - EDGE
+    whole = [i for i, d in enumerate(detections)
+             if (d.box[:2] >= EDGE).all() and (d.box[2:] <= far).all()]
+    pool = whole or list(range(len(detections)))
+    big = max(side(detections[i]) for i in pool)
+    return _central(detections, [i for i in pool if side(detections[i]) >= SIMILAR * big], image_shape)

@@ -33,11 +33,12 @@ class LiveCamera:
         backoff: first and longest wait, in seconds, between reconnection attempts.
         budget: the recognition budget shared with other cameras (budget.py); None: this
             camera recognises in a thread of its own.
+        privacy: whose faces are hidden in its frames (annotate.PRIVACY).
     """
 
     def __init__(self, make_source: Callable, recognizer: LiveRecognizer | None = None,
                  idle_seconds: float = 10.0, jpeg_quality: int = 80,
-                 backoff: tuple[float, float] = (0.5, 8.0), budget=None):
+                 backoff: tuple[float, float] = (0.5, 8.0), budget=None, privacy: str = "off"):
         self.make_source = make_source
         self.budget = budget
         self.opened = 0  # times a source was opened since this camera was made
@@ -45,6 +46,7 @@ class LiveCamera:
         self.recognizer = recognizer
         self.idle_seconds = idle_seconds
         self.jpeg_quality = jpeg_quality
+        self.privacy = privacy
         self.backoff = backoff
         self.state, self.message, self.source_name = "stopped", "", ""
         self.frame_size: tuple[int, int] | None = None
@@ -69,6 +71,12 @@ class LiveCamera:
                 self.state = "starting"
                 self._thread = threading.Thread(target=self._run, name="camera", daemon=True)
                 self._thread.start()
+
+    @property
+    def running(self) -> bool:
+        """Whether the capture thread is alive (it ends idle_seconds after the last viewer)."""
+        thread = self._thread
+        return thread is not None and thread.is_alive()
 
     def next_jpeg(self, after: int, timeout: float = 2.0) -> tuple[int, bytes] | None:
         """Wait for a frame newer than id `after`; returns (id, jpeg) or None on timeout."""
@@ -177,7 +185,8 @@ class LiveCamera:
             if self.budget is not None:
                 self.budget.wake()
             tracks = self.recognizer.tracks() if self.recognizer else []
-            jpeg = to_jpeg(annotate(rgb, tracks), self.jpeg_quality, bgr=True)
+            lingering = self.recognizer.lingering() if self.recognizer and self.privacy != "off" else []
+            jpeg = to_jpeg(annotate(rgb, tracks, self.privacy, lingering), self.jpeg_quality, bgr=True)
             with self._cond:
                 self._frame_id += 1
                 self._jpeg = jpeg

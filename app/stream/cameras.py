@@ -9,15 +9,16 @@ import math
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..http.problems import Problem
 from ..models import Camera
+from .annotate import PRIVACY
 from .sources import SourceError, check_source
 
 FIELDS = ("name", "source", "enabled", "detect_side", "min_face", "ignore_region", "recognition_fps",
-          "learn_unknown", "retain_sightings_days", "retain_arrivals_days")
+          "learn_unknown", "retain_sightings_days", "retain_arrivals_days", "privacy")
 RETAIN_DAYS = (0.01, 3650.0)  # a camera's own retention: about a quarter of an hour to ten years
 
 
@@ -31,6 +32,17 @@ def get_camera_row(camera_id: int) -> Camera:
         raise Problem("not-found", 404, f"There is no camera with id {camera_id}. "
                       "Check the id (GET /api/cameras lists them).")
     return camera
+
+
+def checked_source(spec: str, hosts: bool = True) -> str:
+    """`spec` as sources.check_source returns it, in this app's VIDEOS_DIR, its host checked
+    against ALLOW_LOCAL_TARGETS (`hosts=False`: not yet, for a source that may be a camera's);
+    a Problem (400) that says what to give otherwise."""
+    cfg = current_app.config
+    try:
+        return check_source(spec, Path(cfg["VIDEOS_DIR"]), cfg["ALLOW_LOCAL_TARGETS"] or not hosts)
+    except SourceError as e:
+        raise _problem("source", str(e)) from None
 
 
 def _problem(field: str, what: str) -> Problem:
@@ -53,15 +65,8 @@ def _checked(data: dict, partial: bool) -> dict:
         if not isinstance(source, str) or not source.strip() or len(source) > 500:
             raise _problem("source", "give demo, a webcam number, a video file name or an "
                                      "rtsp:// or http:// URL.")
-        try:
-            out["source"] = check_source(source, Path(current_app.config["VIDEOS_DIR"]))
-        except SourceError as e:
-            raise _problem("source", str(e)) from None
-    for flag in ("enabled", "learn_unknown"):
-        if flag in data:
-            if not isinstance(data[flag], bool):
-                raise _problem(flag, "true or false.")
-            out[flag] = data[flag]
+        out["source"] = checked_source(source)
+    out.update(_choices(data))
     for field, low, high in (("detect_side", 160, 1920), ("min_face", 12, 400)):
         if field in data:
             value = data[field]
@@ -89,6 +94,22 @@ def _checked(data: dict, partial: bool) -> dict:
     return out
 
 
+def _choices(data: dict) -> dict:
+    """A camera's on/off settings and its privacy mode, checked."""
+    out = {}
+    for flag in ("enabled", "learn_unknown"):
+        if flag in data:
+            if not isinstance(data[flag], bool):
+                raise _problem(flag, "true or false.")
+            out[flag] = data[flag]
+    if "privacy" in data:
+        if data["privacy"] not in PRIVACY:
+            raise _problem("privacy", "off (show every face), unknown (blur the faces of people "
+                                      "not enrolled) or all (blur every face).")
+        out["privacy"] = data["privacy"]
+    return out
+
+
 def _retention(data: dict) -> dict:
     """A camera's own retention days, checked (None: the global default)."""
     out = {}
@@ -110,6 +131,10 @@ def _name_free(name: str, camera_id: int | None = None) -> None:
 
 
 def add_camera(data: dict) -> Camera:
+    limit = current_app.config["MAX_CAMERAS"]
+    if db.session.scalar(select(func.count(Camera.id))) >= limit:
+        raise Problem("conflict", 409, f"There are already {limit} cameras, the most this server "
+                      "takes (FACES_MAX_CAMERAS). Remove one first, or raise the setting.")
     fields = _checked(data, partial=False)
     _name_free(fields["name"])
     camera = Camera(**{"learn_unknown": current_app.config["CAMERAS_LEARN_UNKNOWN"], **fields})

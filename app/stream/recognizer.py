@@ -10,13 +10,14 @@ from typing import Callable
 import numpy as np
 
 from ..recognition import FaceDetector, FacePipeline
-from ..recognition.quality import face_quality
+from ..recognition.quality import FaceConditions, conditions_of, face_quality
 from ..events.sink import CameraRef, Cycle, CycleSink
 from .rates import RateMeter
 from .tracker import LiveMatch, Tracker
 
-# embeddings (N, 128) -> N matches (person id or None, name, distance)
-Lookup = Callable[[np.ndarray], list[LiveMatch]]
+# embeddings (N, 128), their faces' conditions -> N matches (person id or None, name,
+# distance; why a face too poor to name was not)
+Lookup = Callable[[np.ndarray, list[FaceConditions]], list[LiveMatch]]
 SHOW_SECONDS = 0.25
 BEST_CROPS = 3  # an unknown track's best crops kept for its sightings (app/library)
 
@@ -53,6 +54,7 @@ class LiveRecognizer:
         self.latency_ms = 0.0  # of the last process() call
         self._lock = threading.Lock()
         self._tracks: list[dict] = []
+        self._lingering: list[dict] = []  # tracked, but unseen for over SHOW_SECONDS
 
     def process(self, frame: np.ndarray, captured_at: float) -> None:
         """Detect, track and identify the faces of one RGB frame captured at `captured_at`
@@ -66,7 +68,8 @@ class LiveRecognizer:
         confirmed = []
         if todo:
             faces = self.pipeline.embed(frame, [d for _, d in todo])
-            matches = self.lookup(np.stack([f.embedding for f in faces]))
+            matches = self.lookup(np.stack([f.embedding for f in faces]),
+                                  [conditions_of(f.detection, f.aligned) for f in faces])
             for (track, det), face, match in zip(todo, faces, matches):
                 track.vote(match, captured_at)
                 track.face = (face.aligned, face.embedding)
@@ -85,6 +88,9 @@ class LiveRecognizer:
             # Shown while seen in the last quarter second: no flicker when one detection misses.
             self._tracks = [self._view(t) for t in self.tracker.tracks
                             if captured_at - t.last_seen <= SHOW_SECONDS]
+            # A privacy mode still hides these: a missed detection must not show a face.
+            self._lingering = [self._view(t) for t in self.tracker.tracks
+                               if captured_at - t.last_seen > SHOW_SECONDS]
 
     def _hand_on(self, captured_at: float, confirmed: list, now: float) -> None:
         """The cycle to the sink; the unknown groups it answers are shown on the tracks."""
@@ -117,7 +123,8 @@ class LiveRecognizer:
                 "name": track.name, "person_id": track.person_id, "checked": bool(track.votes),
                 "group_id": self._groups.get(track.id),
                 "distance": None if track.distance is None else round(track.distance, 3),
-                "since": track.first_seen, "named_at": track.named_at}
+                "since": track.first_seen, "named_at": track.named_at,
+                "reason": None if track.name or not track.votes else track.votes[-1].reason}
 
     def face_of(self, track_id: int):
         """(aligned crop, embedding) last seen for a track in view, or None."""
@@ -130,6 +137,12 @@ class LiveRecognizer:
         """The faces in view now (copies, safe to read from any thread)."""
         with self._lock:
             return [dict(t) for t in self._tracks]
+
+    def lingering(self) -> list[dict]:
+        """Faces tracked but not seen for over SHOW_SECONDS (up to the tracker's max_age):
+        not drawn, still hidden by a privacy mode (copies)."""
+        with self._lock:
+            return [dict(t) for t in self._lingering]
 
     def track_status(self) -> list[dict]:
         """The faces in view for people and programs: box, name, distance, seconds in view,

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from pathlib import Path
-
 import numpy as np
-from flask import (Response, current_app, flash, jsonify, redirect, render_template, request,
-                   session, url_for)
+from flask import (Response, flash, jsonify, redirect, render_template, request, session,
+                   url_for)
 from flask_login import login_required
 
 from ..auth import admin_required, viewer_required
@@ -22,12 +20,12 @@ from ..recognition.decode import decode_image
 from ..recognition.jpeg import to_jpeg
 from . import bp
 from .browsers import browser_recognizer, now
-from .forms import EnrolTrackForm, SourceForm
-from .cameras import first_camera, get_camera_row
+from .cameras import checked_source, first_camera, get_camera_row
 from .feeds import camera_feed, camera_for, shown_source, track_face
-from .previews import preview_camera
-from .relay import RelayCamera
-from .sources import SourceError, check_source
+from .forms import EnrolTrackForm, SourceForm, flash_hidden_errors
+from .mjpeg import mjpeg_response
+from .previews import asked_source, preview
+from .privacy import check_stream, crop_privacy, shown_crop
 
 MAX_BROWSER_FRAME = 2 * 1024 * 1024  # bytes: browser frames are small downscaled JPEGs
 
@@ -36,77 +34,60 @@ MAX_BROWSER_FRAME = 2 * 1024 * 1024  # bytes: browser frames are small downscale
 @login_required
 def live():
     """The live page: the stream, who is in view, fps; the source and enrolment for operators."""
+    spec, _ = shown_source()
+    return _live_page(SourceForm(source=spec))
+
+
+def _live_page(source_form: SourceForm, status: int = 200):
+    flash_hidden_errors(source_form)
     spec, note = shown_source()
-    return render_template("live.html", source=spec, note=note, source_form=SourceForm(source=spec),
-                           enrol_form=EnrolTrackForm())
+    return render_template("live.html", source=spec, note=note, source_form=source_form,
+                           enrol_form=EnrolTrackForm()), status
 
 
 @bp.post("/live/source")
 @admin_required
 def set_source():
-    """Choose the camera: demo, a webcam index, a video file or a stream URL."""
+    """Choose the camera: demo, a webcam index, a video file or a stream URL (a refused one
+    is shown again under the field, with what to give instead)."""
     form = SourceForm()
-    if form.validate_on_submit():
-        try:
-            spec = check_source(form.source.data, Path(current_app.config["VIDEOS_DIR"]))
-        except SourceError as e:
-            flash(str(e))
-        else:
-            first = first_camera()
-            if first is None:
-                flash("There is no camera to change; add one on the Cameras page.")
-            else:
-                first.source = spec  # the runner restarts it within a second
-                db.session.commit()
-                flash(f"Camera source set to {spec}.")
-    else:
-        flash(" ".join(e for errs in form.errors.values() for e in errs))
-    return redirect(url_for("stream.live"))
-
-
-def _asked_source() -> str | None:
-    """The ?source= of a stream or status request, checked like an operator's choice."""
-    asked = request.args.get("source")
-    if asked is None:
-        return None
+    if not form.validate_on_submit():
+        return _live_page(form, 400)
     try:
-        return check_source(asked, Path(current_app.config["VIDEOS_DIR"]))
-    except SourceError as e:
-        raise Problem("invalid-input", 400, str(e)) from None
-
-
-def _mjpeg(camera) -> Response:
-    # Whether this worker runs the camera or relays it from the one that does (tests and
-    # people checking the hand-over read it).
-    feed = "relay" if isinstance(camera, RelayCamera) else "local"
-
-    def parts():
-        for jpeg in camera.frames():
-            yield (b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
-                   + str(len(jpeg)).encode() + b"\r\n\r\n" + jpeg + b"\r\n")
-
-    return Response(parts(), mimetype="multipart/x-mixed-replace; boundary=frame",
-                    headers={"Cache-Control": "no-store", "X-Camera-Feed": feed})
+        spec = checked_source(form.source.data)
+    except Problem as p:
+        form.source.errors.append(p.detail)
+        return _live_page(form, 400)
+    first = first_camera()
+    if first is None:
+        flash("There is no camera to change; add one on the Cameras page.")
+    else:
+        first.source = spec  # the runner restarts it within a second
+        db.session.commit()
+        flash(f"Camera source set to {spec}.")
+    return redirect(url_for("stream.live"))
 
 
 @bp.get("/stream.mjpg")
 @viewer_required
 def stream():
     """multipart/x-mixed-replace JPEG frames with boxes and names, shared by all viewers
-    (the first camera, or ?source=)."""
-    spec = _asked_source()
+    (the first camera, or ?source=: a camera's, else a preview for admins and keys)."""
+    spec = asked_source(request.args.get("source"))
     camera_id = camera_for(spec)
     if camera_id is not None:
-        return _mjpeg(camera_feed(camera_id))
-    return _mjpeg(preview_camera(shown_source(spec)[0]))
+        check_stream(get_camera_row(camera_id).privacy)
+        return mjpeg_response(camera_feed(camera_id))
+    check_stream(None)
+    return mjpeg_response(preview(spec))
 
 
 @bp.get("/stream/<int:camera_id>.mjpg")
 @viewer_required
 def camera_stream(camera_id: int):
     """One camera's MJPEG stream, from whichever worker (docs/LIVE.md: the hand-over)."""
-    get_camera_row(camera_id)
-    return _mjpeg(camera_feed(camera_id))
+    check_stream(get_camera_row(camera_id).privacy)
+    return mjpeg_response(camera_feed(camera_id))
 
 
 # The status and the arrivals of the API live in app/api/live.py; the live page still builds
@@ -159,8 +140,9 @@ def enrol_track():
 @bp.get("/events/<int:event_id>/thumbnail.jpg")
 @viewer_required
 def event_thumbnail(event_id: int):
-    """The face of an arrival (JPEG)."""
+    """The face of an arrival (JPEG), blurred when its camera's privacy mode hides it."""
     event = db.session.get(Event, event_id)
     if event is None or not event.thumbnail_jpeg:  # none, or its thumbnail expired
         raise not_found(f"arrival with id {event_id} with a thumbnail (FACES_RETAIN_THUMBNAILS_DAYS)", "arrivals")
-    return Response(event.thumbnail_jpeg, mimetype="image/jpeg")
+    jpeg = shown_crop(event.thumbnail_jpeg, crop_privacy(camera_name=event.camera), event.name is not None)
+    return Response(jpeg, mimetype="image/jpeg")

@@ -31,6 +31,8 @@ from typing import Callable
 
 import numpy as np
 
+from ..private_files import sqlite_file
+
 
 log = logging.getLogger(__name__)
 FRAME_HEAD = struct.Struct("!QI")
@@ -42,8 +44,9 @@ def runner_paths(instance: str | Path, database_url: str) -> tuple[Path, Path]:
     """(lock file, socket) for one database: two apps on different databases (tests, two
     sites on one host) each have their own cameras. Beside a SQLite file (they go with
     it), else in the instance folder under a name made from the database URL."""
-    if database_url.startswith("sqlite:///") and database_url != "sqlite:///:memory:":
-        db_file = Path(database_url[len("sqlite:///"):]).resolve()
+    db_file = sqlite_file(database_url)
+    if db_file is not None:
+        db_file = db_file.resolve()
         sock = db_file.with_name(db_file.name + ".cameras.sock")
         if len(str(sock)) < 100:  # the limit of a Unix socket's path is 107 bytes
             return db_file.with_name(db_file.name + ".cameras.lock"), sock

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import cv2
 import numpy as np
 
+from ..http.targets import TargetError, check_host, split_url
 from .demo import DemoScene
 
 
@@ -101,9 +101,10 @@ class DemoSource:
 STREAM_SCHEMES = ("rtsp", "rtsps", "http", "https")
 
 
-def check_source(spec: str, videos_dir: Path) -> str:
+def check_source(spec: str, videos_dir: Path, allow_local: bool = True) -> str:
     """A source that an operator or a viewer may choose: `auto`, `demo`, a webcam index,
-    an rtsp:// or http(s):// URL, or a video file inside `videos_dir` (a bare name is
+    an rtsp:// or http(s):// URL (one of a loopback or link-local host only with
+    `allow_local`: app/http/targets.py), or a video file inside `videos_dir` (a bare name is
     looked for there). Returns the spec (a file as its full path); SourceError otherwise,
     so that nobody can make the server open an arbitrary file or address scheme."""
     spec = spec.strip()
@@ -112,9 +113,13 @@ def check_source(spec: str, videos_dir: Path) -> str:
     if any(not c.isprintable() or c.isspace() for c in spec):
         raise SourceError("The source holds spaces or control characters; give a webcam "
                           "number, a video file name or an rtsp:// or http:// URL.")
-    parts = urlsplit(spec)
-    if parts.scheme in STREAM_SCHEMES and parts.netloc:
-        return spec
+    try:
+        parts = split_url(spec)
+        if parts.scheme in STREAM_SCHEMES and parts.netloc:
+            check_host(spec, allow_local)
+            return spec
+    except TargetError as e:
+        raise SourceError(str(e)) from None
     if parts.scheme and len(parts.scheme) > 1:  # not a Windows drive letter
         raise SourceError(f"Sources with {parts.scheme}: are not allowed; give an rtsp://, "
                           "http:// or https:// URL, a webcam number or a video file name.")

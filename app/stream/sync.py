@@ -73,6 +73,8 @@ def _sync(app: Flask):
                 if camera_id not in runner.cameras:
                     runner.cameras[camera_id] = _build(app, row, pipeline, runner.budget)
                     keys[camera_id] = (row.settings(), row.name, pipeline.model_name)
+                # Privacy applies from the next frame, without a restart (no departures).
+                runner.cameras[camera_id].privacy = row.privacy
             db.session.rollback()  # end the read transaction: SQLite writers are not held
         if bus.mqtt is not None:
             bus.mqtt.sync_people()
@@ -89,7 +91,7 @@ def _build(app: Flask, row: Camera, pipeline, budget) -> LiveCamera:
     spec, _ = resolve_source(row.source)  # in the app's context: the first webcam, else the demo
     variant = row.id - 1  # each camera's demo shows other people at other times
     camera = LiveCamera(lambda: make_source(spec, samples, size, variant), live,
-                        idle_seconds=None, budget=budget)
+                        idle_seconds=None, budget=budget, privacy=row.privacy)
     camera.max_rate = row.recognition_fps
     camera.touch()
     log.info("camera %d (%s) started on %s", row.id, row.name, spec)

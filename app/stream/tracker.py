@@ -23,12 +23,13 @@ from ..library.sightings import Crop
 class LiveMatch:
     """Who one face of one frame is: `person_id` (None: nobody within the threshold), the
     person's `name` for display, the L2 `distance`, and `weight`, how much this frame counts
-    in its track's vote."""
+    in its track's vote; `reason`: why the face was too poor to name (None: it was not)."""
 
     person_id: int | None
     name: str | None = None
     distance: float | None = None
     weight: float = 1.0
+    reason: str | None = None
 
 
 @dataclass

@@ -8,17 +8,19 @@ from flask import Flask
 from ..events import get_bus
 from ..events.sink import CameraRef
 from ..faces import state
+from ..faces.recognize import held_to_quality
 from .recognizer import LiveRecognizer
 from .tracker import LiveMatch
 
 
 def lookup(app: Flask):
-    """embeddings (N, 128) -> N LiveMatch, by the gallery and threshold of the moment."""
-    def match(embeddings: np.ndarray) -> list[LiveMatch]:
+    """embeddings (N, 128) and their faces' conditions -> N LiveMatch, by the gallery and
+    threshold of the moment, each held to its face's quality (a face too poor says why)."""
+    def match(embeddings: np.ndarray, conditions: list) -> list[LiveMatch]:
         with app.app_context():
             view = state().gallery_view()
-            return [LiveMatch(m.label, view.name(m.label), m.distance)
-                    for m in view.identify(embeddings, k=1)]
+            held = [held_to_quality(m, c) for m, c in zip(view.identify(embeddings, k=1), conditions)]
+            return [LiveMatch(m.label, view.name(m.label), m.distance, reason=reason) for m, reason in held]
     return match
 
 

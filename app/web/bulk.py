@@ -11,6 +11,7 @@ from pathlib import Path
 from flask import current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
+from wtforms.validators import ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..auth import admin_required
@@ -50,7 +51,7 @@ def bulk_upload():
     request.max_content_length = current_app.config["BULK_MAX_BYTES"]
     wants_json = request.accept_mimetypes.best == "application/json"
     try:
-        validate_csrf(request.form.get("csrf_token"))
+        _check_csrf()
         path, source = _saved_upload()
         try:
             job = bulk_jobs.start(path, source, current_user.username)
@@ -64,6 +65,14 @@ def bulk_upload():
         return render_template("bulk.html", error=detail, job=None), 400
     url = url_for("web.bulk_job", job_id=job.id)
     return jsonify(url=url, job=job.id) if wants_json else redirect(url)
+
+
+def _check_csrf() -> None:
+    """CSRFProtect's check, raised as its CSRFError (validate_csrf raises a form ValidationError)."""
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError as e:
+        raise CSRFError(e.args[0] if e.args else "The CSRF token is invalid.") from e
 
 
 def _detail(e: Exception) -> str:

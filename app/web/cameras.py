@@ -9,25 +9,10 @@ from ..auth import admin_required
 from ..extensions import db
 from ..http.problems import Problem
 from ..stream.cameras import add_camera, get_camera_row, list_cameras, remove_camera, update_camera
+from ..stream.forms import flash_hidden_errors
 from ..stream.sync import camera_runner
 from . import bp
 from .forms import ActionForm, CameraForm, CameraSettingsForm
-
-
-def _errors(form) -> str:
-    return " ".join(e for errs in form.errors.values() for e in errs)
-
-
-def _cameras_page(camera_form: CameraForm | None = None):
-    """Cameras with their state; `camera_form` a refused "add a camera", shown with its
-    input and the sentence under the field (status 400)."""
-    camera_runner()
-    cameras = list_cameras()
-    settings = {c.id: CameraSettingsForm(formdata=None, obj=c, prefix=f"c{c.id}",
-                                         ignore_region=c.ignore_region or "") for c in cameras}
-    page = render_template("cameras.html", cameras=cameras, settings=settings,
-                           camera_form=camera_form or CameraForm(), action=ActionForm())
-    return (page, 400) if camera_form is not None else page
 
 
 @bp.get("/cameras")
@@ -35,6 +20,32 @@ def _cameras_page(camera_form: CameraForm | None = None):
 def cameras_page():
     """Cameras with their state."""
     return _cameras_page()
+
+
+def _cameras_page(status: int = 200, **forms):
+    """The page; `forms` (camera_form, settings=(camera id, form)) are ones refused, shown
+    again with their input and the error under the field."""
+    camera_runner()
+    cameras = list_cameras()
+    settings = {c.id: CameraSettingsForm(formdata=None, obj=c, prefix=f"c{c.id}",
+                                         ignore_region=c.ignore_region or "") for c in cameras}
+    if "settings" in forms:
+        camera_id, form = forms.pop("settings")
+        settings[camera_id] = form
+    for form in [*forms.values(), *settings.values()]:
+        flash_hidden_errors(form)
+    forms = {"camera_form": CameraForm(formdata=None), **forms}
+    return render_template("cameras.html", cameras=cameras, settings=settings, action=ActionForm(),
+                           **forms), status
+
+
+def _refused(form, p: Problem, default: str) -> None:
+    """Put the problem's sentence under the field it names ("source: ..."), else under the
+    field `default`, of a form that is shown again."""
+    named = p.detail.split(":", 1)[0]
+    field = form._fields.get(named) or form._fields[default]
+    words = p.detail.split(": ", 1)[-1] if named in form._fields else p.detail
+    field.errors = [*field.errors, words[:1].upper() + words[1:]]
 
 
 @bp.get("/cameras/grid")
@@ -50,20 +61,17 @@ def grid_page():
 def add_camera_page():
     """Add a camera from the page's form."""
     form = CameraForm()
-    if form.validate_on_submit():
-        try:
-            camera = add_camera({"name": form.name.data, "source": form.source.data})
-        except Problem as p:
-            db.session.rollback()
-            # The stream's sentences start with the field they are about ("source: ...").
-            field = form.source if p.detail.startswith("source:") else form.name
-            words = p.detail.split(": ", 1)[-1] if p.detail.startswith(("source:", "name:")) else p.detail
-            field.errors = [*field.errors, words[:1].upper() + words[1:]]
-            return _cameras_page(form)
-        db.session.commit()
-        flash(f"Camera {camera.name} added; it starts within a second or two.")
-        return redirect(url_for("web.cameras_page"))
-    return _cameras_page(form)
+    if not form.validate_on_submit():
+        return _cameras_page(400, camera_form=form)
+    try:
+        camera = add_camera({"name": form.name.data, "source": form.source.data})
+    except Problem as p:
+        db.session.rollback()
+        _refused(form, p, "name")
+        return _cameras_page(p.status, camera_form=form)
+    db.session.commit()
+    flash(f"Camera {camera.name} added; it starts within a second or two.")
+    return redirect(url_for("web.cameras_page"))
 
 
 @bp.post("/cameras/<int:camera_id>/<any(enable, disable):action>")
@@ -86,23 +94,23 @@ def camera_settings(camera_id: int):
     """Change a camera's source, detection width, smallest face, rate and ignored region."""
     camera = get_camera_row(camera_id)
     form = CameraSettingsForm(prefix=f"c{camera_id}")  # one form per camera on the page
-    if form.validate_on_submit():
-        try:
-            update_camera(camera, {"source": form.source.data, "detect_side": form.detect_side.data,
-                                   "min_face": form.min_face.data,
-                                   "recognition_fps": form.recognition_fps.data,
-                                   "ignore_region": form.ignore_region.data.strip() or None,
-                                   "learn_unknown": form.learn_unknown.data,
-                                   "retain_sightings_days": form.retain_sightings_days.data,
-                                   "retain_arrivals_days": form.retain_arrivals_days.data})
-        except Problem as p:
-            db.session.rollback()
-            flash(f"{camera.name}: {p.detail}", "error")
-        else:
-            db.session.commit()
-            flash(f"Camera {camera.name} changed; it restarts within a second or two.")
-    else:
-        flash(_errors(form), "error")
+    if not form.validate_on_submit():
+        return _cameras_page(400, settings=(camera_id, form))
+    try:
+        update_camera(camera, {"source": form.source.data, "detect_side": form.detect_side.data,
+                               "min_face": form.min_face.data,
+                               "recognition_fps": form.recognition_fps.data,
+                               "ignore_region": form.ignore_region.data.strip() or None,
+                               "learn_unknown": form.learn_unknown.data,
+                               "privacy": form.privacy.data,
+                               "retain_sightings_days": form.retain_sightings_days.data,
+                               "retain_arrivals_days": form.retain_arrivals_days.data})
+    except Problem as p:
+        db.session.rollback()
+        _refused(form, p, "source")
+        return _cameras_page(p.status, settings=(camera_id, form))
+    db.session.commit()
+    flash(f"Camera {camera.name} changed; it restarts within a second or two.")
     return redirect(url_for("web.cameras_page"))
 
 

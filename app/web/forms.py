@@ -129,6 +129,11 @@ class CameraSettingsForm(FlaskForm):
     learn_unknown = BooleanField("Learn unknown faces", description=(
         "Keeps the faces of people nobody enrolled (crops and embeddings) in Who is this? "
         "until they expire. Off: a stranger's face is shown live and in Arrivals, never grouped."))
+    privacy = SelectField("Privacy of its stream", choices=[
+        ("off", "Show every face"), ("unknown", "Blur the faces of people not enrolled"),
+        ("all", "Blur every face")], default="off", description=(
+        "Blurs faces in the stream, the grid, snapshots and the crops shown; a face not named "
+        "yet counts as not enrolled."))
     retain_sightings_days = FloatField("Days its unknown faces are kept (empty: the default)",
                                        [Optional()], description="Settings shows the defaults.")
     retain_arrivals_days = FloatField("Days its arrivals are kept (empty: the default)", [Optional()])

@@ -16,6 +16,7 @@ from ..library.group_edits import restore_group, take_out_face, unlike_groups
 from ..library.groups import (dismiss_group, get_group, group_faces, group_view, list_groups,
                               merge_groups, name_group)
 from ..models import Sighting, UnknownGroup
+from ..stream.privacy import crop_privacy, shown_crop
 from . import bp
 from .forms import ConfirmDeleteForm
 
@@ -63,7 +64,10 @@ def group_crop(group_id: int):
     remembered from an uploaded photo."""
     group = db.session.get(UnknownGroup, group_id) or abort(404)
     shown = [s for s in group.sightings if current_user.is_admin or s.camera is not None]
-    return _crop(max(shown, key=lambda s: s.quality, default=None) or abort(404))
+    best = max(shown, key=lambda s: s.quality, default=None) or abort(404)
+    # An unknown face in view: blurred as its camera's stream blurs it.
+    jpeg = shown_crop(best.crop_jpeg, crop_privacy(camera_id=best.camera_id), known=False)
+    return Response(jpeg, mimetype="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
 
 
 def _back() -> str:

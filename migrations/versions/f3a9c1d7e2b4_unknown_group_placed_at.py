@@ -4,7 +4,7 @@ When an operator merged groups: the background merge never moves the faces of su
 group (it may only bring other groups' faces into it) and never merges two of them.
 
 Revision ID: f3a9c1d7e2b4
-Revises: f3a5b7c9d1e2
+Revises: b6d8f0a2c4e6
 Create Date: 2026-12-07 07:00:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = 'f3a9c1d7e2b4'
-down_revision = 'f3a5b7c9d1e2'
+down_revision = 'b6d8f0a2c4e6'
 branch_labels = None
 depends_on = None
 

@@ -42,6 +42,7 @@ def test_export_then_restore(source, tmp_path, request, engine):
     backup = tmp_path / "backup.zip"
     out = source.test_cli_runner().invoke(args=["faces", "export", str(backup)])
     assert out.exit_code == 0 and "exported 2 people and 2 faces" in out.output, out.output
+    assert backup.stat().st_mode & 0o777 == 0o600  # every embedding and crop: owner only
     (tmp_path / "target").mkdir()
     target = make_app(tmp_path / "target" / "faces.db", database_url(request, engine),
                       IDENTIFY_THRESHOLD=1.1)

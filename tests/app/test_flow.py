@@ -4,7 +4,8 @@ web form, identify their val/ photos, the fifth person stays unknown, delete.
 Threshold: with 4 people enrolled from 3 photos each, the sample val/ photos lie at L2
 <= 1.05 from their person and >= 1.2 from everyone else, so the test sets 1.12 on the
 Settings page (the default, 0.8, is for a gallery of ~1,000 people; see app/thresholds.py).
-With fewer than 20 people enrolled every face gets that threshold (no crowding adjustment).
+With fewer than 20 people enrolled every face gets that threshold (no crowding adjustment),
+moved by at most 0.05 for a small, grey or blurred face (docs/CAMERAS.md).
 """
 from __future__ import annotations
 
@@ -97,7 +98,8 @@ def test_val_photos_named_right(app, enrolled, folder):
         face = identify(client, path)
         assert face["name"] == title(folder), (path.name, face["candidates"])
         assert face["person_id"] == enrolled[folder]
-        assert 0 <= face["distance"] <= TEST_THRESHOLD == face["threshold"]
+        assert 0 <= face["distance"] <= face["threshold"]
+        assert abs(face["threshold"] - TEST_THRESHOLD) <= 0.05 + 1e-9
         assert face["similarity"] == pytest.approx(1 - face["distance"] ** 2 / 2, abs=1e-3)
         assert set(face["landmarks"]) == {"left_eye", "right_eye", "nose", "mouth_left", "mouth_right"}
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.recognition.decode import decode_image, decoded_pixels
+from app.recognition.decode import decode_cost, decode_image
 from app.recognition.errors import BadImageError, ImageTooLargeError
 
 
@@ -135,13 +135,14 @@ def test_a_jpeg_header_claiming_40_megapixels_decodes_small():
     assert max(rgb.shape) <= 4096 and rgb.shape[2] == 3  # the default max_side
 
 
-def test_decoded_pixels_tells_from_the_header_what_decoding_will_hold():
-    # A JPEG is decoded reduced (1/2 here); other formats whole; refused bytes are 0.
-    assert decoded_pixels(jpeg_claiming(6300, 6300)) == 3150 * 3150 == decode_image(jpeg_claiming(6300, 6300)).size // 3
-    assert decoded_pixels(png_claiming(5000, 4000)) == 20_000_000
-    assert decoded_pixels(jpeg_bytes(640, 480)) == 640 * 480
-    assert decoded_pixels(png_claiming(30000, 30000)) == 0  # over the pixel limit
-    assert decoded_pixels(b"not an image") == decoded_pixels(b"") == 0
+def test_decode_cost_tells_from_the_header_what_decoding_will_hold():
+    # A JPEG is decoded reduced (1/2 here); other formats whole, 4 bytes a pixel in Pillow
+    # (1 for greyscale); refused bytes are 0.
+    assert decode_cost(jpeg_claiming(6300, 6300)) == 4 * 3150 * 3150 == 4 * decode_image(jpeg_claiming(6300, 6300)).size // 3
+    assert decode_cost(png_claiming(5000, 4000)) == 4 * 20_000_000
+    assert decode_cost(jpeg_bytes(640, 480)) == 4 * 640 * 480
+    assert decode_cost(png_claiming(30000, 30000)) == 0  # over the pixel limit
+    assert decode_cost(b"not an image") == decode_cost(b"") == 0
 
 
 @pytest.mark.parametrize("fmt, size, max_side, want", [
@@ -223,3 +224,69 @@ def test_formats_nobody_uploads_a_face_in_are_refused(fmt):
     with pytest.raises(BadImageError) as err:
         decode_image(buf.getvalue())
     assert "not an image we can read" in err.value.detail
+
+
+# --- Memory: no format may make its decoder hold more than the largest accepted image ---
+
+def saved(image: Image.Image, fmt: str, **options) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, fmt, **options)
+    return buf.getvalue()
+
+
+def flat_40mp(mode: str = "RGB") -> Image.Image:
+    """7300x5479 (40.0 MP, just under the pixel limit) of one colour."""
+    return Image.new(mode, (7300, 5479), {"RGB": (120, 130, 140), "RGBA": (1, 2, 3, 4), "P": 7}[mode])
+
+
+def progressive_444_claiming(width, height):
+    data = bytearray(saved(Image.new("RGB", (16, 16)), "JPEG", progressive=True, subsampling=0))
+    struct.pack_into(">HH", data, data.find(b"\xff\xc2") + 5, height, width)
+    return bytes(data)
+
+
+FORTY_MP = {  # name: (bytes, accepted); issue 18's uploads and every other format Pillow opens
+    "webp lossless (1.6 KB: 754 MB before)": (lambda: saved(flat_40mp(), "WEBP", lossless=True), False),
+    "webp lossy": (lambda: saved(flat_40mp(), "WEBP", quality=80), False),
+    "progressive 4:4:4 jpeg (406 MB before)": (lambda: saved(flat_40mp(), "JPEG", progressive=True, subsampling=0), False),
+    "progressive 4:4:4 header 6300x6300": (lambda: progressive_444_claiming(6300, 6300), False),
+    "tiff in one strip": (lambda: saved(flat_40mp(), "TIFF", compression="tiff_adobe_deflate",
+                                        tiffinfo={278: 5479}), False),
+    "progressive 4:2:0 jpeg": (lambda: saved(flat_40mp(), "JPEG", progressive=True), True),
+    "baseline jpeg": (lambda: saved(flat_40mp(), "JPEG"), True),
+    "tiff": (lambda: saved(flat_40mp(), "TIFF", compression="tiff_adobe_deflate"), True),
+    "png rgba": (lambda: saved(flat_40mp("RGBA"), "PNG"), True),
+    "gif": (lambda: saved(flat_40mp("P"), "GIF"), True),
+}
+
+
+@pytest.mark.parametrize("name", FORTY_MP)
+def test_a_40_megapixel_image_in_any_format_fits_the_memory_budget_or_is_refused_first(name):
+    from app.recognition.decode_cost import budget
+
+    make, accepted = FORTY_MP[name]
+    data = make()
+    if accepted:
+        assert 0 < decode_cost(data) <= budget(40_000_000)
+        return
+    assert decode_cost(data) == 0
+    with pytest.raises(ImageTooLargeError) as err:
+        decode_image(data)
+    assert "MB of memory" in err.value.detail and "upload it again" in err.value.detail
+
+
+@pytest.mark.parametrize("size, mode", [((640, 480), "RGB"), ((4000, 3000), "RGBA"), ((9000, 600), "RGB")])
+def test_webp_is_decoded_reduced_upright_and_as_rgb(size, mode):
+    image = Image.new(mode, size, (200, 100, 50, 255)[:len(mode)])
+    exif = Image.Exif()
+    exif[0x0112] = 6  # turned: the upright image is `size` transposed
+    rgb = decode_image(saved(image, "WEBP", quality=95, exif=exif.tobytes()), max_side=4096)
+    scale = 1 if max(size) <= 4096 else 4  # 9000 / 2 is still over 4096
+    assert rgb.shape == (size[0] // scale, size[1] // scale, 3) and rgb.dtype == np.uint8
+    assert np.abs(rgb[1:-1, 1:-1].astype(int) - (200, 100, 50)).max() <= 6
+
+
+def test_a_damaged_webp_is_a_bad_image():
+    data = saved(Image.new("RGB", (64, 64), (9, 9, 9)), "WEBP")
+    with pytest.raises(BadImageError):
+        decode_image(data[:40])

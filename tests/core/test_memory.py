@@ -46,6 +46,47 @@ def test_a_long_lived_worker_peaks_no_higher_for_the_worst_upload():
     assert sequence["face_mosaic_1600"]["faces"] == 100
 
 
+def bench(cases: str, *options: str) -> dict:
+    out = subprocess.run([sys.executable, "scripts/bench_memory.py", "--cases", cases, *options],
+                         cwd=ROOT, capture_output=True, text=True, timeout=1200)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_no_format_costs_more_than_the_largest_accepted_image():
+    """Issue 18: a 1.6 KB WebP declaring 40 MP took 548 MB more (Pillow's WebP decoder), a
+    1.4 KB progressive 4:4:4 JPEG 198 MB, a 40 MP TIFF in one strip 203 MB; a 40 MP RGBA
+    PNG (decoded whole, accepted) ~150 MB. Each is now refused from its header or costs no
+    more than that PNG."""
+    refused = ["webp_lossless_7300x5479", "webp_lossy_7300x5479", "jpeg_progressive_444_header_6300x6300",
+               "jpeg_progressive_444_7300x5479", "tiff_one_strip_7300x5479"]
+    accepted = ["png_rgba_7300x5479", "jpeg_progressive_420_7300x5479", "photo_22mp_webp",
+                "gif_7300x5479", "bmp_rle8_7300x5479"]
+    figures = bench(",".join(refused + accepted))["cases"]
+    for name in refused:
+        assert (figures[name]["status"], figures[name]["type"]) == (413, "too-large"), figures[name]
+        assert figures[name]["increase_mb"] < 20, (name, figures[name])
+    for name in accepted:
+        assert figures[name]["status"] == 200, figures[name]
+        assert figures[name]["increase_mb"] < 250 and figures[name]["peak_rss_mb"] < 400, (name, figures[name])
+    assert figures["photo_22mp_webp"]["faces"] == 1
+
+
+@pytest.mark.slow
+def test_class_photos_one_after_the_other_peak_as_in_a_fresh_worker():
+    """Issue 18: three class photos in a row (144, 400, 64 faces) took a long-lived worker to
+    465-475 MB, each at most 362 MB in a fresh one; here the last peaked 69 MB above its
+    fresh figure before the interpreters planned for a crowd were dropped after it."""
+    cases = "grid_144_faces,grid_400_faces,grid_64_faces"
+    figures = bench(cases, "--sequence")
+    fresh = {name: c["peak_rss_mb"] for name, c in figures["cases"].items()}
+    sequence = figures["sequence"]["cases"]
+    assert figures["sequence_max_peak_rss_mb_accepted"] < 400, sequence
+    for name in cases.split(","):
+        assert sequence[name]["peak_rss_mb"] < fresh[name] + 30, (name, sequence[name], fresh[name])
+
+
 @pytest.fixture(scope="module")
 def originals(pipeline):
     """One val photo of three people: (decoded RGB, its face)."""

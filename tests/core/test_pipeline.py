@@ -170,7 +170,7 @@ def test_released_interpreters_give_the_same_numbers_when_planned_again(model_di
 
 
 def test_only_a_large_upload_drops_what_earlier_images_planned(model_dir, sample_photos_dir, monkeypatch):
-    """Before an upload that decodes to more than LARGE_DECODE_PIXELS (memory, docs/WEBAPP.md),
+    """Before an upload that holds more than LARGE_DECODE_BYTES while decoded (memory, docs/WEBAPP.md),
     not before an ordinary photo; the large one still names its face."""
     import cv2
 
@@ -182,6 +182,27 @@ def test_only_a_large_upload_drops_what_earlier_images_planned(model_dir, sample
     small = next((sample_photos_dir / "val" / "madonna").glob("*.jpg")).read_bytes()
     assert len(pipeline.analyze_bytes(small).faces) == 1 and released == []
     rgb = pipeline.decode(small)
-    f = (module.LARGE_DECODE_PIXELS * 1.2 / (rgb.shape[0] * rgb.shape[1])) ** 0.5
+    f = (module.LARGE_DECODE_BYTES / 4 * 1.2 / (rgb.shape[0] * rgb.shape[1])) ** 0.5
     large = cv2.imencode(".png", cv2.resize(rgb, None, fx=f, fy=f))[1].tobytes()
     assert len(pipeline.analyze_bytes(large).faces) == 1 and released == [1]
+
+
+def test_a_crowd_leaves_no_interpreters_planned_for_it(model_dir, sample_photos_dir, monkeypatch):
+    """After an upload of more than CROWD_FACES faces what was planned for it is dropped
+    (a class photo after two crowds peaked 69 MB higher than in a fresh worker, issue 18);
+    a 1500x1500 JPEG is too small to release anything before it is decoded."""
+    from app.recognition import pipeline as module
+
+    paths = sorted(sample_photos_dir.glob("*/*/*.jpg"))[:36]
+    grid = Image.new("RGB", (1500, 1500), (128, 128, 128))
+    for i, path in enumerate(paths):
+        photo = Image.open(path).convert("RGB")
+        photo.thumbnail((250, 250))
+        grid.paste(photo, ((i % 6) * 250, (i // 6) * 250))
+    buf = io.BytesIO()
+    grid.save(buf, "JPEG", quality=90)
+    pipeline = module.FacePipeline(model_dir)
+    released = []
+    monkeypatch.setattr(pipeline, "release_memory", lambda: released.append(1))
+    assert len(pipeline.analyze_bytes(buf.getvalue()).faces) > module.CROWD_FACES
+    assert released == [1]

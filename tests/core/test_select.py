@@ -14,7 +14,7 @@ def face(x: float, y: float, side: float, score: float = 0.99) -> Detection:
 
 
 def test_no_face_selects_nothing_every_way():
-    for how in ("largest", "central", "dominant"):
+    for how in ("largest", "central", "dominant", "subject"):
         assert select_face([], how, image_shape=(480, 640, 3)) is None
 
 
@@ -37,6 +37,21 @@ def test_central_is_the_face_nearest_the_image_centre():
 def test_central_needs_the_image_shape():
     with pytest.raises(ValueError, match="image_shape"):
         select_face([face(0, 0, 50)], "central")
+
+
+def test_subject_passes_over_a_bystander_cut_off_by_the_edge():
+    """As in LFW photos (250x250): a bystander at the edge, box clipped, larger than the
+    subject; then, of faces about as large, the central one."""
+    faces = [face(0, 55, 80), face(90, 60, 75), face(180, 70, 60)]
+    faces[0].box[0] = 0.0  # clipped by the detector at the border
+    assert select_face(faces, "largest") == 0
+    assert select_face(faces, "subject", image_shape=(250, 250, 3)) == 1
+    # Only faces cut off: the largest of them.
+    assert select_face([face(0, 0, 50), face(0, 100, 80)], "subject", image_shape=(250, 250, 3)) == 1
+    # A whole face clearly larger than a central one is the subject.
+    assert select_face([face(100, 100, 30), face(10, 10, 60)], "subject", image_shape=(250, 250, 3)) == 1
+    with pytest.raises(ValueError, match="image_shape"):
+        select_face(faces, "subject")
 
 
 def test_dominant_ignores_a_face_in_the_background():

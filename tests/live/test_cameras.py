@@ -158,7 +158,10 @@ def two_workers(model_dir, tmp_path_factory):
     app.extensions["faces"].close()
     port = free_port()
     env = {**os.environ, "FACES_DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "test",
-           "FACES_THREADS": "1", "FACES_CAMERAS_AUTOSTART": "1", "FACES_API_RATE_LIMIT": "100000 per minute"}
+           "FACES_THREADS": "1", "FACES_CAMERAS_AUTOSTART": "1", "FACES_API_RATE_LIMIT": "100000 per minute",
+           # 6 streams at once below, all of which one worker may accept (4 by default), and a
+           # stream that just ended may hold its slot until its next frame.
+           "FACES_STREAMS_PER_WORKER": "8"}
     gunicorn = Path(sys.executable).with_name("gunicorn")
     proc = subprocess.Popen([str(gunicorn), "-w", "2", "-k", "gthread", "--threads", "8",
                              "-b", f"127.0.0.1:{port}", "--timeout", "120", "wsgi:app"], cwd=ROOT,

@@ -60,7 +60,7 @@ def lookup(pipeline, sample_photos_dir):
                 labels.append(folder.name)
                 break
     gallery = Gallery(np.stack(embeddings), labels)
-    return lambda e: [LiveMatch(m.label, m.label, m.distance) for m in gallery.identify(e, threshold=0.95)]
+    return lambda e, conditions=None: [LiveMatch(m.label, m.label, m.distance) for m in gallery.identify(e, threshold=0.95)]
 
 
 def test_tracker_keeps_ids_and_votes():
@@ -132,7 +132,7 @@ def test_the_recognizer_embeds_what_its_live_detector_finds(pipeline, lookup, sa
     assert detections and len(recognizer.tracker.tracks) == len(detections)
     aligned = align_faces(frame, [d.landmarks for d in detections])
     embeddings = pipeline.encoder.embed(aligned)
-    matches = lookup(embeddings)
+    matches = lookup(embeddings, None)
     for track, detection, crop, embedding, match in zip(
             recognizer.tracker.tracks, detections, aligned, embeddings, matches):
         np.testing.assert_array_equal(track.box, detection.box)
@@ -245,3 +245,26 @@ def test_one_recognition_budget_is_shared_in_turn_and_never_slows_the_display(pi
     assert 0 < rates[2] <= 2.5, rates  # its own cap
     assert min(rates[:2]) >= 0.6 * max(rates[:2]), rates  # the others share the rest in turn
     assert all(s["fps_out"] >= 20 for s in status), [s["fps_out"] for s in status]
+
+
+def test_a_rate_is_read_while_the_camera_thread_ticks():
+    """Status requests read the rates while the capture thread ticks them: no "deque
+    mutated during iteration" (it was a 500 from /api/cameras and /api/stream/status)."""
+    import threading
+
+    from app.stream.rates import RateMeter
+
+    meter, stop = RateMeter(0.05), threading.Event()
+
+    def tick():
+        while not stop.is_set():
+            meter.tick(time.monotonic())
+    thread = threading.Thread(target=tick)
+    thread.start()
+    try:
+        end = time.monotonic() + 1.0
+        while time.monotonic() < end:
+            assert meter.rate(time.monotonic()) >= 0
+    finally:
+        stop.set()
+        thread.join()

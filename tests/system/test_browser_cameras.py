@@ -20,7 +20,9 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (
 @pytest.fixture(scope="module")
 def base_url(model_dir, tmp_path_factory):
     """The app on a loopback port: the first camera (demo) and two more, three people enrolled."""
-    app = make_app(tmp_path_factory.mktemp("grid") / "faces.db", CAMERA_SOURCE="demo")
+    # One process serves the grid's 4 streams and any page left open meanwhile.
+    app = make_app(tmp_path_factory.mktemp("grid") / "faces.db", CAMERA_SOURCE="demo",
+                   STREAMS_PER_WORKER=8)
     cli = app.test_cli_runner()
     for name in ("Shop", "Office"):
         assert cli.invoke(args=["faces", "cameras", "add", name, "demo", "--recognition-fps", "3"]).exit_code == 0
@@ -54,10 +56,11 @@ def test_cameras_page_and_grid(base_url):
         page.click("button[type=submit]")
         page.click("nav >> text=Cameras")
         page.fill("#name", "Garden")
-        page.fill("#source", "/etc/passwd")  # refused, with a sentence
+        page.fill("#source", "/etc/passwd")  # refused, with a sentence under the field
         page.click("form[action=\"/cameras\"] button[type=submit]")
         expect(page.locator("#source-error")).to_contain_text("Video files must be in")
         expect(page.locator("#source")).to_have_value("/etc/passwd")  # kept, to correct
+        expect(page.locator("#name")).to_have_value("Garden")  # the input kept
         page.fill("#source", "demo")
         page.click("form[action=\"/cameras\"] button[type=submit]")
         expect(page.locator("#cameras tbody tr")).to_have_count(4)

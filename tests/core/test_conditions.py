@@ -1,0 +1,69 @@
+"""A face's conditions (greyscale/IR from the pixels, size, sharpness), the camera
+degradations the benchmark makes, and the calibrated rule that a face too poor is not named."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.evaluation.degrade import Condition, degrade
+from app.recognition.calibration import MIN_NAMED_PX, identify_offset, too_poor, verify_threshold
+from app.recognition.decode import decode_image
+from app.recognition.quality import FaceConditions, channel_spread, conditions_of, is_greyscale, to_grey
+from support import GOOD, load
+
+
+@pytest.fixture(scope="module")
+def face(pipeline):
+    return pipeline.analyze(load(GOOD)).faces[0]
+
+
+def test_a_colour_face_is_not_greyscale_and_its_grey_copy_is(face):
+    assert channel_spread(face.aligned) > 10 and not is_greyscale(face.aligned)
+    grey = to_grey(face.aligned)
+    assert grey.shape == face.aligned.shape and is_greyscale(grey)
+
+
+def test_an_ir_frame_is_greyscale_after_heavy_jpeg(pipeline):
+    """A night frame (grey, dark, noisy) sent as quality-25 JPEG keeps its channels equal
+    within the chroma rounding: still greyscale."""
+    data, _ = degrade(load(GOOD), Condition("night", 64, night=True, jpeg=25), seed=1, face_width=85)
+    faces = pipeline.analyze(decode_image(data)).faces
+    assert faces and all(is_greyscale(f.aligned) for f in faces)
+
+
+def test_conditions_of_a_face(face):
+    c = conditions_of(face.detection, face.aligned)
+    assert not c.greyscale and 80 <= c.face_px <= 90 and c.sharpness > 20
+    assert c.to_dict() == {"greyscale": False, "face_px": round(c.face_px), "sharpness": round(c.sharpness, 1)}
+
+
+def test_degradations_are_seeded_and_place_the_face():
+    rgb = load(GOOD)
+    a, placed = degrade(rgb, Condition("px20", 20), seed=3, face_width=85)
+    b, _ = degrade(rgb, Condition("px20", 20), seed=3, face_width=85)
+    c, _ = degrade(rgb, Condition("px20", 20), seed=4, face_width=85)
+    assert a == b and a != c
+    frame = decode_image(a)
+    assert frame.shape == (480, 640, 3)
+    box = placed.box(np.array([0, 0, 85, 85]))
+    assert box[2] - box[0] == pytest.approx(20)
+
+
+def test_a_face_too_small_says_so_and_is_never_named():
+    tiny = FaceConditions(False, 14.2, 50.0)
+    assert too_poor(tiny) == f"face 14 px, too small to name (needs {MIN_NAMED_PX:.0f} px)"
+    assert too_poor(FaceConditions(False, MIN_NAMED_PX, 50.0)) is None
+
+
+def test_only_poorer_faces_move_the_thresholds_and_not_far():
+    """Colour, sharp faces of 32 px or more keep the configured thresholds (they were tuned
+    on such faces); poorer ones move them by at most 0.05; the poorer face of two decides."""
+    clean = FaceConditions(False, 90, 150)
+    assert verify_threshold(1.09, clean, clean) == 1.09 and identify_offset(clean) == 0
+    assert verify_threshold(1.09, clean, FaceConditions(False, 20, 30)) == pytest.approx(1.14)
+    assert verify_threshold(1.09, FaceConditions(True, 64, 80), clean) == pytest.approx(1.14)
+    for px in (15, 18, 24, 32, 48, 90):
+        for grey in (False, True):
+            for sharp in (5, 30):
+                c = FaceConditions(grey, px, sharp)
+                assert abs(identify_offset(c)) <= 0.05 + 1e-9 and abs(verify_threshold(1.09, c) - 1.09) <= 0.05 + 1e-9
