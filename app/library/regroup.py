@@ -1,15 +1,16 @@
 """Regrouping the open groups from scratch (`flask faces regroup`): the online rule
 (grouping.py) decides each face once, in the order they come; average-linkage clustering
-over all of them at once can mend an early decision. Dismissed and named groups are left
-as they are. Each new group keeps the id of the old group most of its faces came from,
-so that Arrivals and links still lead somewhere. Bounded: O(N^2) memory in the faces.
+over all of them at once can mend an early decision. Dismissed and named groups, and groups
+an operator placed faces in, are left as they are. Each new group keeps the id of the old
+group most of its faces came from, so that Arrivals and links still lead somewhere. Bounded: O(N^2) memory in the faces.
 
 Groups that come together over time (`merge_close_groups`, run in the background as faces
 arrive and by `flask faces regroup --merge`): open groups whose faces are close as sets
 (average linkage between groups, from their sums alone: O(G) memory in blocks, no face
 read) merge, one merge per short transaction, so that identify never waits long on the
 state row's lock. Dismissed and named groups never merge; a group an operator placed
-faces in (merged by hand) may take others' faces but its own never move."""
+faces in (merged by hand, or a face moved in or taken out) may take others' faces but its
+own never move, and two such groups never merge (the operator kept them apart)."""
 from __future__ import annotations
 
 import logging
@@ -46,11 +47,13 @@ def _keepers(old: np.ndarray, new: np.ndarray) -> dict[int, int]:
 
 
 def regroup_open(limit: int = REGROUP_MAX) -> dict:
-    """Regroup every open group's faces of the active model. Returns the counts before and
-    after. The caller commits."""
+    """Regroup the faces of every open group of the active model that no operator placed
+    faces in (`placed_at`: theirs stay where the operator put them). Returns the counts
+    before and after. The caller commits."""
     model = get_state().active_model
     rows = db.session.execute(select(Sighting).join(UnknownGroup).where(
-        UnknownGroup.status == "open", UnknownGroup.model == model)).scalars().all()
+        UnknownGroup.status == "open", UnknownGroup.model == model,
+        UnknownGroup.placed_at.is_(None))).scalars().all()
     if len(rows) > limit:
         raise Problem("conflict", 409, f"{len(rows)} faces wait in open groups; regrouping more than "
                       f"{limit} at once would take too much memory. Name or dismiss some first.")

@@ -1,7 +1,8 @@
 """unknown group placed_at
 
-When an operator merged groups: the background merge never moves the faces of such a
-group (it may only bring other groups' faces into it) and never merges two of them.
+When an operator placed faces in a group (merged groups, moved a face in or out): the
+background merge never moves the faces of such a group (it may only bring other groups'
+faces into it) and never merges two of them.
 
 Revision ID: f3a9c1d7e2b4
 Revises: b6d8f0a2c4e6

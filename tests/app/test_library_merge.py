@@ -11,7 +11,7 @@ from app.library.grouping import Seen, remember
 from app.models import Event, Sighting, UnknownGroup, utcnow
 
 RNG = np.random.default_rng(21)
-DIRECTIONS = RNG.normal(size=(5, 128)).astype(np.float32)
+DIRECTIONS = RNG.normal(size=(8, 128)).astype(np.float32)
 
 
 def faces_of(person: int, n: int) -> list[Seen]:
@@ -93,3 +93,28 @@ def test_the_threshold_command_says_what_it_needs(runner):
     assert out.exit_code != 0 and "Too few faces stored" in out.output, out.output
     out = runner.invoke(args=["faces", "threshold", "--target", "2"])
     assert out.exit_code != 0 and "between 0 and 0.5" in out.output, out.output
+
+
+def test_what_an_operator_placed_stays_where_they_put_it(app, runner):
+    """A face moved from one group to another keeps the two apart (the background merge
+    would bring them back together: one person, close as sets); a regroup from scratch
+    leaves a placed group's faces where they are."""
+    from app.library.group_edits import take_out_face
+
+    with app.app_context():
+        source, target = group_of(5, 4), group_of(5, 3)
+        moved = min(faces_in(source))
+        take_out_face(moved, target)
+        db.session.commit()
+        placed, loose = group_of(6, 2, placed=True), group_of(6, 4)
+        placed_faces = faces_in(placed)
+    runner.invoke(args=["faces", "regroup", "--merge"])
+    with app.app_context():
+        assert len(faces_in(source)) == 3 and len(faces_in(target)) == 4 and moved in faces_in(target)
+        # The open group came into the placed one (its faces stayed); a fresh loose group
+        # of the same person is left to the regroup, which moves none of the placed faces.
+        assert db.session.get(UnknownGroup, loose) is None and placed_faces < faces_in(placed)
+        loose = group_of(6, 3)
+    assert "groups before" in runner.invoke(args=["faces", "regroup"]).output
+    with app.app_context():
+        assert len(faces_in(placed)) == 6 and len(faces_in(loose)) == 3
