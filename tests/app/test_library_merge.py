@@ -118,3 +118,18 @@ def test_what_an_operator_placed_stays_where_they_put_it(app, runner):
     assert "groups before" in runner.invoke(args=["faces", "regroup"]).output
     with app.app_context():
         assert len(faces_in(placed)) == 6 and len(faces_in(loose)) == 3
+
+
+def test_a_merge_finds_the_arrivals_of_a_group_by_index(app):
+    """Each merge moves the Arrivals rows of the groups it deletes, and SQLite's foreign key
+    check of each deleted group looks for rows pointing at it: without an index on
+    event.group_id both read every arrival, holding the write lock (3.3 s a merge at 50,000
+    arrivals; docs/LIBRARY.md)."""
+    from sqlalchemy import inspect, text
+
+    with app.app_context():
+        indexed = [ix["column_names"] for ix in inspect(db.engine).get_indexes("event")]
+        assert ["group_id"] in indexed
+        plan = " ".join(str(r[-1]) for r in db.session.execute(text(
+            "EXPLAIN QUERY PLAN UPDATE event SET group_id = 1 WHERE group_id IN (2, 3)")))
+        assert "ix_event_group_id" in plan, plan
