@@ -6,9 +6,14 @@ rule may leave them.
 --db N: instead, an app on a temporary SQLite database holding N such faces in their
 groups; merge_close_groups runs in a thread while this one remembers one face at a time
 (what identify?remember=1 writes, waiting on the same lock): the latency of each, during
-the merge and after it.
+the merge and after it. --arrivals M: the database also holds M Arrivals rows (3 kB
+thumbnails) of those groups, as a product with a history does.
 
-Usage: python scripts/bench_merge.py [--faces 100000] [--sim 0.64] [--db 5000]
+--grouping N: N faces remembered one at a time, each its own transaction, on a fresh
+database (the online grouping's rate through the database: faces a minute, ms a face).
+
+Usage: python scripts/bench_merge.py [--faces 100000] [--sim 0.64] [--db 5000 [--arrivals 50000]]
+                                     [--grouping 10000]
 Prints one JSON object: groups, merges, seconds, peak memory (MB, tracemalloc)."""
 from __future__ import annotations
 
@@ -40,7 +45,20 @@ def made_up(n: int, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return faces, np.cumsum(cuts.ravel()) - 1, np.repeat(np.arange(people), 5)
 
 
-def through_db(n: int) -> dict:
+def add_arrivals(group_ids: list[int], m: int) -> None:
+    """m Arrivals rows spread over the groups (each merge moves those of the groups it deletes)."""
+    from sqlalchemy import insert
+
+    from app.extensions import db
+    from app.models import Event
+
+    for start in range(0, m, 5000):
+        db.session.execute(insert(Event), [{"camera": "bench", "group_id": group_ids[i % len(group_ids)],
+                                            "thumbnail_jpeg": b"\xff\xd8" + bytes(3000)}
+                                           for i in range(start, min(m, start + 5000))])
+
+
+def through_db(n: int, arrivals: int = 0) -> dict:
     """The --db measurement (module docstring)."""
     import tempfile
     import threading
@@ -64,6 +82,7 @@ def through_db(n: int) -> dict:
             db.session.flush()
             for g in range(labels.max() + 1):
                 remember([Seen(f, b"\xff\xd8") for f in faces[labels == g]], group_id=ids[g].id)
+            add_arrivals([g.id for g in ids], arrivals)
             db.session.commit()
         done: dict = {}
 
@@ -82,10 +101,36 @@ def through_db(n: int) -> dict:
                 (during if thread.is_alive() else after).append(1000 * (time.monotonic() - started))
         thread.join()
     p99 = lambda x: round(float(np.percentile(x, 99)), 1) if x else None  # noqa: E731
-    return {"faces": n, "groups": int(labels.max() + 1), **{k: v for k, v in done.items() if k != "moved"},
+    return {"faces": n, "groups": int(labels.max() + 1), "arrivals": arrivals, **{k: v for k, v in done.items() if k != "moved"},
             "remember_ms_during_merge": {"n": len(during), "p50": round(float(np.median(during)), 1) if during else None,
                                          "p99": p99(during), "max": round(max(during), 1) if during else None},
             "remember_ms_after": {"n": len(after), "p99": p99(after)}}
+
+
+def grouping_rate(n: int) -> dict:
+    """The --grouping measurement: n faces of made-up people remembered one at a time, each
+    its own transaction (as identify?remember=1 writes them) on a temporary SQLite database."""
+    import tempfile
+
+    from open_set_api import InProcess
+
+    from app.extensions import db
+    from app.library.grouping import Seen, remember
+
+    faces, _, _ = made_up(n, np.random.default_rng(3))
+    faces = faces[np.random.default_rng(4).permutation(len(faces))]
+    with tempfile.TemporaryDirectory() as tmp:
+        app, each = InProcess(Path(tmp)).app, []
+        with app.app_context():
+            started = time.monotonic()
+            for f in faces:
+                begun = time.monotonic()
+                remember([Seen(f, b"\xff\xd8")])
+                db.session.commit()
+                each.append(1000 * (time.monotonic() - begun))
+            seconds = time.monotonic() - started
+    return {"faces": n, "seconds": round(seconds, 1), "per_minute": round(60 * n / seconds),
+            "ms_p50": round(float(np.median(each)), 1), "ms_p99": round(float(np.percentile(each, 99)), 1)}
 
 
 def main() -> None:
@@ -93,9 +138,14 @@ def main() -> None:
     ap.add_argument("--faces", type=int, default=100_000)
     ap.add_argument("--sim", type=float, default=0.64)
     ap.add_argument("--db", type=int, default=0, help="measure through a database of this many faces")
+    ap.add_argument("--arrivals", type=int, default=0, help="with --db: Arrivals rows held beside them")
+    ap.add_argument("--grouping", type=int, default=0, help="instead: remember this many faces, one a transaction")
     args = ap.parse_args()
+    if args.grouping:
+        print(json.dumps(grouping_rate(args.grouping)))
+        return
     if args.db:
-        print(json.dumps(through_db(args.db)))
+        print(json.dumps(through_db(args.db, args.arrivals)))
         return
     faces, labels, person = made_up(args.faces, np.random.default_rng(0))
     sums = np.zeros((labels.max() + 1, 128), np.float32)
