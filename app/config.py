@@ -167,6 +167,10 @@ class Config:
     # Whether everyone but a signed-in admin sees only blurred faces: streams of cameras whose
     # privacy is off are refused to them, and the crops they see hide unknown faces (README).
     VIEWERS_SEE_BLURRED = _env_bool("FACES_VIEWERS_SEE_BLURRED", False)
+    # Encryption at rest of face crops, arrival thumbnails and undo payloads (AES-256-GCM,
+    # app/models/sealed.py): 32 bytes in URL-safe base64 ('flask faces new-data-key'); several
+    # comma-separated while rotating, the one to seal with first. Unset: stored plain.
+    DATA_KEY = os.environ.get("FACES_DATA_KEY")
     # The largest person's export zip that POST /api/people/import takes (bytes; about 7 kB a face).
     PERSON_IMPORT_MAX_BYTES = int(os.environ.get("FACES_PERSON_IMPORT_MAX_BYTES", 512 << 20))
     # A sighting joins the nearest group whose centre is at most this far (L2), else starts one.

@@ -7,7 +7,7 @@ moves those of the groups it deletes, and the foreign key check of a deleted gro
 every arrival without it (seconds a merge, holding the write lock).
 
 Revision ID: f3a9c1d7e2b4
-Revises: b6d8f0a2c4e6
+Revises: c7e9a1b3d5f7
 Create Date: 2026-12-07 07:00:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 
 revision = 'f3a9c1d7e2b4'
-down_revision = 'b6d8f0a2c4e6'
+down_revision = 'c7e9a1b3d5f7'
 branch_labels = None
 depends_on = None
 
