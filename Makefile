@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: setup venv weights db run serve soak kill-test test bench bench-api bench-live bench-scale bench-conditions open-set library-lfw evaluate-lfw clean
+.PHONY: setup venv weights db run serve soak kill-test test docs bench bench-api bench-live bench-scale bench-conditions open-set library-lfw evaluate-lfw clean
 
 setup: venv weights db
 
@@ -44,6 +44,10 @@ kill-test: setup
 
 test: setup
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# docs/CONFIGURATION.md from the settings declared in app/config.py (a test checks it is current).
+docs: venv
+	$(BIN)/python scripts/gen_config_docs.py
 
 # 8 clients, 10 minutes, identify/enrol/add/rename/delete mixed against gunicorn (scripts/soak.py).
 soak: setup

@@ -250,8 +250,8 @@ def main() -> None:
         mosquitto, mqtt_port = start_mosquitto(Path(tmp))
         receiver = Receiver()
         port = free_port()
-        env = {**os.environ, "FACES_DATABASE_URL": url, "SECRET_KEY": "bench", "FACES_WARM_UP": "1",
-               "CAMERA_SOURCE": "demo", "FACES_LIVE_OPEN": "1", "FACES_CAMERAS_AUTOSTART": "1",
+        env = {**os.environ, "FACES_DATABASE_URL": url, "FACES_SECRET_KEY": "bench", "FACES_WARM_UP": "1",
+               "FACES_CAMERA_SOURCE": "demo", "FACES_LIVE_OPEN": "1", "FACES_CAMERAS_AUTOSTART": "1",
                "FACES_API_RATE_LIMIT": "100000 per minute",
                "FACES_ALLOW_LOCAL_TARGETS": "1",  # the webhook receiver listens on loopback
                # People leave the demo and come back: departures and new arrivals within a run.

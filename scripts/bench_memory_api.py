@@ -52,7 +52,7 @@ def serve(tmp: Path, worker: tuple[str, ...] = WORKER):
         key_file.write_text(prepare_db(url))
     auth = {"Authorization": f"Bearer {key_file.read_text()}"}  # the worker's PID needs a key
     port = free_port()
-    env = {**os.environ, "FACES_DATABASE_URL": url, "SECRET_KEY": "bench", "FACES_WARM_UP": "1",
+    env = {**os.environ, "FACES_DATABASE_URL": url, "FACES_SECRET_KEY": "bench", "FACES_WARM_UP": "1",
            "FACES_API_RATE_LIMIT": "1000000 per minute"}
     proc = start_gunicorn(port, env, tmp / "gunicorn.log", worker)
     base = f"http://127.0.0.1:{port}"

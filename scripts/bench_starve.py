@@ -123,8 +123,8 @@ def serving(workers: tuple[str, ...] = SERVE):
         url = f"sqlite:///{Path(tmp) / 'faces.db'}"
         key = prepare_db(url)
         port = free_port()
-        env = {**os.environ, "FACES_DATABASE_URL": url, "SECRET_KEY": "bench", "FACES_WARM_UP": "1",
-               "FACES_THREADS": "1", "CAMERA_SOURCE": "demo", "FACES_CAMERAS_AUTOSTART": "1",
+        env = {**os.environ, "FACES_DATABASE_URL": url, "FACES_SECRET_KEY": "bench", "FACES_WARM_UP": "1",
+               "FACES_THREADS": "1", "FACES_CAMERA_SOURCE": "demo", "FACES_CAMERAS_AUTOSTART": "1",
                "FACES_API_RATE_LIMIT": "1000000 per minute"}
         proc = start_gunicorn(port, env, Path(tmp) / "gunicorn.log", workers)
         base = f"http://127.0.0.1:{port}"

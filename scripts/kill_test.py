@@ -230,7 +230,7 @@ def main() -> None:
         db_path = Path(tmp) / "faces.db"
         key = prepare_db(f"sqlite:///{db_path}")
         port = free_port()
-        env = {**os.environ, "FACES_DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "kill",
+        env = {**os.environ, "FACES_DATABASE_URL": f"sqlite:///{db_path}", "FACES_SECRET_KEY": "kill",
                "FACES_WARM_UP": "1", "FACES_CAMERAS_AUTOSTART": "1", "FACES_THREADS": "1",
                "FACES_API_RATE_LIMIT": "1000000 per minute", "FACES_INDEX_DIR": str(Path(tmp) / "index"),
                # Thousands of people from a few dozen sample photos: the door would refuse

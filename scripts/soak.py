@@ -122,7 +122,7 @@ def main() -> None:
         url = f"sqlite:///{Path(tmp) / 'faces.db'}"
         key = prepare_db(url)
         port = free_port()
-        env = {**os.environ, "FACES_DATABASE_URL": url, "SECRET_KEY": "soak", "FACES_WARM_UP": "1",
+        env = {**os.environ, "FACES_DATABASE_URL": url, "FACES_SECRET_KEY": "soak", "FACES_WARM_UP": "1",
                "FACES_THREADS": "1", "FACES_API_RATE_LIMIT": "1000000 per minute"}
         proc = start_gunicorn(port, env, Path(tmp) / "gunicorn.log")
         base = f"http://127.0.0.1:{port}"

@@ -157,7 +157,7 @@ def two_workers(model_dir, tmp_path_factory):
         db.session.commit()
     app.extensions["faces"].close()
     port = free_port()
-    env = {**os.environ, "FACES_DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "test",
+    env = {**os.environ, "FACES_DATABASE_URL": f"sqlite:///{db_path}", "FACES_SECRET_KEY": "test",
            "FACES_THREADS": "1", "FACES_CAMERAS_AUTOSTART": "1", "FACES_API_RATE_LIMIT": "100000 per minute",
            # 6 streams at once below, all of which one worker may accept (4 by default), and a
            # stream that just ended may hold its slot until its next frame.

@@ -45,7 +45,7 @@ def server(model_dir, tmp_path_factory):
     app = make_app(db_path)
     key = cli_api_key(app)
     port = free_port()
-    env = {**os.environ, "FACES_DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "test",
+    env = {**os.environ, "FACES_DATABASE_URL": f"sqlite:///{db_path}", "FACES_SECRET_KEY": "test",
            "FACES_API_RATE_LIMIT": "100000 per minute", "FACES_THREADS": "1", "FACES_WARM_UP": "1",
            "FACES_IDENTIFY_THRESHOLD": "1.12",
            "FACES_LOGIN_RATE_LIMIT": "6 per minute"}

@@ -24,7 +24,7 @@ WITHIN_S = 1.0
 
 def start_host(url: str, folder: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = {**os.environ, "FACES_DATABASE_URL": url, "SECRET_KEY": "test", "FACES_INDEX_DIR": str(folder),
+    env = {**os.environ, "FACES_DATABASE_URL": url, "FACES_SECRET_KEY": "test", "FACES_INDEX_DIR": str(folder),
            "FACES_API_RATE_LIMIT": "100000 per minute", "FACES_THREADS": "1", "FACES_WARM_UP": "1",
            "FACES_IDENTIFY_THRESHOLD": "1.1"}
     gunicorn = Path(sys.executable).with_name("gunicorn")
