@@ -27,7 +27,7 @@ run: setup
 	FACES_CAMERAS_AUTOSTART=1 $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 # As in production: 2 processes with 8 threads each (a slow client holds a thread, not a
-# process); put a reverse proxy in front for anything beyond localhost (README).
+# process); put a reverse proxy in front for anything beyond localhost (docs/DEPLOY.md).
 # MALLOC_ARENA_MAX=2: glibc gives each thread its own malloc arena (up to 8 per core), and
 # memory freed in one is not reused by the others: a worker grew from 176 to 475 MB in a
 # 10-minute soak, 347 MB with 2 arenas (docs/WEBAPP.md, "Soak").

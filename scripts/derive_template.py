@@ -3,7 +3,7 @@
 For each photo: MTCNN finds the central face; its five landmarks are expressed in the crop
 the FaceNet weights were trained on (the box grown by 16 px on each side, resized to
 160x160). The template is their mean, spread by --spread about the crop's centre
-(1.1 scored best on LFW View 1 training pairs; see README).
+(1.1 scored best on LFW View 1 training pairs; see docs/BENCHMARKS.md).
 
 Usage: python scripts/derive_template.py [--lfw ../shared/datasets/lfw-devtrain] [--spread 1.1]
 """

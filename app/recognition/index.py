@@ -11,7 +11,7 @@ from `ann_min` people on and once a graph is attached, approximate: an HNSW grap
 (`graph.Graph`, usearch) proposes each query's candidates and they are re-ranked exactly
 from the matrix. Below `ann_min`, or while no graph is attached (it is built off the request
 path by `build_graph`), every answer is exact. `make bench-scale` has the figures that chose
-the default size (README, "More than one machine").
+the default size (docs/DEPLOY.md, "More than one machine").
 """
 from __future__ import annotations
 
