@@ -13,18 +13,17 @@ Usage: python scripts/ann_choice.py LIBRARY PEOPLE [--connectivity 16] [--expans
 """
 from __future__ import annotations
 
+import harness  # noqa: F401  (first: the repository root on sys.path)
+
 import argparse
 import json
 import os
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from bench_scale import exact_nearest, lfw, random_units  # noqa: E402
+from bench_scale import exact_nearest, lfw, random_units
 
 
 def build(lib: str, vectors: np.ndarray, m: int, efc: int, dtype: str):

@@ -9,16 +9,16 @@ Usage: python scripts/derive_template.py [--lfw ../shared/datasets/lfw-devtrain]
 """
 from __future__ import annotations
 
+import harness  # noqa: F401  (first: the repository root on sys.path)
+
 import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from app.evaluation.pairs import photo_path, read_pairs  # noqa: E402
-from app.recognition import FaceDetector, decode_image, select_face  # noqa: E402
+from app.evaluation.pairs import photo_path, read_pairs
+from app.recognition import FaceDetector, decode_image, select_face
 
 MARGIN = 32  # pixels added to the box, half on each side, as in FaceNet's training crops
 SIZE = 160

@@ -1,8 +1,8 @@
 """What the scripts and the tests start around the app, written once: free loopback ports,
 gunicorn as `make serve` runs it (or with other workers), waiting until its workers answer,
-Debian's mosquitto. Importing it also puts the repository root on sys.path, so that a
-script run as `python scripts/x.py` imports `app` after `import harness` with no path
-boilerplate of its own."""
+Debian's mosquitto. Importing it first also puts the repository root on sys.path and
+quietens TensorFlow's C++ log, so that a script run as `python scripts/x.py` imports `app`
+after `from harness import ROOT` with no boilerplate of its own."""
 from __future__ import annotations
 
 import os
@@ -18,6 +18,7 @@ from typing import Callable
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before anything imports TensorFlow
 
 # As `make serve` and the Dockerfile run it: 2 processes with threads, and glibc's malloc
 # kept to 2 arenas (with one per thread, up to 16 here, memory freed by one thread's
