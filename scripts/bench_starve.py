@@ -12,6 +12,8 @@ Usage: python scripts/bench_starve.py [--viewers 20] [--slow 32] [--seconds 20] 
 """
 from __future__ import annotations
 
+from harness import SERVE, free_port, start_gunicorn, wait_ready  # first: the repository root on sys.path
+
 import argparse
 import json
 import os
@@ -25,11 +27,7 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from bench_api import SERVE, free_port, prepare_db, start_gunicorn, wait_ready  # noqa: E402
+from bench_api import prepare_db
 
 
 def viewer(base: str, key: str, stop: threading.Event, out: dict) -> None:

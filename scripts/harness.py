@@ -76,7 +76,8 @@ def wait_ready(base: str, key: str, timeout: float = 180, workers: int = 2,
     with ThreadPoolExecutor(4) as pool:
         while len(pids) < workers:
             if proc is not None and proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited ({proc.returncode})")
+                said = proc.stderr.read().decode(errors="replace")[-2000:] if proc.stderr else ""
+                raise RuntimeError(f"gunicorn exited ({proc.returncode}) {said}")
             if time.time() > deadline:
                 raise RuntimeError(f"gunicorn did not start {workers} workers (saw {sorted(pids)})")
             pids |= set(pool.map(lambda _: worker_pid(base, key), range(8))) - {None}
