@@ -16,7 +16,7 @@ import pytest
 from app.stream.demo import DemoScene
 
 from harness import GTHREAD, free_port, start_gunicorn, stop, wait_for
-from support import cli_api_key, make_app
+from support import ROOT, cli_api_key, make_app
 
 requests = pytest.importorskip("requests")
 
