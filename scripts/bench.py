@@ -26,8 +26,8 @@ import numpy as np
 from PIL import Image
 
 from app.config import Config
-from app.recognition import (Crowding, FaceDetector, FaceEncoder, FacePipeline,
-                             Gallery, ensure_pretrained)
+from app.recognition import Crowding, FaceDetector, FaceEncoder, FacePipeline, ensure_pretrained
+from reference_gallery import Gallery
 
 PHOTO = ROOT / "instance/samples/train/jerry_seinfeld/httpimgtimeincnetpeopleinewsjerryseinfeldjpg.jpg"
 LIVE = {"min_face_size": 40, "max_side": 320}

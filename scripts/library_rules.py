@@ -28,7 +28,8 @@ import numpy as np
 
 from app.faces.thresholds import suggest
 from app.recognition.cluster import regroup, unit
-from app.recognition.match import Crowding, Gallery
+from app.recognition.match import Crowding
+from reference_gallery import Gallery
 
 
 def load(cache: Path):

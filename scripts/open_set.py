@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from app.config import Config
-from app.recognition.match import Crowding, Gallery
+from app.recognition.match import Crowding
+from reference_gallery import Gallery
 
 log = logging.getLogger("open_set")
 THRESHOLDS = np.round(np.arange(0.60, 1.2001, 0.005), 3)
