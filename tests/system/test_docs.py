@@ -1,6 +1,7 @@
 """What the docs name exists (issue 20.5): every repository path in README.md and docs/*.md
 (globs and {a,b} included; instance/ is made at run time and not checked), every link
-between the docs, every `make` target and every `flask faces` command they show."""
+between the docs, every `make` target, every `flask faces` command they show and every
+FACES_ setting they name."""
 from __future__ import annotations
 
 import re
@@ -57,3 +58,13 @@ def test_every_flask_faces_command_named_in_the_docs_exists():
     commands = set(group.commands)
     unknown = {doc: sorted(words - commands) for doc, words in code_words(r"\bflask faces ([a-z][\w-]*)").items()}
     assert {doc: words for doc, words in unknown.items() if words} == {}
+
+
+def test_every_setting_named_in_the_docs_is_declared():
+    from app.config import SETTINGS
+
+    declared = {s.env for s in SETTINGS}
+    # A family written with a wildcard (FACES_RETAIN_*) or a shared tail (`_TIMEOUT_SECONDS`) counts.
+    named = {doc.name: set(re.findall(r"\bFACES_[A-Z0-9_]*[A-Z0-9]\b(?!_?\*)", doc.read_text())) for doc in DOCS}
+    unknown = {doc: sorted(names - declared) for doc, names in named.items()}
+    assert {doc: names for doc, names in unknown.items() if names} == {}
