@@ -48,6 +48,9 @@ GROUPS: tuple[tuple[str, tuple[Setting, ...]], ...] = (
           "with a busy timeout. PostgreSQL for several hosts (docs/DEPLOY.md).", shown="sqlite:///instance/faces.db"),
         S("FACES_SECRET_KEY", "SECRET_KEY", str, None, "Signs sessions and forms; the same on every host behind one "
           "load balancer.", shown="random, kept in instance/secret_key (0600)", alias="SECRET_KEY"),
+        S("FACES_DATA_KEY", "DATA_KEY", str, None, "Seal face crops, arrival thumbnails and undo entries at rest "
+          "(AES-256-GCM, app/models/sealed.py): 32 bytes in URL-safe base64 from `flask faces new-data-key`; several, "
+          "comma-separated, while rotating, the one to seal with first (docs/PRIVACY.md).", shown="unset: stored plain"),
         S("FACES_MODELS_DIR", "MODELS_DIR", str, None, "Converted encoder models.", shown="instance/models"),
         S("FACES_SAMPLES_DIR", "SAMPLES_DIR", str, None, "The sample photos.", shown="instance/samples"),
         S("FACES_CACHE_DIR", "CACHE_DIR", str, "~/.cache/facerec", "Download and conversion cache: a fresh clone on "

@@ -7,6 +7,7 @@ from sqlalchemy import ForeignKey, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
+from .sealed import SealedImage
 from .base import utcnow
 
 
@@ -21,7 +22,7 @@ class Event(db.Model):
         ForeignKey("person.id", ondelete="SET NULL"), default=None)
     name: Mapped[str | None] = mapped_column(String(120), default=None)  # None: unknown
     distance: Mapped[float | None] = mapped_column(default=None)
-    thumbnail_jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+    thumbnail_jpeg: Mapped[bytes] = mapped_column(SealedImage)
     # An unknown face's group (its visit is one row however many tracks it takes).
     group_id: Mapped[int | None] = mapped_column(
         ForeignKey("unknown_group.id", ondelete="SET NULL"), default=None)
