@@ -17,19 +17,17 @@ Usage: python scripts/bench_merge.py [--faces 100000] [--sim 0.64] [--db 5000 [-
 Prints one JSON object: groups, merges, seconds, peak memory (MB, tracemalloc)."""
 from __future__ import annotations
 
+import harness  # noqa: F401  (first: the repository root on sys.path)
+
 import argparse
 import json
-import sys
 import time
 import tracemalloc
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from app.recognition.cluster import merge_close  # noqa: E402
+from app.recognition.cluster import merge_close
 
 
 def made_up(n: int, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

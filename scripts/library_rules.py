@@ -27,22 +27,22 @@ Prints one JSON document.
 """
 from __future__ import annotations
 
+from harness import ROOT  # first: the repository root on sys.path
+
 import argparse
 import json
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from app.faces.thresholds import suggest  # noqa: E402
-from app.recognition.calibrate_gallery import gallery_threshold  # noqa: E402
-from app.recognition.cluster import merge_close, most_typical, regroup, unit  # noqa: E402
-from app.recognition.match import Crowding, Gallery  # noqa: E402
+from app.faces.thresholds import suggest
+from app.recognition.calibrate_gallery import gallery_threshold
+from app.recognition.cluster import merge_close, most_typical, regroup, unit
+from app.recognition.index import PersonIndex
+from app.recognition.match import Crowding
+from reference_gallery import Gallery
 
 
 def load(cache: Path, images: Path):
@@ -160,9 +160,11 @@ def hindsight(gallery, probes, probe_truth, strangers, target: float = 0.01) -> 
 def naming(gallery, faces, owners, probes, probe_truth, strangers) -> dict:
     """Named right and strangers accepted at 0.8 and at the thresholds read off the gallery
     for several held-out targets."""
-    out = {}
+    out, index = {}, PersonIndex(crowding=gallery.crowding)
+    index.upsert(gallery.people, gallery.embeddings, range(len(gallery)))  # one mean a person
+    index.typical = index.compute_typical_crowding()
     for target in (None, 0.005, 0.0075, 0.01):
-        t = 0.8 if target is None else gallery_threshold(gallery, faces, owners, target) or 0.8
+        t = 0.8 if target is None else gallery_threshold(index, faces, owners, target) or 0.8
         name = "at 0.8" if target is None else f"gallery's threshold for {target}"
         right = np.mean([m.label == p for m, p in zip(gallery.identify(probes, t, 1), probe_truth)])
         taken = np.mean([m.label is not None for m in gallery.identify(strangers, t, 1)])

@@ -8,14 +8,12 @@ adjustment for a face's quality is applied on top of it, per face, as before."""
 from __future__ import annotations
 
 import numpy as np
-from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
 from ..faces import state
 from ..models import EMBEDDING_DTYPE, Face
 from ..recognition.calibrate_gallery import gallery_threshold
-from ..recognition.match import Crowding, Gallery
 
 SAMPLE_FACES = 5000  # held-out faces at most: a 1-in-100 point from 50 of them taken
 
@@ -24,13 +22,11 @@ def threshold_from_gallery(target: float = 0.01) -> float | None:
     """The base identification threshold at which about `target` of strangers are taken
     for someone in the gallery as it is now (None: fewer than 1 / target faces stored)."""
     view = state().gallery_view()
-    ids, vectors, _ = view.gallery.rows()
     rows = db.session.execute(select(Face.person_id, Face.embedding).where(Face.model == view.model)
                               .order_by(Face.id)).all()
     if len(rows) > SAMPLE_FACES:  # evenly spread over the stored faces
         rows = [rows[i] for i in np.linspace(0, len(rows) - 1, SAMPLE_FACES).astype(int)]
-    if not rows or not len(ids):
+    if not rows or not len(view.gallery):
         return None
     faces = np.stack([np.frombuffer(e, EMBEDDING_DTYPE) for _, e in rows]).astype(np.float32)
-    gallery = Gallery(vectors, ids.tolist(), Crowding(weight=current_app.config["IDENTIFY_CROWDING"]))
-    return gallery_threshold(gallery, faces, [p for p, _ in rows], target)
+    return gallery_threshold(view.gallery, faces, [p for p, _ in rows], target)

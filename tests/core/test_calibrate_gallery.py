@@ -6,7 +6,9 @@ import numpy as np
 
 from app.recognition.calibrate_gallery import gallery_threshold, held_out_margins
 from app.recognition.cluster import merge_close
-from app.recognition.match import Crowding, Gallery
+from app.recognition.index import PersonIndex
+from app.recognition.match import Crowding
+from reference_gallery import Gallery
 
 
 def people(n: int, faces: int, noise: float, seed: int = 0):
@@ -23,13 +25,20 @@ def people(n: int, faces: int, noise: float, seed: int = 0):
 
 def test_the_threshold_takes_the_target_share_of_held_out_faces():
     x, owners, means = people(300, 3, 0.09)
-    gallery = Gallery(means, list(range(300)), Crowding(weight=0.7))
-    t = gallery_threshold(gallery, x, owners, 0.01, floor=0.0, ceiling=2.0)
-    margins = held_out_margins(gallery, x, owners)
+    index = PersonIndex(crowding=Crowding(weight=0.7))
+    index.upsert(range(300), means, range(300))
+    index.typical = index.compute_typical_crowding()
+    t = gallery_threshold(index, x, owners, 0.01, floor=0.0, ceiling=2.0)
+    margins = held_out_margins(index, x, owners)
     assert np.mean(margins <= t) <= 0.01 < np.mean(margins <= t + 0.02)
+    # As the plain gallery computes them: the nearest other person, minus the crowding offset.
+    plain = Gallery(means, list(range(300)), Crowding(weight=0.7))
+    d = plain.person_distances(x)
+    d[np.arange(len(x)), owners] = np.inf
+    assert np.allclose(margins, d.min(1) - plain.threshold_offsets(d), atol=1e-4)
     # Tighter target, lower threshold; too few faces for the point, none.
-    assert gallery_threshold(gallery, x, owners, 0.002, floor=0.0, ceiling=2.0) < t
-    assert gallery_threshold(gallery, x[:50], owners[:50], 0.01) is None
+    assert gallery_threshold(index, x, owners, 0.002, floor=0.0, ceiling=2.0) < t
+    assert gallery_threshold(index, x[:50], owners[:50], 0.01) is None
 
 
 def test_split_groups_of_one_person_merge_and_fixed_ones_stay_apart():
