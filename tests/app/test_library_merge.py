@@ -133,3 +133,37 @@ def test_a_merge_finds_the_arrivals_of_a_group_by_index(app):
         plan = " ".join(str(r[-1]) for r in db.session.execute(text(
             "EXPLAIN QUERY PLAN UPDATE event SET group_id = 1 WHERE group_id IN (2, 3)")))
         assert "ix_event_group_id" in plan, plan
+
+
+def test_the_threshold_command_reads_the_gallery_and_applies_it(app, runner):
+    """Three people enrolled from sample photos, each with 30 more faces that point
+    nowhere near anyone (random): every held-out face is far from the others, so the
+    gallery's threshold is the ceiling (1.0), and --apply makes it the threshold."""
+    from sqlalchemy import insert
+
+    from support import photos
+
+    from app.faces import NewFace, create_person, get_state
+    from app.faces.photos import analyze, pick_face
+    from app.models import Face
+
+    with app.app_context():
+        before = get_state().identify_threshold
+        rng = np.random.default_rng(5)
+        for name in ("madonna", "ben_afflek", "jerry_seinfeld"):
+            face = NewFace.of(pick_face(analyze(photos("train", name)[0].read_bytes()), None))
+            person, first = create_person(name, face, f"{hash(name) & 0xffff:064x}")
+            db.session.flush()
+            vectors = rng.normal(size=(30, 128)).astype("<f4")
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            db.session.execute(insert(Face), [
+                {"person_id": person.id, "embedding": v.tobytes(), "model": first.model, "crop_jpeg": first.crop_jpeg,
+                 "det_score": 0.99, "source_sha256": f"{name}{i}".encode().hex().ljust(64, "0")[:64], "origin": "import"}
+                for i, v in enumerate(vectors)])
+        db.session.commit()
+    out = runner.invoke(args=["faces", "threshold", "--target", "0.02", "--apply"])
+    assert "From the gallery: 1.000" in out.output and "is now 1.000" in out.output, out.output
+    with app.app_context():
+        assert get_state().identify_threshold == 1.0
+        get_state().identify_threshold = before
+        db.session.commit()
