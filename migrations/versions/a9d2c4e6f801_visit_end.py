@@ -5,7 +5,7 @@ read from the index alone: the table's rows carry a thumbnail and often overflow
 partial index of the open visits (who is here now)
 
 Revision ID: a9d2c4e6f801
-Revises: c7e9a1b3d5f7
+Revises: f3a9c1d7e2b4
 Create Date: 2026-12-07 07:15:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = 'a9d2c4e6f801'
-down_revision = 'c7e9a1b3d5f7'
+down_revision = 'f3a9c1d7e2b4'
 branch_labels = None
 depends_on = None
 
