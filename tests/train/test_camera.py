@@ -120,3 +120,39 @@ def test_condition_report_before_and_after_on_held_out_people(camera_run):
     # the random head (about 0.49 -> 0.64 AUC; clean and 20 px are already 1.0).
     after, before = (report["conditions"]["night40"][m]["auc"] for m in ("after", "before"))
     assert after > before + 0.05
+
+
+def test_library_faces_and_corrections_are_training_data(app, client, api_key):
+    """`--from-library`: the app's people with 2+ faces become training people (their stored
+    crops), their "not this person" corrections hard negatives; one-face people are left out."""
+    from app.extensions import db
+    from app.faces import state
+    from app.library.corrections import not_this_person
+    from app.recognition.jpeg import to_jpeg
+    from support import photos
+    from train.__main__ import parse_args, training_faces
+    from train.data import FaceSet
+
+    auth = {"Authorization": f"Bearer {api_key}"}
+    post = lambda url, photo, **q: client.post(url, headers=auth, data=photo.read_bytes(),
+                                               content_type="image/jpeg", query_string=q)
+    ben = post("/api/people", photos("train", "ben_afflek")[1], name="Ben Afflek").get_json()
+    assert post(f"/api/people/{ben['id']}/faces", photos("val", "ben_afflek")[0], confirm=1).status_code == 201
+    assert post("/api/people", photos("train", "madonna")[0], name="Madonna").status_code == 201
+    with app.app_context():
+        face = state().pipeline().analyze_bytes(photos("val", "jerry_seinfeld")[0].read_bytes()).faces[0]
+        not_this_person(ben["id"], face.embedding, to_jpeg(face.aligned, 92), "api")
+        db.session.commit()
+        url = str(db.engine.url)
+    args = parse_args(["--from-library", url])
+    faces, negatives, added = training_faces(args, pipeline=None)
+    assert faces.people == ["Ben Afflek", "not Ben Afflek #0"] and added == 1
+    assert faces.labels.tolist() == [0, 0, 1] and negatives[0].tolist() == [2]
+    assert faces.crops.shape == (3, 160, 160, 3) and faces.paths[0].endswith(":upload")
+    # Beside a folder of photos: the library's people come after the folder's.
+    folder = FaceSet(np.zeros((2, 160, 160, 3), np.uint8), np.array([0, 0]), ["ann"], ["a", "b"], {}, "f")
+    from train.corrections import load_library, merge_faces
+    merged = merge_faces(folder, load_library(url))
+    assert merged.people == ["ann", "Ben Afflek"] and merged.labels.tolist() == [0, 0, 1, 1]
+    with pytest.raises(SystemExit):
+        parse_args(["--epochs", "2"])  # nothing to train on
