@@ -156,3 +156,16 @@ def test_library_faces_and_corrections_are_training_data(app, client, api_key):
     assert merged.people == ["ann", "Ben Afflek"] and merged.labels.tolist() == [0, 0, 1, 1]
     with pytest.raises(SystemExit):
         parse_args(["--epochs", "2"])  # nothing to train on
+
+
+def test_models_listing_shows_the_camera_figures():
+    """`flask faces models` gives a camera model's held-out camera conditions, before -> after."""
+    from app.cli.models import _describe
+
+    row = lambda b, a: {"before": {"accuracy_product": b}, "after": {"accuracy_product": a}}
+    meta = {"base": "facenet-keras-v1", "created": "x", "metrics": {
+        "before": {"accuracy": 0.98}, "after": {"accuracy": 0.985},
+        "conditions": {"conditions": {"clean": row(0.99, 0.5), "px20": row(0.9, 0.95),
+                                      "night40": row(0.7, 0.8)}}}}
+    assert _describe(meta).endswith("held-out accuracy 98.00% -> 98.50%  camera conditions 80.00% -> 87.50%")
+    assert "camera" not in _describe({"metrics": {}})
