@@ -172,20 +172,12 @@ def fine_tune(model: keras.Model, crops: np.ndarray, labels: np.ndarray, roles: 
     keras.utils.set_random_seed(s.seed)
     trunk, head = split_model(model, s.cut)
     features, views, trunk_seconds = trunk_features(trunk, crops, s, trunk_cache)
-    train_idx, val_idx = np.flatnonzero(roles == "train"), np.flatnonzero(roles == "val")
-    train_pairs = make_pairs(labels[train_idx], s.seed)
-    val_pairs = people_pairs(labels, val_idx, s.seed + 1) if val_pairs is None else val_pairs
-
-    def evaluate():
-        emb = embed(head, features[0])
-        result = verification(emb[train_idx], train_pairs, emb, val_pairs)
-        if s.augment == "camera" and views > 1:
-            result = with_camera_score(result, head, features[1], emb, train_idx, train_pairs, val_pairs)
-        return emb, result
-
+    train_idx = np.flatnonzero(roles == "train")
+    evaluate = validation(head, features, labels, roles, s, val_pairs)
     emb_before, before = evaluate()
-    log.info("before: validation accuracy %.2f%% at threshold %.3f, AUC %.4f",
-             100 * before["accuracy"], before["threshold"], before["auc"])
+    log.info("before: validation accuracy %.2f%% at threshold %.3f, AUC %.4f%s",
+             100 * before["accuracy"], before["threshold"], before["auc"],
+             f", camera views {100 * before['camera']['accuracy']:.2f}%" if "camera" in before else "")
     steps = s.steps or max(1, len(train_idx) // (s.p * s.k))
     optimizer = keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(s.lr, s.epochs * steps))
     ckpt = Checkpoint(checkpoint_dir)
@@ -204,6 +196,25 @@ def fine_tune(model: keras.Model, crops: np.ndarray, labels: np.ndarray, roles: 
             if ckpt.history["epochs"] else None,
             "embeddings_before": emb_before, "embeddings_after": emb_after,
             "trunk": trunk, "head": head}
+
+
+def validation(head: keras.Model, features: np.ndarray, labels: np.ndarray, roles: np.ndarray,
+               s: Settings, val_pairs=None):
+    """() -> ((N, 128) embeddings of the plain crops, the validation figures): pairs of
+    "val" photos (or `val_pairs`), the threshold calibrated on training people's pairs;
+    with camera views also the same pairs, the second photo a camera view."""
+    train_idx, val_idx = np.flatnonzero(roles == "train"), np.flatnonzero(roles == "val")
+    train_pairs = make_pairs(labels[train_idx], s.seed)
+    val_pairs = people_pairs(labels, val_idx, s.seed + 1) if val_pairs is None else val_pairs
+
+    def evaluate():
+        emb = embed(head, features[0])
+        result = verification(emb[train_idx], train_pairs, emb, val_pairs)
+        if s.augment == "camera" and len(features) > 1:
+            result = with_camera_score(result, head, features[1], emb, train_idx, train_pairs, val_pairs)
+        return emb, result
+
+    return evaluate
 
 
 def with_camera_score(result: dict, head: keras.Model, camera_features: np.ndarray,
