@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: setup venv weights db run serve soak kill-test test docs bench bench-api bench-live bench-scale bench-conditions open-set library-lfw evaluate-lfw clean
+.PHONY: setup venv weights db run serve soak kill-test test docs bench bench-api bench-live bench-scale bench-conditions open-set library-lfw library-rules evaluate-lfw clean
 
 setup: venv weights db
 
@@ -81,8 +81,14 @@ open-set: setup
 
 # The face library's targets through the REST API: unknown faces grouped, groups named, the
 # last photos identified, the checks at the door (scripts/library_lfw.py; docs/LIBRARY.md).
+# On SPLITS disjoint parts of the people (each measured alone; the spread in the JSON);
+# library-rules simulates the same rules in memory on the cached embeddings, per split.
+SPLITS ?= 2
+SPLIT_SEED ?= 0
 library-lfw: setup
-	$(BIN)/python scripts/library_lfw.py --images $(LFW)/images
+	$(BIN)/python scripts/library_lfw.py --images $(LFW)/images --splits $(SPLITS) --split-seed $(SPLIT_SEED) --merge
+library-rules: setup
+	$(BIN)/python scripts/library_rules.py --cache .cache/lfw_devtrain_int8.npz --splits $(SPLITS) --split-seed $(SPLIT_SEED)
 
 LFW ?= ../shared/datasets/lfw-devtrain
 # Recognition where cameras are weak (issue 19; needs LFW): 1,000 dev pairs with the second
