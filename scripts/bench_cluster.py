@@ -56,7 +56,7 @@ class Host:
         self.name, self.port, self.folder = name, free_port(), folder
         self.base = f"http://127.0.0.1:{self.port}"
         self.workers = ("-w", str(workers), "-k", "gthread", "--threads", "8", "--timeout", "120")
-        self.env = {**os.environ, "FACES_DATABASE_URL": url, "SECRET_KEY": "bench", "FACES_HOST_ID": name,
+        self.env = {**os.environ, "FACES_DATABASE_URL": url, "FACES_SECRET_KEY": "bench", "FACES_HOST_ID": name,
                     "FACES_INDEX_DIR": str(folder / "index"), "FACES_CAMERAS_AUTOSTART": "1",
                     "FACES_CAMERAS_LEASE_SECONDS": str(lease), "FACES_WARM_UP": "1",
                     "FACES_LIVE_ARRIVAL_COOLDOWN_SECONDS": str(COOLDOWN),

@@ -31,6 +31,7 @@ from ..library.sightings import UnknownTracks
 from ..models import Event, utcnow
 from ..recognition.jpeg import to_jpeg
 from . import visits
+from .presence import close_open_visits, end_visit
 from .sink import CameraRef, Cycle, SeenTrack
 from .webhooks import Sender, queue_webhooks
 
@@ -45,6 +46,7 @@ class Visit:
     last_seen: float  # time.monotonic()
     distance: float | None
     saved: float = 0.0  # time.monotonic() of its last write to the database (visits.py)
+    event_id: int | None = None  # its arrival's row (presence.py ends it on departure)
 
 
 class EventBus:
@@ -98,8 +100,8 @@ class EventBus:
             if key in self.visits:
                 self.visits[key].last_seen = now
                 return
-            self.visits[key] = Visit(None, None, camera, now, track.distance, saved=now)
-        visits.save(camera.id, key[1], None, None, track.distance)
+            self.visits[key] = visit = Visit(None, None, camera, now, track.distance, saved=now)
+        visits.save(key, visit)
         self.publish("unknown", camera, None, None, track.distance, to_jpeg(track.face[0], 85),
                      group_id=group[0] if group else None)
 
@@ -146,12 +148,16 @@ class EventBus:
         self._keep(arrivals, stale, ended, now)
         for visit, face in arrivals:
             crop, embedding = face if face else (None, None)
-            self.publish("arrival", camera, visit.person_id, visit.name, visit.distance,
-                         None if crop is None else to_jpeg(crop, 85), embedding=embedding)
+            visit.event_id = self.publish("arrival", camera, visit.person_id, visit.name, visit.distance,
+                                          None if crop is None else to_jpeg(crop, 85), embedding=embedding)
+            # Kept before the arrival (a host taking the camera over meanwhile continues
+            # the visit), its arrival's row after: whichever host ends it closes that row.
+            if visit.event_id is not None:
+                visits.save((camera.id, ("person", visit.person_id)), visit)
             if crop is not None:
                 self._library_write(lambda: learn_from_camera(visit.person_id, crop, embedding, camera.name))
         for visit in departures:
-            self.publish("departure", camera, visit.person_id, visit.name, visit.distance, None)
+            self._depart(visit, now - visit.last_seen)
 
     def _keep(self, arrivals, stale, ended, now: float) -> None:
         """Write the camera's visits that started or were seen again, delete those that
@@ -160,7 +166,7 @@ class EventBus:
             stale.append(((visit.camera.id, ("person", visit.person_id)), visit))
         for key, visit in stale:
             visit.saved = now
-            visits.save(key[0], key[1], visit.person_id, visit.name, visit.distance)
+            visits.save(key, visit)
         for key, _ in ended:
             visits.end(key[0], key[1])
 
@@ -182,7 +188,13 @@ class EventBus:
             gone = [self.visits.pop(k) for k in list(self.visits) if k[0] == camera_id]
         visits.end(camera_id)
         for visit in (v for v in gone if v.person_id is not None):
-            self.publish("departure", visit.camera, visit.person_id, visit.name, visit.distance, None)
+            self._depart(visit, time.monotonic() - visit.last_seen)
+
+    def _depart(self, visit: Visit, unseen_seconds: float) -> None:
+        """A visit ends: its arrival row records when (the presence the pages and
+        /api/presence read), then the departure goes out as MQTT and webhooks do."""
+        end_visit(visit.event_id, unseen_seconds)
+        self.publish("departure", visit.camera, visit.person_id, visit.name, visit.distance, None)
 
     def hand_over(self, camera_id: int) -> None:
         """A camera moves to another host (or worker): its visits go on there, from the
@@ -200,22 +212,23 @@ class EventBus:
         with self.lock:
             self.away.discard(camera.id)
         for key, row, age in visits.open_visits(camera.id):
+            visit = Visit(row.person_id, row.name, camera, now - age, row.distance, saved=now - age,
+                          event_id=row.event_id)
             if age > absence:
                 visits.end(camera.id, key)
                 if row.person_id is not None:
-                    self.publish("departure", camera, row.person_id, row.name, row.distance, None)
+                    self._depart(visit, age)
                 continue
             with self.lock:
-                self.visits.setdefault((camera.id, key), Visit(
-                    row.person_id, row.name, camera, now - age, row.distance, saved=now - age))
+                self.visits.setdefault((camera.id, key), visit)
 
     # Out ------------------------------------------------------------------------------
 
     def publish(self, kind: str, camera: CameraRef, person_id: int | None, name: str | None,
                 distance: float | None, thumbnail: bytes | None, group_id: int | None = None,
-                embedding=None) -> None:
+                embedding=None) -> int | None:
         """Record and send one event (in an app context): `person_id` says who, `name` is
-        the name to show."""
+        the name to show. Returns its Arrivals row's id (None: none written)."""
         event_id = None
         if kind in ("arrival", "unknown") and thumbnail is not None:
             event_id = self._arrival_row(camera.name, person_id, name, distance, thumbnail,
@@ -235,6 +248,7 @@ class EventBus:
             # still in view on another camera.
             home = kind == "arrival" or (person_id is not None and self.present(person_id))
             self.mqtt.event(event, home)
+        return event_id
 
     def _arrival_row(self, camera_name, person_id, name, distance, thumbnail, group_id, embedding) -> int:
         start_if_due(self.app)  # old arrivals go by their camera's days or the default
@@ -251,10 +265,14 @@ class EventBus:
         from .mqtt import MqttPublisher
 
         with self.lock:
-            if self.sender is None:
+            starting = self.sender is None
+            if starting:
                 self.sender = Sender(self.app).start()
             if self.mqtt is None and self.app.config["MQTT_HOST"]:
                 self.mqtt = MqttPublisher(self.app, self).start()
+        if starting:  # the runner calls this every round: only the first finds nobody in view
+            with self.app.app_context():
+                close_open_visits()
 
     def close(self) -> None:
         with self.lock:

@@ -28,13 +28,16 @@ def subject(key: tuple) -> str | None:
     return f"{key[0]}:{key[1]}" if key[0] in ("person", "group") else None
 
 
-def save(camera_id: int, key: tuple, person_id: int | None, name: str | None,
-         distance: float | None) -> None:
-    if (what := subject(key)) is None:
+def save(key: tuple[int, tuple], visit) -> None:
+    """Keep the bus's visit `key` (camera id, subject key) as now: its person, name,
+    distance and arrival row (bus.Visit), last seen now on the database's clock."""
+    camera_id, what = key[0], subject(key[1])
+    if what is None:
         return
+    distance = None if visit.distance is None else float(visit.distance)
     try:
-        db.session.merge(OpenVisit(camera_id=camera_id, subject=what, person_id=person_id, name=name,
-                                   distance=None if distance is None else float(distance),
+        db.session.merge(OpenVisit(camera_id=camera_id, subject=what, person_id=visit.person_id,
+                                   name=visit.name, distance=distance, event_id=visit.event_id,
                                    last_seen_at=db_now()))
         db.session.commit()
     except IntegrityError:  # the person (or camera) was erased meanwhile: nothing of them kept

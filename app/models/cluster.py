@@ -45,3 +45,6 @@ class OpenVisit(db.Model):
     name: Mapped[str | None] = mapped_column(String(120), default=None)
     distance: Mapped[float | None] = mapped_column(default=None)
     last_seen_at: Mapped[datetime]
+    # Its arrival's row, which the departure closes (presence.end_visit) on whichever host
+    # ends the visit; None for an unknown group's visit (or before its arrival was written).
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id", ondelete="SET NULL"), default=None)

@@ -1,7 +1,8 @@
-"""cluster: hosts, camera leases, visits in progress, a camera's pinned host
+"""cluster: hosts, camera leases, visits in progress (with their arrival's event row, which
+the departure closes: presence), a camera's pinned host
 
 Revision ID: f6c2d8e4a1b9
-Revises: b6d8f0a2c4e6
+Revises: a9d2c4e6f801
 Create Date: 2026-12-07 07:00:00
 
 """
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = 'f6c2d8e4a1b9'
-down_revision = 'b6d8f0a2c4e6'
+down_revision = 'a9d2c4e6f801'
 branch_labels = None
 depends_on = None
 
@@ -38,8 +39,10 @@ def upgrade():
                     sa.Column('name', sa.String(length=120), nullable=True),
                     sa.Column('distance', sa.Float(), nullable=True),
                     sa.Column('last_seen_at', sa.DateTime(), nullable=False),
+                    sa.Column('event_id', sa.Integer(), nullable=True),
                     sa.ForeignKeyConstraint(['camera_id'], ['camera.id'], ondelete='CASCADE'),
                     sa.ForeignKeyConstraint(['person_id'], ['person.id'], ondelete='CASCADE'),
+                    sa.ForeignKeyConstraint(['event_id'], ['event.id'], ondelete='SET NULL'),
                     sa.PrimaryKeyConstraint('camera_id', 'subject'))
     op.add_column('camera', sa.Column('pinned_host', sa.String(length=120), nullable=True))
 
