@@ -9,19 +9,24 @@ from ..events import get_bus
 from ..events.sink import CameraRef
 from ..faces import state
 from ..faces.recognize import held_to_quality
+from ..faces.view import GalleryView
 from .recognizer import LiveRecognizer
 from .tracker import LiveMatch
 
 
 def lookup(app: Flask):
     """embeddings (N, 128) and their faces' conditions -> N LiveMatch, by the gallery and
-    threshold of the moment, each held to its face's quality (a face too poor says why)."""
+    threshold of the moment (`live_matches`)."""
     def match(embeddings: np.ndarray, conditions: list) -> list[LiveMatch]:
         with app.app_context():
-            view = state().gallery_view()
-            held = [held_to_quality(m, c) for m, c in zip(view.identify(embeddings, k=1), conditions)]
-            return [LiveMatch(m.label, view.name(m.label), m.distance, reason=reason) for m, reason in held]
+            return live_matches(state().gallery_view(), embeddings, conditions)
     return match
+
+
+def live_matches(view: GalleryView, embeddings: np.ndarray, conditions: list) -> list[LiveMatch]:
+    """Each embedding's match in `view`, held to its face's quality (a face too poor says why)."""
+    held = [held_to_quality(m, c) for m, c in zip(view.identify(embeddings, k=1), conditions)]
+    return [LiveMatch(m.label, view.name(m.label), m.distance, reason=reason) for m, reason in held]
 
 
 def recognizer(app: Flask, camera: CameraRef, pipeline, **settings) -> LiveRecognizer:

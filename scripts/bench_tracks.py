@@ -1,0 +1,109 @@
+"""Live tracks named from all their faces (issue 19 point 4): LFW dev people walking through a
+synthesised camera view (scripts/bench_tracks_video.py: moving, shrinking, at night), each
+track replayed through the product's own LiveRecognizer and Tracker under every rule of
+scripts/bench_tracks_rules.py.
+
+The gallery: every dev person with two photos or more, enrolled from their first photo,
+clean. Tracks: enrolled people from their second photo (named right = their own name) and
+strangers (dev people with one photo, never enrolled). The people are drawn once (seed) and
+dealt into --splits disjoint splits; every figure is given per split and as min/median/max.
+Per rule and scenario:
+  named_right:   enrolled tracks whose name at their last frame is their own, %;
+  wrong_per_1000: tracks that ever showed a name not theirs (a stranger: any), per 1,000;
+  wrong_confirmed_per_1000: the same, counting only confirmed names (those announced);
+  first_name_s:  median seconds from the person's first frame to their own name.
+The frames' faces are cached in .cache/bench_tracks (a first run ~30 min on 2 busy cores; a
+rerun seconds).
+
+Usage: python scripts/bench_tracks.py [--splits 5] [--people 30] [--json FILE]
+JSON on the last line.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from app.evaluation.pairs import photo_path  # noqa: E402
+from scripts.bench_conditions_data import LFW, clean_set, gallery_keys  # noqa: E402
+from scripts.bench_tracks_score import gallery_view, score_rules, summary  # noqa: E402
+from scripts.bench_tracks_video import SCENARIOS, shoot  # noqa: E402
+
+log = logging.getLogger("bench_tracks")
+
+
+def main() -> None:
+    args = parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    splits = deal(args.lfw, args.splits, args.people, args.seed)
+    probes = [key for split in splits for key, _ in split]
+    clean = clean_set(args.lfw, [], args.cache, extra=probes)
+    view = gallery_view(clean)
+    settings = (args.min_face_size, args.detect_side)
+    report = {"splits": args.splits, "people_per_split": args.people, "seed": args.seed,
+              "live_settings": settings, "results": []}
+    for s, split in enumerate(splits):
+        photos = [photo(args.lfw, clean, key) for key, _ in split]
+        truth = [pid for _, pid in split]
+        for scenario in SCENARIOS:
+            seeds = [args.seed * 1_000_003 + s * 10_007 + i for i in range(len(split))]
+            video = shoot(photos, scenario, seeds, args.cache, settings)
+            for rule, figures in score_rules(view, video, truth).items():
+                report["results"].append({"split": s, "scenario": scenario.name, "rule": rule, **figures})
+    report["summary"] = summary(report["results"])
+    print(json.dumps(report["summary"], indent=1), file=sys.stderr)
+    text = json.dumps(report)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(text + "\n")
+    print(text)
+
+
+def deal(lfw: Path, splits: int, people: int, seed: int) -> list[list]:
+    """`splits` disjoint lists of (probe photo key, true person id or None): `people` enrolled
+    people (their second photo; id = 1 + their row in the gallery) and `people` strangers
+    (dev people with a single photo, not enrolled) each."""
+    gallery = gallery_keys(lfw)
+    enrolled = [((name, 2), i + 1) for i, (name, _) in enumerate(gallery)]
+    singles = [((f[0], 1), None) for f in (line.split() for line in
+               (lfw / "peopleDevTrain.txt").read_text().split("\n")[1:]) if len(f) == 2 and f[1] == "1"]
+    rng = np.random.default_rng(seed)
+    enrolled = [enrolled[i] for i in rng.permutation(len(enrolled))]
+    singles = [singles[i] for i in rng.permutation(len(singles))]
+    if splits * people > min(len(enrolled), len(singles)):
+        raise SystemExit(f"--splits x --people must be <= {min(len(enrolled), len(singles))}")
+    return [enrolled[s * people:(s + 1) * people] + singles[s * people:(s + 1) * people]
+            for s in range(splits)]
+
+
+def photo(lfw: Path, clean, key) -> tuple[np.ndarray, np.ndarray]:
+    """(RGB photo, its face's box: the central face found, or a centred guess)."""
+    bgr = cv2.imread(str(photo_path(lfw / "images", *key)))
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), clean.boxes[clean.row(key)]
+
+
+def parse_args() -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--lfw", type=Path, default=LFW)
+    ap.add_argument("--splits", type=int, default=5)
+    ap.add_argument("--people", type=int, default=30, help="enrolled people and strangers per split")
+    ap.add_argument("--seed", type=int, default=19)
+    ap.add_argument("--min-face-size", type=int, default=40, help="as FACES_LIVE_MIN_FACE_SIZE")
+    ap.add_argument("--detect-side", type=int, default=320, help="as FACES_LIVE_DETECT_SIDE")
+    ap.add_argument("--cache", type=Path, default=ROOT / ".cache" / "bench_tracks")
+    ap.add_argument("--json", help="also write the report here")
+    return ap.parse_args()
+
+
+if __name__ == "__main__":
+    main()
