@@ -4,9 +4,10 @@ track replayed through the product's own LiveRecognizer and Tracker under every 
 scripts/bench_tracks_rules.py.
 
 The gallery: every dev person with two photos or more, enrolled from their first photo,
-clean. Tracks: enrolled people from their second photo (named right = their own name) and
-strangers (dev people with one photo, never enrolled). The people are drawn once (seed) and
-dealt into --splits disjoint splits; every figure is given per split and as min/median/max.
+clean. Tracks: dev people with three photos or more, from their photos 2-5 (named right =
+their own name), half of them strangers (taken out of the gallery for their split). The
+people are drawn once (seed) and dealt into --splits disjoint splits; every figure is
+pooled and given as its [min, max] over the splits.
 Per rule and scenario:
   named_right:   enrolled tracks whose name at their last frame is their own, %;
   wrong_per_1000: tracks that ever showed a name not theirs (a stranger: any), per 1,000;
@@ -46,18 +47,18 @@ def main() -> None:
     args = parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     splits = deal(args.lfw, args.splits, args.people, args.seed)
-    probes = [key for split in splits for key, _ in split]
+    probes = [(name, k) for split in splits for name, count, _ in split for k in shown(count)]
     clean = clean_set(args.lfw, [], args.cache, extra=probes)
-    view = gallery_view(clean)
     settings = (args.min_face_size, args.detect_side)
     report = {"splits": args.splits, "people_per_split": args.people, "seed": args.seed,
               "live_settings": settings, "results": []}
     for s, split in enumerate(splits):
-        photos = [photo(args.lfw, clean, key) for key, _ in split]
-        truth = [pid for _, pid in split]
+        people = [[photo(args.lfw, clean, (name, k)) for k in shown(count)] for name, count, _ in split]
+        truth = [pid for _, _, pid in split]
+        view = gallery_view(clean, without={name for name, _, pid in split if pid is None})
         for scenario in SCENARIOS:
             seeds = [args.seed * 1_000_003 + s * 10_007 + i for i in range(len(split))]
-            video = shoot(photos, scenario, seeds, args.cache, settings)
+            video = shoot(people, scenario, seeds, args.cache, settings)
             for rule, figures in score_rules(view, video, truth).items():
                 report["results"].append({"split": s, "scenario": scenario.name, "rule": rule, **figures})
     report["summary"] = summary(report["results"])
@@ -70,20 +71,26 @@ def main() -> None:
 
 
 def deal(lfw: Path, splits: int, people: int, seed: int) -> list[list]:
-    """`splits` disjoint lists of (probe photo key, true person id or None): `people` enrolled
-    people (their second photo; id = 1 + their row in the gallery) and `people` strangers
-    (dev people with a single photo, not enrolled) each."""
+    """`splits` disjoint lists of (name, photo count, person id or None): `people` enrolled
+    people (id = 1 + their row in the gallery) and `people` strangers (None: their split's
+    gallery leaves them out), all with three photos or more."""
     gallery = gallery_keys(lfw)
-    enrolled = [((name, 2), i + 1) for i, (name, _) in enumerate(gallery)]
-    singles = [((f[0], 1), None) for f in (line.split() for line in
-               (lfw / "peopleDevTrain.txt").read_text().split("\n")[1:]) if len(f) == 2 and f[1] == "1"]
-    rng = np.random.default_rng(seed)
-    enrolled = [enrolled[i] for i in rng.permutation(len(enrolled))]
-    singles = [singles[i] for i in rng.permutation(len(singles))]
-    if splits * people > min(len(enrolled), len(singles)):
-        raise SystemExit(f"--splits x --people must be <= {min(len(enrolled), len(singles))}")
-    return [enrolled[s * people:(s + 1) * people] + singles[s * people:(s + 1) * people]
-            for s in range(splits)]
+    counts = {f[0]: int(f[1]) for f in (line.split() for line in
+              (lfw / "peopleDevTrain.txt").read_text().split("\n")[1:]) if len(f) == 2}
+    chosen = [(name, counts[name], i + 1) for i, (name, _) in enumerate(gallery) if counts[name] >= 3]
+    chosen = [chosen[i] for i in np.random.default_rng(seed).permutation(len(chosen))]
+    if splits * people * 2 > len(chosen):
+        raise SystemExit(f"--splits x --people must be <= {len(chosen) // 2}")
+    out = []
+    for s in range(splits):
+        mine = chosen[s * 2 * people:(s + 1) * 2 * people]
+        out.append(mine[:people] + [(name, count, None) for name, count, _ in mine[people:]])
+    return out
+
+
+def shown(count: int) -> range:
+    """The photo numbers a track shows: 2 to 5 (the first is the enrolled one)."""
+    return range(2, min(count, 5) + 1)
 
 
 def photo(lfw: Path, clean, key) -> tuple[np.ndarray, np.ndarray]:

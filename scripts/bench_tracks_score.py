@@ -16,16 +16,17 @@ from scripts.bench_tracks_rules import RULES, Replay
 from scripts.bench_tracks_video import CYCLES_PER_SECOND, Video
 
 
-def gallery_view(clean) -> GalleryView:
-    """The dev gallery as the product decides with it: person id = 1 + row of
-    `clean.gallery`, one clean photo each, the configured threshold and crowding."""
-    rows = [clean.row(key) for key in clean.gallery]
+def gallery_view(clean, without: set) -> GalleryView:
+    """The dev gallery but the people `without` as the product decides with it: person id =
+    1 + row of `clean.gallery`, one clean photo each, the configured threshold and crowding."""
+    kept = [(i + 1, key) for i, key in enumerate(clean.gallery) if key[0] not in without]
+    rows = np.array([clean.row(key) for _, key in kept])
     vectors = clean.frames.embeddings[rows, clean.central[rows]]
-    ids = np.arange(1, len(rows) + 1)
+    ids = np.array([i for i, _ in kept])
     index = PersonIndex(crowding=Crowding(weight=Config.IDENTIFY_CROWDING))
-    index.load(ids, vectors, ids)
+    index.load(ids, vectors, np.arange(len(ids)))
     index.typical = index.compute_typical_crowding()
-    names = {int(i): name for i, (name, _) in zip(ids, clean.gallery)}
+    names = {int(i): key[0] for i, key in kept}
     return GalleryView(index, names, "facenet-keras-v1", Config.IDENTIFY_THRESHOLD)
 
 

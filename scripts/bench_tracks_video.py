@@ -1,11 +1,13 @@
 """bench_tracks' video: LFW dev people walking through a synthesised camera view (moving,
 shrinking, at night), each frame seen by the live detector and encoder, all cached.
 
-A track is one photo of one person pasted into a 640x480 scene (app/evaluation/degrade.py)
-for SECONDS, one frame per recognition cycle (CYCLES_PER_SECOND): its face moves across the
-view and changes size, each frame degraded anew (motion blur, IR night with fresh sensor
-noise, JPEG as a camera sends it). Every face the live detector finds is embedded, so any
-track rule can be replayed on the cache without the networks.
+A track is one person pasted into a 640x480 scene (app/evaluation/degrade.py) for SECONDS,
+one frame per recognition cycle (CYCLES_PER_SECOND): their face moves across the view and
+changes size, each frame degraded anew (motion blur, IR night with fresh sensor noise, JPEG
+as a camera sends it). What a real track's frames differ by besides (the head turning, the
+light, the expression) comes from showing the person's photos in turn, each for
+PHOTO_SECONDS, with its face where the track's face is. Every face the live detector finds
+is embedded, so any track rule can be replayed on the cache without the networks.
 """
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ from app.recognition import FaceDetector
 from app.recognition.quality import channel_spread, sharpness
 from scripts.bench_conditions_data import digest, server_pipeline
 
-SECONDS = 3.0
+SECONDS = 4.0
+PHOTO_SECONDS = 0.5
 CYCLES_PER_SECOND = 8.0  # recognition cycles a camera gets (bench-live: ~8-12 with 1-2 cameras)
 K = 3  # faces kept per frame (highest detector score first)
 VERSION = "v1"  # of the video: a change makes new cache files
@@ -78,10 +81,10 @@ def frame_count() -> int:
     return int(SECONDS * CYCLES_PER_SECOND)
 
 
-def render(rgb: np.ndarray, face_box: np.ndarray, scenario: Scenario, i: int,
-           seed: int) -> tuple[bytes, np.ndarray]:
-    """Frame i of a track: (JPEG bytes, (4,) where the face is). rgb: the (H, W, 3) photo,
-    face_box: its face (x1, y1, x2, y2)."""
+def render(photos: list, scenario: Scenario, i: int, seed: int) -> tuple[bytes, np.ndarray]:
+    """Frame i of a track: (JPEG bytes, (4,) where the face is). photos: the person's (the
+    (H, W, 3) photo, its face's (x1, y1, x2, y2)), shown in turn."""
+    rgb, face_box = photos[int(i / CYCLES_PER_SECOND / PHOTO_SECONDS) % len(photos)]
     t = i / max(1, frame_count() - 1)
     px = scenario.px[0] + t * (scenario.px[1] - scenario.px[0])
     cx, cy = (np.asarray(scenario.start) + t * (np.subtract(scenario.end, scenario.start))) * (640, 480)
@@ -114,24 +117,25 @@ def record(video: Video, t: int, i: int, faces) -> None:
         video.spread[t, i, j] = channel_spread(face.aligned)
 
 
-def shoot(photos: list[tuple[np.ndarray, np.ndarray]], scenario: Scenario, seeds: list[int],
-          cache: Path, settings: tuple[int, int]) -> Video:
-    """Every photo (rgb, face box) as a track under `scenario`, seen by the live pipeline
-    with `settings` (min face size, detection side); cached by the photos, scenario, seeds."""
-    key = digest(([digest(p[0].tobytes()) for p in photos], scenario, seeds, settings,
-                  SECONDS, CYCLES_PER_SECOND))
+def shoot(people: list[list], scenario: Scenario, seeds: list[int], cache: Path,
+          settings: tuple[int, int]) -> Video:
+    """Every person's photos ([(rgb, face box)]) as a track under `scenario`, seen by the
+    live pipeline with `settings` (min face size, detection side); cached by the photos,
+    scenario, seeds."""
+    key = digest(([[digest(rgb.tobytes()) for rgb, _ in photos] for photos in people], scenario,
+                  seeds, settings, SECONDS, CYCLES_PER_SECOND, PHOTO_SECONDS))
     path = cache / f"{scenario.name}-{VERSION}-{key}.npz"
     if path.exists():
         return Video(**np.load(path))
     pipeline = live_pipeline(*settings)
-    video = Video.empty(len(photos), frame_count())
-    for t, ((rgb, box), seed) in enumerate(zip(photos, seeds)):
+    video = Video.empty(len(people), frame_count())
+    for t, (photos, seed) in enumerate(zip(people, seeds)):
         for i in range(frame_count()):
-            data, video.truth[t, i] = render(rgb, box, scenario, i, seed)
+            data, video.truth[t, i] = render(photos, scenario, i, seed)
             frame = pipeline.decode(data)
             record(video, t, i, pipeline.embed(frame, pipeline.detect(frame)[:K]))
         if (t + 1) % 20 == 0:
-            log.info("%s: %d/%d tracks", scenario.name, t + 1, len(photos))
+            log.info("%s: %d/%d tracks", scenario.name, t + 1, len(people))
     cache.mkdir(parents=True, exist_ok=True)
     np.savez(path, **video.__dict__)
     return video
