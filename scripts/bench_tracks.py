@@ -12,7 +12,8 @@ Per rule and scenario:
   named_right:   enrolled tracks whose name at their last frame is their own, %;
   wrong_per_1000: tracks that ever showed a name not theirs (a stranger: any), per 1,000;
   wrong_confirmed_per_1000: the same, counting only confirmed names (those announced);
-  first_name_s:  median seconds from the person's first frame to their own name.
+  first_name_s:  mean seconds from the person's first frame to their own name (tracks
+                 that got it).
 The frames' faces are cached in .cache/bench_tracks (a first run ~30 min on 2 busy cores; a
 rerun seconds).
 

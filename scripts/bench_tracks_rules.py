@@ -120,9 +120,8 @@ def tracker_of(track_type):
 # name -> (recognizer, tracker, margin: how much lower than the configured threshold)
 RULES = {
     "majority_last5": (VoteReplay, tracker_of(VoteTrack), 0.0),
+    "majority_last5_m03": (VoteReplay, tracker_of(VoteTrack), 0.03),
     "vote_quality_all": (VoteReplay, tracker_of(QualityVoteTrack), 0.0),
     "mean_uniform": (Replay, tracker_of(UniformTrack), 0.0),
-    "mean_quality": (Replay, Tracker, 0.0),
-    "mean_quality_m03": (Replay, Tracker, 0.03),
-    "mean_quality_m06": (Replay, Tracker, 0.06),
+    **{f"mean_quality_m{round(100 * m):02d}": (Replay, Tracker, m) for m in (0.0, 0.02, 0.03, 0.04, 0.06)},
 }

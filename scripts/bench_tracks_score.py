@@ -2,8 +2,6 @@
 every rule (bench_tracks_rules.RULES), and the per-track figures summed per split."""
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from app.config import Config
@@ -59,8 +57,7 @@ def score_rules(view: GalleryView, video: Video, truth: list) -> dict:
     """rule name -> figures of the tracks of `video` (truth: each track's person id or None)."""
     out = {}
     for name, (recognizer_type, tracker_type, margin) in RULES.items():
-        held = replace(view, threshold=view.threshold - margin)
-        lookup = lambda e, c, held=held: live_matches(held, e, c)  # noqa: E731
+        lookup = lambda e, c, margin=margin: live_matches(view, e, c, margin)  # noqa: E731
         tracks = [outcome(replay(recognizer_type(lookup, video, t, tracker_type()), video, t), truth[t])
                   for t in range(len(truth))]
         out[name] = figures(tracks, truth)
@@ -75,7 +72,7 @@ def figures(tracks: list[dict], truth: list) -> dict:
             "wrong_per_1000": 1000.0 * np.mean([o["wrong"] for o in tracks]),
             "wrong_confirmed_per_1000": 1000.0 * np.mean([o["wrong_confirmed"] for o in tracks]),
             "strangers_named": 100.0 * np.mean([o["wrong"] for o, p in zip(tracks, truth) if p is None]),
-            "first_name_s": float(np.median(firsts)) if firsts else None}
+            "first_name_s": float(np.mean(firsts)) if firsts else None}
 
 
 def summary(results: list[dict]) -> dict:

@@ -26,6 +26,9 @@ from ..recognition.quality import FaceConditions
 # A face's weight in its track's mean is its quality, at least this: a profile or a blurred
 # face still counts a little, and a track's first face always gives a mean.
 MIN_WEIGHT = 0.05
+# A track is named only this much within its threshold: it is checked again and again (each
+# time on more faces), and every check is one more chance for a stranger to be named.
+TRACK_MARGIN = 0.03
 
 
 @dataclass(frozen=True)

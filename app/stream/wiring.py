@@ -11,7 +11,7 @@ from ..faces import state
 from ..faces.recognize import held_to_quality
 from ..faces.view import GalleryView
 from .recognizer import LiveRecognizer
-from .tracker import LiveMatch
+from .tracker import TRACK_MARGIN, LiveMatch
 
 
 def lookup(app: Flask):
@@ -23,10 +23,17 @@ def lookup(app: Flask):
     return match
 
 
-def live_matches(view: GalleryView, embeddings: np.ndarray, conditions: list) -> list[LiveMatch]:
-    """Each embedding's match in `view`, held to its face's quality (a face too poor says why)."""
-    held = [held_to_quality(m, c) for m, c in zip(view.identify(embeddings, k=1), conditions)]
-    return [LiveMatch(m.label, view.name(m.label), m.distance, reason=reason) for m, reason in held]
+def live_matches(view: GalleryView, embeddings: np.ndarray, conditions: list,
+                 margin: float = TRACK_MARGIN) -> list[LiveMatch]:
+    """Each track's mean embedding's match in `view`, held to its best face's quality (a
+    face too poor says why) and named only within `margin` less than that threshold."""
+    out = []
+    for match, c in zip(view.identify(embeddings, k=1), conditions):
+        match, reason = held_to_quality(match, c)
+        named = match.label is not None and match.distance <= match.threshold - margin
+        out.append(LiveMatch(match.label if named else None, view.name(match.label) if named else None,
+                             match.distance, reason=reason))
+    return out
 
 
 def recognizer(app: Flask, camera: CameraRef, pipeline, **settings) -> LiveRecognizer:
