@@ -11,6 +11,7 @@ from .config import Config
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .faces import runtime
 from .http import errors, security
+from .library import data_key
 
 
 def _instance_paths(app: Flask) -> None:
@@ -34,12 +35,15 @@ def create_app(config_class: type = Config) -> Flask:
     app = Flask(__name__, instance_path=str(root / "instance"),
                 template_folder=str(root / "templates"), static_folder=str(root / "static"))
     app.config.from_object(config_class)
-    app.config.from_pyfile("config.py", silent=True)
+    # instance/config.py (a relative name would be app/config.py itself, Flask's root_path).
+    app.config.from_pyfile(str(Path(app.instance_path) / "config.py"), silent=True)
     _instance_paths(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     security.init_app(app)  # first: routes registered below use its id converter
     db.init_app(app)
+    with app.app_context():  # a missing or wrong FACES_DATA_KEY stops here, saying which
+        data_key.start(db.engine, app.config["DATA_KEY"], app.config["IDENTIFY_THRESHOLD"])
     # The migrations folder sits at the repository root, whatever the working directory.
     migrate.init_app(app, db, directory=str(root / "migrations"), render_as_batch=True)
     csrf.init_app(app)

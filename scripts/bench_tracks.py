@@ -22,24 +22,21 @@ JSON on the last line.
 """
 from __future__ import annotations
 
+from harness import ROOT  # first: the repository root on sys.path
+
 import argparse
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import cv2
+import numpy as np
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-
-from app.evaluation.pairs import photo_path  # noqa: E402
-from scripts.bench_conditions_data import LFW, clean_set, gallery_keys  # noqa: E402
-from scripts.bench_tracks_score import gallery_view, score_rules, summary  # noqa: E402
-from scripts.bench_tracks_video import SCENARIOS, shoot  # noqa: E402
+from app.evaluation.pairs import photo_path
+from scripts.bench_conditions_data import LFW, clean_set, gallery_keys
+from scripts.bench_tracks_score import gallery_view, score_rules, summary
+from scripts.bench_tracks_video import SCENARIOS, shoot
 
 log = logging.getLogger("bench_tracks")
 

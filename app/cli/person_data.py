@@ -1,15 +1,19 @@
-"""`flask faces export-person`, `erase-person` and `import-person`: one person's data."""
+"""`flask faces export-person`, `erase-person` and `import-person`: one person's data;
+`new-data-key` and `rotate-data-key`: everyone's face images sealed at rest."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
+from flask import current_app
 
 from ..extensions import db
 from ..http.problems import Problem
+from ..library.data_key import rotate
 from ..library.erase import erase_person, sweep_snapshots
 from ..library.person_export import export_person
 from ..library.person_import import import_person
+from ..models.sealed import DataKeyError, new_key, parse_keys
 from . import bp
 
 
@@ -66,3 +70,30 @@ def import_person_command(file: Path):
         db.session.rollback()
         raise click.ClickException(p.detail) from None
     click.echo(f"person {person.id} ({person.name}) imported with {len(person.faces)} faces")
+
+
+@bp.cli.command("new-data-key")
+def new_data_key_command():
+    """Print a new key for FACES_DATA_KEY (face images sealed at rest)."""
+    click.echo(new_key())
+
+
+@bp.cli.command("rotate-data-key")
+@click.option("--plain", is_flag=True, help="Open every image again and store it unsealed "
+                                            "(then start the servers without FACES_DATA_KEY).")
+def rotate_data_key_command(plain: bool):
+    """Seal every face image with FACES_DATA_KEY's first key: images stored before a key
+    was set and images sealed with the older keys listed after it. Resumes where an
+    interrupted run stopped; when it is done, the older keys may be dropped."""
+    try:
+        keys = parse_keys(current_app.config["DATA_KEY"])
+        if keys is None:
+            raise click.ClickException("Set FACES_DATA_KEY first ('flask faces new-data-key' makes one).")
+        total = 0
+        for table_name, n in rotate(keys, plain=plain):
+            total += n
+            click.echo(f"{table_name}: {n} rewritten")
+    except DataKeyError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"{total} images {'opened' if plain else 'sealed with the first key'}; "
+               + ("start the servers without FACES_DATA_KEY." if plain else "older keys may be dropped."))

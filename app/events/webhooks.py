@@ -180,6 +180,8 @@ class Sender:
         for webhook_id, delivery_id in heads:
             delivery = db.session.get(Delivery, delivery_id)
             hook = db.session.get(Webhook, webhook_id)
+            if delivery is None or hook is None:  # deleted with its webhook since the query
+                continue
             if delivery.next_attempt_at > now:
                 continue
             if now - delivery.created_at > timedelta(seconds=cfg["WEBHOOK_RETRY_SECONDS"]):

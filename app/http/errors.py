@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
 
+from ..models.sealed import DataKeyError
 from ..recognition.errors import RecognitionError
 from .problems import Problem
 
@@ -51,10 +52,16 @@ def _render(p: Problem, headers: dict | None = None):
     return render_template("error.html", problem=p, detail=p.page_detail), p.status, headers
 
 
+def _data_key(e: DataKeyError):
+    """A row sealed with a key dropped from FACES_DATA_KEY before its rotation ended."""
+    db.session.rollback()
+    log.error("face image not opened on %s: %s", request.path, e)
+    return _render(Problem("data-key", 503, f"{e} An administrator has to fix the server's setting."))
+
+
 def register(app: Flask) -> None:
-    @app.errorhandler(Problem)
-    def _problem(p: Problem):
-        return _render(p)
+    app.register_error_handler(DataKeyError, _data_key)
+    app.register_error_handler(Problem, _render)
 
     @app.errorhandler(RecognitionError)
     def _recognition(e: RecognitionError):

@@ -10,6 +10,7 @@ from sqlalchemy import ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .sealed import SealedImage
 from .base import EMBEDDING_DTYPE, utcnow
 
 GROUP_STATES = ("open", "dismissed", "named")  # named: its person_id says who it turned out to be
@@ -56,7 +57,7 @@ class Sighting(db.Model):
     source_sha256: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     model: Mapped[str] = mapped_column(String(64))
     embedding: Mapped[bytes] = mapped_column(LargeBinary)
-    crop_jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+    crop_jpeg: Mapped[bytes] = mapped_column(SealedImage)
     det_score: Mapped[float] = mapped_column(default=1.0)
     quality: Mapped[float] = mapped_column(default=0.0)  # app/library/quality.py: higher is better
     # The API key whose upload it came from (remembered faces are capped per key and window).
@@ -83,7 +84,7 @@ class Correction(db.Model):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     model: Mapped[str] = mapped_column(String(64))
     embedding: Mapped[bytes] = mapped_column(LargeBinary)
-    crop_jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+    crop_jpeg: Mapped[bytes] = mapped_column(SealedImage)
     where: Mapped[str] = mapped_column(String(16))  # arrivals, identify, live, api
     event_id: Mapped[int | None] = mapped_column(default=None)
     sighting_id: Mapped[int | None] = mapped_column(default=None)
@@ -106,5 +107,5 @@ class UndoEntry(db.Model):
     __tablename__ = "undo_entry"
     id: Mapped[int] = mapped_column(primary_key=True)
     what: Mapped[str] = mapped_column(String(200))  # in words, for the flash message
-    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    payload: Mapped[bytes] = mapped_column(SealedImage)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -7,6 +7,7 @@ from sqlalchemy import ForeignKey, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
+from .sealed import SealedImage
 from .base import utcnow
 
 
@@ -21,7 +22,7 @@ class Event(db.Model):
         ForeignKey("person.id", ondelete="SET NULL"), default=None)
     name: Mapped[str | None] = mapped_column(String(120), default=None)  # None: unknown
     distance: Mapped[float | None] = mapped_column(default=None)
-    thumbnail_jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+    thumbnail_jpeg: Mapped[bytes] = mapped_column(SealedImage)
     # An unknown face's group (its visit is one row however many tracks it takes).
     group_id: Mapped[int | None] = mapped_column(
         ForeignKey("unknown_group.id", ondelete="SET NULL"), default=None)
@@ -54,7 +55,7 @@ class Camera(db.Model):
     # Recognition cycles per second at most (the budget is shared fairly by all cameras).
     recognition_fps: Mapped[float] = mapped_column(default=10.0)
     # Keep unknown faces it sees as sightings for Who is this? (off unless an operator turns
-    # it on: a stranger's face is biometric data kept without their knowing; README).
+    # it on: a stranger's face is biometric data kept without their knowing; docs/PRIVACY.md).
     learn_unknown: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Days its unknown faces and its arrivals are kept (None: the global defaults,
     # FACES_SIGHTINGS_MAX_AGE_DAYS and FACES_LIVE_EVENTS_MAX_AGE_DAYS; app/library/expiry.py).

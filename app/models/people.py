@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..recognition.weights import PRETRAINED
+from .sealed import SealedImage
 from .base import EMBEDDING_DTYPE, utcnow
 
 
@@ -42,7 +43,7 @@ class Face(db.Model):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     embedding: Mapped[bytes] = mapped_column(LargeBinary)
     model: Mapped[str] = mapped_column(String(64), index=True)
-    crop_jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+    crop_jpeg: Mapped[bytes] = mapped_column(SealedImage)
     det_score: Mapped[float]
     source_sha256: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -79,6 +80,8 @@ class AppState(db.Model):
     # The gallery generation of the last erase of a person (app/library/erase.py): an index
     # snapshot on disk older than it may hold them and is deleted, never loaded.
     erased_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # sealed.CHECK sealed with the data key that sealed the images; None: none ever set.
+    data_key_check: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
 
 
 def counts() -> dict:
