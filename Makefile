@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: setup venv weights db run serve soak kill-test test docs bench bench-api bench-live bench-scale bench-cluster bench-conditions open-set library-lfw library-rules evaluate-lfw clean
+.PHONY: setup venv weights db run serve soak kill-test test docs bench bench-api bench-live bench-scale bench-cluster bench-conditions bench-tracks open-set library-lfw library-rules evaluate-lfw clean
 
 setup: venv weights db
 
@@ -98,6 +98,14 @@ LFW ?= ../shared/datasets/lfw-devtrain
 # a rerun seconds). reports/bench_conditions.{json,png}; docs/CAMERAS.md.
 bench-conditions: setup
 	$(BIN)/python scripts/bench_conditions.py --lfw $(LFW) --json reports/bench_conditions.json
+
+# Live tracks named from all their faces (issue 19; needs LFW): dev people walking through a
+# synthesised camera view (moving, walking away, IR night), replayed through the product's
+# recognizer and tracker under its rule and the former majority vote, on 5 disjoint splits.
+# The frames' faces are cached in .cache/ (a first run ~25 min on 2 busy cores, a rerun
+# ~2 min). reports/bench_tracks.json; docs/CAMERAS.md.
+bench-tracks: setup
+	$(BIN)/python scripts/bench_tracks.py --lfw $(LFW) --json reports/bench_tracks.json
 
 # Accuracy on LFW View 1 training pairs (needs ../shared/datasets/lfw-devtrain).
 evaluate-lfw: setup
