@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: setup venv weights db run serve soak kill-test test docs bench bench-api bench-live bench-scale bench-conditions bench-tracks open-set library-lfw library-rules evaluate-lfw clean
+.PHONY: setup venv weights db run serve soak kill-test test docs bench bench-api bench-live bench-scale bench-cluster bench-conditions bench-tracks open-set library-lfw library-rules evaluate-lfw clean
 
 setup: venv weights db
 
@@ -114,3 +114,11 @@ evaluate-lfw: setup
 
 clean:
 	rm -rf $(VENV) instance/models instance/samples
+
+# Cameras over three gunicorn hosts on one embedded PostgreSQL, nine demo cameras, a host
+# killed with -9 and brought back: opens per camera, recovery and rebalance times, overlap,
+# duplicate arrivals, fps and CPU per host (docs/CLUSTER.md).
+# The issue's ten kills, about a minute each (make bench-cluster CLUSTER_KILLS=1: a quick look).
+CLUSTER_KILLS ?= 10
+bench-cluster: setup
+	$(BIN)/python scripts/bench_cluster.py --kills $(CLUSTER_KILLS)

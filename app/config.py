@@ -149,6 +149,17 @@ GROUPS: tuple[tuple[str, tuple[Setting, ...]], ...] = (
         S("FACES_VIEWERS_SEE_BLURRED", "VIEWERS_SEE_BLURRED", bool, False, "Everyone but a signed-in admin sees only "
           "blurred faces (docs/PRIVACY.md)."),
     )),
+    ("Several hosts on one PostgreSQL (docs/CLUSTER.md)", (
+        S("FACES_HOST_ID", "HOST_ID", str, None, "This host's stable id in the cluster: its heartbeat, its camera "
+          "leases and a camera's pinned host name it.", shown="the host name and a hash of the instance folder"),
+        S("FACES_HOST_RUNS_CAMERAS", "HOST_RUNS_CAMERAS", bool, True, "Whether this host takes camera leases (off: "
+          "it serves pages and relays other hosts' cameras only)."),
+        S("FACES_HOST_URL", "HOST_URL", str, None, "How the other hosts reach this one to relay its cameras to their "
+          "viewers (http://10.0.0.5:8000).", shown="unset: other hosts cannot relay this host's cameras"),
+        S("FACES_CAMERAS_LEASE_SECONDS", "CAMERAS_LEASE_SECONDS", float, 3.0, "A camera's lease lasts this long "
+          "without renewal: a dead host's cameras move after about this, and a host cut from the database stops "
+          "its cameras 0.5 s before."),
+    )),
     ("Events out", (
         S("FACES_EVENTS_BASE_URL", "EVENTS_BASE_URL", str, "http://127.0.0.1:5000", "Start of the thumbnail links "
           "in events."),
@@ -162,7 +173,8 @@ GROUPS: tuple[tuple[str, tuple[Setting, ...]], ...] = (
         S("FACES_MQTT_PORT", "MQTT_PORT", int, 1883, "Its port."),
         S("FACES_MQTT_USERNAME", "MQTT_USERNAME", str, "", "Its user name."),
         S("FACES_MQTT_PASSWORD", "MQTT_PASSWORD", str, "", "Its password."),
-        S("FACES_MQTT_CLIENT_ID", "MQTT_CLIENT_ID", str, "facerec", "This app's client id."),
+        S("FACES_MQTT_CLIENT_ID", "MQTT_CLIENT_ID", str, "facerec", "This app's client id (several "
+          "hosts: each connects as this-<host id>, docs/CLUSTER.md)."),
         S("FACES_MQTT_PREFIX", "MQTT_PREFIX", str, "facerec", "Topic prefix of the events and presence."),
         S("FACES_MQTT_DISCOVERY_PREFIX", "MQTT_DISCOVERY_PREFIX", str, "homeassistant", "Home Assistant discovery "
           "prefix."),

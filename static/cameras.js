@@ -17,7 +17,9 @@
     for (const c of items) {
       const row = root.querySelector(`tr[data-camera="${c.id}"]`);
       if (!row) continue;
-      text(row.querySelector(".state"), stateText(c));
+      // With several hosts (PostgreSQL): which one runs it, since when.
+      const where = c.host ? ` on ${c.host} since ${new Date(c.host_since).toLocaleTimeString()}` : "";
+      text(row.querySelector(".state"), stateText(c) + where);
       text(row.querySelector(".fps"), c.fps_out === undefined ? "" : `${c.fps_in} in / ${c.fps_out} out`);
       text(row.querySelector(".rec"), c.recognition_ms == null ? "" : `${c.recognition_ms} ms, ${c.detect_fps}/s`);
       text(row.querySelector(".opened"), c.opened === undefined ? "" : String(c.opened));

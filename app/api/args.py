@@ -212,6 +212,9 @@ class CameraFields(Args):
                                     "minItems": 4, "maxItems": 4})
     recognition_fps = Number(validate=validate.Range(0.2, 30), allow_nan=False, metadata={
         "description": "Recognitions per second at most (shared fairly with the other cameras)."})
+    pinned_host = fields.String(allow_none=True, validate=validate.Length(max=120), metadata={
+        "description": "The host that must run it (a USB webcam; GET /api/cluster lists the hosts), "
+                       "or null: any host. PostgreSQL only."})
     learn_unknown = Flag(metadata={"description": "Keep the unknown faces it sees as sightings for "
                                                   "Who is this? (default: FACES_CAMERAS_LEARN_UNKNOWN, off)."})
     retain_sightings_days = Number(validate=validate.Range(0.01, 3650), allow_nan=False, allow_none=True, metadata={

@@ -5,10 +5,11 @@ from flask import url_for
 
 from ..auth import key_required, viewer_required
 from ..extensions import db
-from ..stream.status import cameras_status
+from ..stream.status import cameras_status, cluster_status
 from ..stream.cameras import add_camera, get_camera_row, list_cameras, remove_camera, update_camera
 from . import bp
 from .args import CameraFields, NewCamera
+from .cluster_schemas import Cluster
 from .schemas import Camera, Cameras, CameraStatus
 from .spec import KEY, VIEWER, guarded, no_content, problems
 
@@ -27,6 +28,18 @@ def list_cameras_view():
     State: running, reconnecting, failed (with the reason), disabled or waiting; fps in and
     out, recognition time and rate, times its source was opened, the tracks in view."""
     return {"items": cameras_status(list_cameras())}
+
+
+@bp.get("/cluster")
+@viewer
+@bp.response(200, Cluster, description="The hosts sharing this database, with their cameras.")
+@problems(bp, 429)
+def cluster_view():
+    """The hosts that run cameras, with their cameras and heartbeats
+
+    With PostgreSQL each enabled camera is leased to one host (docs/CLUSTER.md); with
+    SQLite one host runs them all and `hosts` is empty."""
+    return cluster_status()
 
 
 @bp.post("/cameras")

@@ -227,6 +227,7 @@ class Camera(Schema):
     min_face = fields.Integer(required=True)
     ignore_region = nullable(fields.List, "[x, y, width, height] or null.", cls_or_instance=fields.Integer())
     recognition_fps = fields.Float(required=True)
+    pinned_host = nullable(fields.String, "The host that must run it (PostgreSQL), or null: any.")
     learn_unknown = fields.Boolean(required=True, **_d("Whether it keeps unknown faces as sightings."))
     retain_sightings_days = nullable(fields.Float, "Days its unknown faces are kept; null: the default.")
     retain_arrivals_days = nullable(fields.Float, "Days its arrivals are kept; null: the default.")
@@ -236,6 +237,8 @@ class Camera(Schema):
 
 
 class CameraStatus(Camera):
+    host = nullable(fields.String, "The host that runs it now (PostgreSQL; null: none, or SQLite).")
+    host_since = nullable(fields.String, "Since when that host runs it (UTC).")
     state = fields.String(required=True, **_d("running, reconnecting, failed, disabled or waiting."))
     message = fields.String(required=True, **_d("Why it is not running, if it is not."))
     fps_in = fields.Float(**_d("Frames read per second."))

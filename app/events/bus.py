@@ -24,11 +24,13 @@ from flask import Flask, current_app
 
 from ..extensions import db
 from ..faces import get_state
+from ..hosts import clustered
 from ..library.expiry import start_if_due
 from ..library.learning import learn_from_camera
 from ..library.sightings import UnknownTracks
 from ..models import Event, utcnow
 from ..recognition.jpeg import to_jpeg
+from . import visits
 from .presence import close_open_visits, end_visit
 from .sink import CameraRef, Cycle, SeenTrack
 from .webhooks import Sender, queue_webhooks
@@ -43,6 +45,7 @@ class Visit:
     camera: CameraRef
     last_seen: float  # time.monotonic()
     distance: float | None
+    saved: float = 0.0  # time.monotonic() of its last write to the database (visits.py)
     event_id: int | None = None  # its arrival's row (presence.py ends it on departure)
 
 
@@ -55,6 +58,10 @@ class EventBus:
         self.lock = threading.RLock()
         # (camera id, ("person", id) | ("group", id) | ("track", recognizer key, id)) -> visit
         self.visits: dict[tuple[int, tuple], Visit] = {}
+        # Cameras handed over to another host (or process): a cycle of theirs still in
+        # recognition when they stopped is dropped, or it would announce anew a visit that
+        # goes on elsewhere. adopt() takes a camera back.
+        self.away: set[int] = set()
         self.unknown = UnknownTracks()  # the library's record of the unknown tracks
         self.sender = None  # webhooks.Sender, in the runner
         self.mqtt = None  # mqtt.MqttPublisher, in the runner when configured
@@ -66,6 +73,8 @@ class EventBus:
         confirmed (their best crop joins a group) and ended (their other best crops join
         it), then arrivals and departures. Returns {track id: unknown group id}."""
         key = cycle.camera.key
+        if cycle.camera.id in self.away:
+            return {}
         with self.app.app_context():
             for track in cycle.confirmed:
                 if track.person_id is None:
@@ -91,7 +100,8 @@ class EventBus:
             if key in self.visits:
                 self.visits[key].last_seen = now
                 return
-            self.visits[key] = Visit(None, None, camera, now, track.distance)
+            self.visits[key] = visit = Visit(None, None, camera, now, track.distance, saved=now)
+        visits.save(key, visit)
         self.publish("unknown", camera, None, None, track.distance, to_jpeg(track.face[0], 85),
                      group_id=group[0] if group else None)
 
@@ -112,8 +122,10 @@ class EventBus:
         time (unknown groups' visits end without an event)."""
         camera, now = cycle.camera, cycle.at
         absence = self.app.config["LIVE_ARRIVAL_COOLDOWN_SECONDS"]
-        arrivals, departures = [], []
+        arrivals = []
         with self.lock:
+            if camera.id in self.away:  # handed over while this cycle ran
+                return
             for track in cycle.in_view:
                 if track.person_id is None:
                     group_id = self.unknown.group_of(camera.key, track.id)
@@ -128,28 +140,53 @@ class EventBus:
                     self.visits[(camera.id, ("person", track.person_id))] = visit
                     arrivals.append((visit, track.face))
                 visit.last_seen, visit.distance, visit.name = now, track.distance, track.name
-            for key, visit in list(self.visits.items()):
-                if key[0] == camera.id and now - visit.last_seen > absence:
-                    gone = self.visits.pop(key)
-                    if gone.person_id is not None:
-                        departures.append(gone)
+            ended = [(key, self.visits.pop(key)) for key, visit in list(self.visits.items())
+                     if key[0] == camera.id and now - visit.last_seen > absence]
+            departures = [visit for _, visit in ended if visit.person_id is not None]
+            stale = [(key, v) for key, v in self.visits.items()
+                     if key[0] == camera.id and v.saved < v.last_seen - visits.SAVE_EVERY]
+        self._keep(arrivals, stale, ended, now)
         for visit, face in arrivals:
             crop, embedding = face if face else (None, None)
             visit.event_id = self.publish("arrival", camera, visit.person_id, visit.name, visit.distance,
                                           None if crop is None else to_jpeg(crop, 85), embedding=embedding)
+            # Kept before the arrival (a host taking the camera over meanwhile continues
+            # the visit), its arrival's row after: whichever host ends it closes that row.
+            if visit.event_id is not None:
+                visits.save((camera.id, ("person", visit.person_id)), visit)
             if crop is not None:
                 self._library_write(lambda: learn_from_camera(visit.person_id, crop, embedding, camera.name))
         for visit in departures:
             self._depart(visit, now - visit.last_seen)
 
+    def _keep(self, arrivals, stale, ended, now: float) -> None:
+        """Write the camera's visits that started or were seen again, delete those that
+        ended (visits.py: the host that takes the camera over continues them)."""
+        for visit, _ in arrivals:
+            stale.append(((visit.camera.id, ("person", visit.person_id)), visit))
+        for key, visit in stale:
+            visit.saved = now
+            visits.save(key, visit)
+        for key, _ in ended:
+            visits.end(key[0], key[1])
+
     def present(self, person_id: int) -> bool:
+        """In view on a camera: one of this process's, or in a cluster one of another host's
+        (its visits in progress, kept in the database): a departure from this host's camera
+        leaves the person home while another host still sees them."""
         with self.lock:
-            return any(v.person_id == person_id for v in self.visits.values())
+            if any(v.person_id == person_id for v in self.visits.values()):
+                return True
+        if not clustered(self.app):
+            return False
+        with self.app.app_context():
+            return visits.in_view_anywhere(person_id)
 
     def forget_camera(self, camera_id: int) -> None:
         """A camera removed or stopped: its visits end (with departures). In an app context."""
         with self.lock:
             gone = [self.visits.pop(k) for k in list(self.visits) if k[0] == camera_id]
+        visits.end(camera_id)
         for visit in (v for v in gone if v.person_id is not None):
             self._depart(visit, time.monotonic() - visit.last_seen)
 
@@ -158,6 +195,32 @@ class EventBus:
         /api/presence read), then the departure goes out as MQTT and webhooks do."""
         end_visit(visit.event_id, unseen_seconds)
         self.publish("departure", visit.camera, visit.person_id, visit.name, visit.distance, None)
+
+    def hand_over(self, camera_id: int) -> None:
+        """A camera moves to another host (or worker): its visits go on there, from the
+        database, without an event here."""
+        with self.lock:
+            self.away.add(camera_id)
+            for key in [k for k in self.visits if k[0] == camera_id]:
+                del self.visits[key]
+
+    def adopt(self, camera: CameraRef) -> None:
+        """A camera taken over: continue its visits in progress (no new arrival for who is
+        still in view); a visit whose absence time passed meanwhile gets its departure.
+        In an app context."""
+        absence, now = self.app.config["LIVE_ARRIVAL_COOLDOWN_SECONDS"], time.monotonic()
+        with self.lock:
+            self.away.discard(camera.id)
+        for key, row, age in visits.open_visits(camera.id):
+            visit = Visit(row.person_id, row.name, camera, now - age, row.distance, saved=now - age,
+                          event_id=row.event_id)
+            if age > absence:
+                visits.end(camera.id, key)
+                if row.person_id is not None:
+                    self._depart(visit, age)
+                continue
+            with self.lock:
+                self.visits.setdefault((camera.id, key), visit)
 
     # Out ------------------------------------------------------------------------------
 

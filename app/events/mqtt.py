@@ -3,7 +3,8 @@ Assistant MQTT discovery so that each enrolled person appears as a presence sens
 (a `device_tracker`, home / not_home) with nothing to configure on that side.
 
 Topics, with MQTT_PREFIX (`facerec`) and MQTT_DISCOVERY_PREFIX (`homeassistant`):
-    facerec/status                             online / offline (retained; the will)
+    facerec/status                             online / offline (retained; the will; online
+                                               while any host of a cluster sends)
     facerec/events/<type>                      each event as JSON (arrival, departure, unknown)
     facerec/presence/person_<id>               home / not_home (retained)
     homeassistant/device_tracker/facerec_person_<id>/config   discovery (retained)
@@ -19,10 +20,18 @@ from flask import Flask
 from sqlalchemy import select
 
 from ..extensions import db
+from ..hosts import clustered, host_id
 from ..models import Person
 from .rules import Rules
 
 log = logging.getLogger(__name__)
+
+
+def client_id(app: Flask) -> str:
+    """MQTT_CLIENT_ID, and the host's id in a cluster: a broker drops a client when another
+    connects with its id, so hosts sharing one would knock each other off in turn."""
+    base = app.config["MQTT_CLIENT_ID"]
+    return f"{base}-{host_id(app)}" if clustered(app) else base
 
 
 class MqttPublisher:
@@ -33,12 +42,14 @@ class MqttPublisher:
         self.discovery = cfg["MQTT_DISCOVERY_PREFIX"].rstrip("/")
         self.rules = Rules.parse(cfg["MQTT_RULES"])
         self.people: dict[int, str] = {}  # announced to Home Assistant: id -> name
+        self.closing = False
         self.lock = threading.Lock()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=cfg["MQTT_CLIENT_ID"])
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id(app))
         if cfg["MQTT_USERNAME"]:
             self.client.username_pw_set(cfg["MQTT_USERNAME"], cfg["MQTT_PASSWORD"])
         self.client.will_set(f"{self.prefix}/status", "offline", qos=1, retain=True)
         self.client.on_connect = self._connected
+        self.client.on_message = self._status_seen
         self.client.reconnect_delay_set(1, 30)
 
     def start(self) -> "MqttPublisher":
@@ -48,6 +59,7 @@ class MqttPublisher:
         return self
 
     def close(self) -> None:
+        self.closing = True  # our own offline, read back, is not another host's
         self.client.publish(f"{self.prefix}/status", "offline", qos=1, retain=True)
         self.client.disconnect()
         self.client.loop_stop()
@@ -57,9 +69,16 @@ class MqttPublisher:
             log.warning("MQTT broker refused the connection: %s", reason)
             return
         client.publish(f"{self.prefix}/status", "online", qos=1, retain=True)
+        client.subscribe(f"{self.prefix}/status", qos=1)
         with self.lock:
             self.people = {}
         self.sync_people()
+
+    def _status_seen(self, client, _userdata, message) -> None:
+        """Another host of the cluster went (its will, or its close, said offline): this
+        one still sends, so the people's sensors stay available."""
+        if message.payload == b"offline" and client.is_connected() and not self.closing:
+            client.publish(f"{self.prefix}/status", "online", qos=1, retain=True)
 
     def sync_people(self) -> None:
         """Announce new or renamed people to Home Assistant and remove deleted ones (called

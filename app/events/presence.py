@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 
 from ..extensions import db
-from ..models import Event, utcnow
+from ..models import Event, OpenVisit, utcnow
 
 
 def end_visit(event_id: int | None, unseen_seconds: float) -> None:
@@ -29,8 +29,12 @@ def end_visit(event_id: int | None, unseen_seconds: float) -> None:
 
 def close_open_visits() -> int:
     """The cameras' process (re)starts and knows no visit: any still open in the log ended
-    when it stopped (last seen then unknown: at their arrival at the latest)."""
-    done = db.session.execute(update(Event).where(Event.person_id.is_not(None), Event.left_at.is_(None))
+    when it stopped (last seen then unknown: at their arrival at the latest), unless a
+    visit in progress (models.OpenVisit) continues it: a camera another host runs, or one
+    this process takes over (the bus's adopt() continues or ends those, closing the row)."""
+    continued = select(OpenVisit.event_id).where(OpenVisit.event_id.is_not(None))
+    done = db.session.execute(update(Event).where(Event.person_id.is_not(None), Event.left_at.is_(None),
+                                                  Event.id.not_in(continued))
                               .values(left_at=utcnow(), last_seen_at=func.coalesce(Event.last_seen_at,
                                                                                    Event.created_at)))
     db.session.commit()

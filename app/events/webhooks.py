@@ -123,6 +123,17 @@ def send_test_event(hook: Webhook) -> Delivery:
 
 # The sender -------------------------------------------------------------------------
 
+def _claim(delivery_id: int) -> Delivery | None:
+    """The pending delivery, locked until the caller commits; None when it is no longer
+    pending or another host's sender holds it (docs/CLUSTER.md: each host's camera process
+    runs a sender, and without the lock two of them posted the same head at once). With
+    PostgreSQL the row lock (FOR UPDATE SKIP LOCKED) goes with the sender's connection:
+    a host killed in the middle of a POST frees it. SQLite has one sender and no locks."""
+    return db.session.scalars(select(Delivery).where(Delivery.id == delivery_id, Delivery.status == "pending")
+                              .with_for_update(skip_locked=True)
+                              .execution_options(populate_existing=True)).first()
+
+
 class Sender:
     """One thread, in the process that runs the cameras, that sends the pending deliveries."""
 
@@ -178,11 +189,10 @@ class Sender:
             .where(Delivery.status == "pending").group_by(Delivery.webhook_id)).all()
         progressed = False
         for webhook_id, delivery_id in heads:
-            delivery = db.session.get(Delivery, delivery_id)
+            delivery = _claim(delivery_id)
             hook = db.session.get(Webhook, webhook_id)
-            if delivery is None or hook is None:  # deleted with its webhook since the query
-                continue
-            if delivery.next_attempt_at > now:
+            if delivery is None or hook is None or delivery.next_attempt_at > now:
+                db.session.commit()  # not ours now (sent, deleted, held elsewhere) or not due: unlocked
                 continue
             if now - delivery.created_at > timedelta(seconds=cfg["WEBHOOK_RETRY_SECONDS"]):
                 delivery.status = "failed"

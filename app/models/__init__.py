@@ -6,11 +6,12 @@ from .access import ROLES, ApiKey, AuditEntry, LoginFailure, Operator
 from .base import EMBEDDING_DTYPE, name_key, utcnow
 from .jobs import ImportJob
 from .live import Camera, Delivery, Event, Webhook
+from .cluster import CameraLease, ClusterHost, OpenVisit
 from .library import GROUP_STATES, Correction, Sighting, UndoEntry, UnknownGroup
 from .people import AppState, Face, Person, counts
 from .changes import GALLERY_LOG_KEEP, GALLERY_MODELS, GALLERY_PENDING, GalleryChange, GalleryMeta, bump_generation  # noqa: I001
 
 __all__ = ("ROLES", "ApiKey", "AuditEntry", "LoginFailure", "Operator", "EMBEDDING_DTYPE", "name_key",
-           "utcnow", "ImportJob", "Camera", "Delivery", "Event", "Webhook", "GROUP_STATES", "Correction",
+           "utcnow", "ImportJob", "CameraLease", "ClusterHost", "OpenVisit", "Camera", "Delivery", "Event", "Webhook", "GROUP_STATES", "Correction",
            "Sighting", "UndoEntry", "UnknownGroup", "AppState", "Face", "Person", "counts",
            "GALLERY_LOG_KEEP", "GALLERY_MODELS", "GALLERY_PENDING", "GalleryChange", "GalleryMeta", "bump_generation")

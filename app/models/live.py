@@ -71,6 +71,8 @@ class Camera(db.Model):
     ignore_region: Mapped[str | None] = mapped_column(String(64), default=None)
     # Recognition cycles per second at most (the budget is shared fairly by all cameras).
     recognition_fps: Mapped[float] = mapped_column(default=10.0)
+    # With PostgreSQL: the host that must run this camera (a USB webcam), None: any host.
+    pinned_host: Mapped[str | None] = mapped_column(String(120), default=None)
     # Keep unknown faces it sees as sightings for Who is this? (off unless an operator turns
     # it on: a stranger's face is biometric data kept without their knowing; docs/PRIVACY.md).
     learn_unknown: Mapped[bool] = mapped_column(default=False, server_default=false())
@@ -101,6 +103,7 @@ class Camera(db.Model):
                 "min_face": self.min_face,
                 "ignore_region": list(self.region) if self.region else None,
                 "recognition_fps": self.recognition_fps, "learn_unknown": self.learn_unknown,
+                "pinned_host": self.pinned_host,
                 "retain_sightings_days": self.retain_sightings_days,
                 "retain_arrivals_days": self.retain_arrivals_days, "privacy": self.privacy,
                 "created_at": self.created_at.isoformat() + "Z"}

@@ -18,7 +18,7 @@ from .annotate import PRIVACY
 from .sources import SourceError, check_source
 
 FIELDS = ("name", "source", "enabled", "detect_side", "min_face", "ignore_region", "recognition_fps",
-          "learn_unknown", "retain_sightings_days", "retain_arrivals_days", "privacy")
+          "learn_unknown", "retain_sightings_days", "retain_arrivals_days", "privacy", "pinned_host")
 RETAIN_DAYS = (0.01, 3650.0)  # a camera's own retention: about a quarter of an hour to ten years
 
 
@@ -78,6 +78,8 @@ def _checked(data: dict, partial: bool) -> dict:
         if type(value) not in (int, float) or not math.isfinite(value) or not 0.2 <= value <= 30:
             raise _problem("recognition_fps", "a number of recognitions per second from 0.2 to 30.")
         out["recognition_fps"] = float(value)
+    if "pinned_host" in data:
+        out["pinned_host"] = _pinned_host(data["pinned_host"])
     out.update(_retention(data))
     if "ignore_region" in data:
         region = data["ignore_region"]
@@ -122,6 +124,17 @@ def _retention(data: dict) -> dict:
                                       "or null for the global default.")
             out[field] = None if value is None else float(value)
     return out
+
+
+def _pinned_host(host) -> str | None:
+    """A camera's host (PostgreSQL: docs/CLUSTER.md); a host not up is allowed, and the
+    Cameras page says the camera waits for it."""
+    if host in (None, ""):
+        return None
+    if not isinstance(host, str) or len(host.strip()) > 120:
+        raise _problem("pinned_host", "a host id of up to 120 characters (GET /api/cluster lists "
+                                      "them), or null for any host.")
+    return host.strip()
 
 
 def _name_free(name: str, camera_id: int | None = None) -> None:

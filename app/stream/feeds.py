@@ -6,6 +6,8 @@ from flask import current_app
 
 from ..faces import state
 from .cameras import first_camera, list_cameras
+from ..hosts import clustered, host_id
+from .leases import host_url
 from .relay import RelayCamera
 from .sync import camera_runner
 from .webcams import resolve_source
@@ -25,6 +27,20 @@ def camera_feed(camera_id: int):
             relay = owner.relays[camera_id] = RelayCamera(
                 runner.socket_path, camera_id, current_app.config["LIVE_IDLE_SECONDS"])
         return relay
+
+
+def host_feed(camera_id: int):
+    """A camera that this host runs, for another host to relay (None: not run here)."""
+    app = current_app
+    if not clustered(app):
+        return None
+    where = host_url(camera_id, app.config["CAMERAS_LEASE_SECONDS"])
+    if where is None or where[0] != host_id(app):
+        return None
+    runner = camera_runner()
+    if runner.holding:
+        return runner.cameras.get(camera_id)
+    return RelayCamera(runner.socket_path, camera_id, app.config["LIVE_IDLE_SECONDS"], command="local")
 
 
 def camera_for(spec: str | None) -> int | None:

@@ -2,14 +2,19 @@
 through one socket connection per camera and worker (docs/LIVE.md: the hand-over)."""
 from __future__ import annotations
 
+import http.client
 import socket
 import threading
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
+from urllib.parse import urlsplit
 
 from .rates import RateMeter
-from .runner import FRAME_HEAD, MISSING_GRACE, read_exact
+from .framing import FRAME_HEAD, read_exact
+from .runner import MISSING_GRACE
+
+CLUSTER_TOKEN_HEADER = "X-Faces-Cluster-Token"
 
 
 class RelayCamera:
@@ -18,8 +23,9 @@ class RelayCamera:
     same bytes, as LiveCamera does). Started by the first viewer, closed `idle_seconds`
     after the last; reconnects when the runner changes hands."""
 
-    def __init__(self, socket_path: Path, camera_id: int, idle_seconds: float = 10.0):
+    def __init__(self, socket_path: Path, camera_id: int, idle_seconds: float = 10.0, command: str = "frames"):
         self.socket_path, self.camera_id, self.idle_seconds = Path(socket_path), camera_id, idle_seconds
+        self.command = command  # "frames": any camera the runner serves; "local": its own only
         self._cond = threading.Condition()
         self._frame_id, self._jpeg = 0, b""
         self._thread: threading.Thread | None = None
@@ -89,16 +95,55 @@ class RelayCamera:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(5.0)
             sock.connect(str(self.socket_path))
-            sock.sendall(f"frames {self.camera_id}\n".encode())
-            while not self._closed and not self._idle():
-                _, length = FRAME_HEAD.unpack(read_exact(sock, FRAME_HEAD.size))
-                if length == 0:
-                    return True
-                jpeg = read_exact(sock, length)
-                self._fps.tick(time.monotonic())
-                with self._cond:
-                    # Ids are this relay's own: the runner's restart at 1 after a hand-over.
-                    self._frame_id += 1
-                    self._jpeg = jpeg
-                    self._cond.notify_all()
+            sock.sendall(f"{self.command} {self.camera_id}\n".encode())
+            return self._pump(lambda n: read_exact(sock, n))
+
+    def _pump(self, read: Callable[[int], bytes]) -> bool:
+        """Hand on frames read with `read(n)` (exactly n bytes) until the stream ends; True
+        when the other end has no such camera."""
+        while not self._closed and not self._idle():
+            _, length = FRAME_HEAD.unpack(read(FRAME_HEAD.size))
+            if length == 0:
+                return True
+            jpeg = read(length)
+            self._fps.tick(time.monotonic())
+            with self._cond:
+                # Ids are this relay's own: the runner's restart at 1 after a hand-over.
+                self._frame_id += 1
+                self._jpeg = jpeg
+                self._cond.notify_all()
         return False
+
+
+class HostRelay(RelayCamera):
+    """A camera run by another host, relayed by this host's camera process (so one HTTP
+    connection per camera and host, whatever the number of workers and viewers): GET
+    `url`/cluster/frames/ID with the cluster token, the same framing as the socket."""
+
+    def __init__(self, url: str, token: str, camera_id: int, idle_seconds: float = 10.0):
+        super().__init__(Path("/nonexistent"), camera_id, idle_seconds)
+        self.url, self.token = urlsplit(url), token
+
+    def _relay(self) -> bool:
+        conn_type = http.client.HTTPSConnection if self.url.scheme == "https" else http.client.HTTPConnection
+        conn = conn_type(self.url.hostname, self.url.port, timeout=5.0)
+        try:
+            conn.request("GET", f"{self.url.path.rstrip('/')}/cluster/frames/{self.camera_id}",
+                         headers={CLUSTER_TOKEN_HEADER: self.token})
+            response = conn.getresponse()
+            if response.status == 404:
+                return True
+            if response.status != 200:
+                raise ConnectionError(f"the camera's host answered {response.status}")
+            return self._pump(lambda n: _read_exact(response, n))
+        except http.client.HTTPException as e:
+            raise ConnectionError(str(e)) from None
+        finally:
+            conn.close()
+
+
+def _read_exact(response, n: int) -> bytes:
+    data = response.read(n)
+    if len(data) != n:
+        raise ConnectionError("the camera's host closed the stream")
+    return data

@@ -4,10 +4,12 @@ Cameras pages are in app/web; /api/stream/status and /api/events in app/api/live
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
+
 import numpy as np
-from flask import (Response, flash, jsonify, redirect, render_template, request, session,
-                   url_for)
+from flask import (Response, current_app, flash, jsonify, redirect, render_template, request,
+                   session, url_for)
 from flask_login import login_required
 
 from ..auth import admin_required, viewer_required
@@ -21,11 +23,14 @@ from ..recognition.jpeg import to_jpeg
 from . import bp
 from .browsers import browser_recognizer, now
 from .cameras import checked_source, first_camera, get_camera_row
-from .feeds import camera_feed, camera_for, shown_source, track_face
+from .feeds import camera_feed, camera_for, host_feed, shown_source, track_face
 from .forms import EnrolTrackForm, SourceForm, flash_hidden_errors
+from .framing import frame_records
+from .leases import cluster_token
 from .mjpeg import mjpeg_response
 from .previews import asked_source, preview
 from .privacy import check_stream, crop_privacy, shown_crop
+from .relay import CLUSTER_TOKEN_HEADER
 
 MAX_BROWSER_FRAME = 2 * 1024 * 1024  # bytes: browser frames are small downscaled JPEGs
 
@@ -88,6 +93,22 @@ def camera_stream(camera_id: int):
     """One camera's MJPEG stream, from whichever worker (docs/LIVE.md: the hand-over)."""
     check_stream(get_camera_row(camera_id).privacy)
     return mjpeg_response(camera_feed(camera_id))
+
+
+@bp.get("/cluster/frames/<int:camera_id>")
+def cluster_frames(camera_id: int):
+    """Another host relays a camera that this host runs (docs/CLUSTER.md): the camera
+    socket's framing over HTTP, for the cluster token only."""
+    token = request.headers.get(CLUSTER_TOKEN_HEADER, "")
+    if not hmac.compare_digest(token.encode(), cluster_token(current_app).encode()):
+        raise Problem("forbidden", 403, "Only the hosts of this cluster relay its cameras: they "
+                      "show a token made from SECRET_KEY, so give every host the same SECRET_KEY.")
+    feed = host_feed(camera_id)
+    if feed is None:
+        raise Problem("not-found", 404, f"Camera {camera_id} does not run on this host; "
+                      "GET /api/cameras says which host runs it.")
+    return Response(frame_records(feed), mimetype="application/octet-stream",
+                    headers={"Cache-Control": "no-store"})
 
 
 # The status and the arrivals of the API live in app/api/live.py; the live page still builds

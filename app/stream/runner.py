@@ -11,6 +11,8 @@ by that worker's viewers) elsewhere. docs/LIVE.md says why and what it costs.
 
 Protocol on the socket (one request line per connection):
     frames ID        -> repeated (frame id: u64, length: u32, JPEG bytes); length 0: no such camera
+                        (a camera of another host: relayed from it, one connection per host)
+    local ID         -> the same, only for a camera run here (what another host relays)
     status           -> (length: u32, JSON {camera id: status})
     face ID TRACK    -> (length: u32, 512 bytes float32 embedding + 160x160x3 uint8 crop); 0: gone
 """
@@ -21,9 +23,7 @@ import hashlib
 import json
 import logging
 import os
-import socket
 import socketserver
-import struct
 import threading
 import time
 from pathlib import Path
@@ -32,48 +32,27 @@ from typing import Callable
 import numpy as np
 
 from ..private_files import sqlite_file
+from .framing import FRAME_HEAD, LENGTH, ask, frame_records
 
 
 log = logging.getLogger(__name__)
-FRAME_HEAD = struct.Struct("!QI")
-LENGTH = struct.Struct("!I")
 MISSING_GRACE = 5.0  # seconds a relay waits for a camera the runner does not run yet
 
 
-def runner_paths(instance: str | Path, database_url: str) -> tuple[Path, Path]:
+def runner_paths(instance: str | Path, database_url: str, host: str = "") -> tuple[Path, Path]:
     """(lock file, socket) for one database: two apps on different databases (tests, two
     sites on one host) each have their own cameras. Beside a SQLite file (they go with
-    it), else in the instance folder under a name made from the database URL."""
+    it), else in the instance folder under a name made from the database URL and the host
+    id (two hosts of a cluster on one machine each run their share)."""
     db_file = sqlite_file(database_url)
     if db_file is not None:
         db_file = db_file.resolve()
         sock = db_file.with_name(db_file.name + ".cameras.sock")
         if len(str(sock)) < 100:  # the limit of a Unix socket's path is 107 bytes
             return db_file.with_name(db_file.name + ".cameras.lock"), sock
-    tag = hashlib.sha256(database_url.encode()).hexdigest()[:10]
+    tag = hashlib.sha256(f"{database_url} {host}".encode()).hexdigest()[:10]
     folder = Path(instance)
     return folder / f"cameras-{tag}.lock", folder / f"cameras-{tag}.sock"
-
-
-def read_exact(sock: socket.socket, n: int) -> bytes:
-    chunks, got = [], 0
-    while got < n:
-        chunk = sock.recv(min(n - got, 1 << 20))
-        if not chunk:
-            raise ConnectionError("the camera runner closed the connection")
-        chunks.append(chunk)
-        got += len(chunk)
-    return b"".join(chunks)
-
-
-def ask(socket_path: Path, line: str, timeout: float = 2.0) -> bytes:
-    """One request/answer (status, face) to the camera runner; OSError when none answers."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(timeout)
-        sock.connect(str(socket_path))
-        sock.sendall(line.encode() + b"\n")
-        (length,) = LENGTH.unpack(read_exact(sock, LENGTH.size))
-        return read_exact(sock, length)
 
 
 class _Handler(socketserver.StreamRequestHandler):
@@ -82,6 +61,9 @@ class _Handler(socketserver.StreamRequestHandler):
         words = self.rfile.readline(200).decode(errors="replace").split()
         try:
             if words[:1] == ["frames"] and len(words) == 2:
+                camera_id = int(words[1])
+                self._frames(runner.cameras.get(camera_id) or runner.remote_feed(camera_id))
+            elif words[:1] == ["local"] and len(words) == 2:  # another host asks: ours only
                 self._frames(runner.cameras.get(int(words[1])))
             elif words == ["status"]:
                 self._answer(json.dumps(runner.local_status()).encode())
@@ -100,14 +82,8 @@ class _Handler(socketserver.StreamRequestHandler):
         if camera is None:
             self.wfile.write(FRAME_HEAD.pack(0, 0))
             return
-        last = 0
-        while not camera._closed:
-            got = camera.next_jpeg(last, timeout=2.0)
-            if got is None:
-                continue
-            last, jpeg = got
-            # One write per frame: the relay reads the head then the JPEG.
-            self.wfile.write(FRAME_HEAD.pack(last, len(jpeg)) + jpeg)
+        for record in frame_records(camera):
+            self.wfile.write(record)  # one write per frame: the relay reads the head then the JPEG
 
 
 class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
@@ -126,23 +102,72 @@ class CameraRunner:
     """
 
     def __init__(self, lock_path: Path, socket_path: Path, sync: Callable[["CameraRunner"], None],
-                 period: float = 1.0, elect: bool = True, on_release: Callable[[], None] | None = None):
+                 period: float = 1.0, elect: bool = True, on_release: Callable[[], None] | None = None,
+                 on_drop: Callable[[list[int]], None] | None = None,
+                 lease: Callable[["CameraRunner"], None] | None = None,
+                 locate: Callable[[int], object] | None = None):
         self.lock_path, self.socket_path = Path(lock_path), Path(socket_path)
         self.sync, self.period, self.elect = sync, period, elect
         self.on_release = on_release
         self.cameras: dict[int, object] = {}  # camera id -> LiveCamera (only in the holder)
+        self.cameras_lock = threading.Lock()  # the round and the watchdog both change them
+        # With leases (leases.py): the monotonic time by which the cameras stop unless a
+        # round renews their leases; None: no leases (SQLite, the flock is enough).
+        self.deadline: float | None = None
+        self.held: set[int] | None = set() if lease else None  # leased to this host (None: no leases)
+        self.on_drop, self.lease, self.locate = on_drop, lease, locate
+        # Rounds of leases 4 times a round period: a round late under load still renews in
+        # time, and a dead host's cameras are taken within a quarter second of their expiry.
+        self.lease_period = period / 4
+        self.remote: dict[int, object] = {}  # camera id -> relay.HostRelay (cameras of other hosts)
+        self._remote_lock = threading.Lock()
         self.holding = False
         self.budget = None  # budget.RecognitionBudget shared by the cameras (in the holder)
         self._fd: int | None = None
         self._server: _Server | None = None
         self._stop = threading.Event()
+        self._wake = threading.Event()  # set: a round now (the leases changed, or closing)
         self._thread: threading.Thread | None = None
 
     def start(self) -> "CameraRunner":
         if self._thread is None and self.elect:
             self._thread = threading.Thread(target=self._loop, name="camera-runner", daemon=True)
             self._thread.start()
+            if self.lease is not None:
+                threading.Thread(target=self._lease_loop, name="camera-leases", daemon=True).start()
+                threading.Thread(target=self._watchdog, name="camera-watchdog", daemon=True).start()
         return self
+
+    def _lease_loop(self) -> None:
+        """Renew and take leases every period while this process runs the host's cameras:
+        a thread of its own, so that a slow camera start in the round never delays them."""
+        while not self._stop.wait(self.lease_period):
+            if self.holding:
+                try:
+                    held = self.held
+                    self.lease(self)
+                    if self.held != held:
+                        self._wake.set()  # start or stop cameras now, not at the next round
+                except Exception:  # the database gone: the watchdog stops the cameras in time
+                    log.exception("camera leases")
+
+    def _watchdog(self) -> None:
+        """Stop every camera when their leases were not renewed in time (the database is
+        gone or too slow: the round is stuck), before another host may take them."""
+        while not self._stop.wait(0.1):
+            if self.deadline is not None and time.monotonic() > self.deadline and self.cameras:
+                log.warning("camera leases not renewed in time: stopping this host's cameras")
+                self.drop_cameras(list(self.cameras))
+
+    def drop_cameras(self, camera_ids: list[int], moved: bool = True) -> None:
+        """Stop these cameras here; `moved`: they go on elsewhere, and so do their visits
+        (on_drop), else the caller ends them."""
+        with self.cameras_lock:
+            dropped = [(cid, self.cameras.pop(cid)) for cid in camera_ids if cid in self.cameras]
+        for _, camera in dropped:
+            camera.stop()
+        if dropped and moved and self.on_drop is not None:
+            self.on_drop([cid for cid, _ in dropped])
 
     def wait_until_held(self, timeout: float) -> bool:
         end = time.monotonic() + timeout
@@ -184,7 +209,23 @@ class CameraRunner:
                     self.sync(self)
             except Exception:  # the database busy, a camera that would not build: next round
                 log.exception("camera runner")
-            self._stop.wait(self.period)
+            self._wake.wait(self.period)
+            self._wake.clear()
+
+    def remote_feed(self, camera_id: int):
+        """This host's one relay of a camera that another host runs (None: no leases, or
+        no host runs it); made by `locate`, shared by every worker's viewers."""
+        if self.locate is None:
+            return None
+        with self._remote_lock:
+            relay = self.remote.get(camera_id)
+            if relay is None or relay._closed or relay.missing:
+                relay = self.locate(camera_id)
+                if relay is None:
+                    self.remote.pop(camera_id, None)
+                    return None
+                self.remote[camera_id] = relay
+            return relay
 
     def local_status(self) -> dict:
         return {str(cid): camera.status() for cid, camera in list(self.cameras.items())}
@@ -215,6 +256,7 @@ class CameraRunner:
     def close(self) -> None:
         """Stop the cameras, the socket and give the lock up (another process takes over)."""
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(10)
         for camera in list(self.cameras.values()):

@@ -16,6 +16,9 @@ from ..faces.photos import active_pipeline
 from ..models import Camera
 from .budget import RecognitionBudget
 from .camera import LiveCamera
+from ..hosts import clustered, host_id
+from .leases import cluster_token, give_up, host_url, lease_round
+from .relay import HostRelay
 from .runner import CameraRunner, runner_paths
 from .sources import make_source
 from .webcams import resolve_source
@@ -32,22 +35,74 @@ def camera_runner() -> CameraRunner:
         if owner.runner is None:
             app = current_app._get_current_object()
             cfg = app.config
-            lock, sock = runner_paths(app.instance_path, str(cfg["SQLALCHEMY_DATABASE_URI"]))
+            lock, sock = runner_paths(app.instance_path, str(cfg["SQLALCHEMY_DATABASE_URI"]),
+                                      host_id(app) if clustered(app) else "")
             owner.runner = CameraRunner(lock, sock, _sync(app), period=cfg["CAMERAS_SYNC_SECONDS"],
                                         elect=cfg["CAMERAS_RUNNER"] != "off",
-                                        on_release=lambda: _release(app)).start()
+                                        on_release=lambda: _release(app),
+                                        on_drop=lambda ids: _hand_over(app, ids),
+                                        lease=_lease(app) if clustered(app) else None,
+                                        locate=_locate(app) if clustered(app) else None).start()
         return owner.runner
 
 
 def _release(app: Flask) -> None:
-    """The runner gave the cameras up: their visits end (with departures), events stop."""
+    """The runner gave the cameras up (this process ends): their visits go on in the
+    process that takes them over, from the database (no departures); events stop here.
+    With leases, the cameras are free at once instead of when the leases expire."""
     with app.app_context():
         bus = get_bus()
         with bus.lock:
             camera_ids = {key[0] for key in bus.visits}
         for camera_id in camera_ids:
-            bus.forget_camera(camera_id)
+            bus.hand_over(camera_id)
+        if clustered(app):
+            try:
+                give_up(host_id(app))
+            except Exception:  # noqa: BLE001 - the database is gone: the leases expire
+                log.warning("could not give up this host's camera leases")
     bus.close()
+
+
+def _hand_over(app: Flask, camera_ids: list[int]) -> None:
+    """Cameras moved away from this process: their visits go on where they went."""
+    with app.app_context():
+        bus = get_bus()
+        for camera_id in camera_ids:
+            bus.hand_over(camera_id)
+
+
+def _lease(app: Flask):
+    """The runner's lease round (PostgreSQL): the cameras this host holds, and the deadline
+    after which its watchdog stops them unless a later round renews it."""
+    cfg = app.config
+
+    def lease(runner: CameraRunner) -> None:
+        with app.app_context():
+            cameras = db.session.execute(select(Camera.id, Camera.pinned_host).where(Camera.enabled)).all()
+            stats = {cid: _brief(camera.status()) for cid, camera in list(runner.cameras.items())}
+            got = lease_round(host_id(app), cfg["HOST_RUNS_CAMERAS"], [tuple(c) for c in cameras],
+                              cfg["CAMERAS_LEASE_SECONDS"], stats, cfg["HOST_URL"])
+            runner.held, runner.deadline = got.held, got.deadline
+    return lease
+
+
+def _locate(app: Flask):
+    """A relay of a camera run by another host (None when no host runs it, or that host
+    has no HOST_URL), for this host's camera process to share with its workers."""
+    def locate(camera_id: int) -> HostRelay | None:
+        with app.app_context():
+            where = host_url(camera_id, app.config["CAMERAS_LEASE_SECONDS"])
+        if where is None or where[0] == host_id(app) or not where[1]:
+            return None
+        return HostRelay(where[1], cluster_token(app), camera_id, app.config["LIVE_IDLE_SECONDS"])
+    return locate
+
+
+def _brief(status: dict) -> dict:
+    """What the other hosts show of a camera run here (their status pages)."""
+    return {k: status.get(k) for k in ("state", "message", "fps_in", "fps_out",
+                                       "recognition_latency_ms", "opened", "frame_size")}
 
 
 def _sync(app: Flask):
@@ -57,7 +112,9 @@ def _sync(app: Flask):
 
     def sync(runner: CameraRunner) -> None:
         with app.app_context():
-            rows = {c.id: c for c in db.session.scalars(select(Camera).where(Camera.enabled))}
+            enabled = {c.id: c for c in db.session.scalars(select(Camera).where(Camera.enabled))}
+            held = runner.held  # None: no leases (SQLite), every enabled camera runs here
+            rows = enabled if held is None else {cid: r for cid, r in enabled.items() if cid in held}
             pipeline = active_pipeline()
             bus = get_bus()
             bus.start()
@@ -65,16 +122,22 @@ def _sync(app: Flask):
                 runner.budget = RecognitionBudget(app.config["CAMERAS_RECOGNITION_THREADS"])
             for camera_id in list(runner.cameras):
                 row = rows.get(camera_id)
-                if row is None or keys.get(camera_id) != (row.settings(), row.name, pipeline.model_name):
-                    runner.cameras.pop(camera_id).stop()
+                if row is None and camera_id in enabled:
+                    runner.drop_cameras([camera_id])  # its lease moved to another host
+                elif row is None or keys.get(camera_id) != (row.settings(), row.name, pipeline.model_name):
+                    runner.drop_cameras([camera_id], moved=False)
                     keys.pop(camera_id, None)
                     bus.forget_camera(camera_id)
             for camera_id, row in rows.items():
                 if camera_id not in runner.cameras:
-                    runner.cameras[camera_id] = _build(app, row, pipeline, runner.budget)
+                    bus.adopt(CameraRef(row.id, row.name, f"camera:{row.id}"))
+                    camera = _build(app, row, pipeline, runner.budget)
+                    with runner.cameras_lock:
+                        runner.cameras[camera_id] = camera
                     keys[camera_id] = (row.settings(), row.name, pipeline.model_name)
-                # Privacy applies from the next frame, without a restart (no departures).
-                runner.cameras[camera_id].privacy = row.privacy
+                camera = runner.cameras.get(camera_id)  # None: the watchdog stopped it just now
+                if camera is not None:  # privacy applies from the next frame, without a restart
+                    camera.privacy = row.privacy
             db.session.rollback()  # end the read transaction: SQLite writers are not held
         if bus.mqtt is not None:
             bus.mqtt.sync_people()
