@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: setup venv weights db run serve soak kill-test test bench bench-api bench-live bench-scale bench-conditions open-set library-lfw evaluate-lfw clean
+.PHONY: setup venv weights db run serve soak kill-test test bench bench-vs-face-recognition bench-api bench-live bench-scale bench-conditions open-set library-lfw evaluate-lfw clean
 
 setup: venv weights db
 
@@ -51,6 +51,13 @@ soak: setup
 
 bench: setup
 	$(BIN)/python scripts/bench.py
+
+# Side by side with face_recognition (dlib) on the same 30 photos at 640 px, alternating
+# runs, ratio of medians. face_recognition is not a dependency: install it in a scratch
+# virtual environment first (scripts/bench_vs_face_recognition.py says how; dlib-bin is a wheel).
+FR_PYTHON ?= /tmp/fr/bin/python
+bench-vs-face-recognition: setup
+	$(BIN)/python scripts/bench_vs_face_recognition.py --fr-python $(FR_PYTHON)
 
 # api_identify_ms and api_identify_rps: the REST API under gunicorn on loopback.
 bench-api: setup
