@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: setup venv weights db run serve soak kill-test test bench bench-vs-face-recognition bench-api bench-live bench-scale bench-conditions open-set library-lfw evaluate-lfw clean
+.PHONY: setup venv weights db run serve soak kill-test test docs bench bench-vs-face-recognition bench-api bench-live bench-scale bench-conditions open-set library-lfw evaluate-lfw clean
 
 setup: venv weights db
 
@@ -27,7 +27,7 @@ run: setup
 	FACES_CAMERAS_AUTOSTART=1 $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 # As in production: 2 processes with 8 threads each (a slow client holds a thread, not a
-# process); put a reverse proxy in front for anything beyond localhost (README).
+# process); put a reverse proxy in front for anything beyond localhost (docs/DEPLOY.md).
 # MALLOC_ARENA_MAX=2: glibc gives each thread its own malloc arena (up to 8 per core), and
 # memory freed in one is not reused by the others: a worker grew from 176 to 475 MB in a
 # 10-minute soak, 347 MB with 2 arenas (docs/WEBAPP.md, "Soak").
@@ -44,6 +44,10 @@ kill-test: setup
 
 test: setup
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# docs/CONFIGURATION.md from the settings declared in app/config.py (a test checks it is current).
+docs: venv
+	$(BIN)/python scripts/gen_config_docs.py
 
 # 8 clients, 10 minutes, identify/enrol/add/rename/delete mixed against gunicorn (scripts/soak.py).
 soak: setup

@@ -35,7 +35,8 @@ def create_app(config_class: type = Config) -> Flask:
     app = Flask(__name__, instance_path=str(root / "instance"),
                 template_folder=str(root / "templates"), static_folder=str(root / "static"))
     app.config.from_object(config_class)
-    app.config.from_pyfile("config.py", silent=True)
+    # instance/config.py (a relative name would be app/config.py itself, Flask's root_path).
+    app.config.from_pyfile(str(Path(app.instance_path) / "config.py"), silent=True)
     _instance_paths(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 

@@ -5,7 +5,7 @@ enrolled people's other photos, half strangers), each query's candidates re-rank
 float32 as the app does. Prints one JSON line per library with the build time, and per
 expansion (ef) the median search time and recall_at_1 against exact float64 search.
 
-Only usearch is in requirements.txt (the choice, README "More than one machine"); to rerun
+Only usearch is in requirements.txt (the choice, docs/BENCHMARKS.md "A million people"); to rerun
 the comparison: .venv/bin/pip install hnswlib faiss-cpu (hnswlib compiles from source).
 
 Usage: python scripts/ann_choice.py LIBRARY PEOPLE [--connectivity 16] [--expansion-add 128]
@@ -13,18 +13,17 @@ Usage: python scripts/ann_choice.py LIBRARY PEOPLE [--connectivity 16] [--expans
 """
 from __future__ import annotations
 
+import harness  # noqa: F401  (first: the repository root on sys.path)
+
 import argparse
 import json
 import os
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from bench_scale import exact_nearest, lfw, random_units  # noqa: E402
+from bench_scale import exact_nearest, lfw, random_units
 
 
 def build(lib: str, vectors: np.ndarray, m: int, efc: int, dtype: str):

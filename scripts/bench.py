@@ -11,6 +11,8 @@ Usage: python scripts/bench.py [--runs N] [--skip-package]
 """
 from __future__ import annotations
 
+from harness import ROOT  # first: the repository root on sys.path
+
 import argparse
 import io
 import json
@@ -20,17 +22,13 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import cv2
+import numpy as np
+from PIL import Image
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from app.config import Config  # noqa: E402
-from app.recognition import (Crowding, FaceDetector, FaceEncoder, FacePipeline,  # noqa: E402
-                             Gallery, ensure_pretrained)
+from app.config import Config
+from app.recognition import Crowding, FaceDetector, FaceEncoder, FacePipeline, ensure_pretrained
+from reference_gallery import Gallery
 
 PHOTO = ROOT / "instance/samples/train/jerry_seinfeld/httpimgtimeincnetpeopleinewsjerryseinfeldjpg.jpg"
 LIVE = {"min_face_size": 40, "max_side": 320}

@@ -11,37 +11,25 @@ Prints one JSON object.
 """
 from __future__ import annotations
 
+from harness import ROOT, free_port, start_gunicorn, wait_ready  # first: the repository root on sys.path
+
 import argparse
 import json
 import logging
 import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
+import cv2
+import requests
 
-import cv2  # noqa: E402
-import requests  # noqa: E402
-
-from bench import PHOTO, frame_640x480  # noqa: E402
+from bench import PHOTO, frame_640x480
 
 log = logging.getLogger("bench_api")
 SAMPLES = ROOT / "instance" / "samples"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def prepare_db(url: str, **config) -> str:
@@ -60,41 +48,6 @@ def prepare_db(url: str, **config) -> str:
         _, key = ApiKey.create("bench")
         db.session.commit()
     return key
-
-
-# As `make serve` and the Dockerfile run it: 2 processes with threads, and glibc's malloc
-# kept to 2 arenas (with one per thread, up to 16 here, memory freed by one thread's
-# arena is not reused by the others: a worker grew by 300 MB in 10 minutes; docs/WEBAPP.md, "Soak").
-SERVE = ("-w", "2", "-k", "wsgi_worker.BufferingThreadWorker", "--threads", "8", "--timeout", "120")
-SERVE_ENV = {"MALLOC_ARENA_MAX": "2"}
-
-
-def start_gunicorn(port: int, env: dict, log_file: Path,
-                   workers: tuple[str, ...] = SERVE) -> subprocess.Popen:
-    """gunicorn with `workers` on 127.0.0.1:port; SERVE_ENV unless `env` sets its keys."""
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    return subprocess.Popen([str(gunicorn), *workers, "-b", f"127.0.0.1:{port}", "wsgi:app"],
-                            cwd=ROOT, env={**SERVE_ENV, **env}, stdout=subprocess.DEVNULL,
-                            stderr=log_file.open("w"))
-
-
-def wait_ready(base: str, key: str, timeout: float = 180) -> None:
-    """Until both workers have answered (each loads the model when it starts); the worker
-    is told only to a caller with a key."""
-    deadline, pids = time.time() + timeout, set()
-    with ThreadPoolExecutor(4) as pool:
-        while len(pids) < 2:
-            if time.time() > deadline:
-                raise RuntimeError("gunicorn did not start two workers")
-
-            def pid(_):
-                try:
-                    return requests.get(base + "/api/health", timeout=10,
-                                        headers={"Authorization": f"Bearer {key}"}).json()["worker_pid"]
-                except (requests.RequestException, KeyError):
-                    return None
-            pids |= set(pool.map(pid, range(8))) - {None}
-            time.sleep(0.2)
 
 
 def enrol_samples(base: str, key: str) -> None:
@@ -120,7 +73,7 @@ def main() -> None:
         url = f"sqlite:///{Path(tmp) / 'faces.db'}"
         key = prepare_db(url)
         port = free_port()
-        env = {**os.environ, "FACES_DATABASE_URL": url, "SECRET_KEY": "bench", "FACES_WARM_UP": "1",
+        env = {**os.environ, "FACES_DATABASE_URL": url, "FACES_SECRET_KEY": "bench", "FACES_WARM_UP": "1",
                "FACES_THREADS": "1", "FACES_API_RATE_LIMIT": "1000000 per minute"}
         log_file = Path(tmp) / "gunicorn.log"
         proc = start_gunicorn(port, env, log_file)

@@ -9,21 +9,20 @@ average around it, and the JSON of all of it last.
 """
 from __future__ import annotations
 
+from harness import ROOT  # first: the repository root on sys.path
+
 import argparse
 import json
 import logging
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def pick(images: Path, people: int, per: int, out: Path) -> Path:

@@ -19,24 +19,19 @@ JSON on the last line (also reports/bench_conditions.json with --json).
 """
 from __future__ import annotations
 
+from harness import ROOT  # first: the repository root on sys.path
+
 import argparse
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import numpy as np  # noqa: E402
-
-from app.evaluation.degrade import Condition  # noqa: E402
-from scripts.bench_conditions_data import (LFW, Frames, clean_set, condition_frames,  # noqa: E402
+from app.evaluation.degrade import Condition
+from scripts.bench_conditions_data import (LFW, Frames, clean_set, condition_frames,
                                            sample_pairs)
-from scripts.bench_conditions_rules import baseline_rules, current_rules  # noqa: E402
-from scripts.bench_conditions_score import score_condition, plot  # noqa: E402
+from scripts.bench_conditions_rules import baseline_rules, current_rules
+from scripts.bench_conditions_score import score_condition, plot
 
 log = logging.getLogger("bench_conditions")
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from app.config import Config
 from app.faces.recognize import MAIN_FACE
-from app.recognition.match import Gallery
+from scripts.reference_gallery import Gallery
 from app.recognition.calibration import identify_offset, too_poor, verify_threshold
 from app.recognition.quality import GREY_SPREAD, FaceConditions
 from app.recognition.select import select_face

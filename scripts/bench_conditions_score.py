@@ -8,7 +8,8 @@ from app.config import Config
 from app.evaluation import metrics
 from app.evaluation.degrade import FRAME, Condition
 from app.evaluation.pairs import Pair
-from app.recognition.match import Crowding, Gallery
+from app.recognition.match import Crowding
+from scripts.reference_gallery import Gallery
 from scripts.bench_conditions_data import Clean, Frames
 from scripts.bench_conditions_rules import Rules, current_rules
 

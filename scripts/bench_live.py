@@ -26,12 +26,12 @@ Prints the figures; the last line is one JSON object.
 """
 from __future__ import annotations
 
+from harness import ROOT, free_port, start_gunicorn, start_mosquitto  # first: the repository root on sys.path
+
 import argparse
 import json
 import os
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -42,11 +42,7 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from bench_api import free_port, prepare_db, start_gunicorn  # noqa: E402
+from bench_api import prepare_db
 
 SAMPLES = ROOT / "instance" / "samples"
 ENROLLED = ("ben_afflek", "elton_john", "jerry_seinfeld")
@@ -116,20 +112,6 @@ class Receiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-
-
-def start_mosquitto(folder: Path):
-    """(process, port) of Debian's mosquitto on loopback, or (None, None) without it."""
-    binary = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
-    if binary is None:
-        print("mosquitto is not installed: no MQTT figures (apt-get install mosquitto)")
-        return None, None
-    port = free_port()
-    conf = folder / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
-    return proc, port
 
 
 class MqttLatency:
@@ -247,11 +229,14 @@ def main() -> None:
         url = f"sqlite:///{Path(tmp) / 'faces.db'}"
         key = prepare_db(url, CAMERA_SOURCE="demo")  # the first camera
         auth = {"Authorization": f"Bearer {key}"}
-        mosquitto, mqtt_port = start_mosquitto(Path(tmp))
+        started = start_mosquitto(Path(tmp))
+        if started is None:
+            print("mosquitto is not installed: no MQTT figures (apt-get install mosquitto)")
+        mosquitto, mqtt_port = started or (None, None)
         receiver = Receiver()
         port = free_port()
-        env = {**os.environ, "FACES_DATABASE_URL": url, "SECRET_KEY": "bench", "FACES_WARM_UP": "1",
-               "CAMERA_SOURCE": "demo", "FACES_LIVE_OPEN": "1", "FACES_CAMERAS_AUTOSTART": "1",
+        env = {**os.environ, "FACES_DATABASE_URL": url, "FACES_SECRET_KEY": "bench", "FACES_WARM_UP": "1",
+               "FACES_CAMERA_SOURCE": "demo", "FACES_LIVE_OPEN": "1", "FACES_CAMERAS_AUTOSTART": "1",
                "FACES_API_RATE_LIMIT": "100000 per minute",
                "FACES_ALLOW_LOCAL_TARGETS": "1",  # the webhook receiver listens on loopback
                # People leave the demo and come back: departures and new arrivals within a run.

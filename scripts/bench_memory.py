@@ -16,6 +16,8 @@ Usage: python scripts/bench_memory.py [--cases a,b,...] [--sequence]
 """
 from __future__ import annotations
 
+from harness import ROOT  # first: the repository root on sys.path
+
 import argparse
 import inspect
 import io
@@ -30,13 +32,9 @@ import time
 import zlib
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
+import cv2
+import numpy as np
+from PIL import Image
 
 PHOTO = ROOT / "instance/samples/train/jerry_seinfeld/httpimgtimeincnetpeopleinewsjerryseinfeldjpg.jpg"
 WARM_UP = ROOT / "instance/samples/train/madonna"

@@ -12,6 +12,8 @@ Usage: python scripts/bench_memory_api.py [--cases a,b,...] [--sequence] [--gthr
 """
 from __future__ import annotations
 
+from harness import free_port, start_gunicorn, stop, wait_ready, worker_pid  # first: the repository root on sys.path
+
 import argparse
 import json
 import os
@@ -20,15 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
+import requests
 
-import requests  # noqa: E402
-
-from bench_api import free_port, prepare_db, start_gunicorn  # noqa: E402
-from bench_memory import CASES, WARM_UP, reset_peak  # noqa: E402
+from bench_api import prepare_db
+from bench_memory import CASES, WARM_UP, reset_peak
 
 
 def worker_mb(pid: int) -> tuple[float, float]:
@@ -50,20 +47,18 @@ def serve(tmp: Path, worker: tuple[str, ...] = WORKER):
     key_file = tmp / "key"
     if not key_file.exists():
         key_file.write_text(prepare_db(url))
-    auth = {"Authorization": f"Bearer {key_file.read_text()}"}  # the worker's PID needs a key
+    key = key_file.read_text()  # the worker's PID is told only to a caller with a key
     port = free_port()
-    env = {**os.environ, "FACES_DATABASE_URL": url, "SECRET_KEY": "bench", "FACES_WARM_UP": "1",
+    env = {**os.environ, "FACES_DATABASE_URL": url, "FACES_SECRET_KEY": "bench", "FACES_WARM_UP": "1",
            "FACES_API_RATE_LIMIT": "1000000 per minute"}
     proc = start_gunicorn(port, env, tmp / "gunicorn.log", worker)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(900):
-        try:
-            return proc, base, requests.get(base + "/api/health", headers=auth,
-                                            timeout=10).json()["worker_pid"]
-        except (requests.RequestException, KeyError):
-            time.sleep(0.2)
-    proc.terminate()
-    raise RuntimeError("gunicorn did not start: " + (tmp / "gunicorn.log").read_text()[-2000:])
+    try:
+        wait_ready(base, key, timeout=180, workers=1, proc=proc)
+    except RuntimeError as exc:
+        stop(proc)
+        raise RuntimeError(f"{exc}: " + (tmp / "gunicorn.log").read_text()[-2000:]) from None
+    return proc, base, worker_pid(base, key)
 
 
 def post(base: str, pid: int, data: bytes) -> dict:

@@ -31,6 +31,8 @@ Prints one JSON object (and progress on stderr).
 """
 from __future__ import annotations
 
+from harness import ROOT  # first: the repository root on sys.path
+
 import argparse
 import json
 import logging
@@ -41,12 +43,7 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 log = logging.getLogger("bench_scale")
 LFW_CACHE = ROOT / "instance/cache/open_set_int8.npz"

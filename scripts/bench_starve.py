@@ -12,6 +12,8 @@ Usage: python scripts/bench_starve.py [--viewers 20] [--slow 32] [--seconds 20] 
 """
 from __future__ import annotations
 
+from harness import SERVE, free_port, start_gunicorn, wait_ready  # first: the repository root on sys.path
+
 import argparse
 import json
 import os
@@ -25,11 +27,7 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from bench_api import SERVE, free_port, prepare_db, start_gunicorn, wait_ready  # noqa: E402
+from bench_api import prepare_db
 
 
 def viewer(base: str, key: str, stop: threading.Event, out: dict) -> None:
@@ -123,8 +121,8 @@ def serving(workers: tuple[str, ...] = SERVE):
         url = f"sqlite:///{Path(tmp) / 'faces.db'}"
         key = prepare_db(url)
         port = free_port()
-        env = {**os.environ, "FACES_DATABASE_URL": url, "SECRET_KEY": "bench", "FACES_WARM_UP": "1",
-               "FACES_THREADS": "1", "CAMERA_SOURCE": "demo", "FACES_CAMERAS_AUTOSTART": "1",
+        env = {**os.environ, "FACES_DATABASE_URL": url, "FACES_SECRET_KEY": "bench", "FACES_WARM_UP": "1",
+               "FACES_THREADS": "1", "FACES_CAMERA_SOURCE": "demo", "FACES_CAMERAS_AUTOSTART": "1",
                "FACES_API_RATE_LIMIT": "1000000 per minute"}
         proc = start_gunicorn(port, env, Path(tmp) / "gunicorn.log", workers)
         base = f"http://127.0.0.1:{port}"

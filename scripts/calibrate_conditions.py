@@ -12,26 +12,23 @@ JSON on the last line (also reports/conditions_calibration.json with --json).
 """
 from __future__ import annotations
 
+from harness import ROOT  # first: the repository root on sys.path
+
 import argparse
 import json
-import os
 import sys
 import zlib
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from app.config import Config  # noqa: E402
-from app.evaluation import metrics  # noqa: E402
-from app.recognition.calibration import BLURRED  # noqa: E402
-from scripts.bench_conditions import CONDITIONS  # noqa: E402
-from scripts.bench_conditions_data import LFW, cached_frames, clean_set, sample_pairs  # noqa: E402
-from scripts.bench_conditions_rules import raw_rules  # noqa: E402
-from scripts.bench_conditions_score import pooled  # noqa: E402
+from app.config import Config
+from app.evaluation import metrics
+from app.recognition.calibration import BLURRED
+from scripts.bench_conditions import CONDITIONS
+from scripts.bench_conditions_data import LFW, cached_frames, clean_set, sample_pairs
+from scripts.bench_conditions_rules import raw_rules
+from scripts.bench_conditions_score import pooled
 
 SPLITS = 5
 PX_EDGES = [0, 18, 24, 32, 48, 10_000]  # calibration.py's bands

@@ -3,11 +3,13 @@
 For each photo: MTCNN finds the central face; its five landmarks are expressed in the crop
 the FaceNet weights were trained on (the box grown by 16 px on each side, resized to
 160x160). The template is their mean, spread by --spread about the crop's centre
-(1.1 scored best on LFW View 1 training pairs; see README).
+(1.1 scored best on LFW View 1 training pairs; see docs/BENCHMARKS.md).
 
 Usage: python scripts/derive_template.py [--lfw ../shared/datasets/lfw-devtrain] [--spread 1.1]
 """
 from __future__ import annotations
+
+import harness  # noqa: F401  (first: the repository root on sys.path)
 
 import argparse
 import sys
@@ -15,10 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from app.evaluation.pairs import photo_path, read_pairs  # noqa: E402
-from app.recognition import FaceDetector, decode_image, select_face  # noqa: E402
+from app.evaluation.pairs import photo_path, read_pairs
+from app.recognition import FaceDetector, decode_image, select_face
 
 MARGIN = 32  # pixels added to the box, half on each side, as in FaceNet's training crops
 SIZE = 160

@@ -14,22 +14,19 @@ Usage: python scripts/duplicate_distance.py [--images DIR] [--people 300] [--see
 """
 from __future__ import annotations
 
+from harness import ROOT  # first: the repository root on sys.path
+
 import argparse
 import io
 import json
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import numpy as np
+from PIL import Image
 
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from app.recognition import FacePipeline, select_face  # noqa: E402
-from app.recognition.weights import PRETRAINED  # noqa: E402
+from app.recognition import FacePipeline, select_face
+from app.recognition.weights import PRETRAINED
 
 CANDIDATES = (0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
 

@@ -13,29 +13,26 @@ Usage: python scripts/evaluate_large.py --images DIR --pairs FILE [--pairs-count
 """
 from __future__ import annotations
 
+from harness import ROOT  # first: the repository root on sys.path
+
 import argparse
 import io
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import cv2
+import numpy as np
+from PIL import Image
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from app.config import Config  # noqa: E402
-from app.evaluation import metrics  # noqa: E402
-from app.evaluation.pairs import photo_path, read_pairs  # noqa: E402
-from app.evaluation.run import centre_guess  # noqa: E402
-from app.recognition import select_face  # noqa: E402
-from app.recognition.pipeline import FacePipeline  # noqa: E402
-from app.recognition.weights import ensure_pretrained  # noqa: E402
+from app.config import Config
+from app.evaluation import metrics
+from app.evaluation.pairs import photo_path, read_pairs
+from app.evaluation.run import centre_guess
+from app.recognition import select_face
+from app.recognition.pipeline import FacePipeline
+from app.recognition.weights import ensure_pretrained
 
 
 def upscaled_jpeg(data: bytes, megapixels: float) -> bytes:

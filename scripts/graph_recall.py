@@ -16,22 +16,19 @@ Usage: python scripts/graph_recall.py [--people 1000000] [--connectivity 32]
 """
 from __future__ import annotations
 
+import harness  # noqa: F401  (first: the repository root on sys.path)
+
 import argparse
 import json
 import os
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
+import numpy as np
+from usearch.index import Index
 
-import numpy as np  # noqa: E402
-from usearch.index import Index  # noqa: E402
-
-from app.recognition.graph import CANDIDATES, CONNECTIVITY, DTYPE, EXPANSION_ADD, Graph  # noqa: E402
-from bench_scale import exact_nearest, lfw, random_units  # noqa: E402
+from app.recognition.graph import CANDIDATES, CONNECTIVITY, DTYPE, EXPANSION_ADD, Graph
+from bench_scale import exact_nearest, lfw, random_units
 
 PROBES = 1000  # of each kind
 

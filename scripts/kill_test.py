@@ -19,6 +19,8 @@ Prints one JSON object; exits 1 when a check fails.
 """
 from __future__ import annotations
 
+from harness import free_port, start_gunicorn  # first: the repository root on sys.path
+
 import argparse
 import json
 import os
@@ -33,13 +35,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
+import requests
+from urllib3.exceptions import NewConnectionError
 
-import requests  # noqa: E402
-from urllib3.exceptions import NewConnectionError  # noqa: E402
-
-from bench_api import SAMPLES, SERVE, SERVE_ENV, free_port, prepare_db  # noqa: E402
+from bench_api import SAMPLES, prepare_db
 
 # What an enrolment may rightly answer: saved, a photo whose face cannot be enrolled, busy
 # (not 409: the door's duplicate checks are off, see main()).
@@ -54,11 +53,7 @@ class Server:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        gunicorn = Path(sys.executable).with_name("gunicorn")
-        log = (self.logs / f"gunicorn-{self.starts}.log").open("w")
-        self.proc = subprocess.Popen([str(gunicorn), *SERVE, "-b", f"127.0.0.1:{self.port}", "wsgi:app"],
-                                     cwd=ROOT, env={**SERVE_ENV, **self.env}, stdout=subprocess.DEVNULL,
-                                     stderr=log)
+        self.proc = start_gunicorn(self.port, self.env, self.logs / f"gunicorn-{self.starts}.log")
         self.starts += 1
 
     def workers(self) -> list[int]:
@@ -230,7 +225,7 @@ def main() -> None:
         db_path = Path(tmp) / "faces.db"
         key = prepare_db(f"sqlite:///{db_path}")
         port = free_port()
-        env = {**os.environ, "FACES_DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "kill",
+        env = {**os.environ, "FACES_DATABASE_URL": f"sqlite:///{db_path}", "FACES_SECRET_KEY": "kill",
                "FACES_WARM_UP": "1", "FACES_CAMERAS_AUTOSTART": "1", "FACES_THREADS": "1",
                "FACES_API_RATE_LIMIT": "1000000 per minute", "FACES_INDEX_DIR": str(Path(tmp) / "index"),
                # Thousands of people from a few dozen sample photos: the door would refuse

@@ -25,6 +25,8 @@ Prints one JSON object.
 """
 from __future__ import annotations
 
+from harness import ROOT  # first: the repository root on sys.path
+
 import argparse
 import io
 import json
@@ -35,11 +37,10 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from open_set_api import ROOT, InProcess, Remote, central_face  # noqa: E402
+import numpy as np
+from PIL import Image
 
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
+from open_set_api import InProcess, Remote, central_face
 
 log = logging.getLogger("library_lfw")
 

@@ -17,19 +17,19 @@ Prints one JSON document.
 """
 from __future__ import annotations
 
+from harness import ROOT  # first: the repository root on sys.path
+
 import argparse
 import json
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from app.faces.thresholds import suggest  # noqa: E402
-from app.recognition.cluster import regroup, unit  # noqa: E402
-from app.recognition.match import Crowding, Gallery  # noqa: E402
+from app.faces.thresholds import suggest
+from app.recognition.cluster import regroup, unit
+from app.recognition.match import Crowding
+from reference_gallery import Gallery
 
 
 def load(cache: Path):

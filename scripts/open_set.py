@@ -18,21 +18,19 @@ Prints one JSON document.
 """
 from __future__ import annotations
 
+from harness import ROOT  # first: the repository root on sys.path
+
 import argparse
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from app.config import Config  # noqa: E402
-from app.recognition.match import Crowding, Gallery  # noqa: E402
+from app.config import Config
+from app.recognition.match import Crowding
+from reference_gallery import Gallery
 
 log = logging.getLogger("open_set")
 THRESHOLDS = np.round(np.arange(0.60, 1.2001, 0.005), 3)

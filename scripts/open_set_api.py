@@ -13,18 +13,16 @@ named wrong, strangers accepted, at the app's threshold.
 """
 from __future__ import annotations
 
+from harness import ROOT  # first: the repository root on sys.path
+
 import argparse
 import json
 import logging
-import os
 import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 log = logging.getLogger("open_set_api")
 

@@ -4,13 +4,15 @@ request drawn at random from identify (most), enrol, add a photo, rename and del
 the sample photos. Counts errors (any 5xx, any unexpected status, any connection error),
 and reads each worker's memory (RSS from /proc) at the start, every --sample-seconds
 (to see whether it levels off) and at the end. gunicorn gets the environment and, unless
-that sets them, bench_api.SERVE_ENV's settings (MALLOC_ARENA_MAX=2, as `make serve`).
+that sets them, harness.SERVE_ENV's settings (MALLOC_ARENA_MAX=2, as `make serve`).
 
 Usage: python scripts/soak.py [--clients 8] [--seconds 600] [--seed 1] [--sample-seconds 60]
 Prints one JSON object: requests, errors, p50/p99 per kind, rss_mb_start/end per worker,
 rss_mb_timeline ([seconds, [RSS per worker]]), people and faces enrolled at the end.
 """
 from __future__ import annotations
+
+from harness import SERVE_ENV, free_port, start_gunicorn, wait_ready  # first: the repository root on sys.path
 
 import argparse
 import json
@@ -24,12 +26,9 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
+import requests
 
-import requests  # noqa: E402
-
-from bench_api import SAMPLES, SERVE_ENV, free_port, prepare_db, start_gunicorn, wait_ready  # noqa: E402
+from bench_api import SAMPLES, prepare_db
 
 # kind -> the statuses that are right for it (a taken name, a photo already enrolled or a
 # person deleted by another client meanwhile are right answers, not errors).
@@ -122,7 +121,7 @@ def main() -> None:
         url = f"sqlite:///{Path(tmp) / 'faces.db'}"
         key = prepare_db(url)
         port = free_port()
-        env = {**os.environ, "FACES_DATABASE_URL": url, "SECRET_KEY": "soak", "FACES_WARM_UP": "1",
+        env = {**os.environ, "FACES_DATABASE_URL": url, "FACES_SECRET_KEY": "soak", "FACES_WARM_UP": "1",
                "FACES_THREADS": "1", "FACES_API_RATE_LIMIT": "1000000 per minute"}
         proc = start_gunicorn(port, env, Path(tmp) / "gunicorn.log")
         base = f"http://127.0.0.1:{port}"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .finetune import Settings
+from .settings import Settings
 from .losses import STRATEGIES
 
 log = logging.getLogger("train")

@@ -6,15 +6,13 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
 
 from app.recognition.atomic import atomic_replace
 
-if TYPE_CHECKING:
-    from .finetune import Settings
+from .settings import Settings
 
 log = logging.getLogger(__name__)
 

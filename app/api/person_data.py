@@ -39,7 +39,7 @@ class Erased(Schema):
 @keyed
 @bp.doc(responses={200: {"description": "A zip: manifest.json, person.json, faces.jsonl with "
                                          "faces/{id}.jpg, sightings, arrivals, corrections, deliveries, "
-                                         "audit (README, People's data). Streamed.", "content": ZIP}})
+                                         "audit (docs/PRIVACY.md). Streamed.", "content": ZIP}})
 @problems(bp, 404, 429)
 def export_person_view(person_id: int):
     """Everything held about a person, as a zip"""

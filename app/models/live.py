@@ -55,7 +55,7 @@ class Camera(db.Model):
     # Recognition cycles per second at most (the budget is shared fairly by all cameras).
     recognition_fps: Mapped[float] = mapped_column(default=10.0)
     # Keep unknown faces it sees as sightings for Who is this? (off unless an operator turns
-    # it on: a stranger's face is biometric data kept without their knowing; README).
+    # it on: a stranger's face is biometric data kept without their knowing; docs/PRIVACY.md).
     learn_unknown: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Days its unknown faces and its arrivals are kept (None: the global defaults,
     # FACES_SIGHTINGS_MAX_AGE_DAYS and FACES_LIVE_EVENTS_MAX_AGE_DAYS; app/library/expiry.py).

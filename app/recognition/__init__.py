@@ -17,7 +17,7 @@ from .encode import FaceEncoder  # noqa: E402
 from .errors import (BadImageError, BusyError, ImageTooLargeError, RecognitionError,  # noqa: E402
                      WeightsError)
 from .jpeg import to_jpeg  # noqa: E402
-from .match import Crowding, Gallery, Match  # noqa: E402
+from .match import Crowding, Match  # noqa: E402
 from .pipeline import Analysis, Face, FacePipeline  # noqa: E402
 from .select import select_face  # noqa: E402
 from .types import Detection  # noqa: E402
@@ -25,7 +25,7 @@ from .weights import PRETRAINED, ensure_pretrained  # noqa: E402
 
 __all__ = (
     "FacePipeline", "Analysis", "Face", "Detection",
-    "FaceDetector", "FaceEncoder", "Gallery", "Match", "Crowding",
+    "FaceDetector", "FaceEncoder", "Match", "Crowding",
     "decode_image", "align_face", "align_faces", "select_face", "to_jpeg",
     "PRETRAINED", "ensure_pretrained",
     "RecognitionError", "BadImageError", "ImageTooLargeError", "BusyError", "WeightsError",

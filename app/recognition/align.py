@@ -14,7 +14,7 @@ FACE_SIZE = 160
 # (5, 2) x, y in a 160x160 crop: left eye, right eye, nose, mouth left, mouth right.
 # The mean landmark positions in LFW View 1 training crops (MTCNN box + 32 px margin,
 # resized to 160), spread by 1.1 about the centre: a slightly tighter crop than training
-# scored best on LFW (README, "How the alignment template was chosen";
+# scored best on LFW (docs/BENCHMARKS.md, "How the alignment template and the defaults were chosen";
 # scripts/derive_template.py measures it).
 TEMPLATE = np.array([
     [51.5, 64.1],

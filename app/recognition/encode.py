@@ -1,7 +1,7 @@
 """FaceNet encoder: aligned 160x160 RGB faces -> L2-normalised 128-D embeddings.
 
 Runs a LiteRT (TFLite) flatbuffer with XNNPACK on the CPU. Two variants are converted from the
-same weights: `fp32` and `int8` (dynamic-range quantised weights); the README gives their
+same weights: `fp32` and `int8` (dynamic-range quantised weights); docs/BENCHMARKS.md gives their
 speed and LFW accuracy.
 """
 from __future__ import annotations
@@ -43,7 +43,7 @@ class FaceEncoder:
         model_dir: a converted model folder (has model.json and encoder_<variant>.tflite).
         variant: "int8" (default, fastest) or "fp32".
         flip: average each face's embedding with that of its mirror image (costs a second
-            inference per face, gains accuracy; see README).
+            inference per face, gains accuracy; see docs/BENCHMARKS.md).
         num_threads: CPU threads for XNNPACK.
     """
 

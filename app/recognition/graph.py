@@ -21,7 +21,7 @@ from usearch.index import Index, ScalarKind
 
 DTYPE = ScalarKind.I8  # stored vectors: int8 (scaled x127); candidates re-ranked in float32
 # Neighbours per node (HNSW's M) and candidates looked at per search. Measured at a million
-# people (README, "Which graph"): a stranger's nearest among a million is hardly nearer than
+# people (docs/BENCHMARKS.md, "Which graph"): a stranger's nearest among a million is hardly nearer than
 # the next, and M 16 found it for 96 % of the LFW strangers at ef 256, 97.7 % at ef 1,024
 # (4.2 ms); M 32 at ef 512 finds it for 98.6 %, and for 99.3 % of all probes, in 3.3 ms.
 CONNECTIVITY = 32

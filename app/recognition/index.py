@@ -1,8 +1,8 @@
 """A mutable index of one unit vector per person, for galleries that change one person at a
 time (enrolment, a new photo, a deletion) without being rebuilt.
 
-`PersonIndex` answers like `match.Gallery` built from the same vectors (same nearest person,
-same candidates, same crowding rule, ties broken by enrolment rank) but a person added,
+`PersonIndex` answers like the plain `Gallery` (scripts/reference_gallery.py) built from the
+same vectors (same nearest person, same candidates, same crowding rule, ties broken by enrolment rank) but a person added,
 changed or removed is one row written, not a rebuild. Rows of removed people are left as
 tombstones and reused, so that a person's row never moves while it exists.
 
@@ -11,7 +11,7 @@ from `ann_min` people on and once a graph is attached, approximate: an HNSW grap
 (`graph.Graph`, usearch) proposes each query's candidates and they are re-ranked exactly
 from the matrix. Below `ann_min`, or while no graph is attached (it is built off the request
 path by `build_graph`), every answer is exact. `make bench-scale` has the figures that chose
-the default size (README, "More than one machine").
+the default size (docs/DEPLOY.md, "More than one machine").
 """
 from __future__ import annotations
 

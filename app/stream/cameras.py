@@ -1,6 +1,6 @@
 """Cameras as data: the use-cases behind the Cameras page, /api/cameras and
 `flask faces cameras`. The camera table is the one list of cameras (its first row is made
-by the migrations from CAMERA_SOURCE). Sources are checked by sources.check_source (no
+by the migrations from FACES_CAMERA_SOURCE). Sources are checked by sources.check_source (no
 arbitrary files or schemes); the camera runner follows the table within
 CAMERAS_SYNC_SECONDS."""
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Privacy mode for viewers: which camera streams and face crops a viewer may see, and the
 crops blurred as the camera's privacy mode says (the frames themselves are blurred where
-they are drawn, annotate.py). README, "People's data"."""
+they are drawn, annotate.py). docs/PRIVACY.md."""
 from __future__ import annotations
 
 from flask import current_app

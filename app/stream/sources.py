@@ -40,7 +40,7 @@ class VideoSource:
 
     def open(self) -> None:
         if isinstance(self.spec, str) and not self.is_file and "://" not in self.spec:
-            raise SourceError(f"No video file at {self.spec}. Check the camera's source (or CAMERA_SOURCE).")
+            raise SourceError(f"No video file at {self.spec}. Check the camera's source (or FACES_CAMERA_SOURCE).")
         capture = cv2.VideoCapture(self.spec)
         if not capture.isOpened():
             capture.release()
@@ -133,7 +133,7 @@ def check_source(spec: str, videos_dir: Path, allow_local: bool = True) -> str:
 
 def make_source(spec: str, samples_dir: Path, size: tuple[int, int] = (640, 480),
                 variant: int = 0):
-    """A source from CAMERA_SOURCE: "demo", a webcam index ("0"), a file path or a URL.
+    """A source from FACES_CAMERA_SOURCE: "demo", a webcam index ("0"), a file path or a URL.
     `variant` picks the demo's people and timing (each camera's demo differs)."""
     spec = str(spec).strip()
     if spec == "demo":

@@ -12,11 +12,12 @@ Revises: e5b7d2a9c310
 Create Date: 2026-12-07 06:00:00
 
 """
-import os
 
 from alembic import op
 import sqlalchemy as sa
 from flask import current_app, has_app_context
+
+from app.config import Config
 
 
 revision = 'e1d4a7b9c2f3'
@@ -29,7 +30,7 @@ def _learn_unknown() -> bool:
     """CAMERAS_LEARN_UNKNOWN of the app being migrated (`flask db upgrade` runs in its context)."""
     if has_app_context():
         return bool(current_app.config.get("CAMERAS_LEARN_UNKNOWN"))
-    return os.environ.get("FACES_CAMERAS_LEARN_UNKNOWN", "0").lower() in ("1", "true", "yes", "on")
+    return Config.CAMERAS_LEARN_UNKNOWN
 
 
 def upgrade():

@@ -7,12 +7,13 @@ Revises: c4e8f1a2b3d5
 Create Date: 2026-12-07 06:30:00
 
 """
-import os
 from datetime import datetime
 
 from alembic import op
 import sqlalchemy as sa
 from flask import current_app, has_app_context
+
+from app.config import Config
 
 
 revision = 'e2f4a6b8c0d1'
@@ -22,10 +23,11 @@ depends_on = None
 
 
 def _configured_source() -> str:
-    """CAMERA_SOURCE of the app being migrated (`flask db upgrade` runs in its context)."""
+    """CAMERA_SOURCE of the app being migrated (`flask db upgrade` runs in its context),
+    else as app/config.py reads it (FACES_CAMERA_SOURCE)."""
     if has_app_context():
         return current_app.config.get("CAMERA_SOURCE") or "auto"
-    return os.environ.get("CAMERA_SOURCE", "auto")
+    return Config.CAMERA_SOURCE
 
 
 def upgrade():

@@ -166,6 +166,6 @@ def test_create_api_key_does_not_load_tensorflow(tmp_path):
             "heavy = [m for m in ('tensorflow', 'keras', 'h5py', 'torch') if m in sys.modules]; "
             "assert not heavy, heavy")
     env = {"PATH": "/usr/bin:/bin", "FACES_DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}",
-           "FACES_MODELS_DIR": str(ROOT / "instance" / "models"), "SECRET_KEY": "test"}
+           "FACES_MODELS_DIR": str(ROOT / "instance" / "models"), "FACES_SECRET_KEY": "test"}
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]

@@ -13,7 +13,8 @@ from app.extensions import db
 from app.faces import gallery as gallery_module
 from app.faces.gallery_store import person_means
 from app.models import Face, GalleryChange, Person, name_key
-from app.recognition.match import Crowding, Gallery
+from app.recognition.match import Crowding
+from reference_gallery import Gallery
 from app.recognition.weights import PRETRAINED
 from support import database_url, make_app
 

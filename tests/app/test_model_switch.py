@@ -12,7 +12,7 @@ from app.extensions import db
 from app.faces.model_switch import reembed_all
 from app.models import AppState, Face, Person, name_key
 from app.recognition.encode import FaceEncoder
-from app.recognition.match import Gallery
+from reference_gallery import Gallery
 from app.recognition.weights import write_manifest
 from support import ROOT, make_app
 

@@ -12,7 +12,8 @@ from usearch.index import Index
 
 from app.recognition.graph import CONNECTIVITY, DTYPE, Graph, build
 from app.recognition.index import PersonIndex
-from app.recognition.match import Crowding, Gallery
+from app.recognition.match import Crowding
+from reference_gallery import Gallery
 from support import LFW_CACHE, lfw_embeddings
 
 CROWDING = Crowding(weight=0.7)

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from app.recognition.index import PersonIndex
-from app.recognition.match import Crowding, Gallery
+from app.recognition.match import Crowding
+from reference_gallery import Gallery
 from support import LFW_CACHE, lfw_embeddings
 
 CROWDING = Crowding(weight=0.7)

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from app.recognition.match import Crowding, Gallery, pairwise_distances, similarity_from_distance
+from app.recognition.match import Crowding, pairwise_distances, similarity_from_distance
+from reference_gallery import Gallery
 
 
 def unit(*v):

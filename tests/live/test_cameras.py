@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,18 +15,10 @@ import pytest
 
 from app.stream.demo import DemoScene
 
+from harness import GTHREAD, free_port, start_gunicorn, stop, wait_for
 from support import ROOT, cli_api_key, make_app
 
 requests = pytest.importorskip("requests")
-
-
-def wait_for(predicate, timeout=20.0, step=0.2):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if (value := predicate()):
-            return value
-        time.sleep(step)
-    return None
 
 
 @pytest.fixture(scope="module")
@@ -133,13 +123,6 @@ def test_cli_adds_lists_and_removes_cameras(cam_app):
 
 # --- gunicorn -w 2 ---------------------------------------------------------------------
 
-def free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def two_workers(model_dir, tmp_path_factory):
     """gunicorn -w 2 on a database with three demo cameras; yields (base, key headers, lock file)."""
@@ -157,15 +140,12 @@ def two_workers(model_dir, tmp_path_factory):
         db.session.commit()
     app.extensions["faces"].close()
     port = free_port()
-    env = {**os.environ, "FACES_DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "test",
+    env = {**os.environ, "FACES_DATABASE_URL": f"sqlite:///{db_path}", "FACES_SECRET_KEY": "test",
            "FACES_THREADS": "1", "FACES_CAMERAS_AUTOSTART": "1", "FACES_API_RATE_LIMIT": "100000 per minute",
            # 6 streams at once below, all of which one worker may accept (4 by default), and a
            # stream that just ended may hold its slot until its next frame.
            "FACES_STREAMS_PER_WORKER": "8"}
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    proc = subprocess.Popen([str(gunicorn), "-w", "2", "-k", "gthread", "--threads", "8",
-                             "-b", f"127.0.0.1:{port}", "--timeout", "120", "wsgi:app"], cwd=ROOT,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = start_gunicorn(port, env, workers=GTHREAD)
     base = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {key}"}
     try:
@@ -179,8 +159,7 @@ def two_workers(model_dir, tmp_path_factory):
         assert wait_for(running, 120, 0.5), proc.stderr.read1().decode()[-3000:] if proc.poll() else "not running"
         yield base, headers, Path(f"{db_path}.cameras.lock")
     finally:
-        proc.terminate()
-        proc.wait(30)
+        stop(proc)
 
 
 def read_frames(base, headers, camera_id, count=3):

@@ -5,9 +5,6 @@ events come from the demo camera run by the camera runner, with three people enr
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,25 +13,11 @@ import pytest
 
 from app.events.webhooks import SIGNATURE_HEADER, verify_signature
 
+from harness import free_port, start_mosquitto, stop, wait_for
 from support import cli_api_key, make_app, photos
 
 ENROLLED = ["ben_afflek", "elton_john", "jerry_seinfeld"]
 OUTAGE_SECONDS = 30
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(predicate, timeout=30.0, step=0.1):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if (value := predicate()):
-            return value
-        time.sleep(step)
-    return None
 
 
 class Receiver:
@@ -76,17 +59,12 @@ class Receiver:
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory):
     """Debian's mosquitto on a free loopback port (skips, saying so, without it)."""
-    binary = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if shutil.os.path.exists("/usr/sbin/mosquitto") else None)
-    if binary is None:
+    started = start_mosquitto(tmp_path_factory.mktemp("mqtt"))
+    if started is None:
         pytest.skip("mosquitto is not installed (apt-get install mosquitto; .ci/run does it)")
-    port = free_port()
-    conf = tmp_path_factory.mktemp("mqtt") / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    assert wait_for(lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, 10), "mosquitto did not start"
+    proc, port = started
     yield port
-    proc.terminate()
-    proc.wait(10)
+    stop(proc, 10)
 
 
 class Listener:

@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from app.recognition.match import Gallery
+from reference_gallery import Gallery
 from app.stream.annotate import KNOWN, annotate
 from app.stream.camera import LiveCamera
 from app.stream.demo import DemoScene

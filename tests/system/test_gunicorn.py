@@ -5,15 +5,13 @@ from __future__ import annotations
 import os
 import re
 import socket
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
-from support import ROOT, cli_api_key, make_app, photos
+from harness import GTHREAD, free_port, start_gunicorn, stop, wait_ready
+from support import cli_api_key, make_app, photos
 
 pytestmark = pytest.mark.slow
 
@@ -23,21 +21,6 @@ PEOPLE = ["ben_afflek", "elton_john", "madonna"]
 STRANGER = "mindy_kaling"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def health_pid(base: str, key: str) -> int | None:
-    """The worker that answered (told only to a caller with an API key)."""
-    try:
-        return requests.get(base + "/api/health", timeout=10,
-                            headers={"Authorization": f"Bearer {key}"}).json()["worker_pid"]
-    except requests.RequestException:  # not listening yet, or a worker still loading
-        return None
-
-
 @pytest.fixture(scope="module")
 def server(model_dir, tmp_path_factory):
     """gunicorn -w 2 on a migrated temporary database; yields (base URL, API key)."""
@@ -45,29 +28,18 @@ def server(model_dir, tmp_path_factory):
     app = make_app(db_path)
     key = cli_api_key(app)
     port = free_port()
-    env = {**os.environ, "FACES_DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "test",
+    env = {**os.environ, "FACES_DATABASE_URL": f"sqlite:///{db_path}", "FACES_SECRET_KEY": "test",
            "FACES_API_RATE_LIMIT": "100000 per minute", "FACES_THREADS": "1", "FACES_WARM_UP": "1",
            "FACES_IDENTIFY_THRESHOLD": "1.12",
            "FACES_LOGIN_RATE_LIMIT": "6 per minute"}
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    # As the README runs it: threads, so that slow clients cannot hold every worker.
-    proc = subprocess.Popen([str(gunicorn), "-w", "2", "-k", "gthread", "--threads", "8",
-                             "-b", f"127.0.0.1:{port}", "--timeout", "120", "wsgi:app"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # Threads, so that slow clients cannot hold every worker.
+    proc = start_gunicorn(port, env, workers=GTHREAD)
     base = f"http://127.0.0.1:{port}"
     try:
-        # Ready when both workers (each loads the model at start) have answered.
-        deadline, pids = time.time() + 180, set()
-        with ThreadPoolExecutor(4) as pool:
-            while len(pids) < 2:
-                assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
-                assert time.time() < deadline, f"gunicorn did not start two workers ({pids})"
-                pids |= set(pool.map(lambda _: health_pid(base, key), range(8))) - {None}
-                time.sleep(0.2)
+        wait_ready(base, key, proc=proc)  # both workers (each loads the model at start) answered
         yield base, key
     finally:
-        proc.terminate()
-        proc.wait(30)
+        stop(proc)
 
 
 def test_two_workers_agree(server):

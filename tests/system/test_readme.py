@@ -1,5 +1,5 @@
-"""Every REST example of README.md runs as written (issue 23.6): the ```sh blocks that call
-the API are run by bash, in a folder holding the photos they name (made from
+"""Every REST example of README.md and docs/API.md runs as written (issue 23.6): the ```sh
+blocks that call the API are run by bash, in a folder holding the photos they name (made from
 instance/samples), against a live server on a loopback port (127.0.0.1:5000 in the README
 is replaced by its address); every curl must answer 2xx and every id a call takes comes
 from an earlier call. An arrival is made first (the corrections example needs one)."""
@@ -27,8 +27,12 @@ FILES = {"photo.jpg": ("val", "madonna", 0), "a.jpg": ("val", "madonna", 1), "b.
 STRICT = 'set -euo pipefail\ncurl() { command curl -sS --fail-with-body "$@"; echo; }\n'
 
 
+DOCS = ("README.md", "docs/API.md")  # README's short example first, the whole tour last
+
+
 def api_blocks() -> list[str]:
-    blocks = re.findall(r"```(?:sh|bash)\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    text = "\n".join((ROOT / doc).read_text() for doc in DOCS)
+    blocks = re.findall(r"```(?:sh|bash)\n(.*?)```", text, re.S)
     return [b for b in blocks if "127.0.0.1:5000/api" in b]
 
 
@@ -61,7 +65,7 @@ def test_every_rest_example_of_the_readme_runs(model_dir, tmp_path):
         env = {**os.environ, "FLASK_APP": str(ROOT / "wsgi.py"), "FACES_CAMERAS_RUNNER": "off",
                "FACES_DATABASE_URL": site.app.config["SQLALCHEMY_DATABASE_URI"]}
         blocks = api_blocks()
-        assert blocks, "README.md has no REST example"
+        assert len(blocks) >= 2, f"{DOCS} have no REST example"
         for block in blocks:
             script = STRICT + block.replace("http://127.0.0.1:5000", site.url)
             run = subprocess.run(["bash", "-c", script], cwd=work, env=env, capture_output=True, text=True,

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
 
 import pytest
 
-from support import ROOT, photos
+from support import photos
 
 pytestmark = pytest.mark.slow
-sys.path.insert(0, str(ROOT / "scripts"))
 requests = pytest.importorskip("requests")
 
 

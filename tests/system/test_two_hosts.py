@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from support import ROOT, cli_api_key, make_app, new_postgres_database, photos
+from harness import free_port, start_gunicorn, stop, wait_ready
+from support import cli_api_key, make_app, new_postgres_database, photos
 
 pytestmark = pytest.mark.slow
-from test_gunicorn import free_port, health_pid
 
 requests = pytest.importorskip("requests")
 WITHIN_S = 1.0
@@ -24,25 +22,11 @@ WITHIN_S = 1.0
 
 def start_host(url: str, folder: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = {**os.environ, "FACES_DATABASE_URL": url, "SECRET_KEY": "test", "FACES_INDEX_DIR": str(folder),
+    env = {**os.environ, "FACES_DATABASE_URL": url, "FACES_SECRET_KEY": "test", "FACES_INDEX_DIR": str(folder),
            "FACES_API_RATE_LIMIT": "100000 per minute", "FACES_THREADS": "1", "FACES_WARM_UP": "1",
            "FACES_IDENTIFY_THRESHOLD": "1.1"}
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    proc = subprocess.Popen([str(gunicorn), "-w", "2", "-k", "gthread", "--threads", "4",
-                             "-b", f"127.0.0.1:{port}", "--timeout", "120", "wsgi:app"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = start_gunicorn(port, env, workers=("-w", "2", "-k", "gthread", "--threads", "4", "--timeout", "120"))
     return proc, f"http://127.0.0.1:{port}"
-
-
-def wait_ready(proc, base: str, key: str) -> None:
-    """Both workers of the host have answered (each loads the networks at start)."""
-    deadline, pids = time.time() + 240, set()
-    with ThreadPoolExecutor(4) as pool:
-        while len(pids) < 2:
-            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
-            assert time.time() < deadline, f"gunicorn did not start two workers ({pids})"
-            pids |= set(pool.map(lambda _: health_pid(base, key), range(8))) - {None}
-            time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")
@@ -55,13 +39,11 @@ def hosts(model_dir, tmp_path_factory, postgres_server):
     started = [start_host(url, folder / name) for name in ("host-a", "host-b")]
     try:
         for proc, base in started:
-            wait_ready(proc, base, key)
+            wait_ready(base, key, timeout=240, proc=proc)  # each loads the networks at start
         yield [base for _, base in started], key
     finally:
         for proc, _ in started:
-            proc.terminate()
-        for proc, _ in started:
-            proc.wait(30)
+            stop(proc)
 
 
 def main_name(base: str, folder: str) -> str | None:

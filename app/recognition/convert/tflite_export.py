@@ -16,7 +16,7 @@ def export_tflite(model, path: Path, quantize: bool = False) -> Path:
     """Write `model` ((N, 160, 160, 3) float32 -> (N, D)) as a flatbuffer at `path`.
 
     quantize: dynamic-range quantisation (int8 weights, float activations); about 2x
-    faster on CPU with XNNPACK, the accuracy cost is measured on LFW (see README).
+    faster on CPU with XNNPACK, the accuracy cost is measured on LFW (docs/BENCHMARKS.md).
     """
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if quantize:
