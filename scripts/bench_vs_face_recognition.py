@@ -21,6 +21,8 @@ The last line printed is one JSON object with the figures.
 """
 from __future__ import annotations
 
+from harness import ROOT  # first: the repository root on sys.path
+
 import argparse
 import io
 import json
@@ -32,7 +34,6 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "instance/samples"
 
 
@@ -52,8 +53,6 @@ def photos_640(count: int, folder: Path) -> list[Path]:
 
 def product_worker() -> callable:
     """The product's whole photo path, warmed up: bytes -> faces (count)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    sys.path.insert(0, str(ROOT))
     from app.recognition import FacePipeline, ensure_pretrained
 
     pipeline = FacePipeline(ensure_pretrained(ROOT / "instance/models"))
