@@ -33,9 +33,9 @@ run: setup
 # 10-minute soak, 347 MB with 2 arenas (docs/WEBAPP.md, "Soak").
 GUNICORN_FLAGS ?= -w 2 -k wsgi_worker.BufferingThreadWorker --threads 8 --timeout 120 -b 127.0.0.1:8000
 MALLOC_ARENA_MAX ?= 2
-# One CPU thread per network, as the Dockerfile and bench-api run: 2 workers already fill
-# the 2 cores, and two processes identifying at once took 0.82x the time a photo with 1
-# thread each than with 2 (load 3, the same embeddings; docs/BENCHMARKS.md, issue 25).
+# One CPU thread per network, as the Dockerfile and bench-api run: 2 busy workers already
+# fill the 2 cores, and a photo took 0.90-0.93x the CPU with 1 thread than with 2 (two
+# processes at once, three runs; the same embeddings; docs/BENCHMARKS.md, issue 25).
 FACES_THREADS ?= 1
 serve: setup
 	MALLOC_ARENA_MAX=$(MALLOC_ARENA_MAX) FACES_THREADS=$(FACES_THREADS) FACES_WARM_UP=1 FACES_CAMERAS_AUTOSTART=1 \

@@ -1,6 +1,6 @@
 """`make serve` and the Dockerfile run the networks with one CPU thread each: their 2 workers
-already fill the 2 cores, and two workers identifying at once were 0.82x the time a photo
-with 1 thread each than with 2 (docs/BENCHMARKS.md, issue 25). Checked on the commands
+already fill the 2 cores, and a photo took 0.90-0.93x the CPU with 1 thread each than with 2
+(docs/BENCHMARKS.md, issue 25). Checked on the commands
 themselves (`make -n` prints the recipe without running it)."""
 from __future__ import annotations
 
