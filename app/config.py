@@ -183,6 +183,10 @@ GROUPS: tuple[tuple[str, tuple[Setting, ...]], ...] = (
           "ones expire)."),
         S("FACES_GROUP_JOIN_DISTANCE", "GROUP_JOIN_DISTANCE", float, 0.8, "An unknown face joins the nearest group "
           "whose centre is within this (L2), else starts one."),
+        S("FACES_GROUP_MERGE_SIMILARITY", "GROUP_MERGE_SIMILARITY", float, 0.64, "Open groups whose faces are close "
+          "as sets merge: the mean cosine similarity of their faces at least this (docs/LIBRARY.md)."),
+        S("FACES_GROUP_MERGE_EVERY", "GROUP_MERGE_EVERY", float, 60.0, "Seconds between two background merges "
+          "of close groups per process (0: only `flask faces regroup --merge`)."),
         S("FACES_GROUP_ENROL_FACES", "GROUP_ENROL_FACES", int, 5, "A group named gives the person at most this many "
           "of its most typical faces."),
         S("FACES_LEARN_FROM_CAMERAS", "LEARN_FROM_CAMERAS", bool, False, "Keep clearly named, sharp camera faces "
@@ -234,6 +238,7 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test"
     API_RATE_LIMIT = "1000 per minute"
+    GROUP_MERGE_EVERY = 0.0  # no merge thread behind a test's back (test_library_merge turns it on)
     # The tests' webhook receivers, brokers and stream servers listen on loopback; the tests
     # of the refusal turn it off.
     ALLOW_LOCAL_TARGETS = True

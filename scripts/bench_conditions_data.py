@@ -78,10 +78,11 @@ def server_pipeline():
     return build_pipeline(cfg, "facenet-keras-v1", cfg["ENCODER_VARIANT"], cfg["ENCODER_FLIP"])
 
 
-def clean_set(lfw: Path, pairs: list[Pair], cache: Path) -> Clean:
-    """Every photo the pairs and the gallery need, embedded once (cached)."""
+def clean_set(lfw: Path, pairs: list[Pair], cache: Path, extra=()) -> Clean:
+    """Every photo the pairs, the gallery and the `extra` keys (name, number) need,
+    embedded once (cached)."""
     gallery = gallery_keys(lfw)
-    keys = sorted({p.first for p in pairs} | {p.second for p in pairs} | set(gallery))
+    keys = sorted({p.first for p in pairs} | {p.second for p in pairs} | set(gallery) | set(extra))
     path = cache / f"clean-{VERSION}-{digest(keys)}.npz"
     if path.exists():
         z = dict(np.load(path))

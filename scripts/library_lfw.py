@@ -31,6 +31,7 @@ import argparse
 import io
 import json
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -43,6 +44,11 @@ from PIL import Image
 from open_set_api import InProcess, Remote, central_face
 
 log = logging.getLogger("library_lfw")
+os.environ["FACES_GROUP_MERGE_EVERY"] = "0"  # in-process: merges only where --merge says
+# In-process, every photo is remembered: the upload caps (300 per key an hour) would leave
+# most of them out and be counted as faces not remembered.
+os.environ["FACES_REMEMBER_PER_KEY"] = "1000000 per hour"
+os.environ["FACES_REMEMBER_MAX"] = "10000000"
 
 
 def post_json(api, path: str, body: dict) -> tuple[int, dict]:
@@ -94,6 +100,19 @@ def feed(api, photos: list[tuple[str, Path]]) -> tuple[list[str], list[int], Cou
     return labels, groups, missed
 
 
+def merge_close(api, groups: list[int]) -> dict:
+    """Merge close groups once (what the background step does, off here so that every run
+    merges at the same point) and follow each face to its group."""
+    from app.extensions import db
+    from app.library.regroup import merge_close_groups
+
+    with api.app.app_context():
+        done = merge_close_groups()
+        db.session.remove()
+    groups[:] = [done["moved"].get(g, g) for g in groups]
+    return {k: v for k, v in done.items() if k != "moved"}
+
+
 def name_groups(api, labels, groups, multi: set[str]) -> tuple[dict[str, int], Counter]:
     """Name each group after its majority person (module docstring); person ids by name."""
     members: dict[int, list[str]] = defaultdict(list)
@@ -128,13 +147,32 @@ def identify_all(api, photos: list[tuple[str, Path]]) -> list[tuple[int | None, 
     return out
 
 
+def at_shift(probes, truth: list[int | None], strangers, shift: float) -> dict:
+    """Named right and strangers accepted with every face's threshold moved by `shift`."""
+    right = np.mean([near is not None and near == t and m <= shift for (_, near, m), t in zip(probes, truth)])
+    return {"threshold_shift": round(shift, 4), "named_right": round(float(right), 4),
+            "strangers_accepted": round(float(np.mean([m <= shift for _, _, m in strangers])), 4)}
+
+
 def at_one_percent(probes, truth: list[int | None], strangers) -> dict:
     """Named right where the threshold is moved until 1 % of strangers are accepted."""
     margins = np.sort([m for _, _, m in strangers])
     shift = float(margins[max(0, int(np.floor(0.01 * len(margins))) - 1)]) if len(margins) else 0.0
-    right = np.mean([near is not None and near == t and m <= shift for (_, near, m), t in zip(probes, truth)])
-    return {"threshold_shift": round(shift, 4), "named_right": round(float(right), 4),
-            "strangers_accepted": round(float(np.mean([m <= shift for _, _, m in strangers])), 4)}
+    return at_shift(probes, truth, strangers, shift)
+
+
+def gallery_thresholds(api, targets=(0.005, 0.01)) -> dict[float, float]:
+    """The base threshold the gallery's own faces point to for each target (in-process:
+    app/library/threshold.py, what the app would set) and the one in force now."""
+    from app.extensions import db
+    from app.faces import get_state
+    from app.library.threshold import threshold_from_gallery
+
+    with api.app.app_context():
+        out = {t: threshold_from_gallery(t) for t in targets}
+        base = get_state().identify_threshold
+        db.session.remove()
+    return {t: v for t, v in out.items() if v is not None}, base
 
 
 def copy_of(data: bytes, crop: float = 0.0, quality: int = 75) -> bytes:
@@ -172,46 +210,87 @@ def door(api, ids: dict[str, int], people: dict[str, list[Path]], strangers: lis
                          "face-mismatch")}
 
 
+def split_people(people: dict[str, list[Path]], splits: int, seed: int) -> list[dict[str, list[Path]]]:
+    """`splits` disjoint parts of the people (the people with several photos and the
+    one-photo people shuffled apart, each dealt round), so that each part is its own set."""
+    rng = np.random.default_rng(seed)
+    parts: list[dict[str, list[Path]]] = [{} for _ in range(splits)]
+    for kind in (sorted(p for p, ph in people.items() if len(ph) >= 2),
+                 sorted(p for p, ph in people.items() if len(ph) < 2)):
+        for k, i in enumerate(rng.permutation(len(kind))):
+            parts[k % splits][kind[i]] = people[kind[i]]
+    return parts
+
+
+def spread(runs: list[dict]) -> dict:
+    """min / median / max over the splits of each figure the runs share."""
+    keys = ("bcubed_precision", "bcubed_recall", "groups", "named_right", "strangers_accepted")
+    out = {k: [r[k] for r in runs] for k in keys}
+    out["named_right_at_1_percent"] = [r["at_1_percent_strangers"]["named_right"] for r in runs]
+    return {k: {"min": min(v), "median": float(np.median(v)), "max": max(v)} for k, v in out.items()}
+
+
+def measure(api, people: dict[str, list[Path]], seed: int, n_door: int, merge: bool) -> dict:
+    """The whole protocol (module docstring) on these people."""
+    multi = {p for p, ph in people.items() if len(ph) >= 2}
+    singles = sorted(p for p in people if p not in multi)
+    passers, strangers = singles[0::2], singles[1::2]
+    rng = np.random.default_rng(seed)
+    photos = [(p, f) for p in sorted(multi) for f in people[p][:-1]] + [(p, people[p][0]) for p in passers]
+    photos = [photos[i] for i in rng.permutation(len(photos))]
+    labels, groups, missed = feed(api, photos)
+    merged = merge_close(api, groups) if merge else None
+    precision, recall = bcubed(labels, groups, multi)
+    ids, naming = name_groups(api, labels, groups, multi)
+    seen_twice = sorted(p for p in multi if sum(1 for x in labels if x == p) >= 2)
+    named = identify_all(api, [(p, people[p][-1]) for p in seen_twice])
+    taken = identify_all(api, [(p, people[p][0]) for p in strangers])
+    truth = [ids.get(p) for p in seen_twice]
+    right = float(np.mean([n is not None and n == t for (n, _, _), t in zip(named, truth)]))
+    accepted = float(np.mean([n is not None for n, _, _ in taken]))
+    found, base = gallery_thresholds(api) if isinstance(api, InProcess) else ({}, 0.0)
+    return {
+        "people": len(people), "photos_fed": len(photos),
+        "remembered": len(labels), "not_remembered": dict(missed), "merged": merged,
+        "groups": len(set(groups)),
+        "bcubed_precision": round(precision, 4), "bcubed_recall": round(recall, 4),
+        "naming": dict(naming), "people_named": len(ids),
+        "probes_seen_twice": len(seen_twice), "named_right": round(right, 4),
+        "strangers": len(strangers), "strangers_accepted": round(accepted, 4),
+        "at_1_percent_strangers": at_one_percent(named, truth, taken),
+        "at_gallery_threshold": {str(t): {"threshold": round(v, 4), **at_shift(named, truth, taken, v - base)}
+                                 for t, v in found.items()},
+        "door": door(api, ids, people, strangers, n_door, rng) if n_door else None}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--images", type=Path, default=ROOT.parent / "shared/datasets/lfw-devtrain/images")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--door", type=int, default=100, help="people for the door checks")
+    ap.add_argument("--door", type=int, default=100, help="people for the door checks (0: none)")
+    ap.add_argument("--splits", type=int, default=1, help="disjoint parts of the people, each measured alone")
+    ap.add_argument("--split-seed", type=int, default=0)
+    ap.add_argument("--half", type=int, action="append", help="measure only these parts (repeatable)")
+    ap.add_argument("--merge", action="store_true", help="merge close groups (regroup.merge_close_groups) "
+                    "after feeding, as the background step would; in-process only")
     ap.add_argument("--url")
     ap.add_argument("--key")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("app").setLevel(logging.WARNING)
     people = {d.name: sorted(d.glob("*.jpg")) for d in sorted(args.images.iterdir()) if d.is_dir()}
-    multi = {p for p, ph in people.items() if len(ph) >= 2}
-    singles = sorted(p for p in people if p not in multi)
-    passers, strangers = singles[0::2], singles[1::2]
-    rng = np.random.default_rng(args.seed)
-    photos = [(p, f) for p in sorted(multi) for f in people[p][:-1]] + [(p, people[p][0]) for p in passers]
-    photos = [photos[i] for i in rng.permutation(len(photos))]
-    started = time.monotonic()
-    with tempfile.TemporaryDirectory() as tmp:
-        api = Remote(args.url, args.key) if args.url else InProcess(Path(tmp))
-        labels, groups, missed = feed(api, photos)
-        precision, recall = bcubed(labels, groups, multi)
-        ids, naming = name_groups(api, labels, groups, multi)
-        seen_twice = sorted(p for p in multi if sum(1 for x in labels if x == p) >= 2)
-        named = identify_all(api, [(p, people[p][-1]) for p in seen_twice])
-        taken = identify_all(api, [(p, people[p][0]) for p in strangers])
-        truth = [ids.get(p) for p in seen_twice]
-        right = float(np.mean([n is not None and n == t for (n, _, _), t in zip(named, truth)]))
-        accepted = float(np.mean([n is not None for n, _, _ in taken]))
-        operating = at_one_percent(named, truth, taken)
-        checks = door(api, ids, people, strangers, args.door, rng)
-    print(json.dumps({
-        "images": str(args.images), "seed": args.seed, "photos_fed": len(photos),
-        "remembered": len(labels), "not_remembered": dict(missed), "groups": len(set(groups)),
-        "bcubed_precision": round(precision, 4), "bcubed_recall": round(recall, 4),
-        "naming": dict(naming), "people_named": len(ids),
-        "probes_seen_twice": len(seen_twice), "named_right": round(right, 4),
-        "strangers": len(strangers), "strangers_accepted": round(accepted, 4),
-        "at_1_percent_strangers": operating,
-        "door": checks, "seconds": round(time.monotonic() - started)}, indent=1))
+    parts = split_people(people, args.splits, args.split_seed)
+    runs = []
+    for k in args.half if args.half is not None else range(args.splits):
+        started = time.monotonic()
+        with tempfile.TemporaryDirectory() as tmp:
+            api = Remote(args.url, args.key) if args.url else InProcess(Path(tmp))
+            runs.append({"split": k, **measure(api, parts[k], args.seed, args.door, args.merge),
+                         "seconds": round(time.monotonic() - started)})
+        log.info("split %d: %s", k, json.dumps({x: runs[-1][x] for x in ("bcubed_precision", "bcubed_recall",
+                                                                        "named_right", "strangers_accepted")}))
+    print(json.dumps({"images": str(args.images), "seed": args.seed, "splits": args.splits,
+                      "split_seed": args.split_seed, "runs": runs, "spread": spread(runs)}, indent=1))
 
 
 if __name__ == "__main__":

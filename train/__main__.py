@@ -20,9 +20,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m train", description=__doc__)
-    what = parser.add_mutually_exclusive_group(required=True)
+    what = parser.add_mutually_exclusive_group()
     what.add_argument("--data", type=Path, help="folder with one sub-folder of photos per person")
     what.add_argument("--digits", action="store_true", help="from-scratch run on sklearn digits")
+    parser.add_argument("--from-library", metavar="DATABASE",
+                        help="the app's database (instance/faces.db, or a SQLAlchemy URL): every "
+                        "person with 2+ faces (uploads, named groups, camera faces) is trained on, "
+                        "beside --data's people or alone, and the \"not this person\" corrections "
+                        "are hard negatives")
+    parser.add_argument("--people", type=int, default=0,
+                        help="--data: a seeded sample of this many people (0: all)")
+    parser.add_argument("--max-photos", type=int, default=0,
+                        help="--data: at most this many photos a person (0: all)")
     parser.add_argument("--base", default="facenet-keras-v1", help="model folder to start from")
     parser.add_argument("--name", help="new model folder name (default <base>-ft-<time>); "
                         "with the same name and options an interrupted run resumes")
@@ -49,8 +58,13 @@ def parse_args(argv=None) -> argparse.Namespace:
             kwargs["choices"] = ["head", "unfreeze"]
         if f.name == "strategy":
             kwargs["choices"] = STRATEGIES
+        if f.name == "augment":
+            kwargs["choices"] = ["light", "camera"]
         parser.add_argument(flag, **kwargs)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if not (args.digits or args.data or args.from_library):
+        parser.error("give --data DIR, --from-library DATABASE (or both), or --digits")
+    return args
 
 
 def assign_roles(labels: np.ndarray, val_fraction: float, test_fraction: float, seed: int,
@@ -102,8 +116,6 @@ def run_faces(args: argparse.Namespace) -> dict:
     from app.recognition import FacePipeline
     from app.recognition.weights import verify_model_dir
 
-    from .corrections import with_hard_negatives
-    from .data import load_faces
     from .finetune import fine_tune
     from .report import write_report
 
@@ -111,8 +123,7 @@ def run_faces(args: argparse.Namespace) -> dict:
     name, out, model_dir = run_paths(args)
     base_dir = args.models_dir / args.base
     base_meta = verify_model_dir(base_dir)
-    faces = load_faces(args.data, args.cache / "crops", FacePipeline(base_dir), args.min_photos)
-    faces, negatives, added = with_hard_negatives(faces, args.hard_negatives) if args.hard_negatives else (faces, {}, 0)
+    faces, negatives, added = training_faces(args, FacePipeline(base_dir))
     val, val_pairs = None, None
     if args.val_pairs:
         val, val_pairs = pairs_from_file(args.val_pairs, faces.paths, faces.labels, faces.people)
@@ -120,23 +131,60 @@ def run_faces(args: argparse.Namespace) -> dict:
     for idx in negatives.values():
         roles[idx] = "train"  # a hard negative is only ever a negative, in training
     if added:
-        log.info("%d hard negatives from %s", added, args.hard_negatives)
+        log.info("%d hard negatives from %s", added, args.hard_negatives or args.from_library)
     log.info("%d photos of %d people: %s", len(faces.labels), len(faces.people),
              {r: int(np.sum(roles == r)) for r in ("train", "val", "test")})
     model = keras.models.load_model(base_dir / "encoder.keras")
-    base_hash = base_meta["files"]["encoder.keras"][:16]
+    trunk_cache = args.cache / "trunk" / f"{faces.fingerprint[:16]}-{base_meta['files']['encoder.keras'][:16]}"
     result = fine_tune(model, faces.crops, faces.labels, roles, settings, out / "checkpoint",
-                       args.cache / "trunk" / f"{faces.fingerprint[:16]}-{base_hash}", val_pairs, negatives)
+                       trunk_cache, val_pairs, negatives)
     data = data_summary(args, faces)
     report = write_report(out / "report", result, faces.labels, roles, faces.people,
                           {"model": name, "base": args.base, "settings": settings.__dict__,
                            "data": data, "no_face": faces.no_face}, settings.seed, val_pairs)
+    if settings.augment == "camera":
+        report["conditions"] = camera_report(result, base_dir, faces, roles, settings,
+                                             trunk_cache / settings.cut)
     save_model(model, model_dir, args.base, base_meta, data, settings, report)
     report["app_int8"] = app_metrics(faces, roles, settings.seed, val_pairs,
                                      {"before": base_dir, "after": model_dir})
     (out / "report" / "metrics.json").write_text(json.dumps(report, indent=2))
     log_summary(report)
     log.info("model: %s   report: %s", model_dir, out / "report")
+    return report
+
+
+def training_faces(args: argparse.Namespace, pipeline):
+    """(FaceSet of --data's photos and/or the library's faces, person label -> indices of
+    their hard negatives, how many negatives were added)."""
+    from .corrections import load_library, merge_faces, with_hard_negatives
+    from .data import load_faces
+
+    faces = None
+    if args.data:
+        faces = load_faces(args.data, args.cache / "crops", pipeline, args.min_photos,
+                           people=args.people, max_photos=args.max_photos, seed=args.seed)
+    if args.from_library:
+        library = load_library(args.from_library)
+        log.info("the library: %d faces of %d people", len(library.labels), len(library.people))
+        faces = merge_faces(faces, library)
+    negatives_from = args.hard_negatives or args.from_library
+    return with_hard_negatives(faces, negatives_from) if negatives_from else (faces, {}, 0)
+
+
+def camera_report(result: dict, base_dir: Path, faces, roles: np.ndarray, settings: Settings,
+                  cache: Path) -> dict:
+    """Held-out people per camera condition, pretrained vs fine-tuned (train/conditions.py)."""
+    import keras
+
+    from .conditions import condition_report, log_table
+    from .finetune import split_model
+
+    _, before = split_model(keras.models.load_model(base_dir / "encoder.keras"), settings.cut)
+    report = condition_report(result["trunk"], {"before": before, "after": result["head"]},
+                              {"before": result["embeddings_before"], "after": result["embeddings_after"]},
+                              faces.crops, faces.labels, roles, settings.seed, cache)
+    log_table(report)
     return report
 
 
@@ -156,9 +204,11 @@ def run_paths(args: argparse.Namespace) -> tuple[str, Path, Path]:
 
 def data_summary(args: argparse.Namespace, faces) -> dict:
     """What the run was trained on, for the report and model.json."""
-    return {"dir": str(args.data.resolve()), "fingerprint": faces.fingerprint,
-            "photos": len(faces.paths), "people": len(faces.people),
-            "min_photos": args.min_photos, "test_fraction": args.test_fraction,
+    return {"dir": str(args.data.resolve()) if args.data else None,
+            "library": bool(args.from_library), "fingerprint": faces.fingerprint,
+            "photos": len(faces.paths), "people": len(faces.people), "min_photos": args.min_photos,
+            "people_sample": args.people, "max_photos": args.max_photos,
+            "test_fraction": args.test_fraction,
             "val_pairs": str(args.val_pairs) if args.val_pairs else None}
 
 
@@ -173,7 +223,7 @@ def save_model(model, model_dir: Path, base: str, base_meta: dict, data: dict,
     save_model_folder(model, model_dir, {
         "base": base, "base_sha256": base_meta["files"]["encoder.keras"],
         "data": data, "settings": settings.__dict__,
-        "metrics": {k: report[k] for k in keep}})
+        "metrics": {k: report[k] for k in keep + ("conditions",) if k in report}})
 
 
 def app_metrics(faces, roles: np.ndarray, seed: int, val_pairs, folders: dict[str, Path]) -> dict:

@@ -17,6 +17,12 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 
 
+def score(result: dict) -> float:
+    """What early stopping follows: validation accuracy, or with camera views the mean of
+    the clean and the camera accuracy (finetune.with_camera_score)."""
+    return result.get("score", result["accuracy"])
+
+
 @dataclass
 class Checkpoint:
     """Resumable state in `folder`: head weights, optimizer variables, history."""
@@ -75,11 +81,13 @@ class Checkpoint:
         self.epoch += 1
         self.history["epochs"].append({"epoch": self.epoch, "steps": len(self.history["loss"]),
                                        "seconds": seconds, **result})
-        log.info("epoch %d: validation accuracy %.2f%% (threshold %.3f), AUC %.4f, %.1f s",
-                 self.epoch, 100 * result["accuracy"], result["threshold"], result["auc"], seconds)
+        log.info("epoch %d: validation accuracy %.2f%% (threshold %.3f), AUC %.4f%s, %.1f s",
+                 self.epoch, 100 * result["accuracy"], result["threshold"], result["auc"],
+                 f", camera views {100 * result['camera']['accuracy']:.2f}%" if "camera" in result else "",
+                 seconds)
         # Ties count as no progress: the earliest of equally good epochs moves least.
-        if result["accuracy"] > self.best:
-            self.best, self.stale = result["accuracy"], 0
+        if score(result) > self.best:
+            self.best, self.stale = score(result), 0
             head.save_weights(self.best_weights)
         else:
             self.stale += 1

@@ -41,14 +41,20 @@ class FaceSet:
     fingerprint: str
 
 
-def list_photos(data_dir: Path, min_photos: int = 1) -> list[tuple[str, Path]]:
+def list_photos(data_dir: Path, min_photos: int = 1, people: int = 0,
+                max_photos: int = 0, seed: int = 0) -> list[tuple[str, Path]]:
     """(person, path) for every photo in `data_dir/<person>/`, sorted; people with fewer
-    than `min_photos` photos are left out."""
-    out = []
+    than `min_photos` photos are left out. Sizing a run to the machine: `people` > 0 keeps
+    a seeded sample of that many people, `max_photos` > 0 each one's first photos."""
+    found = []
     for person_dir in sorted(p for p in Path(data_dir).iterdir() if p.is_dir()):
         photos = sorted(p for p in person_dir.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
         if len(photos) >= min_photos:
-            out.extend((person_dir.name, p) for p in photos)
+            found.append((person_dir.name, photos[:max_photos] if max_photos > 0 else photos))
+    if 0 < people < len(found):
+        keep = np.random.default_rng(seed).choice(len(found), people, replace=False)
+        found = [found[i] for i in sorted(keep)]
+    out = [(name, path) for name, photos in found for path in photos]
     if not out:
         raise ValueError(f"no photos found in {data_dir}/<person>/*.jpg")
     return out
@@ -69,11 +75,12 @@ def _crop(path: Path, pipeline: FacePipeline) -> tuple[np.ndarray | None, str]:
 
 
 def load_faces(data_dir: Path, cache_dir: Path, pipeline: FacePipeline,
-               min_photos: int = 1) -> FaceSet:
+               min_photos: int = 1, **sizing) -> FaceSet:
     """Detect and align every photo once with `pipeline` (its detector and alignment; the
-    encoder is not used); later calls read `cache_dir/<fingerprint>/`."""
+    encoder is not used); later calls read `cache_dir/<fingerprint>/`. `sizing`: people,
+    max_photos, seed, as list_photos takes them."""
     data_dir = Path(data_dir)
-    photos = list_photos(data_dir, min_photos)
+    photos = list_photos(data_dir, min_photos, **sizing)
     digest = hashlib.sha256(f"format {CACHE_FORMAT}\n".encode())
     for person, path in photos:
         digest.update(f"{path.relative_to(data_dir)}\n".encode())

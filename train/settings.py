@@ -29,6 +29,8 @@ class Settings:
     lr: float = _opt(1e-4, "peak learning rate of Adam; cosine decay to 0 over all steps")
     patience: int = _opt(5, "stop after this many epochs without better validation accuracy")
     views: int = _opt(4, "head mode: cached trunk outputs per photo (1 plain + augmented)")
+    augment: str = _opt("light", "light: flip, small crop, colour jitter; camera: also the face "
+                        "shrunk to 16-90 px, night/IR, motion blur, JPEG (train/camera.py)")
     val_fraction: float = _opt(0.2, "share of people held out for validation (early stopping)")
     seed: int = _opt(0, "seeds the split, batches, augmentation and initialisation")
 

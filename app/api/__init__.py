@@ -12,6 +12,6 @@ csrf.exempt(bp)
 limiter.limit(lambda: current_app.config["API_RATE_LIMIT"])(bp)
 
 # In this order on the docs page: people, recognition, the face library, live video.
-from . import people, person_data, recognize, library, live, cameras, webhooks, audit, docs  # noqa: E402,F401,I001
+from . import people, person_data, recognize, library, live, cameras, webhooks, presence, audit, docs  # noqa: E402,F401,I001
 
 bp.record_once(document)  # after the routes: the document is made from their rules

@@ -148,10 +148,6 @@ class StatusQuery(Args):
             "The camera to report on (default: the live page's); same choices as the page.")})
 
 
-class EventsQuery(Args):
-    limit = whole(1, 500, 100, "How many arrivals, newest first.")
-
-
 class AuditQuery(Args):
     limit = whole(1, 500, 100, "How many entries, newest first.")
     before = whole(1, 10**18 - 1, None, "Only entries older than this id (to page back).")

@@ -2,16 +2,16 @@
 and app/web)."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import date
 
 from ..auth import viewer_required
-from ..extensions import db
-from ..models import Event
+from ..events.arrivals import Filters, arrivals
 from ..stream.feeds import camera_for, shown_source
 from ..stream.previews import asked_source, preview
 from ..stream.sync import camera_runner
 from . import bp
-from .args import EventsQuery, StatusQuery
+from .args import StatusQuery
+from .presence_schemas import EventsQuery
 from .schemas import Events, StreamStatus
 from .spec import VIEWER, guarded, problems
 
@@ -45,7 +45,8 @@ def stream_status(source: str | None = None):
 @bp.arguments(EventsQuery, location="query", as_kwargs=True)
 @bp.response(200, Events, description="The latest arrivals.")
 @problems(bp, 400, 429)
-def events_api(limit: int):
-    """Arrivals: who was first recognised when, on which camera"""
-    rows = db.session.scalars(select(Event).order_by(Event.id.desc()).limit(limit)).all()
-    return {"events": [e.to_dict() for e in rows]}
+def events_api(limit: int, page: int = 1, person: int | None = None, camera: str | None = None,
+               day: date | None = None, tz_offset: int = 0):
+    """Arrivals: who was first recognised when, on which camera (filtered, paged)"""
+    found = arrivals(Filters(person_id=person, camera=camera or "", day=day, tz_offset=tz_offset), page, limit)
+    return {"events": [e.to_dict() for e in found.items], "total": found.total, "page": page, "pages": found.pages}

@@ -200,6 +200,9 @@ class Event(Schema):
 
 class Events(Schema):
     events = fields.List(fields.Nested(Event), required=True, **_d("Newest first."))
+    total = fields.Integer(required=True, **_d("Arrivals that match, on every page."))
+    page = fields.Integer(required=True)
+    pages = fields.Integer(required=True, **_d("Pages of `limit` arrivals (at least 1)."))
 
 
 class AuditEntry(Schema):

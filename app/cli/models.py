@@ -20,7 +20,17 @@ def _describe(meta: dict) -> str:
     if "before" in held and "after" in held:
         accuracy = (f"  held-out accuracy {held['before']['accuracy']:.2%} -> "
                     f"{held['after']['accuracy']:.2%}")
-    return f"base {meta.get('base', '?')}  created {meta.get('created', '?')}{accuracy}"
+    return f"base {meta.get('base', '?')}  created {meta.get('created', '?')}{accuracy}{_cameras(held)}"
+
+
+def _cameras(held: dict) -> str:
+    """A `--augment camera` model's held-out camera conditions, the mean verify accuracy at
+    the product's threshold before -> after (train/conditions.py), or ""."""
+    rows = [r for name, r in held.get("conditions", {}).get("conditions", {}).items() if name != "clean"]
+    if not rows:
+        return ""
+    mean = {m: sum(r[m]["accuracy_product"] for r in rows) / len(rows) for m in ("before", "after")}
+    return f"  camera conditions {mean['before']:.2%} -> {mean['after']:.2%}"
 
 
 @bp.cli.command("models")

@@ -48,10 +48,13 @@ class Placement:
         return np.asarray(photo_box, np.float32) * self.scale + (self.x, self.y, self.x, self.y)
 
 
-def place_in_frame(rgb: np.ndarray, face_px: int, face_width: float,
-                   rng: np.random.Generator) -> tuple[np.ndarray, Placement]:
+def place_in_frame(rgb: np.ndarray, face_px: float, face_width: float,
+                   rng: np.random.Generator,
+                   at: tuple[float, float] | None = None) -> tuple[np.ndarray, Placement]:
     """The photo scaled so that its face is `face_px` wide, pasted (edges feathered) at a
     random place of a 640x480 frame of smooth random background. rgb: (H, W, 3) uint8.
+    at: the place of the photo's top-left corner instead (frame pixels, clipped so the photo
+    stays inside; video frames: the same rng seed gives the same background).
     Returns the (480, 640, 3) uint8 frame and where the photo went."""
     f = face_px / face_width
     small = cv2.resize(rgb, (max(1, round(rgb.shape[1] * f)), max(1, round(rgb.shape[0] * f))),
@@ -61,6 +64,8 @@ def place_in_frame(rgb: np.ndarray, face_px: int, face_width: float,
     small = small[:h, :w]
     y = int(rng.integers(0, FRAME[0] - h + 1))
     x = int(rng.integers(0, FRAME[1] - w + 1))
+    if at is not None:
+        x, y = int(np.clip(at[0], 0, FRAME[1] - w)), int(np.clip(at[1], 0, FRAME[0] - h))
     alpha = feather(h, w)[..., None]
     window = frame[y:y + h, x:x + w].astype(np.float32)
     frame[y:y + h, x:x + w] = (alpha * small + (1 - alpha) * window).astype(np.uint8)

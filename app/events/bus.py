@@ -29,6 +29,7 @@ from ..library.learning import learn_from_camera
 from ..library.sightings import UnknownTracks
 from ..models import Event, utcnow
 from ..recognition.jpeg import to_jpeg
+from .presence import close_open_visits, end_visit
 from .sink import CameraRef, Cycle, SeenTrack
 from .webhooks import Sender, queue_webhooks
 
@@ -42,6 +43,7 @@ class Visit:
     camera: CameraRef
     last_seen: float  # time.monotonic()
     distance: float | None
+    event_id: int | None = None  # its arrival's row (presence.py ends it on departure)
 
 
 class EventBus:
@@ -133,12 +135,12 @@ class EventBus:
                         departures.append(gone)
         for visit, face in arrivals:
             crop, embedding = face if face else (None, None)
-            self.publish("arrival", camera, visit.person_id, visit.name, visit.distance,
-                         None if crop is None else to_jpeg(crop, 85), embedding=embedding)
+            visit.event_id = self.publish("arrival", camera, visit.person_id, visit.name, visit.distance,
+                                          None if crop is None else to_jpeg(crop, 85), embedding=embedding)
             if crop is not None:
                 self._library_write(lambda: learn_from_camera(visit.person_id, crop, embedding, camera.name))
         for visit in departures:
-            self.publish("departure", camera, visit.person_id, visit.name, visit.distance, None)
+            self._depart(visit, now - visit.last_seen)
 
     def present(self, person_id: int) -> bool:
         with self.lock:
@@ -149,15 +151,21 @@ class EventBus:
         with self.lock:
             gone = [self.visits.pop(k) for k in list(self.visits) if k[0] == camera_id]
         for visit in (v for v in gone if v.person_id is not None):
-            self.publish("departure", visit.camera, visit.person_id, visit.name, visit.distance, None)
+            self._depart(visit, time.monotonic() - visit.last_seen)
+
+    def _depart(self, visit: Visit, unseen_seconds: float) -> None:
+        """A visit ends: its arrival row records when (the presence the pages and
+        /api/presence read), then the departure goes out as MQTT and webhooks do."""
+        end_visit(visit.event_id, unseen_seconds)
+        self.publish("departure", visit.camera, visit.person_id, visit.name, visit.distance, None)
 
     # Out ------------------------------------------------------------------------------
 
     def publish(self, kind: str, camera: CameraRef, person_id: int | None, name: str | None,
                 distance: float | None, thumbnail: bytes | None, group_id: int | None = None,
-                embedding=None) -> None:
+                embedding=None) -> int | None:
         """Record and send one event (in an app context): `person_id` says who, `name` is
-        the name to show."""
+        the name to show. Returns its Arrivals row's id (None: none written)."""
         event_id = None
         if kind in ("arrival", "unknown") and thumbnail is not None:
             event_id = self._arrival_row(camera.name, person_id, name, distance, thumbnail,
@@ -177,6 +185,7 @@ class EventBus:
             # still in view on another camera.
             home = kind == "arrival" or (person_id is not None and self.present(person_id))
             self.mqtt.event(event, home)
+        return event_id
 
     def _arrival_row(self, camera_name, person_id, name, distance, thumbnail, group_id, embedding) -> int:
         start_if_due(self.app)  # old arrivals go by their camera's days or the default
@@ -193,10 +202,14 @@ class EventBus:
         from .mqtt import MqttPublisher
 
         with self.lock:
-            if self.sender is None:
+            starting = self.sender is None
+            if starting:
                 self.sender = Sender(self.app).start()
             if self.mqtt is None and self.app.config["MQTT_HOST"]:
                 self.mqtt = MqttPublisher(self.app, self).start()
+        if starting:  # the runner calls this every round: only the first finds nobody in view
+            with self.app.app_context():
+                close_open_visits()
 
     def close(self) -> None:
         with self.lock:

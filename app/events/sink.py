@@ -34,10 +34,11 @@ class SeenTrack:
 
     Attributes:
         id: the track's number within its recognizer.
-        person_id: the person its votes name (None: unknown or not checked yet); name is
-            that person's name when last matched, for display only.
-        distance: mean L2 distance of the votes for person_id (None: unknown).
-        confirmed: at least two votes, most of them for person_id.
+        person_id: the person all its faces name (None: unknown or not checked yet); name
+            is that person's name when last matched, for display only.
+        distance: L2 distance of its faces' mean embedding to the nearest person (None: not
+            checked yet).
+        confirmed: its last two checks named the same person (or both nobody).
         face: the last checked face, (aligned (160, 160, 3) uint8, (128,) float32 embedding).
         best: while unknown, its best crops (app/library/sightings.Crop), best first.
     """

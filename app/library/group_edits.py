@@ -8,7 +8,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..http.problems import Problem, not_found
-from ..models import Sighting, UnknownGroup
+from ..models import Sighting, UnknownGroup, utcnow
 from ..recognition.match import pairwise_distances
 from .grouping import assigner
 from .groups import get_group
@@ -28,7 +28,8 @@ def _set_sum(group: UnknownGroup, total: np.ndarray) -> None:
 def take_out_face(sighting_id: int, to_group_id: int | None = None) -> UnknownGroup | None:
     """Take one face out of its group: forgotten (`to_group_id` None) or moved to another
     open or dismissed group. A group left empty goes. Returns the group it joined, or None.
-    The caller commits."""
+    Both groups count as placed by an operator (`placed_at`): the background merge never
+    brings them back together nor moves their faces (library/regroup.py). The caller commits."""
     sighting = db.session.get(Sighting, sighting_id)
     if sighting is None:
         raise not_found(f"unknown face with id {sighting_id}", "groups")
@@ -40,12 +41,14 @@ def take_out_face(sighting_id: int, to_group_id: int | None = None) -> UnknownGr
     if target is source:
         raise Problem("invalid-input", 400, "The face is in that group already; choose another.")
     vector = sighting.vector.astype(np.float32)
+    source.placed_at = utcnow()  # the operator kept this face apart from the others
     source.count = max(source.count - 1, len(source.sightings) - 1)
     if target is None:
         db.session.delete(sighting)
     else:
         sighting.group = target
         target.count += 1
+        target.placed_at = utcnow()
         _set_sum(target, _sum(target) + vector)
     if not [s for s in source.sightings if s is not sighting]:
         assigner().note(source.id, None)

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
 from ..extensions import db
 from ..faces import NewFace, add_face, create_person, get_person, state
 from ..http.problems import Problem, not_found
-from ..models import Person, Sighting, UnknownGroup
+from ..models import Event, Person, Sighting, UnknownGroup, utcnow
 from ..recognition.cluster import most_typical, unit
 from ..recognition.match import pairwise_distances
 from .grouping import assigner
@@ -150,29 +150,42 @@ def dismiss_group(group: UnknownGroup) -> UnknownGroup:
 
 
 def merge_groups(ids: list[int]) -> UnknownGroup:
-    """One group of several (the largest keeps its id): their faces are one person."""
+    """One group of several (the largest keeps its id): their faces are one person, as an
+    operator placed them (the background merge never moves them again)."""
     groups = [get_group(i) for i in dict.fromkeys(ids)]
     if len(groups) < 2:
         raise Problem("invalid-input", 400, "Give the ids of two groups or more to merge.")
     if any(g.status == "named" for g in groups):
         raise Problem("conflict", 409, "A named group cannot be merged; add the others to its person instead.")
     keep = max(groups, key=lambda g: (g.count, -g.id))
-    work = assigner()
-    total = np.sum([np.frombuffer(g.centroid, np.float32) for g in groups], axis=0).astype(np.float32)
-    for g in groups:
-        if g is keep:
-            continue
-        for s in list(g.sightings):
-            s.group = keep
-        keep.count += g.count
-        keep.first_seen, keep.last_seen = min(keep.first_seen, g.first_seen), max(keep.last_seen, g.last_seen)
-        work.note(g.id, None)
-        db.session.delete(g)
-    keep.centroid = total.tobytes()
-    if any(g.status == "open" for g in groups):
-        keep.status = "open"
-    work.note(keep.id, total)
+    merge_into(keep, [g for g in groups if g is not keep])
+    keep.placed_at = utcnow()
     return keep
+
+
+def merge_into(keep: UnknownGroup, others: list[UnknownGroup]) -> None:
+    """Every face (and Arrivals row) of `others` moves to `keep`, which sums them; the
+    others are deleted. Bulk statements: a merge of big groups stays one short transaction."""
+    work = assigner()
+    gone = [g.id for g in others]
+    total = np.sum([np.frombuffer(g.centroid, np.float32) for g in [keep, *others]], axis=0).astype(np.float32)
+    db.session.execute(update(Sighting).where(Sighting.group_id.in_(gone)).values(group_id=keep.id)
+                       .execution_options(synchronize_session=False))
+    db.session.execute(update(Event).where(Event.group_id.in_(gone)).values(group_id=keep.id)
+                       .execution_options(synchronize_session=False))
+    keep.count += sum(g.count for g in others)
+    keep.first_seen = min(g.first_seen for g in [keep, *others])
+    keep.last_seen = max(g.last_seen for g in [keep, *others])
+    keep.centroid = total.tobytes()
+    if any(g.status == "open" for g in others):
+        keep.status = "open"
+    for g in others:
+        work.note(g.id, None)
+        db.session.expunge(g)
+    db.session.execute(delete(UnknownGroup).where(UnknownGroup.id.in_(gone))
+                       .execution_options(synchronize_session=False))
+    db.session.expire(keep, ["sightings"])
+    work.note(keep.id, total)
 
 
 def fold_matching_groups() -> int:

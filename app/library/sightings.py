@@ -21,11 +21,15 @@ from ..recognition.quality import face_quality, sharpness
 from .consent import camera_keeps_unknown
 from .expiry import start_if_due
 from .grouping import Seen, remember
+from .regroup import merge_soon
 
 
 def expire_now_and_then() -> None:
     """Expire what is past its retention at most once an hour per process, as new faces
-    arrive (in a thread: app/library/expiry.py)."""
+    arrive (in a thread: app/library/expiry.py); and, once this transaction commits, let
+    the background merge of close groups run (regroup.BackgroundMerge: at most every
+    GROUP_MERGE_EVERY seconds, in its own thread)."""
+    merge_soon()
     start_if_due(current_app._get_current_object())
 
 

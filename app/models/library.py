@@ -34,6 +34,9 @@ class UnknownGroup(db.Model):
     count: Mapped[int] = mapped_column(default=0)
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # When an operator placed faces here (merged groups, moved a face in or out): the
+    # background merge never moves them, nor merges two such groups (library/regroup.py merge_close_groups).
+    placed_at: Mapped[datetime | None] = mapped_column(default=None)
     sightings: Mapped[list["Sighting"]] = relationship(back_populates="group", order_by="Sighting.id",
                                                         passive_deletes=True)
 

@@ -37,9 +37,12 @@ def frontal(detection: Detection) -> float:
 
 def face_quality(detection: Detection, aligned: np.ndarray) -> float:
     """0..1: sharpness, size and frontal pose, each scaled to 0..1, multiplied."""
-    sharp = min(sharpness(aligned) / SHARP, 1.0)
-    large = min(side(detection) / LARGE, 1.0)
-    return sharp * large * frontal(detection)
+    return quality_of(detection, sharpness(aligned))
+
+
+def quality_of(detection: Detection, sharp: float) -> float:
+    """face_quality of a face whose crop's sharpness (Laplacian variance) is known."""
+    return min(sharp / SHARP, 1.0) * min(side(detection) / LARGE, 1.0) * frontal(detection)
 
 
 # A colour face crop's channels differ by 10-40 grey levels on average (skin is reddish);
@@ -84,3 +87,9 @@ class FaceConditions:
 def conditions_of(detection: Detection, aligned: np.ndarray) -> FaceConditions:
     """The conditions of a detected face and its aligned (160, 160, 3) uint8 crop."""
     return FaceConditions(is_greyscale(aligned), side(detection), sharpness(aligned))
+
+
+def assess(detection: Detection, aligned: np.ndarray) -> tuple[FaceConditions, float]:
+    """A face's conditions and its face_quality (0..1), its crop's sharpness measured once."""
+    conditions = conditions_of(detection, aligned)
+    return conditions, quality_of(detection, conditions.sharpness)

@@ -1,25 +1,35 @@
 """Recognition beside the display: detect on a downscaled frame, track, embed only what
-needs it, vote on who each track is, hand the cycle to the sink (app/events/sink.py). Runs
-in its own thread on the newest frame, dropping the others."""
+needs it, name each track from all its faces (tracker.py), hand the cycle to the sink
+(app/events/sink.py). Runs in its own thread on the newest frame, dropping the others."""
 from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
 from ..recognition import FaceDetector, FacePipeline
-from ..recognition.quality import FaceConditions, conditions_of, face_quality
+from ..recognition.quality import FaceConditions, assess
 from ..events.sink import CameraRef, Cycle, CycleSink
 from .rates import RateMeter
 from .tracker import LiveMatch, Tracker
 
 # embeddings (N, 128), their faces' conditions -> N matches (person id or None, name,
-# distance; why a face too poor to name was not)
+# distance; why faces too poor to name were not)
 Lookup = Callable[[np.ndarray, list[FaceConditions]], list[LiveMatch]]
 SHOW_SECONDS = 0.25
 BEST_CROPS = 3  # an unknown track's best crops kept for its sightings (app/library)
+
+
+class Seen(NamedTuple):
+    """One face of a frame: aligned (160, 160, 3) uint8 crop, (128,) unit embedding, its
+    conditions and quality (0..1, recognition.quality.face_quality)."""
+
+    aligned: np.ndarray
+    embedding: np.ndarray
+    conditions: FaceConditions
+    quality: float
 
 
 class LiveRecognizer:
@@ -59,7 +69,7 @@ class LiveRecognizer:
     def process(self, frame: np.ndarray, captured_at: float) -> None:
         """Detect, track and identify the faces of one RGB frame captured at `captured_at`
         (time.monotonic seconds), then hand the cycle to the sink."""
-        detections = self.pipeline.detect(frame)
+        detections = self._detect(frame)
         if self.ignore_region is not None:
             detections = [d for d in detections if not self._ignored(d.box)]
         tracks = self.tracker.update([d.box for d in detections], captured_at)
@@ -67,18 +77,8 @@ class LiveRecognizer:
                 if self.tracker.needs_check(t, captured_at)]
         confirmed = []
         if todo:
-            faces = self.pipeline.embed(frame, [d for _, d in todo])
-            matches = self.lookup(np.stack([f.embedding for f in faces]),
-                                  [conditions_of(f.detection, f.aligned) for f in faces])
-            for (track, det), face, match in zip(todo, faces, matches):
-                track.vote(match, captured_at)
-                track.face = (face.aligned, face.embedding)
-                if match.person_id is None:
-                    track.keep_best(face_quality(det, face.aligned), face.aligned, face.embedding,
-                                    self.best_crops)
-                if track.confirmed and not track.announced:
-                    track.announced = True
-                    confirmed.append(track)
+            faces = self._embed(frame, [d for _, d in todo])
+            confirmed = self._check([t for t, _ in todo], faces, captured_at)
         now = time.monotonic()
         self.latency_ms = (now - captured_at) * 1e3
         self.rate.tick(now)
@@ -91,6 +91,32 @@ class LiveRecognizer:
             # A privacy mode still hides these: a missed detection must not show a face.
             self._lingering = [self._view(t) for t in self.tracker.tracks
                                if captured_at - t.last_seen > SHOW_SECONDS]
+
+    def _detect(self, frame: np.ndarray) -> list:
+        """The frame's faces (recognition.types.Detection), highest score first."""
+        return self.pipeline.detect(frame)
+
+    def _embed(self, frame: np.ndarray, detections: list) -> list[Seen]:
+        """The faces under `detections`, each aligned, embedded and assessed."""
+        faces = self.pipeline.embed(frame, detections)
+        return [Seen(f.aligned, f.embedding, *assess(f.detection, f.aligned)) for f in faces]
+
+    def _check(self, tracks: list, faces: list[Seen], captured_at: float) -> list:
+        """Add each track's new face, match each track's mean (tracker.py) and return the
+        tracks confirmed by it for the first time."""
+        for track, face in zip(tracks, faces):
+            track.add(face.embedding, face.quality, face.conditions)
+            track.face = (face.aligned, face.embedding)
+        matches = self.lookup(np.stack([t.embedding for t in tracks]), [t.conditions for t in tracks])
+        confirmed = []
+        for track, face, match in zip(tracks, faces, matches):
+            track.vote(match, captured_at)
+            if match.person_id is None:
+                track.keep_best(face.quality, face.aligned, face.embedding, self.best_crops)
+            if track.confirmed and not track.announced:
+                track.announced = True
+                confirmed.append(track)
+        return confirmed
 
     def _hand_on(self, captured_at: float, confirmed: list, now: float) -> None:
         """The cycle to the sink; the unknown groups it answers are shown on the tracks."""

@@ -9,19 +9,31 @@ from ..events import get_bus
 from ..events.sink import CameraRef
 from ..faces import state
 from ..faces.recognize import held_to_quality
+from ..faces.view import GalleryView
 from .recognizer import LiveRecognizer
-from .tracker import LiveMatch
+from .tracker import TRACK_MARGIN, LiveMatch
 
 
 def lookup(app: Flask):
     """embeddings (N, 128) and their faces' conditions -> N LiveMatch, by the gallery and
-    threshold of the moment, each held to its face's quality (a face too poor says why)."""
+    threshold of the moment (`live_matches`)."""
     def match(embeddings: np.ndarray, conditions: list) -> list[LiveMatch]:
         with app.app_context():
-            view = state().gallery_view()
-            held = [held_to_quality(m, c) for m, c in zip(view.identify(embeddings, k=1), conditions)]
-            return [LiveMatch(m.label, view.name(m.label), m.distance, reason=reason) for m, reason in held]
+            return live_matches(state().gallery_view(), embeddings, conditions)
     return match
+
+
+def live_matches(view: GalleryView, embeddings: np.ndarray, conditions: list,
+                 margin: float = TRACK_MARGIN) -> list[LiveMatch]:
+    """Each track's mean embedding's match in `view`, held to its best face's quality (a
+    face too poor says why) and named only within `margin` less than that threshold."""
+    out = []
+    for match, c in zip(view.identify(embeddings, k=1), conditions):
+        match, reason = held_to_quality(match, c)
+        named = match.label is not None and match.distance <= match.threshold - margin
+        out.append(LiveMatch(match.label if named else None, view.name(match.label) if named else None,
+                             match.distance, reason=reason))
+    return out
 
 
 def recognizer(app: Flask, camera: CameraRef, pipeline, **settings) -> LiveRecognizer:

@@ -51,5 +51,5 @@ def _first_operator():
     return None
 
 
-from . import (access, arrivals, bulk, cameras, enrol, fixes, library, operators, pages,  # noqa: E402,F401
+from . import (access, arrivals, attendance, bulk, cameras, enrol, fixes, library, operators, pages,  # noqa: E402,F401
                person_data, signin, webhooks)

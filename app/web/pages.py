@@ -5,6 +5,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_login import current_user, login_required
 
 from ..auth import admin_required
+from ..events.presence import last_seen
 from ..extensions import db
 from ..faces import get_person, get_state, identify, list_people
 from ..faces.people import ORDERS
@@ -42,7 +43,8 @@ def people():
     found = list_people(q, max(request.args.get("page", 1, type=int), 1), PEOPLE_PAGE, order)
     if found.page > found.pages:  # past the end (people deleted meanwhile): the last page
         found = list_people(q, found.pages, PEOPLE_PAGE, order)
-    return render_template("people.html", found=found, q=q, order=order)
+    seen = last_seen([row.person.id for row in found.items])
+    return render_template("people.html", found=found, q=q, order=order, seen=seen)
 
 
 @bp.get("/faces/<int:face_id>.jpg")

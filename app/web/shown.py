@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 from flask import render_template
 
+from ..events.presence import last_seen
 from ..faces import analyze, face_problem
 from ..faces.fixes import faces_by_standing, unlike_pair
 from ..http.problems import Problem
@@ -70,4 +71,4 @@ def person_page(p, rename=None, photo_form=None) -> str:
     standing = faces_by_standing(p)
     return render_template("person.html", person=p, standing=standing, unlike_pair=unlike_pair(standing),
                            rename=rename or RenameForm(), photo_form=photo_form or PhotoForm(),
-                           delete_form=ConfirmDeleteForm())
+                           delete_form=ConfirmDeleteForm(), seen=last_seen([p.id]).get(p.id))

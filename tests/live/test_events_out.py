@@ -200,6 +200,14 @@ def test_mqtt_presence_and_home_assistant_discovery_from_the_broker(events_app, 
         states = [m[1] for m in listener.topics(f"facerec/presence/person_{departure['person_id']}")]
         # home, then not_home after it (the demo may bring them home again meanwhile)
         assert "home" in states and "not_home" in states[states.index("home"):], states
+        # /api/presence follows the same visits: the people MQTT last said home are those here,
+        # among them one home for 2 s at least (the camera runner has gone round since).
+        def agree():
+            last = {int(m[0].rsplit("_", 1)[1]): m for m in listener.topics("facerec/presence/person_")}
+            home = {pid for pid, m in last.items() if m[1] == "home"}
+            here = {p["person_id"] for p in client.get("/api/presence", headers=key).get_json()["present"]}
+            return home == here and any(time.monotonic() - last[pid][3] > 2 for pid in home)
+        assert wait_for(agree, 15), listener.topics("facerec/presence/")[-6:]
         # A new person appears in Home Assistant without anything done there.
         photo = photos("train", "madonna")[0]
         r = client.post("/api/people?name=madonna", headers=key, data=photo.read_bytes(),

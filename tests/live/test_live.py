@@ -103,6 +103,10 @@ def test_events_record_arrivals_with_thumbnails(sign_in, app, auth):
     # 16 s) within the cooldown; madonna and mindy_kaling arrived once each as unknown.
     assert all(names.count(n) == 1 for n in set(names) - {None}), names
     assert names.count(None) <= 3, names
+    # Seen within the last 60 s (the absence that ends a visit here): still here, although
+    # the runner has gone round many times since their arrival.
+    here = {p["name"] for p in client.get("/api/presence", headers=auth).get_json()["present"]}
+    assert {"ben_afflek", "jerry_seinfeld"} <= here, here
     thumb = client.get(f"/events/{events[0]['id']}/thumbnail.jpg", headers=auth)
     assert thumb.mimetype == "image/jpeg" and thumb.data[:2] == b"\xff\xd8"
     sign_in(client)

@@ -71,9 +71,11 @@ def test_tracker_keeps_ids_and_votes():
     assert [t.id for t in moved] == [first[1].id, first[0].id]
     track = moved[1]
     assert tracker.needs_check(track, 0.1)
-    for person in [7, None, 7]:
+    for person in [None, 7]:
         track.vote(LiveMatch(person, person and "ann", 0.5), now=0.2)
-    assert track.person_id == 7 and track.name == "ann" and track.confirmed
+    assert track.person_id == 7 and track.name == "ann" and not track.confirmed
+    track.vote(LiveMatch(7, "ann", 0.4), now=0.2)  # two checks of all its faces agree
+    assert track.confirmed and track.distance == 0.4
     assert not tracker.needs_check(track, 0.5) and tracker.needs_check(track, 1.3)
     tracker.update(np.zeros((0, 4)), now=0.2)
     assert len(tracker.tracks) == 2  # a missed detection keeps the tracks
@@ -138,7 +140,8 @@ def test_the_recognizer_embeds_what_its_live_detector_finds(pipeline, lookup, sa
         np.testing.assert_array_equal(track.box, detection.box)
         np.testing.assert_array_equal(track.face[0], crop)
         np.testing.assert_array_equal(track.face[1], embedding)
-        assert list(track.votes) == [match]
+        [vote] = track.votes  # the match of its faces' mean: of one face, its embedding
+        assert vote.person_id == match.person_id and vote.distance == pytest.approx(match.distance, abs=1e-5)
 
 
 def write_video(path, frames, fps=25):
