@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: setup venv weights db run serve soak kill-test test docs bench bench-api bench-live bench-scale bench-cluster bench-conditions bench-tracks open-set library-lfw library-rules evaluate-lfw clean
+.PHONY: setup venv weights db run serve soak kill-test test docs bench bench-vs-face-recognition bench-api bench-live bench-scale bench-cluster bench-conditions bench-tracks open-set library-lfw library-rules evaluate-lfw clean
 
 setup: venv weights db
 
@@ -33,8 +33,12 @@ run: setup
 # 10-minute soak, 347 MB with 2 arenas (docs/WEBAPP.md, "Soak").
 GUNICORN_FLAGS ?= -w 2 -k wsgi_worker.BufferingThreadWorker --threads 8 --timeout 120 -b 127.0.0.1:8000
 MALLOC_ARENA_MAX ?= 2
+# One CPU thread per network, as the Dockerfile and bench-api run: 2 busy workers already
+# fill the 2 cores, and a photo took 0.90-0.93x the CPU with 1 thread than with 2 (two
+# processes at once, three runs; the same embeddings; docs/BENCHMARKS.md, issue 25).
+FACES_THREADS ?= 1
 serve: setup
-	MALLOC_ARENA_MAX=$(MALLOC_ARENA_MAX) FACES_WARM_UP=1 FACES_CAMERAS_AUTOSTART=1 \
+	MALLOC_ARENA_MAX=$(MALLOC_ARENA_MAX) FACES_THREADS=$(FACES_THREADS) FACES_WARM_UP=1 FACES_CAMERAS_AUTOSTART=1 \
 		$(BIN)/gunicorn $(GUNICORN_FLAGS) wsgi:app
 
 # 24 SIGKILLs of workers and of the master while 6 clients enrol against `make serve`'s
@@ -55,6 +59,13 @@ soak: setup
 
 bench: setup
 	$(BIN)/python scripts/bench.py
+
+# Side by side with face_recognition (dlib) on the same 30 photos at 640 px, alternating
+# runs, ratio of medians. face_recognition is not a dependency: install it in a scratch
+# virtual environment first (scripts/bench_vs_face_recognition.py says how; dlib-bin is a wheel).
+FR_PYTHON ?= /tmp/fr/bin/python
+bench-vs-face-recognition: setup
+	$(BIN)/python scripts/bench_vs_face_recognition.py --fr-python $(FR_PYTHON)
 
 # api_identify_ms and api_identify_rps: the REST API under gunicorn on loopback.
 bench-api: setup
