@@ -177,3 +177,18 @@ def people_zip(extra: dict[str, bytes] | None = None, top: str = "people/") -> b
         for name, data in (extra or {}).items():
             z.writestr(name, data)
     return buf.getvalue()
+
+
+def mjpeg_parts(chunks):
+    """The JPEG parts of a multipart/x-mixed-replace body given as an iterable of byte
+    chunks, one at a time as they complete (each part's Content-Length header says its size)."""
+    buffer = b""
+    for chunk in chunks:
+        buffer += chunk
+        while b"\r\n\r\n" in buffer:
+            head, rest = buffer.split(b"\r\n\r\n", 1)
+            length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+            if len(rest) < length:
+                break
+            buffer = rest[length + 2:]
+            yield rest[:length]

@@ -16,7 +16,7 @@ import pytest
 from app.stream.demo import DemoScene
 
 from harness import GTHREAD, free_port, start_gunicorn, stop, wait_for
-from support import ROOT, cli_api_key, make_app
+from support import ROOT, cli_api_key, make_app, mjpeg_parts
 
 requests = pytest.importorskip("requests")
 
@@ -166,16 +166,9 @@ def read_frames(base, headers, camera_id, count=3):
     """(X-Camera-Feed, [JPEG]) of `count` frames of one stream, on a new connection."""
     with requests.get(f"{base}/stream/{camera_id}.mjpg", headers=headers, stream=True, timeout=20) as r:
         assert r.status_code == 200
-        buffer, frames = b"", []
-        for chunk in r.iter_content(65536):
-            buffer += chunk
-            while b"\r\n\r\n" in buffer:
-                head, rest = buffer.split(b"\r\n\r\n", 1)
-                length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
-                if len(rest) < length:
-                    break
-                frames.append(rest[:length])
-                buffer = rest[length + 2:]
+        frames = []
+        for jpeg in mjpeg_parts(r.iter_content(65536)):
+            frames.append(jpeg)
             if len(frames) >= count:
                 return r.headers["X-Camera-Feed"], frames
     raise AssertionError("the stream ended")

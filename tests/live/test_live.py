@@ -9,7 +9,7 @@ import pytest
 
 from app.stream.demo import DemoScene
 
-from support import photos
+from support import mjpeg_parts, photos
 
 ENROLLED = ["ben_afflek", "elton_john", "jerry_seinfeld"]  # madonna, mindy_kaling: strangers
 PHOTOS_EACH = 3
@@ -76,16 +76,9 @@ def test_mjpeg_parts_are_jpegs_of_the_configured_size(app, auth):
     client = app.test_client()
     r = client.get("/stream.mjpg?source=demo", headers=auth)
     assert r.mimetype == "multipart/x-mixed-replace"
-    buffer, frames = b"", []
-    for chunk in r.response:
-        buffer += chunk
-        while b"\r\n\r\n" in buffer and len(frames) < 3:
-            head, rest = buffer.split(b"\r\n\r\n", 1)
-            length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
-            if len(rest) < length:
-                break
-            frames.append(rest[:length])
-            buffer = rest[length + 2:]
+    frames = []
+    for jpeg in mjpeg_parts(r.response):
+        frames.append(jpeg)
         if len(frames) >= 3:
             break
     r.close()

@@ -7,6 +7,7 @@ import pytest
 
 from app.stream.annotate import annotate, hide_whole_jpeg
 from app.stream.demo import DemoScene
+from support import mjpeg_parts
 
 SHARP = 100.0  # Laplacian variance of a face's middle above which it is shown (faces: 500-1300)
 HIDDEN = 25.0  # and below which it is hidden (a hidden face in a decoded frame: 1-10, JPEG edges)
@@ -93,18 +94,10 @@ def _frames(client, header, camera_id: int):
     """(decoded BGR frame, the camera's tracks just after) from its MJPEG stream, forever."""
     r = client.get(f"/stream/{camera_id}.mjpg", headers=header)
     assert r.status_code == 200
-    buffer = b""
     try:
-        for chunk in r.response:
-            buffer += chunk
-            while b"\r\n\r\n" in buffer:
-                head, rest = buffer.split(b"\r\n\r\n", 1)
-                length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
-                if len(rest) < length:
-                    break
-                buffer = rest[length + 2:]
-                tracks = client.get(f"/api/cameras/{camera_id}", headers=header).get_json()["tracks"]
-                yield cv2.imdecode(np.frombuffer(rest[:length], np.uint8), cv2.IMREAD_COLOR), tracks
+        for jpeg in mjpeg_parts(r.response):
+            tracks = client.get(f"/api/cameras/{camera_id}", headers=header).get_json()["tracks"]
+            yield cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR), tracks
     finally:
         r.close()
 
