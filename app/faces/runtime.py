@@ -16,7 +16,6 @@ from flask import Flask, current_app
 from ..recognition.budget import ImageBudget
 from ..recognition.pipeline import FacePipeline
 from ..recognition.weights import PRETRAINED, ensure_pretrained
-from ..library.centres import GroupCentres
 from .gallery import GalleryCache
 from .view import GalleryView
 
@@ -29,7 +28,8 @@ class ProcessState:
         self.lock = threading.RLock()
         self.pipelines: dict[tuple, FacePipeline] = {}
         self.gallery = GalleryCache()
-        self.groups = GroupCentres()  # the unknown groups' centres (app/library/grouping.py)
+        # app/library/centres.GroupCentres, made by the library on first use (group_centres).
+        self.groups: Any = None
         # app/stream: source -> (model, LiveCamera) of the previews, camera id -> RelayCamera.
         self.previews: dict[str, tuple[str, Any]] = {}
         self.relays: dict[int, Any] = {}
@@ -94,7 +94,7 @@ class ProcessState:
             self.browsers.clear()
             self.pipelines.clear()
             self.gallery.clear()
-            self.groups = GroupCentres()
+            self.groups = None
 
 
 def build_pipeline(cfg, model: str, variant: str, flip: bool,

@@ -8,7 +8,18 @@ import numpy as np
 from sqlalchemy import select
 
 from ..extensions import db
+from ..faces import state
 from ..models import EMBEDDING_DTYPE, UnknownGroup
+
+
+def group_centres() -> "GroupCentres":
+    """This process's copy, kept in the app's process state (made here on first use, so
+    that app/faces needs nothing from the library above it)."""
+    s = state()
+    with s.lock:
+        if s.groups is None:
+            s.groups = GroupCentres()
+        return s.groups
 
 
 class GroupCentres:

@@ -23,6 +23,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 
 from ..extensions import db
 from ..models import Camera, Delivery, Event, Sighting, UnknownGroup, utcnow
+from .centres import group_centres
 from .grouping import assigner
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,7 @@ def start_if_due(app: Flask) -> None:
     """Start an expiry pass in a thread of this process when the last is an hour old."""
     from ..faces import state
 
-    centres = state().groups
+    centres = group_centres()
     with state().lock:
         if time.monotonic() - centres.expired_at < EVERY:
             return

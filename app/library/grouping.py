@@ -21,7 +21,7 @@ from ..extensions import db
 from ..faces.thresholds import suggest
 from ..models import EMBEDDING_DTYPE, AppState, Correction, Sighting, UnknownGroup, utcnow
 from ..recognition.cluster import nearest_group, unit
-from .centres import GroupCentres
+from .centres import GroupCentres, group_centres
 
 log = logging.getLogger(__name__)
 AFTER_COMMIT = "library_after_commit"  # session.info: callbacks run once the transaction commits
@@ -171,9 +171,9 @@ class Assigner:
 
 def assigner() -> Assigner:
     """An Assigner for the active model, in the current transaction."""
-    from ..faces import get_state, state
+    from ..faces import get_state
 
-    return Assigner(state().groups, get_state().active_model)
+    return Assigner(group_centres(), get_state().active_model)
 
 
 def remember(faces: list[Seen], group_id: int | None = None, keep: bool = False) -> list[Sighting]:

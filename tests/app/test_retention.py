@@ -110,7 +110,7 @@ def test_a_request_starts_the_hourly_pass(app, auth, aged):
     import time
 
     from app.extensions import db
-    from app.faces import state
+    from app.library.centres import group_centres
     from app.library.grouping import Seen, remember
     from app.models import Sighting, utcnow
 
@@ -120,7 +120,7 @@ def test_a_request_starts_the_hourly_pass(app, auth, aged):
         sighting.seen_at = utcnow() - 400 * DAY
         db.session.commit()
         old = sighting.id
-        state().groups.expired_at = float("-inf")  # the last pass an hour ago and more
+        group_centres().expired_at = float("-inf")  # the last pass an hour ago and more
     app.test_client().get("/api/health")
     deadline = time.monotonic() + 30
     while _count(app, Sighting, Sighting.id == old) and time.monotonic() < deadline:
