@@ -20,11 +20,18 @@ def auth(api_key):
 @pytest.fixture(scope="module")
 def aged(app, auth):
     """Two cameras (Short keeps 1 day of everything, Long the defaults); for each, unknown
-    faces and arrivals 2 and 40 days old; deliveries 40 days old, one still pending."""
+    faces and arrivals 2 and 40 days old; deliveries 40 days old, one still pending. The
+    process's hourly pass is marked done first: started by the first request below, it
+    could otherwise delete them in its thread before the tests' own `flask faces expire`."""
+    import time
+
     from app.extensions import db
+    from app.library.centres import group_centres
     from app.library.grouping import Seen, remember
     from app.models import Delivery, Event, Sighting, Webhook, utcnow
 
+    with app.app_context():
+        group_centres().expired_at = time.monotonic()
     client = app.test_client()
     short = client.post("/api/cameras", headers=auth, json={
         "name": "Short", "source": "demo", "retain_sightings_days": 1, "retain_arrivals_days": 1}).get_json()
