@@ -34,12 +34,12 @@ class DataKeys:
     """The configured keys: the first seals, every one opens (rotation: new first, old after)."""
 
     def __init__(self, keys: list[bytes]):
-        self.sealer = keys[0]
         self.by_id = {key_id(k): AESGCM(k) for k in keys}
+        self.sealer_id = key_id(keys[0])
 
     def seal(self, plain: bytes) -> bytes:
         nonce = os.urandom(12)
-        return MARK + key_id(self.sealer) + nonce + AESGCM(self.sealer).encrypt(nonce, plain, None)
+        return MARK + self.sealer_id + nonce + self.by_id[self.sealer_id].encrypt(nonce, plain, None)
 
     def open(self, sealed: bytes) -> bytes:
         aead = self.by_id.get(sealed[4:8])
@@ -53,7 +53,7 @@ class DataKeys:
                                "damaged or was changed outside the product.") from None
 
     def sealed_by_current(self, value: bytes) -> bool:
-        return value.startswith(MARK) and value[4:8] == key_id(self.sealer)
+        return value.startswith(MARK) and value[4:8] == self.sealer_id
 
 
 def key_id(key: bytes) -> bytes:
