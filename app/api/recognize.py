@@ -39,16 +39,11 @@ def identify_view(k: int, remember: bool = False):
     found = identify(read_image(), k)
     if not found.faces:
         raise no_face()
-    faces = [f.to_dict() for f in found.faces]
-    out = {"faces": faces, "model": found.model, "threshold": found.threshold,
-           "timings_ms": found.timings_ms}
     if remember:
         kept = remember_upload(found, g.api_key.id)
         db.session.commit()
-        for i, group_id in kept.groups:
-            faces[i]["group_id"] = group_id
-        out["remembered"] = kept.to_dict()
-    return out
+        found = found.remembering(kept)
+    return found
 
 
 class VerifyArgs(Args):
@@ -63,7 +58,7 @@ class VerifyArgs(Args):
 def verify_view():
     """Are two photos the same person?"""
     first, second = read_image("file1", "image1"), read_image("file2", "image2")
-    return verify(first, second).to_dict()
+    return verify(first, second)
 
 
 @bp.get("/health")

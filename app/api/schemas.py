@@ -1,9 +1,10 @@
 """What the API answers, declared once as marshmallow schemas: each route's answer is
 rendered through its schema, and the schemas are the responses of /api/openapi.json. They
-render the dictionaries of the service layer as they are (same keys, same values)."""
+dump the use-cases' typed results themselves (their attributes, rounded here to the
+answers' precision); the web pages draw from the same dumps."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, missing
 
 from ..recognition.match import Crowding
 
@@ -14,6 +15,24 @@ def _d(text: str) -> dict:
 
 def nullable(field_class, text: str, **kw):
     return field_class(allow_none=True, **kw, **_d(text))
+
+
+class Rounded(fields.Float):
+    """A number rounded to `places` decimals (None stays None)."""
+
+    def __init__(self, places: int = 4, **kw):
+        super().__init__(**kw)
+        self.places = places
+
+    def _serialize(self, value, attr, obj, **kw):
+        return None if value is None else round(float(value), self.places)
+
+
+class Whole(fields.Integer):
+    """A number rounded to the nearest whole one (fields.Integer would truncate it)."""
+
+    def _serialize(self, value, attr, obj, **kw):
+        return None if value is None else round(float(value))
 
 
 class Problem(Schema):
@@ -40,23 +59,26 @@ LANDMARKS = "left_eye, right_eye, nose, mouth_left, mouth_right: [x, y] in pixel
 
 
 class Detection(Schema):
-    box = fields.List(fields.Integer(), required=True, **_d("[x, y, width, height] in pixels."))
-    score = fields.Float(required=True, **_d("Detector confidence, 0 to 1."))
+    """A face found: dumps anything with a `detection` (recognition.types.Detection)."""
+
+    box = fields.List(fields.Integer(), required=True, attribute="detection.xywh",
+                      **_d("[x, y, width, height] in pixels."))
+    score = Rounded(required=True, attribute="detection.score", **_d("Detector confidence, 0 to 1."))
     landmarks = fields.Dict(keys=fields.String(), values=fields.List(fields.Float()), required=True,
-                            **_d(LANDMARKS))
+                            attribute="detection.named_landmarks", **_d(LANDMARKS))
 
 
 class Candidate(Schema):
     person_id = fields.Integer(required=True)
     name = fields.String(required=True)
-    distance = fields.Float(required=True, **_d("L2 distance, 0 to 2."))
-    similarity = fields.Float(required=True, **_d("Cosine similarity = 1 - distance²/2."))
+    distance = Rounded(required=True, **_d("L2 distance, 0 to 2."))
+    similarity = Rounded(required=True, **_d("Cosine similarity = 1 - distance²/2."))
 
 
 class Conditions(Schema):
     greyscale = fields.Boolean(required=True, **_d("A greyscale or IR camera's face (its colour channels equal)."))
-    face_px = fields.Integer(required=True, **_d("The shorter side of the face's box, in pixels."))
-    sharpness = fields.Float(required=True, **_d("Laplacian variance of the aligned face (below ~20: blurred)."))
+    face_px = Whole(required=True, **_d("The shorter side of the face's box, in pixels."))
+    sharpness = Rounded(1, required=True, **_d("Laplacian variance of the aligned face (below ~20: blurred)."))
 
 
 POOR = "Why the face was not judged: too poor to tell (e.g. \"face 14 px, too small to name\"); null otherwise."
@@ -65,10 +87,10 @@ POOR = "Why the face was not judged: too poor to tell (e.g. \"face 14 px, too sm
 class IdentifiedFace(Detection):
     name = nullable(fields.String, "The person's name; null when unknown.", required=True)
     person_id = nullable(fields.Integer, "null when unknown.", required=True)
-    distance = nullable(fields.Float, "L2 distance to the nearest person (0..2); null with nobody enrolled.",
+    distance = nullable(Rounded, "L2 distance to the nearest person (0..2); null with nobody enrolled.",
                         required=True)
-    similarity = nullable(fields.Float, "Cosine similarity = 1 - distance²/2.", required=True)
-    threshold = fields.Float(required=True, **_d(
+    similarity = nullable(Rounded, "Cosine similarity = 1 - distance²/2.", required=True)
+    threshold = Rounded(required=True, **_d(
         "The threshold applied to this face: the app's threshold, moved by how crowded the "
         f"face's neighbourhood is when {Crowding.min_people} or more people are enrolled; "
         "named when distance <= threshold."))
@@ -78,9 +100,15 @@ class IdentifiedFace(Detection):
         "What the camera did to the face; the threshold moves with it (docs/CAMERAS.md)."))
     reason = nullable(fields.String, POOR, required=True)
 
+    def get_attribute(self, obj, attr, default):
+        """group_id is answered only with remember=1 (null then: an unknown face not kept)."""
+        if attr == "group_id" and not obj.remembered:
+            return missing
+        return super().get_attribute(obj, attr, default)
+
 
 class Remembered(Schema):
-    faces = fields.Integer(required=True, **_d("Unknown faces kept as sightings (each face's `group_id`)."))
+    faces = fields.Integer(required=True, attribute="kept", **_d("Unknown faces kept as sightings (each face's `group_id`)."))
     left_out = fields.Integer(required=True, **_d(
         "Good unknown faces not kept because of a cap: per photo (FACES_REMEMBER_PER_PHOTO), per "
         "API key and window (FACES_REMEMBER_PER_KEY), in all (FACES_REMEMBER_MAX)."))
@@ -95,12 +123,17 @@ class Identification(Schema):
                              **_d("decode, detect, align, embed, total: milliseconds."))
     remembered = fields.Nested(Remembered, **_d("With remember=1: how many unknown faces were kept, and why any were not."))
 
+    def get_attribute(self, obj, attr, default):
+        """remembered is answered only with remember=1."""
+        value = super().get_attribute(obj, attr, default)
+        return missing if attr == "remembered" and value is None else value
+
 
 class Verification(Schema):
     same_person = fields.Boolean(required=True, **_d("distance <= threshold, and neither face too poor to tell."))
-    distance = fields.Float(required=True, **_d("L2 distance between the two faces, 0 to 2."))
-    similarity = fields.Float(required=True)
-    threshold = fields.Float(required=True, **_d(
+    distance = Rounded(required=True, **_d("L2 distance between the two faces, 0 to 2."))
+    similarity = Rounded(required=True)
+    threshold = Rounded(required=True, **_d(
         "FACES_VERIFY_THRESHOLD, moved for the poorer face's size and greyscale (docs/CAMERAS.md)."))
     faces_found = fields.List(fields.Integer(), required=True, **_d("Faces in each photo (the main one is compared: whole, as large as the largest, most central)."))
     model = fields.String(required=True)

@@ -24,41 +24,82 @@ from .runtime import state
 MAIN_FACE = "subject"
 
 
+@dataclass(frozen=True)
+class NamedCandidate:
+    """One of the people nearest a face: L2 distance (0..2), cosine similarity."""
+
+    person_id: int
+    name: str
+    distance: float
+    similarity: float
+
+
 @dataclass
 class IdentifiedFace:
     """One face of a photo and who it is (name None: unknown), with the nearest people, its
-    conditions, and why it was not named when it is too poor to be (`reason`)."""
+    conditions, and why it was not named when it is too poor to be (`reason`). With
+    remember=1 (`remembered`), an unknown face's group (`group_id`, None: not kept)."""
 
     face: Face
     match: Match
     view: GalleryView
     conditions: FaceConditions | None = None
     reason: str | None = None
+    group_id: int | None = None
+    remembered: bool = False
 
-    def to_dict(self) -> dict:
-        """JSON form: the detection (box, score, landmarks), name, distances, candidates,
-        conditions (greyscale, face px, sharpness) and the reason a poor face is unknown."""
-        m, d = self.match, self.match.distance
-        return {**self.face.detection.to_dict(), "name": self.view.name(m.label), "person_id": m.label,
-                "conditions": self.conditions and self.conditions.to_dict(), "reason": self.reason,
-                "distance": None if d is None else round(d, 4),
-                "similarity": None if d is None else round(similarity_from_distance(d), 4),
-                "threshold": round(m.threshold, 4),
-                "candidates": [{"person_id": c.label, "name": self.view.name(c.label),
-                                "distance": round(c.distance, 4), "similarity": round(c.similarity, 4)}
-                               for c in m.candidates]}
+    @property
+    def detection(self):
+        return self.face.detection
+
+    @property
+    def person_id(self):
+        return self.match.label
+
+    @property
+    def name(self) -> str | None:
+        return self.view.name(self.match.label)
+
+    @property
+    def distance(self) -> float | None:
+        """L2 to the nearest person (0..2); None with nobody enrolled."""
+        return self.match.distance
+
+    @property
+    def similarity(self) -> float | None:
+        d = self.match.distance
+        return None if d is None else similarity_from_distance(d)
+
+    @property
+    def threshold(self) -> float:
+        return self.match.threshold
+
+    @property
+    def candidates(self) -> list[NamedCandidate]:
+        """The k nearest people, nearest first."""
+        return [NamedCandidate(c.label, self.view.name(c.label), c.distance, c.similarity)
+                for c in self.match.candidates]
 
 
 @dataclass
 class Identification:
     """Every face of a photo, left to right; the threshold and model they were judged by;
-    the time each stage took (ms)."""
+    the time each stage took (ms); with remember=1 what was kept (library.sightings.Remembered)."""
 
     photo: Photo
     faces: list[IdentifiedFace]
     threshold: float
     model: str
     timings_ms: dict[str, float] = field(default_factory=dict)
+    remembered: object | None = None
+
+    def remembering(self, kept) -> Identification:
+        """This identification with what remember=1 kept (`kept.groups`: (face index,
+        group id or None) for each unknown face)."""
+        faces = list(self.faces)
+        for i, group_id in kept.groups:
+            faces[i] = replace(faces[i], group_id=group_id, remembered=True)
+        return replace(self, faces=faces, remembered=kept)
 
 
 def identify_faces(faces: list[Face], view: GalleryView, k: int = 3) -> list[IdentifiedFace]:
@@ -122,13 +163,9 @@ class Verification:
     def same_person(self) -> bool:
         return self.reason is None and self.distance <= self.threshold
 
-    def to_dict(self) -> dict:
-        return {"same_person": self.same_person, "distance": round(self.distance, 4),
-                "similarity": round(similarity_from_distance(self.distance), 4),
-                "threshold": round(self.threshold, 4), "faces_found": list(self.faces_found),
-                "model": self.model, "faces": [f.detection.to_dict() for f in self.faces],
-                "conditions": [c.to_dict() for c in self.conditions], "in_grey": self.in_grey,
-                "reason": self.reason}
+    @property
+    def similarity(self) -> float:
+        return similarity_from_distance(self.distance)
 
 
 def _main_face(data: bytes, which: str, pipeline) -> tuple[Face, int]:

@@ -124,9 +124,10 @@ class Remembered:
     left_out: int = 0
     why: str | None = None
 
-    def to_dict(self) -> dict:
-        return {"faces": sum(g is not None for _, g in self.groups), "left_out": self.left_out,
-                "why": self.why}
+    @property
+    def kept(self) -> int:
+        """How many faces were kept as sightings."""
+        return sum(g is not None for _, g in self.groups)
 
 
 def remember_upload(found, api_key_id: int | None = None) -> Remembered:

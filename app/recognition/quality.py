@@ -79,10 +79,6 @@ class FaceConditions:
     face_px: float
     sharpness: float
 
-    def to_dict(self) -> dict:
-        return {"greyscale": self.greyscale, "face_px": round(self.face_px),
-                "sharpness": round(self.sharpness, 1)}
-
 
 def conditions_of(detection: Detection, aligned: np.ndarray) -> FaceConditions:
     """The conditions of a detected face and its aligned (160, 160, 3) uint8 crop."""

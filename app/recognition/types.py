@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+LANDMARKS = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")  # Detection.landmarks' order
+
 
 @dataclass(frozen=True)
 class Detection:
@@ -29,13 +31,18 @@ class Detection:
     def height(self) -> float:
         return float(self.box[3] - self.box[1])
 
-    def to_dict(self) -> dict:
-        """JSON-ready form: box as [x, y, w, h] in whole pixels, landmarks by name."""
+    @property
+    def xywh(self) -> list[int]:
+        """The box as [x, y, width, height] in whole pixels (how answers give it)."""
         x1, y1, x2, y2 = (float(v) for v in self.box)
-        names = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
-        return {
-            "box": [round(x1), round(y1), round(x2 - x1), round(y2 - y1)],
-            "score": round(float(self.score), 4),
-            "landmarks": {n: [round(float(x), 1), round(float(y), 1)]
-                          for n, (x, y) in zip(names, self.landmarks)},
-        }
+        return [round(x1), round(y1), round(x2 - x1), round(y2 - y1)]
+
+    @property
+    def named_landmarks(self) -> dict[str, list[float]]:
+        """The landmarks by name, [x, y] in pixels to 0.1."""
+        return {n: [round(float(x), 1), round(float(y), 1)] for n, (x, y) in zip(LANDMARKS, self.landmarks)}
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (the API's schemas.Detection): for the multiple-faces refusal,
+        which the domain raises below the API and its schemas."""
+        return {"box": self.xywh, "score": round(float(self.score), 4), "landmarks": self.named_landmarks}

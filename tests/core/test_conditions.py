@@ -34,7 +34,6 @@ def test_an_ir_frame_is_greyscale_after_heavy_jpeg(pipeline):
 def test_conditions_of_a_face(face):
     c = conditions_of(face.detection, face.aligned)
     assert not c.greyscale and 80 <= c.face_px <= 90 and c.sharpness > 20
-    assert c.to_dict() == {"greyscale": False, "face_px": round(c.face_px), "sharpness": round(c.sharpness, 1)}
 
 
 def test_degradations_are_seeded_and_place_the_face():
