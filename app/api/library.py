@@ -78,7 +78,7 @@ def name_unknown(group_id: int, name: str | None = None, person_id: int | None =
     enrolment (a photo or face already someone else's, a face unlike the person's others)."""
     person, added, skipped = name_group(get_group(group_id), name, person_id, confirm)
     db.session.commit()
-    return {"person": person.to_dict(), "added": added, "skipped": skipped}, 201
+    return {"person": person, "added": added, "skipped": skipped}, 201
 
 
 @bp.post("/unknown/<int:group_id>/dismiss")
@@ -155,4 +155,4 @@ def move_face_view(person_id: int, face_id: int, to_person_id: int):
     """Move a face to the person it really is"""
     face = move_face(face_id, get_person(person_id), get_person(to_person_id))
     db.session.commit()
-    return face.to_dict()
+    return face

@@ -36,8 +36,7 @@ LOCATION = {"Location": {"schema": {"type": "string"}, "description": "/api/peop
 def list_people(page: int, per_page: int, q: str = ""):
     """List the people enrolled"""
     found = find_people(q, page, per_page)
-    return {"items": [row.to_dict() for row in found.items], "page": found.page,
-            "per_page": found.per_page, "total": found.total}
+    return found
 
 
 @bp.post("/people")
@@ -52,7 +51,7 @@ def create_person_view(name: str | None = None, face: int | None = None):
     it is at least 1.5 times as wide as the next. The name is checked before the photo."""
     person = enrol_photo(new_name(name), read_image(), face)
     db.session.commit()
-    return (person.to_dict(faces=True), 201,
+    return (person, 201,
             {"Location": url_for("api.get_person_view", person_id=person.id)})
 
 
@@ -77,7 +76,7 @@ def rename_person(person_id: int, name: str):
     """Rename a person"""
     person = rename(get_person(person_id), name)
     db.session.commit()
-    return person.to_dict(faces=True)
+    return person
 
 
 @bp.delete("/people/<int:person_id>")
@@ -102,7 +101,7 @@ def add_face_view(person_id: int, face: int | None = None, confirm: bool = False
     A face unlike the person's other photos is refused (face-mismatch) unless confirm=1."""
     row = add_photo(get_person(person_id), read_image(), face, confirm)
     db.session.commit()
-    return row.to_dict(), 201
+    return row, 201
 
 
 @bp.delete("/people/<int:person_id>/faces/<int:face_id>")

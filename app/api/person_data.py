@@ -82,4 +82,4 @@ def import_person_view():
         upload.seek(0)
         person = import_person(upload)
         db.session.commit()
-    return person.to_dict(faces=True), 201, {"Location": url_for("api.get_person_view", person_id=person.id)}
+    return person, 201, {"Location": url_for("api.get_person_view", person_id=person.id)}

@@ -35,6 +35,26 @@ class Whole(fields.Integer):
         return None if value is None else round(float(value))
 
 
+class Utc(fields.String):
+    """A UTC datetime as ISO 8601 with a Z (None stays None)."""
+
+    def _serialize(self, value, attr, obj, **kw):
+        return None if value is None else value.isoformat() + "Z"
+
+
+class Wrapping(Schema):
+    """Dumps a row, or a use-case result that holds one in `wraps` (e.g. PersonRow.person):
+    what the result lacks is read from its row."""
+
+    wraps = ""
+
+    def get_attribute(self, obj, attr, default):
+        value = super().get_attribute(obj, attr, default)
+        if value is missing and hasattr(obj, self.wraps):
+            return super().get_attribute(getattr(obj, self.wraps), attr, default)
+        return value
+
+
 class Problem(Schema):
     """An error (RFC 9457): a stable `type` slug, the HTTP status and what to do."""
 
@@ -147,27 +167,34 @@ class Verification(Schema):
 DATE = {"format": "date-time"}
 
 
-class Face(Schema):
+class Face(Wrapping):
+    """A face row, or a faces.fixes.FaceStanding (the row, its distance to the mean, outlier)."""
+
+    wraps = "face"
     id = fields.Integer(required=True)
     person_id = fields.Integer(required=True)
     model = fields.String(required=True)
-    det_score = fields.Float(required=True, **_d("Detector confidence, 0 to 1."))
+    det_score = Rounded(required=True, **_d("Detector confidence, 0 to 1."))
     source_sha256 = fields.String(required=True, **_d("SHA-256 of the photo's bytes."))
     origin = fields.String(required=True, **_d("upload, import, camera (the live view), group (an "
                                                "unknown group named) or learned (from a camera)."))
     origin_camera = nullable(fields.String, "The camera, for faces from one.", required=True)
-    created_at = fields.String(required=True, metadata={**DATE, "description": "UTC."})
-    distance_to_mean = fields.Float(**_d("L2 distance to the mean of the person's faces (their page "
+    created_at = Utc(required=True, metadata={**DATE, "description": "UTC."})
+    distance_to_mean = Rounded(attribute="distance", **_d("L2 distance to the mean of the person's faces (their page "
                                          "lists the farthest first)."))
     outlier = fields.Boolean(**_d("Unlike the person's other faces (beyond the verify threshold from "
                                   "their mean): perhaps someone else."))
 
 
-class Person(Schema):
+class Person(Wrapping):
+    """A person row, or a result holding one in `person` (faces.people.PersonRow: the faces
+    counted by the list; faces.fixes.PersonStanding: the faces farthest from the mean first)."""
+
+    wraps = "person"
     id = fields.Integer(required=True)
     name = fields.String(required=True)
     faces_count = fields.Integer(required=True)
-    created_at = fields.String(required=True, metadata={**DATE, "description": "UTC."})
+    created_at = Utc(required=True, metadata={**DATE, "description": "UTC."})
 
 
 class PersonWithFaces(Person):

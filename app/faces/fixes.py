@@ -65,9 +65,6 @@ class FaceStanding:
     distance: float
     outlier: bool
 
-    def to_dict(self) -> dict:
-        return {**self.face.to_dict(), "distance_to_mean": round(self.distance, 4), "outlier": self.outlier}
-
 
 def faces_by_standing(person: Person) -> list[FaceStanding]:
     """The person's faces, the farthest from their mean first."""
@@ -95,7 +92,14 @@ def unlike_pair(standing: list[FaceStanding]) -> bool:
     return float(np.linalg.norm(a - b)) > current_app.config["VERIFY_THRESHOLD"]
 
 
-def person_out(person: Person) -> dict:
-    """JSON form: a person with their faces, each with its distance to their mean and
-    whether it is an outlier, the farthest first."""
-    return {**person.to_dict(), "faces": [s.to_dict() for s in faces_by_standing(person)]}
+@dataclass
+class PersonStanding:
+    """A person with their faces' standing (faces_by_standing), the farthest first."""
+
+    person: Person
+    faces: list[FaceStanding]
+
+
+def person_out(person: Person) -> PersonStanding:
+    """A person with each face's distance to their mean and whether it is an outlier."""
+    return PersonStanding(person, faces_by_standing(person))

@@ -27,9 +27,6 @@ class PersonRow:
     faces_count: int
     first_face_id: int | None
 
-    def to_dict(self) -> dict:
-        return self.person.to_dict(faces_count=self.faces_count)
-
 
 @dataclass
 class PeoplePage:

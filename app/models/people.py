@@ -28,14 +28,10 @@ class Person(db.Model):
         back_populates="person", cascade="all, delete-orphan", passive_deletes=True,
         order_by="Face.id")
 
-    def to_dict(self, faces: bool = False, faces_count: int | None = None) -> dict:
-        """JSON form; `faces_count` saves loading the faces when the caller counted them."""
-        count = len(self.faces) if faces_count is None else faces_count
-        out = {"id": self.id, "name": self.name, "faces_count": count,
-               "created_at": self.created_at.isoformat() + "Z"}
-        if faces:
-            out["faces"] = [f.to_dict() for f in self.faces]
-        return out
+    @property
+    def faces_count(self) -> int:
+        """How many faces they have (loads them; a list counts them instead: PersonRow)."""
+        return len(self.faces)
 
 
 class Face(db.Model):
