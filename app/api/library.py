@@ -10,7 +10,7 @@ from ..faces import get_person
 from ..faces.fixes import merge_people, move_face, person_out
 from ..http.problems import not_found
 from ..library.corrections import correct_event, list_corrections
-from ..library.groups import (dismiss_group, get_group, group_faces, group_view, list_groups,
+from ..library.groups import (dismiss_group, get_group, group_detail, group_view, list_groups,
                               merge_groups, name_group)
 from ..models import Sighting
 from . import bp
@@ -37,7 +37,7 @@ def list_unknown(page: int, per_page: int, status: str = "open"):
     Faces nobody enrolled, seen by the cameras or remembered from uploads
     (`POST /api/identify?remember=1`), grouped by likeness; largest and most recent first."""
     views, total = list_groups(status, per_page, (page - 1) * per_page)
-    return {"items": [v.to_dict() for v in views], "page": page, "per_page": per_page, "total": total}
+    return {"items": views, "page": page, "per_page": per_page, "total": total}
 
 
 @bp.get("/unknown/<int:group_id>")
@@ -46,9 +46,7 @@ def list_unknown(page: int, per_page: int, status: str = "open"):
 @problems(bp, 404, 429)
 def get_unknown(group_id: int):
     """One group of unknown faces, with its faces"""
-    group = get_group(group_id)
-    return {**group_view(group).to_dict(),
-            "items": [s.to_dict(distance=d) for s, d in group_faces(group)]}
+    return group_detail(get_group(group_id))
 
 
 @bp.get("/unknown/faces/<int:sighting_id>/crop")
@@ -92,7 +90,7 @@ def dismiss_unknown(group_id: int):
     Arrivals row, no event."""
     group = dismiss_group(get_group(group_id))
     db.session.commit()
-    return group_view(group).to_dict()
+    return group_view(group)
 
 
 @bp.post("/unknown/merge")
@@ -104,7 +102,7 @@ def merge_unknown(ids: list[int]):
     """Merge groups that are one person"""
     group = merge_groups(ids)
     db.session.commit()
-    return group_view(group).to_dict()
+    return group_view(group)
 
 
 @bp.get("/corrections")
@@ -114,7 +112,7 @@ def merge_unknown(ids: list[int]):
 @problems(bp, 400, 429)
 def corrections(limit: int, person_id: int | None = None):
     """"Not this person": the corrections"""
-    return {"items": [c.to_dict() for c in list_corrections(limit, person_id)]}
+    return {"items": list_corrections(limit, person_id)}
 
 
 @bp.post("/corrections")
@@ -129,7 +127,7 @@ def add_correction(event_id: int):
     their own photos is not given their name) and joins the unknown groups."""
     row = correct_event(event_id, "api")
     db.session.commit()
-    return row.to_dict(), 201
+    return row, 201
 
 
 @bp.post("/people/<int:person_id>/merge")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from .args import MISMATCH, Args, Whole, confirm_field, name_field, text, whole
-from .schemas import DATE, Person, _d, nullable
+from .schemas import DATE, Person, Rounded, Utc, Wrapping, _d, nullable
 
 
 class UnknownQuery(Args):
@@ -76,16 +76,20 @@ class CorrectionsQuery(Args):
     person_id = whole(1, 10**18 - 1, None, "Only this person's.")
 
 
-class Group(Schema):
+class Group(Wrapping):
+    """A library.groups.GroupView (the row in its `group`)."""
+
+    wraps = "group"
     id = fields.Integer(required=True)
     status = fields.String(required=True, **_d("open, dismissed or named."))
     person_id = nullable(fields.Integer, "Who it turned out to be, once named.", required=True)
-    faces = fields.Integer(required=True, **_d("Faces kept (an unknown track keeps its best few)."))
-    times_seen = fields.Integer(required=True, **_d("Sightings ever added."))
+    faces = fields.Integer(required=True, attribute="faces_kept",
+                           **_d("Faces kept (an unknown track keeps its best few)."))
+    times_seen = fields.Integer(required=True, attribute="count", **_d("Sightings ever added."))
     face_ids = fields.List(fields.Integer(), required=True, **_d("Its faces, best first."))
     best_face_id = nullable(fields.Integer, "Its sharpest, largest, most frontal face.", required=True)
-    first_seen = fields.String(required=True, metadata={**DATE, "description": "UTC."})
-    last_seen = fields.String(required=True, metadata={**DATE, "description": "UTC."})
+    first_seen = Utc(required=True, metadata={**DATE, "description": "UTC."})
+    last_seen = Utc(required=True, metadata={**DATE, "description": "UTC."})
     cameras = fields.List(fields.String(), required=True, **_d("Where it was seen; uploads have none."))
 
 
@@ -96,15 +100,18 @@ class Groups(Schema):
     total = fields.Integer(required=True)
 
 
-class SightingOut(Schema):
+class SightingOut(Wrapping):
+    """A library.groups.PlacedSighting (the row in its `sighting`)."""
+
+    wraps = "sighting"
     id = fields.Integer(required=True)
     group_id = fields.Integer(required=True)
-    seen_at = fields.String(required=True, metadata={**DATE, "description": "UTC."})
+    seen_at = Utc(required=True, metadata={**DATE, "description": "UTC."})
     camera = nullable(fields.String, "The camera's name; null for an upload.", required=True)
     camera_id = nullable(fields.Integer, "null for an upload or the browser camera.", required=True)
     source_sha256 = nullable(fields.String, "SHA-256 of the uploaded photo; null for a camera.", required=True)
-    quality = fields.Float(required=True, **_d("0 to 1: sharp, large, frontal."))
-    distance = nullable(fields.Float, "L2 distance to the group's centre.", required=True)
+    quality = Rounded(3, required=True, **_d("0 to 1: sharp, large, frontal."))
+    distance = nullable(Rounded, "L2 distance to the group's centre.", required=True)
 
 
 class GroupDetail(Group):
@@ -124,7 +131,7 @@ class CorrectionOut(Schema):
     where = fields.String(required=True, **_d("arrivals, identify, live or api."))
     event_id = nullable(fields.Integer, "The arrival it corrected.", required=True)
     sighting_id = nullable(fields.Integer, "The face, now among the unknown groups.", required=True)
-    created_at = fields.String(required=True, metadata={**DATE, "description": "UTC."})
+    created_at = Utc(required=True, metadata={**DATE, "description": "UTC."})
 
 
 class Corrections(Schema):

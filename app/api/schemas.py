@@ -43,16 +43,15 @@ class Utc(fields.String):
 
 
 class Wrapping(Schema):
-    """Dumps a row, or a use-case result that holds one in `wraps` (e.g. PersonRow.person):
-    what the result lacks is read from its row."""
+    """Dumps a row, or a use-case result that holds one in `wraps` (e.g. PersonRow.person),
+    or holds such a result there: what the result lacks is read from what it holds."""
 
     wraps = ""
 
     def get_attribute(self, obj, attr, default):
         value = super().get_attribute(obj, attr, default)
-        if value is missing and hasattr(obj, self.wraps):
-            return super().get_attribute(getattr(obj, self.wraps), attr, default)
-        return value
+        inner = getattr(obj, self.wraps, None)
+        return self.get_attribute(inner, attr, default) if value is missing and inner is not None else value
 
 
 class Problem(Schema):

@@ -32,13 +32,33 @@ class GroupView:
     cameras: list[str]
     uploads: bool = False  # some of its faces come from uploaded photos
 
-    def to_dict(self) -> dict:
-        g = self.group
-        return {"id": g.id, "status": g.status, "person_id": g.person_id, "faces": len(self.face_ids),
-                "times_seen": g.count, "face_ids": self.face_ids,
-                "best_face_id": self.face_ids[0] if self.face_ids else None,
-                "first_seen": g.first_seen.isoformat() + "Z", "last_seen": g.last_seen.isoformat() + "Z",
-                "cameras": self.cameras}
+    @property
+    def faces_kept(self) -> int:
+        return len(self.face_ids)
+
+    @property
+    def best_face_id(self) -> int | None:
+        return self.face_ids[0] if self.face_ids else None
+
+
+@dataclass(frozen=True)
+class PlacedSighting:
+    """A face of a group and its distance (L2) to the group's centre."""
+
+    sighting: Sighting
+    distance: float
+
+
+@dataclass
+class GroupDetail:
+    """A group as the list shows it, with its faces, nearest its centre first."""
+
+    group: GroupView
+    items: list[PlacedSighting]
+
+
+def group_detail(group: UnknownGroup) -> GroupDetail:
+    return GroupDetail(group_view(group), [PlacedSighting(s, d) for s, d in group_faces(group)])
 
 
 def get_group(group_id: int) -> UnknownGroup:
