@@ -146,13 +146,14 @@ def person_with_faces(app, faces: int) -> int:
     from sqlalchemy import insert
 
     from app.extensions import db
-    from app.faces import NewFace, create_person
+    from app.faces import EnrolCandidate, NewFace, create_person, new_name
     from app.faces.photos import analyze, pick_face
     from app.models import Face
 
     with app.app_context():
-        face = NewFace.of(pick_face(analyze(photos("train", "madonna")[0].read_bytes()), None))
-        person, first = create_person("Many Faces", face, "0" * 64)
+        photo = analyze(photos("train", "madonna")[0].read_bytes())
+        face = EnrolCandidate(NewFace.of(pick_face(photo, None)), "0" * 64, photo.model)
+        person, first = create_person(new_name("Many Faces"), face)
         db.session.commit()
         vectors = np.random.default_rng(0).normal(size=(faces - 1, 128)).astype("<f4")
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)

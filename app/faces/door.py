@@ -1,8 +1,9 @@
 """The checks every new face passes before it is stored, whatever the path (the enrolment
 form, the API, import, the live view, an unknown group named, a face learned from a
-camera): a photo already enrolled for someone else, the same face as someone else's
-(re-saved, resized or cropped), and a face unlike the person's others. Each refusal is a
-409 Problem that names the other person and says what to do."""
+camera; each an EnrolCandidate, candidate.py): a photo already the person's, a photo
+already enrolled for someone else, the same face as someone else's (re-saved, resized or
+cropped), and a face unlike the person's others. Each refusal is a 409 Problem that names
+the other person and says what to do."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,8 +16,9 @@ from ..extensions import db
 from ..http.problems import Problem
 from ..models import EMBEDDING_DTYPE, Face, Person, Sighting, UnknownGroup
 from ..recognition.match import pairwise_distances
-from .gallery import get_state
+from .candidate import EnrolCandidate
 from .runtime import state
+from .view import GalleryView
 
 DUPLICATE_CANDIDATES = 20  # nearest people (by their mean) whose faces are compared one by one
 
@@ -47,12 +49,21 @@ def mean_direction(vectors: np.ndarray) -> np.ndarray:
     return m / max(float(np.linalg.norm(m)), 1e-12)
 
 
-def nearest_other_face(embedding: np.ndarray, exclude: int | None) -> Nearest | None:
+def person_mean(view: GalleryView, person_id: int) -> np.ndarray | None:
+    """(128,) the person's mean unit vector (None: no face of the model): the gallery
+    index's; read from their rows only inside a transaction that changed the gallery (a
+    group named adds its faces one by one, which the index holds only after the commit)."""
+    if view.committed:
+        return view.mean_of(person_id)
+    own, _ = person_vectors(person_id, view.model)
+    return mean_direction(own) if len(own) else None
+
+
+def nearest_other_face(embedding: np.ndarray, exclude: int | None, view: GalleryView) -> Nearest | None:
     """The nearest face of another person: the people nearest by their mean vector (the
     gallery index), then each of their faces (a face near one of someone's photos can be
     far from their mean when they have several), and the faces of the unknown groups since
     named after them (seen as theirs, though not all enrolled)."""
-    view = state().gallery_view()
     _, ids = view.gallery.nearest(embedding[None], DUPLICATE_CANDIDATES + 1)
     people = [int(p) for p in ids[0] if int(p) != exclude][:DUPLICATE_CANDIDATES]
     if not people:
@@ -92,12 +103,12 @@ def check_photo(sha256: str, embedding: np.ndarray, person: Person | None) -> No
                               person_id=other.id, name=other.name)
 
 
-def check_face(embedding: np.ndarray, person: Person | None, confirm: bool) -> None:
+def check_face(embedding: np.ndarray, person: Person | None, confirm: bool, view: GalleryView) -> None:
     """duplicate-face (the same face as another person's) and face-mismatch (unlike this
     person's other faces; `confirm` accepts it)."""
     cfg = current_app.config
     pid = None if person is None else person.id
-    nearest = nearest_other_face(embedding, pid)
+    nearest = nearest_other_face(embedding, pid, view)
     if nearest is not None and nearest.distance <= cfg["DUPLICATE_FACE_DISTANCE"]:
         raise Problem("duplicate-face", 409,
                       f"This face is already enrolled for {nearest.name} (the same picture, re-saved, "
@@ -106,10 +117,10 @@ def check_face(embedding: np.ndarray, person: Person | None, confirm: bool) -> N
                       **({} if nearest.face_id is None else {"face_id": nearest.face_id}))
     if pid is None or confirm:
         return
-    own, _ = person_vectors(pid, get_state().active_model)
-    if not len(own):
+    mean = person_mean(view, pid)
+    if mean is None:
         return
-    distance = float(pairwise_distances(embedding[None], mean_direction(own)[None])[0, 0])
+    distance = float(pairwise_distances(embedding[None], mean[None])[0, 0])
     if distance > cfg["VERIFY_THRESHOLD"]:
         near = "" if nearest is None else (
             f" The nearest other person is {nearest.name} ({nearest.distance:.2f}).")
@@ -125,9 +136,19 @@ def check_face(embedding: np.ndarray, person: Person | None, confirm: bool) -> N
         raise problem
 
 
-def check_new_face(embedding: np.ndarray, sha256: str, person: Person | None,
-                   confirm: bool = False) -> None:
-    """Every check of a face about to become `person`'s (None or unsaved: a new person)."""
-    embedding = np.asarray(embedding, np.float32)
-    check_photo(sha256, embedding, person)
-    check_face(embedding, person, confirm)
+def check_not_enrolled(person: Person, sha256: str) -> None:
+    """conflict: this photo (its bytes' SHA-256) is already one of the person's."""
+    if person.id is not None and db.session.scalar(select(Face.id).where(
+            Face.person_id == person.id, Face.source_sha256 == sha256)):
+        raise Problem("conflict", 409, f"This photo is already enrolled for {person.name}.")
+
+
+def check(candidate: EnrolCandidate, person: Person | None, confirm: bool = False) -> None:
+    """Every check of a face about to become `person`'s (None or unsaved: a new person).
+    The gallery is read after the first query, whose autoflush marks a transaction that
+    changed it (GalleryView.committed)."""
+    embedding = np.asarray(candidate.embedding, np.float32)
+    if person is not None:
+        check_not_enrolled(person, candidate.sha256)
+    check_photo(candidate.sha256, embedding, person)
+    check_face(embedding, person, confirm, state().gallery_view())

@@ -136,7 +136,7 @@ class GalleryCache:
             index.load(ids, vectors, ranks)
             index.names = read_names()
         return GalleryView(index, index.names, state.active_model, state.identify_threshold,
-                           Negatives.load(state.active_model))
+                           Negatives.load(state.active_model), committed=False)
 
     # --- loading ------------------------------------------------------------------------
     def _load(self, model: str, generation: int) -> None:

@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..http.problems import Problem, not_found
 from ..models import Face, Person, name_key
-from .door import check_new_face
+from .candidate import EnrolCandidate
+from .door import check, check_not_enrolled
 from .gallery import get_state
-from .photos import NewFace, analyze, pick_face
+from .photos import analyze, pick_face
 
 MAX_NAME = 120
 log = logging.getLogger(__name__)
@@ -83,11 +84,21 @@ def check_name_free(name: str, person_id: int | None = None) -> None:
                       person_id=other.id)
 
 
-def new_name(name) -> str:
-    """A name for a new person: tidied, and not taken (else a Problem that says so)."""
+@dataclass(frozen=True)
+class PersonName:
+    """A name for a new person, tidied and found free (new_name): `text`, and `key` for
+    Person.name_key."""
+
+    text: str
+    key: str
+
+
+def new_name(name) -> PersonName:
+    """A name for a new person: tidied, and not taken (else a Problem that says so). Each
+    request checks it once; the use-cases below take it checked."""
     name = clean_name(name)
     check_name_free(name)
-    return name
+    return PersonName(name, name_key(name))
 
 
 def get_person(person_id: int) -> Person:
@@ -102,68 +113,48 @@ def find_person(name: str) -> Person | None:
     return db.session.scalar(select(Person).where(Person.name_key == name_key(name)))
 
 
-def add_face(person: Person, face: NewFace, sha256: str, origin: str = "upload",
-             camera: str | None = None, confirm: bool = False) -> Face:
-    """Store one face of `person` after the checks at the door (door.py; `confirm` accepts a
-    face unlike their others). A photo already enrolled for this person is refused, so that
-    importing twice adds nothing twice."""
-    check_not_enrolled(person, sha256)
-    return _add_new_face(person, face, sha256, origin, camera, confirm)
+def add_face(person: Person, candidate: EnrolCandidate, confirm: bool = False) -> Face:
+    """Store a candidate as one of `person`'s faces after the checks at the door (door.py;
+    `confirm` accepts a face unlike their others). A photo already theirs is refused, so
+    that importing twice adds nothing twice."""
+    check(candidate, person, confirm)
+    return _store(person, candidate)
 
 
-def _add_new_face(person: Person, face: NewFace, sha256: str, origin: str, camera: str | None,
-                  confirm: bool) -> Face:
-    """add_face once the photo is known not to be the person's already."""
-    check_new_face(face.embedding, sha256, person, confirm)
-    return _store(person, face, sha256, origin, camera)
-
-
-def check_not_enrolled(person: Person, sha256: str) -> None:
-    """conflict: this photo (its bytes' SHA-256) is already one of the person's."""
-    if person.id is not None and db.session.scalar(select(Face.id).where(
-            Face.person_id == person.id, Face.source_sha256 == sha256)):
-        raise Problem("conflict", 409, f"This photo is already enrolled for {person.name}.")
-
-
-def door_problem(face: NewFace, sha256: str, person: Person | None) -> Problem | None:
-    """What saving `face` for `person` (None: a new person) would be refused for, without
-    saving or raising: the enrolment preview warns before Save (a face-mismatch can still be
-    confirmed there)."""
+def door_problem(candidate: EnrolCandidate, person: Person | None) -> Problem | None:
+    """What saving `candidate` for `person` (None: a new person) would be refused for,
+    without saving or raising: the enrolment preview warns before Save (a face-mismatch can
+    still be confirmed there)."""
     try:
-        if person is not None:
-            check_not_enrolled(person, sha256)
-        check_new_face(face.embedding, sha256, person)
+        check(candidate, person)
     except Problem as e:
         return e
     return None
 
 
-def _store(person: Person, face: NewFace, sha256: str, origin: str, camera: str | None) -> Face:
-    row = Face(person=person, embedding=face.embedding.tobytes(), model=get_state().active_model,
-               crop_jpeg=face.crop_jpeg, det_score=face.det_score, source_sha256=sha256,
-               origin=origin, origin_camera=camera)
+def _store(person: Person, c: EnrolCandidate) -> Face:
+    row = Face(person=person, embedding=c.face.embedding.tobytes(), model=c.model,
+               crop_jpeg=c.face.crop_jpeg, det_score=c.face.det_score, source_sha256=c.sha256,
+               origin=c.origin, origin_camera=c.camera)
     db.session.add(row)
-    log.info("face added to %r from %s (photo %s...)", person.name, origin, sha256[:12])
+    log.info("face added to %r from %s (photo %s...)", person.name, c.origin, c.sha256[:12])
     return row
 
 
-def create_person(name: str, face: NewFace, sha256: str, origin: str = "upload",
-                  camera: str | None = None) -> tuple[Person, Face]:
+def create_person(name: PersonName, candidate: EnrolCandidate) -> tuple[Person, Face]:
     """A new person enrolled from one face (checked at the door before anything is added)."""
-    name = new_name(name)
     get_state()  # made first if this is a new database: it commits, and nothing must go with it
-    check_new_face(face.embedding, sha256, None)
-    person = Person(name=name, name_key=name_key(name))
+    check(candidate, None)
+    person = Person(name=name.text, name_key=name.key)
     db.session.add(person)
-    return person, _store(person, face, sha256, origin, camera)
+    return person, _store(person, candidate)
 
 
-def enrol_photo(name: str, data: bytes, choice: int | None = None, origin: str = "upload") -> Person:
+def enrol_photo(name: PersonName, data: bytes, choice: int | None = None, origin: str = "upload") -> Person:
     """Enrol a new person from a photo's bytes (face number `choice`, or the one it is
-    about). The name is checked before the slow analysis."""
-    new_name(name)
+    about); the name was checked before the slow analysis."""
     photo = analyze(data)
-    person, _ = create_person(name, NewFace.of(pick_face(photo, choice)), photo.sha256, origin)
+    person, _ = create_person(name, EnrolCandidate.from_upload(photo, pick_face(photo, choice), origin))
     return person
 
 
@@ -174,15 +165,15 @@ def add_photo(person: Person, data: bytes, choice: int | None = None, confirm: b
     what it saved in milliseconds a photo)."""
     sha256 = hashlib.sha256(data).hexdigest()
     check_not_enrolled(person, sha256)
-    photo = analyze(data)
-    return _add_new_face(person, NewFace.of(pick_face(photo, choice)), sha256, origin, None, confirm)
+    photo = analyze(data, sha256=sha256)
+    return add_face(person, EnrolCandidate.from_upload(photo, pick_face(photo, choice), origin), confirm)
 
 
 def add_or_enrol(name: str, data: bytes, confirm: bool = False) -> Person:
     """Add the photo to the person called `name`, enrolling them if new (import)."""
     person = find_person(name)
     if person is None:
-        return enrol_photo(name, data, origin="import")
+        return enrol_photo(new_name(name), data, origin="import")
     add_photo(person, data, confirm=confirm, origin="import")
     return person
 

@@ -22,10 +22,12 @@ CROP_QUALITY = 92  # stored crops are re-embedded when the model changes: keep t
 
 @dataclass
 class Photo:
-    """An analysed upload: faces sorted left to right, and the SHA-256 of its bytes."""
+    """An analysed upload: faces sorted left to right, the SHA-256 of its bytes and the
+    model that embedded its faces."""
 
     analysis: Analysis
     sha256: str
+    model: str
 
     @property
     def faces(self) -> list[Face]:
@@ -38,11 +40,13 @@ def active_pipeline() -> FacePipeline:
     return state().pipeline(get_state().active_model)
 
 
-def analyze(data: bytes, pipeline: FacePipeline | None = None) -> Photo:
-    """Decode and analyse image bytes (BadImageError / ImageTooLargeError on bad input)."""
-    analysis = (pipeline or active_pipeline()).analyze_bytes(data)
+def analyze(data: bytes, pipeline: FacePipeline | None = None, sha256: str | None = None) -> Photo:
+    """Decode and analyse image bytes (BadImageError / ImageTooLargeError on bad input);
+    `sha256`: their hash when the caller took it already."""
+    pipeline = pipeline or active_pipeline()
+    analysis = pipeline.analyze_bytes(data)
     analysis.faces.sort(key=lambda f: float(f.detection.box[0]))
-    return Photo(analysis, hashlib.sha256(data).hexdigest())
+    return Photo(analysis, sha256 or hashlib.sha256(data).hexdigest(), pipeline.model_name)
 
 
 def face_problem(face: Face) -> Problem | None:

@@ -14,13 +14,21 @@ from .negatives import Negatives
 class GalleryView:
     """What one request decides with, read once: the gallery of the active model's
     embeddings, names by person id, the active model, the identification threshold and
-    the operators' corrections ("not this person")."""
+    the operators' corrections ("not this person"). `committed` is False inside a
+    transaction that changed the gallery: the index is then as last committed."""
 
     gallery: PersonIndex
     names: dict[int, str]
     model: str
     threshold: float
     negatives: Negatives = Negatives()
+    committed: bool = True
+
+    def mean_of(self, person_id: int) -> np.ndarray | None:
+        """(128,) float32: the person's mean unit vector as the index holds it (None: no
+        face of the model); read it only when `committed`."""
+        present, vectors = self.gallery.vectors_of([person_id])
+        return vectors[0] if len(present) else None
 
     def name(self, person_id: int | None) -> str | None:
         return None if person_id is None else self.names.get(person_id)

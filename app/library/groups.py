@@ -4,7 +4,6 @@ enrolled, through the checks at the door), dismissed (never suggested again), me
 group whose centre an enrolled person now matches is folded into them."""
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 
@@ -13,7 +12,8 @@ from flask import current_app
 from sqlalchemy import delete, func, select, update
 
 from ..extensions import db
-from ..faces import NewFace, add_face, create_person, get_person, state
+from ..faces import EnrolCandidate, add_face, create_person, get_person, new_name, state
+from ..faces.people import PersonName
 from ..http.problems import Problem, not_found
 from ..models import Event, Person, Sighting, UnknownGroup, utcnow
 from ..recognition.cluster import most_typical, unit
@@ -111,19 +111,14 @@ def group_faces(group: UnknownGroup) -> list[tuple[Sighting, float]]:
     return sorted(zip(faces, (float(x) for x in d)), key=lambda p: p[1])
 
 
-def _new_face(s: Sighting) -> tuple[NewFace, str]:
-    sha = s.source_sha256 or hashlib.sha256(s.crop_jpeg).hexdigest()
-    return NewFace(s.vector.astype(np.float32), s.crop_jpeg, s.det_score), sha
-
-
-def _store(person: Person | None, name: str | None, s: Sighting, confirm: bool) -> Person:
+def _store(person: Person | None, name: PersonName | None, s: Sighting, confirm: bool) -> Person:
     """One sighting becomes a face of `person` (None: a new person called `name`)."""
-    face, sha = _new_face(s)
+    candidate = EnrolCandidate.from_sighting(s)
     if person is None:
-        person, _ = create_person(name, face, sha, origin="group", camera=s.camera)
+        person, _ = create_person(name, candidate)
         db.session.flush()  # its id: the next faces are checked against this one
     else:
-        add_face(person, face, sha, origin="group", camera=s.camera, confirm=confirm)
+        add_face(person, candidate, confirm=confirm)
     return person
 
 
@@ -146,7 +141,7 @@ def name_group(group: UnknownGroup, name=None, person_id: int | None = None,
     picks = most_typical(np.stack([s.vector for s in faces]).astype(np.float32),
                          cfg["GROUP_ENROL_FACES"], apart=cfg["DUPLICATE_FACE_DISTANCE"])
     person = None if person_id is None else get_person(person_id)
-    person = _store(person, name, faces[picks[0]], confirm)
+    person = _store(person, None if name is None else new_name(name), faces[picks[0]], confirm)
     added, skipped = 1, 0
     for i in picks[1:]:
         try:

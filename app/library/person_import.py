@@ -15,7 +15,7 @@ from ..extensions import db
 from ..faces import get_state
 from ..faces.people import new_name
 from ..http.problems import Problem
-from ..models import Correction, Face, Person, name_key
+from ..models import Correction, Face, Person
 from .person_export import FORMAT
 
 FACE_FIELDS = ("model", "det_score", "source_sha256", "origin", "origin_camera")
@@ -59,7 +59,7 @@ def import_person(file: IO[bytes], batch: int = 500) -> Person:
         about = json.loads(z.read("person.json"))
         name = new_name(about["name"])
         get_state()  # made first on a new database (it commits): nothing of this must go with it
-        person = Person(name=name, name_key=name_key(name), created_at=_when(about["created_at"]))
+        person = Person(name=name.text, name_key=name.key, created_at=_when(about["created_at"]))
         db.session.add(person)
         db.session.flush()  # its id, for the rows below
         for kind, make in (("faces", _face), ("corrections", _correction)):

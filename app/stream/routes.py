@@ -3,23 +3,19 @@
 Cameras pages are in app/web; /api/stream/status and /api/events in app/api/live.py)."""
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 
-import numpy as np
 from flask import (Response, current_app, flash, jsonify, redirect, render_template, request,
                    session, url_for)
 from flask_login import login_required
 
 from ..auth import admin_required, viewer_required
 from ..extensions import db
-from ..faces import NewFace, create_person
-from ..faces.photos import CROP_QUALITY
+from ..faces import EnrolCandidate, create_person, get_state, new_name
 from ..http.problems import Problem, not_found
 from ..models import Event
 from ..recognition.decode import decode_image
-from ..recognition.jpeg import to_jpeg
 from . import bp
 from .browsers import browser_recognizer, now
 from .cameras import checked_source, first_camera, get_camera_row
@@ -144,12 +140,10 @@ def enrol_track():
     if face is None:
         flash("That face has left the view; enrol it when it is in view again.")
         return redirect(url_for("stream.live"))
-    aligned, embedding = face
-    crop = to_jpeg(aligned, CROP_QUALITY)
+    camera = "browser camera" if form.mode.data == "browser" else None
     try:
-        person, _ = create_person(form.name.data, NewFace(np.asarray(embedding), crop, 1.0),
-                                  sha256=hashlib.sha256(crop).hexdigest(), origin="camera",
-                                  camera="browser camera" if form.mode.data == "browser" else None)
+        person, _ = create_person(new_name(form.name.data), EnrolCandidate.from_live_face(
+            *face, get_state().active_model, "camera", camera))
     except Problem as p:
         flash(p.detail)
         return redirect(url_for("stream.live"))

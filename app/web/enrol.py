@@ -11,7 +11,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from ..api import schemas  # the answers' JSON form, drawn on the page too
 from ..auth import admin_required
 from ..extensions import db
-from ..faces import NewFace, add_face, create_person, face_problem, get_person, new_name
+from ..faces import EnrolCandidate, NewFace, add_face, create_person, face_problem, get_person, new_name
 from ..faces.people import door_problem
 from ..http.problems import Problem
 from . import bp
@@ -22,17 +22,18 @@ PREVIEW_MAX_AGE = 3600  # seconds a preview stays valid
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="enrol-preview")
+    # "-2": a preview from before the candidate carried its model reads as expired.
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="enrol-preview-2")
 
 
-def _face_found(n: int, face, sha256: str, person) -> dict:
+def _face_found(n: int, photo, face, person) -> dict:
     """Face number `n` of the photo as the preview shows it: its crop, why it cannot be saved
     (too small, blurred, already enrolled for someone) or a warning that can be overridden
     (unlike the person's other photos), in words for a page."""
-    new = NewFace.of(face)
-    problem = face_problem(face) or door_problem(new, sha256, person)
+    candidate = EnrolCandidate.from_upload(photo, face)
+    problem = face_problem(face) or door_problem(candidate, person)
     warning = problem if problem is not None and problem.type == "face-mismatch" else None
-    return {"n": n, "crop": data_url(new.crop_jpeg), "new": new,
+    return {"n": n, "crop": data_url(candidate.face.crop_jpeg), "new": candidate.face,
             "problem": None if problem is None or warning else problem.page_detail,
             "warning": warning.page_detail if warning else None}
 
@@ -40,8 +41,8 @@ def _face_found(n: int, face, sha256: str, person) -> dict:
 def _preview(photo, name: str, person_id: int | None):
     """The confirmation page: the photo with numbered boxes and each face's crop."""
     person = None if person_id is None else get_person(person_id)
-    found = [_face_found(i + 1, f, photo.sha256, person) for i, f in enumerate(photo.faces)]
-    payload = {"name": name, "person_id": person_id, "sha": photo.sha256,
+    found = [_face_found(i + 1, photo, f, person) for i, f in enumerate(photo.faces)]
+    payload = {"name": name, "person_id": person_id, "sha": photo.sha256, "model": photo.model,
                "faces": [None if f["problem"] else {
                    "e": base64.b64encode(f["new"].embedding.tobytes()).decode(),
                    "c": base64.b64encode(f["new"].crop_jpeg).decode(),
@@ -61,7 +62,7 @@ def enrol():
     form = EnrolForm(name=request.args.get("name"))
     if form.validate_on_submit():
         try:
-            name = new_name(form.name.data)
+            name = new_name(form.name.data).text
         except Problem as e:
             form.name.errors.append(e.detail)
         else:
@@ -113,12 +114,13 @@ def enrol_confirm():
         return _back_to_form(payload, "Choose one of the faces marked as usable, then save.")
     f = offered[chosen - 1]
     new = NewFace(np.frombuffer(base64.b64decode(f["e"]), "<f4"), base64.b64decode(f["c"]), f["s"])
+    candidate = EnrolCandidate(new, payload["sha"], payload["model"])
     try:
-        if payload["person_id"] is None:
-            p, _ = create_person(payload["name"], new, payload["sha"])
+        if payload["person_id"] is None:  # the name checked again: minutes may have passed
+            p, _ = create_person(new_name(payload["name"]), candidate)
         else:
             p = get_person(payload["person_id"])
-            add_face(p, new, payload["sha"], confirm=request.form.get("confirm") == "1")
+            add_face(p, candidate, confirm=request.form.get("confirm") == "1")
         db.session.commit()
     except Problem as e:
         db.session.rollback()

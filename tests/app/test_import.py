@@ -25,7 +25,7 @@ def test_import_twice(app, tmp_path, monkeypatch):
     added = int(re.search(r"added (\d+) photos", first.output).group(1))
     assert added >= 8 and "bad-image: 1" in first.output
     real, analysed = people.analyze, []  # the second run analyses only what the first did not save
-    monkeypatch.setattr(people, "analyze", lambda data: analysed.append(data) or real(data))
+    monkeypatch.setattr(people, "analyze", lambda data, **kw: analysed.append(data) or real(data, **kw))
     second = runner.invoke(args=["faces", "import", str(tmp_path)])
     assert "added 0 photos" in second.output and f"already enrolled: {added}" in second.output
     assert len(analysed) == sum(1 for p in tmp_path.rglob("*") if p.is_file()) - added

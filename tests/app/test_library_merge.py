@@ -143,7 +143,7 @@ def test_the_threshold_command_reads_the_gallery_and_applies_it(app, runner):
 
     from support import photos
 
-    from app.faces import NewFace, create_person, get_state
+    from app.faces import EnrolCandidate, NewFace, create_person, get_state, new_name
     from app.faces.photos import analyze, pick_face
     from app.models import Face
 
@@ -151,8 +151,9 @@ def test_the_threshold_command_reads_the_gallery_and_applies_it(app, runner):
         before = get_state().identify_threshold
         rng = np.random.default_rng(5)
         for name in ("madonna", "ben_afflek", "jerry_seinfeld"):
-            face = NewFace.of(pick_face(analyze(photos("train", name)[0].read_bytes()), None))
-            person, first = create_person(name, face, f"{hash(name) & 0xffff:064x}")
+            photo = analyze(photos("train", name)[0].read_bytes())
+            face = EnrolCandidate(NewFace.of(pick_face(photo, None)), f"{hash(name) & 0xffff:064x}", photo.model)
+            person, first = create_person(new_name(name), face)
             db.session.flush()
             vectors = rng.normal(size=(30, 128)).astype("<f4")
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
