@@ -4,7 +4,8 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from .args import MISMATCH, Args, Whole, confirm_field, name_field, text, whole
-from .schemas import DATE, Person, Rounded, Utc, Wrapping, _d, nullable
+from .dumping import Rounded, Utc, Wrapping
+from .schemas import DATE, Person, _d, nullable
 
 
 class UnknownQuery(Args):

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, missing
 
+from .dumping import Rounded, Utc, Whole, Wrapping
+
 from ..recognition.match import Crowding
 
 
@@ -15,43 +17,6 @@ def _d(text: str) -> dict:
 
 def nullable(field_class, text: str, **kw):
     return field_class(allow_none=True, **kw, **_d(text))
-
-
-class Rounded(fields.Float):
-    """A number rounded to `places` decimals (None stays None)."""
-
-    def __init__(self, places: int = 4, **kw):
-        super().__init__(**kw)
-        self.places = places
-
-    def _serialize(self, value, attr, obj, **kw):
-        return None if value is None else round(float(value), self.places)
-
-
-class Whole(fields.Integer):
-    """A number rounded to the nearest whole one (fields.Integer would truncate it)."""
-
-    def _serialize(self, value, attr, obj, **kw):
-        return None if value is None else round(float(value))
-
-
-class Utc(fields.String):
-    """A UTC datetime as ISO 8601 with a Z (None stays None)."""
-
-    def _serialize(self, value, attr, obj, **kw):
-        return None if value is None else value.isoformat() + "Z"
-
-
-class Wrapping(Schema):
-    """Dumps a row, or a use-case result that holds one in `wraps` (e.g. PersonRow.person),
-    or holds such a result there: what the result lacks is read from what it holds."""
-
-    wraps = ""
-
-    def get_attribute(self, obj, attr, default):
-        value = super().get_attribute(obj, attr, default)
-        inner = getattr(obj, self.wraps, None)
-        return self.get_attribute(inner, attr, default) if value is missing and inner is not None else value
 
 
 class Problem(Schema):
@@ -311,35 +276,3 @@ class CameraStatus(Camera):
 
 class Cameras(Schema):
     items = fields.List(fields.Nested(CameraStatus), required=True)
-
-
-class Webhook(Schema):
-    id = fields.Integer(required=True)
-    url = fields.String(required=True)
-    rules = fields.Dict(required=True, **_d('{"events": [...], "people": [ids], "cameras": [ids]}; empty lists: all.'))
-    created_at = fields.String(required=True, metadata={**DATE, "description": "UTC."})
-
-
-class NewWebhookOut(Webhook):
-    secret = fields.String(required=True, **_d("The HMAC-SHA256 key: shown only this once."))
-
-
-class Webhooks(Schema):
-    items = fields.List(fields.Nested(Webhook), required=True)
-
-
-class Delivery(Schema):
-    id = fields.Integer(required=True)
-    webhook_id = fields.Integer(required=True)
-    status = fields.String(required=True, **_d("pending, delivered or failed."))
-    attempts = fields.Integer(required=True)
-    event = fields.Dict(required=True, **_d("The JSON body sent."))
-    last_error = nullable(fields.String, "Why the last attempt failed.", required=True)
-    response_status = nullable(fields.Integer, "The receiver's HTTP status.", required=True)
-    created_at = nullable(fields.String, "UTC.", required=True)
-    delivered_at = nullable(fields.String, "UTC.", required=True)
-    next_attempt_at = nullable(fields.String, "UTC, while pending.", required=True)
-
-
-class Deliveries(Schema):
-    items = fields.List(fields.Nested(Delivery), required=True)

@@ -10,7 +10,7 @@ from ..extensions import db
 from ..stream.sync import camera_runner
 from . import bp
 from .args import DeliveriesQuery, NewWebhook
-from .schemas import Deliveries, Delivery, NewWebhookOut, Webhooks
+from .webhook_schemas import Deliveries, Delivery, NewWebhookOut, Webhooks
 from .spec import KEY, guarded, no_content, problems
 
 keyed = guarded(bp, key_required, KEY)
@@ -23,7 +23,7 @@ LOCATION = {"Location": {"schema": {"type": "string"}, "description": "/api/webh
 @problems(bp, 429)
 def list_webhooks_view():
     """Every webhook with its rules"""
-    return {"items": [h.to_dict() for h in list_webhooks()]}
+    return {"items": list_webhooks()}
 
 
 @bp.post("/webhooks")
@@ -37,7 +37,7 @@ def create_webhook_view(fields: dict):
     hook, secret = create_webhook(fields.get("url"), fields.get("rules"), fields.get("secret"))
     db.session.commit()
     camera_runner()  # the process that runs the cameras sends the deliveries
-    return ({**hook.to_dict(), "secret": secret}, 201,
+    return ({"hook": hook, "secret": secret}, 201,
             {"Location": url_for("api.webhook_deliveries_view", webhook_id=hook.id)})
 
 
@@ -59,7 +59,7 @@ def delete_webhook_view(webhook_id: int):
 @problems(bp, 400, 404, 429)
 def webhook_deliveries_view(webhook_id: int, limit: int):
     """A webhook's deliveries: status, attempts, last error"""
-    return {"items": [d.to_dict() for d in deliveries(get_webhook(webhook_id), limit)]}
+    return {"items": deliveries(get_webhook(webhook_id), limit)}
 
 
 @bp.post("/webhooks/<int:webhook_id>/test")
@@ -71,4 +71,4 @@ def test_webhook_view(webhook_id: int):
     delivery = send_test_event(get_webhook(webhook_id))
     db.session.commit()
     camera_runner()
-    return delivery.to_dict(), 202
+    return delivery, 202

@@ -119,11 +119,6 @@ class Webhook(db.Model):
     rules: Mapped[str] = mapped_column(String(2000), default="{}")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    def to_dict(self) -> dict:
-        import json
-        return {"id": self.id, "url": self.url, "rules": json.loads(self.rules or "{}"),
-                "created_at": self.created_at.isoformat() + "Z"}
-
 
 class Delivery(db.Model):
     """One event for one webhook: pending until delivered (2xx), retried with backoff,
@@ -139,6 +134,11 @@ class Delivery(db.Model):
     response_status: Mapped[int | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    @property
+    def retry_at(self) -> datetime | None:
+        """When it is tried next: while pending only."""
+        return self.next_attempt_at if self.status == "pending" else None
 
     def to_dict(self) -> dict:
         import json
