@@ -24,4 +24,4 @@ def audit_view(limit: int, before: int | None = None):
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if before is not None:
         query = query.where(AuditEntry.id < before)
-    return {"entries": [e.to_dict() for e in db.session.scalars(query)]}
+    return {"entries": db.session.scalars(query).all()}

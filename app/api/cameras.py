@@ -51,7 +51,7 @@ def create_camera_view(fields: dict):
     """Add a camera"""
     camera = add_camera(fields)
     db.session.commit()
-    return camera.to_dict(), 201, {"Location": url_for("api.get_camera_view", camera_id=camera.id)}
+    return camera, 201, {"Location": url_for("api.get_camera_view", camera_id=camera.id)}
 
 
 @bp.get("/cameras/<int:camera_id>")
@@ -72,7 +72,7 @@ def update_camera_view(fields: dict, camera_id: int):
     """Change some fields of a camera"""
     camera = update_camera(get_camera_row(camera_id), fields)
     db.session.commit()
-    return camera.to_dict()
+    return camera
 
 
 @bp.delete("/cameras/<int:camera_id>")

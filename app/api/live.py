@@ -49,4 +49,4 @@ def events_api(limit: int, page: int = 1, person: int | None = None, camera: str
                day: date | None = None, tz_offset: int = 0):
     """Arrivals: who was first recognised when, on which camera (filtered, paged)"""
     found = arrivals(Filters(person_id=person, camera=camera or "", day=day, tz_offset=tz_offset), page, limit)
-    return {"events": [e.to_dict() for e in found.items], "total": found.total, "page": page, "pages": found.pages}
+    return {"events": found.items, "total": found.total, "page": page, "pages": found.pages}

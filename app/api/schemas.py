@@ -213,13 +213,13 @@ class StreamStatus(Schema):
 
 class Event(Schema):
     id = fields.Integer(required=True)
-    created_at = fields.String(required=True, metadata={**DATE, "description": "UTC."})
+    created_at = Utc(required=True, metadata={**DATE, "description": "UTC."})
     camera = fields.String(required=True)
     person_id = nullable(fields.Integer, "null for an unknown face.", required=True)
     name = nullable(fields.String, "null for an unknown face.", required=True)
     known = fields.Boolean(required=True)
     group_id = nullable(fields.Integer, "An unknown face's group (GET /api/unknown/{id}).", required=True)
-    distance = nullable(fields.Float, "L2 distance when known.", required=True)
+    distance = nullable(Rounded, "L2 distance when known.", required=True)
 
 
 class Events(Schema):
@@ -231,7 +231,7 @@ class Events(Schema):
 
 class AuditEntry(Schema):
     id = fields.Integer(required=True)
-    at = fields.String(required=True, metadata={**DATE, "description": "UTC."})
+    at = Utc(required=True, attribute="created_at", metadata={**DATE, "description": "UTC."})
     actor = fields.String(required=True, **_d('"operator NAME", "key ID (NAME)" or "command line".'))
     action = fields.String(required=True, **_d("e.g. person.enrol, face.delete, settings.threshold, key.revoke."))
     target = fields.String(required=True)
@@ -242,14 +242,18 @@ class Audit(Schema):
     entries = fields.List(fields.Nested(AuditEntry), required=True, **_d("Newest first."))
 
 
-class Camera(Schema):
+class Camera(Wrapping):
+    """A camera row, or stream.status's {"camera": its row, its state...} (CameraStatus)."""
+
+    wraps = "camera"
     id = fields.Integer(required=True)
     name = fields.String(required=True)
     source = fields.String(required=True)
     enabled = fields.Boolean(required=True)
     detect_side = fields.Integer(required=True)
     min_face = fields.Integer(required=True)
-    ignore_region = nullable(fields.List, "[x, y, width, height] or null.", cls_or_instance=fields.Integer())
+    ignore_region = nullable(fields.List, "[x, y, width, height] or null.", cls_or_instance=fields.Integer(),
+                             attribute="region")
     recognition_fps = fields.Float(required=True)
     pinned_host = nullable(fields.String, "The host that must run it (PostgreSQL), or null: any.")
     learn_unknown = fields.Boolean(required=True, **_d("Whether it keeps unknown faces as sightings."))
@@ -257,7 +261,7 @@ class Camera(Schema):
     retain_arrivals_days = nullable(fields.Float, "Days its arrivals are kept; null: the default.")
     privacy = fields.String(required=True, **_d("Whose faces its stream and crops blur: off, unknown "
                                                  "(people not enrolled) or all."))
-    created_at = fields.String(metadata={**DATE, "description": "UTC."})
+    created_at = Utc(metadata={**DATE, "description": "UTC."})
 
 
 class CameraStatus(Camera):

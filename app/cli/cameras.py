@@ -44,7 +44,8 @@ def list_():
     """The cameras, with their state when a process runs them."""
     for c in cameras_status(list_cameras(), start=False):
         figures = f"{c.get('fps_out', 0)} fps, opened {c.get('opened', 0)}" if "opened" in c else ""
-        click.echo(f"{c['id']:3d}  {c['name']:20s} {c['source']:30s} {c['state']:12s} "
+        row = c["camera"]
+        click.echo(f"{row.id:3d}  {row.name:20s} {row.source:30s} {c['state']:12s} "
                    f"{figures} {c['message']}".rstrip())
 
 

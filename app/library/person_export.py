@@ -55,24 +55,46 @@ def _b64(blob: bytes | None) -> str | None:
     return None if blob is None else base64.b64encode(blob).decode()
 
 
+# The rows as the export writes them: its own format (read back by person_import.py, and by
+# whoever asked for their data), kept apart from the API's answers so that neither moves
+# the other; the embeddings as base64, each crop as a file of the zip.
+
 def _face(f) -> dict:
-    return {**f.to_dict(), "embedding": _b64(f.embedding), "crop": f"faces/{f.id}.jpg"}
+    return {"id": f.id, "person_id": f.person_id, "model": f.model, "det_score": round(f.det_score, 4),
+            "source_sha256": f.source_sha256, "origin": f.origin, "origin_camera": f.origin_camera,
+            "created_at": _iso(f.created_at), "embedding": _b64(f.embedding), "crop": f"faces/{f.id}.jpg"}
 
 
 def _sighting(s) -> dict:
-    return {**s.to_dict(), "model": s.model, "embedding": _b64(s.embedding), "crop": f"sightings/{s.id}.jpg"}
+    return {"id": s.id, "group_id": s.group_id, "seen_at": _iso(s.seen_at), "camera": s.camera,
+            "camera_id": s.camera_id, "source_sha256": s.source_sha256, "quality": round(s.quality, 3),
+            "distance": None, "model": s.model, "embedding": _b64(s.embedding), "crop": f"sightings/{s.id}.jpg"}
 
 
 def _arrival(e) -> dict:
-    return {**e.to_dict(), "model": e.model, "embedding": _b64(e.embedding), "crop": f"arrivals/{e.id}.jpg"}
+    return {"id": e.id, "created_at": _iso(e.created_at), "last_seen_at": _iso(e.last_seen_at),
+            "left_at": _iso(e.left_at), "camera": e.camera, "person_id": e.person_id, "name": e.name,
+            "known": e.known, "group_id": e.group_id,
+            "distance": None if e.distance is None else round(e.distance, 4),
+            "model": e.model, "embedding": _b64(e.embedding), "crop": f"arrivals/{e.id}.jpg"}
 
 
 def _correction(c) -> dict:
-    return {**c.to_dict(), "embedding": _b64(c.embedding), "crop": f"corrections/{c.id}.jpg"}
+    return {"id": c.id, "person_id": c.person_id, "model": c.model, "where": c.where, "event_id": c.event_id,
+            "sighting_id": c.sighting_id, "created_at": _iso(c.created_at), "embedding": _b64(c.embedding),
+            "crop": f"corrections/{c.id}.jpg"}
 
 
 def _delivery(d) -> dict:
-    return d.to_dict()
+    return {"id": d.id, "webhook_id": d.webhook_id, "status": d.status, "attempts": d.attempts,
+            "event": json.loads(d.body), "last_error": d.last_error, "response_status": d.response_status,
+            "created_at": _iso(d.created_at), "delivered_at": _iso(d.delivered_at),
+            "next_attempt_at": _iso(d.retry_at)}
+
+
+def _audit(a) -> dict:
+    return {"id": a.id, "at": _iso(a.created_at), "actor": a.actor, "action": a.action, "target": a.target,
+            "detail": a.detail}
 
 
 # (file, statement of PersonRows, row -> JSON, row -> (crop name, JPEG) or None)
@@ -113,7 +135,7 @@ def _zip(person, by: str) -> Iterator[bytes]:
                     z.writestr(path, jpeg, compress_type=zipfile.ZIP_STORED)  # JPEGs do not shrink
                 if sink.size >= FLUSH_BYTES:
                     yield sink.take()
-        audit = [a.to_dict() for a in rows.audit()]
+        audit = [_audit(a) for a in rows.audit()]
         z.writestr("audit.jsonl", "".join(json.dumps(a) + "\n" for a in audit))
         counts["audit"] = len(audit)
         z.writestr("manifest.json", json.dumps({

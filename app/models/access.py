@@ -59,10 +59,6 @@ class AuditEntry(db.Model):
     target: Mapped[str] = mapped_column(String(120))
     detail: Mapped[str] = mapped_column(String(500), default="")
 
-    def to_dict(self) -> dict:
-        return {"id": self.id, "at": self.created_at.isoformat() + "Z", "actor": self.actor,
-                "action": self.action, "target": self.target, "detail": self.detail}
-
 
 class LoginFailure(db.Model):
     """A failed sign-in, kept for the rate limit's window so that every worker (and host)

@@ -16,10 +16,6 @@ from .base import EMBEDDING_DTYPE, utcnow
 GROUP_STATES = ("open", "dismissed", "named")  # named: its person_id says who it turned out to be
 
 
-def _iso(t: datetime | None) -> str | None:
-    return None if t is None else t.isoformat() + "Z"
-
-
 class UnknownGroup(db.Model):
     """Sightings that look like one person nobody has named yet. `centroid` is the sum of
     their unit embeddings (its direction is the group's centre; the sum, not the mean, so
@@ -71,12 +67,6 @@ class Sighting(db.Model):
     def vector(self) -> np.ndarray:
         return np.frombuffer(self.embedding, EMBEDDING_DTYPE)
 
-    def to_dict(self, distance: float | None = None) -> dict:
-        return {"id": self.id, "group_id": self.group_id, "seen_at": _iso(self.seen_at),
-                "camera": self.camera, "camera_id": self.camera_id,
-                "source_sha256": self.source_sha256, "quality": round(self.quality, 3),
-                "distance": None if distance is None else round(distance, 4)}
-
 
 class Correction(db.Model):
     """"Not this person": a face that was named `person_id` and is not them. Its embedding
@@ -96,11 +86,6 @@ class Correction(db.Model):
     @property
     def vector(self) -> np.ndarray:
         return np.frombuffer(self.embedding, EMBEDDING_DTYPE)
-
-    def to_dict(self) -> dict:
-        return {"id": self.id, "person_id": self.person_id, "model": self.model, "where": self.where,
-                "event_id": self.event_id, "sighting_id": self.sighting_id,
-                "created_at": _iso(self.created_at)}
 
 
 class UndoEntry(db.Model):

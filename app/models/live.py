@@ -45,14 +45,10 @@ class Event(db.Model):
                             "last_seen_at", "left_at"),
                       Index("ix_event_open", "person_id", sqlite_where=OPEN_VISIT, postgresql_where=OPEN_VISIT))
 
-    def to_dict(self) -> dict:
-        iso = lambda t: None if t is None else t.isoformat() + "Z"  # noqa: E731
-        return {"id": self.id, "created_at": self.created_at.isoformat() + "Z",
-                "last_seen_at": iso(self.last_seen_at), "left_at": iso(self.left_at),
-                "camera": self.camera, "person_id": self.person_id, "name": self.name,
-                "known": self.name is not None, "group_id": self.group_id,
-                "distance": None if self.distance is None else round(self.distance, 4)}
-
+    @property
+    def known(self) -> bool:
+        """Whether the face was named."""
+        return self.name is not None
 
 
 # --- Cameras and events ---------------------------------------------------------------
@@ -97,17 +93,6 @@ class Camera(db.Model):
         return (self.source, self.enabled, self.detect_side, self.min_face,
                 self.ignore_region, self.recognition_fps)
 
-    def to_dict(self) -> dict:
-        return {"id": self.id, "name": self.name, "source": self.source,
-                "enabled": self.enabled, "detect_side": self.detect_side,
-                "min_face": self.min_face,
-                "ignore_region": list(self.region) if self.region else None,
-                "recognition_fps": self.recognition_fps, "learn_unknown": self.learn_unknown,
-                "pinned_host": self.pinned_host,
-                "retain_sightings_days": self.retain_sightings_days,
-                "retain_arrivals_days": self.retain_arrivals_days, "privacy": self.privacy,
-                "created_at": self.created_at.isoformat() + "Z"}
-
 
 class Webhook(db.Model):
     """A URL that receives events as signed JSON POSTs; `rules` chooses which (JSON:
@@ -139,12 +124,3 @@ class Delivery(db.Model):
     def retry_at(self) -> datetime | None:
         """When it is tried next: while pending only."""
         return self.next_attempt_at if self.status == "pending" else None
-
-    def to_dict(self) -> dict:
-        import json
-        iso = lambda t: None if t is None else t.isoformat() + "Z"  # noqa: E731
-        return {"id": self.id, "webhook_id": self.webhook_id, "status": self.status,
-                "attempts": self.attempts, "event": json.loads(self.body),
-                "last_error": self.last_error, "response_status": self.response_status,
-                "created_at": iso(self.created_at), "delivered_at": iso(self.delivered_at),
-                "next_attempt_at": iso(self.next_attempt_at) if self.status == "pending" else None}

@@ -54,12 +54,6 @@ class Face(db.Model):
         """(128,) float32 unit vector."""
         return np.frombuffer(self.embedding, EMBEDDING_DTYPE)
 
-    def to_dict(self) -> dict:
-        return {"id": self.id, "person_id": self.person_id, "model": self.model,
-                "det_score": round(self.det_score, 4), "source_sha256": self.source_sha256,
-                "origin": self.origin, "origin_camera": self.origin_camera,
-                "created_at": self.created_at.isoformat() + "Z"}
-
 
 class AppState(db.Model):
     """One row (id 1): the active encoder, the gallery generation (moved by every change of

@@ -58,19 +58,19 @@ def _run_state(row: Camera, s: dict | None, hosts: list[str] | None = None) -> d
 
 
 def cameras_status(rows: list[Camera], start: bool = True) -> list[dict]:
-    """Each camera's row with its state in the runner: running (live), reconnecting,
+    """Each camera's row (`camera`) with its state in the runner: running (live), reconnecting,
     failed (with the reason), disabled or waiting (no runner yet); fps in and out, the
     recognition time and rate, how often its source was opened, the tracks in view."""
     live = runner_status(start)
     if not clustered(current_app):
-        return [{**row.to_dict(), **_run_state(row, live.get(str(row.id)))} for row in rows]
+        return [{"camera": row, **_run_state(row, live.get(str(row.id)))} for row in rows]
     leases, hosts = leases_now(), live_hosts()
     out = []
     for row in rows:
         lease = leases.get(row.id)
         # Run here: this process's figures; elsewhere: what its host left on the lease.
         s = live.get(str(row.id)) or (lease and lease["stats"])
-        out.append({**row.to_dict(), **_run_state(row, s or None, hosts),
+        out.append({"camera": row, **_run_state(row, s or None, hosts),
                     "host": lease and lease["host"], "host_since": lease and lease["since"]})
     db.session.rollback()
     return out

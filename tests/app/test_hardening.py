@@ -231,9 +231,9 @@ def test_a_person_deleted_during_an_upload_is_a_409_not_a_500(tmp_path, model_di
     pid = r.get_json()["id"]
     analyze = people.analyze
 
-    def deleted_meanwhile(data):  # the other worker deletes the person during the analysis
+    def deleted_meanwhile(data, **kw):  # the other worker deletes the person during the analysis
         assert second.test_client().delete(f"/api/people/{pid}", headers=auth).status_code == 204
-        return analyze(data)
+        return analyze(data, **kw)
     monkeypatch.setattr(people, "analyze", deleted_meanwhile)
     other = photos("train", "madonna")[1].read_bytes()
     r = first.test_client().post(f"/api/people/{pid}/faces", headers=auth, data=other, content_type="image/jpeg")
