@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -119,3 +120,68 @@ def stop(proc: subprocess.Popen | None, timeout: float = 30) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout)
+
+
+class CutProxy:
+    """A proxy standing for the network between one host and a server (its database):
+    `cut()` stops every byte both ways while the connections stay open, as a partition
+    does (the host's queries hang, they do not fail, and new connections wait); `mend()`
+    lets the held bytes and the waiting connections through. `target`: a Unix socket's path
+    (PostgreSQL's .s.PGSQL.5432: the proxy listens on one of that name in `folder`, so a
+    URL's `host=` names the folder) or (host, port) over TCP (it listens on a loopback port)."""
+
+    def __init__(self, target: str | tuple[str, int], folder: Path | None = None):
+        self.target = target
+        self.flowing = threading.Event()
+        self.flowing.set()
+        if isinstance(target, str):
+            self.address = str(Path(folder) / Path(target).name)
+            self._listener = socket.socket(socket.AF_UNIX)
+            self._listener.bind(self.address)
+            self._listener.listen(64)
+        else:
+            self._listener = socket.create_server(("127.0.0.1", 0))
+            self.address = self._listener.getsockname()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def cut(self) -> None:
+        self.flowing.clear()
+
+    def mend(self) -> None:
+        self.flowing.set()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._connect, args=(client,), daemon=True).start()
+
+    def _connect(self, client: socket.socket) -> None:
+        self.flowing.wait()
+        try:
+            if isinstance(self.target, str):
+                upstream = socket.socket(socket.AF_UNIX)
+                upstream.connect(self.target)
+            else:
+                upstream = socket.create_connection(self.target)
+        except OSError:
+            client.close()
+            return
+        for src, dst in ((client, upstream), (upstream, client)):
+            threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while (data := src.recv(65536)):
+                self.flowing.wait()
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
