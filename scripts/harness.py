@@ -1,6 +1,6 @@
 """What the scripts and the tests start around the app, written once: free loopback ports,
 gunicorn as `make serve` runs it (or with other workers), waiting until its workers answer,
-Debian's mosquitto. Importing it first also puts the repository root on sys.path and
+Debian's mosquitto, a webhook receiver, a network that can be cut. Importing it first also puts the repository root on sys.path and
 quietens TensorFlow's C++ log, so that a script run as `python scripts/x.py` imports `app`
 after `from harness import ROOT` with no boilerplate of its own."""
 from __future__ import annotations
@@ -13,8 +13,9 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -120,6 +121,48 @@ def stop(proc: subprocess.Popen | None, timeout: float = 30) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout)
+
+
+class Post(NamedTuple):
+    path: str
+    headers: dict
+    body: bytes
+    at: float  # time.monotonic() when it came
+
+
+class Receiver:
+    """An HTTP server on loopback (a webhook's receiver) that keeps every POST it gets in
+    `posts` and answers 204, after `delay` seconds (a slow receiver); stop() and start()
+    again on the same port stand for an outage."""
+
+    def __init__(self, delay: float = 0.0):
+        self.port, self.delay, self.posts, self.server = free_port(), delay, [], None
+
+    def start(self) -> "Receiver":
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                receiver.posts.append(Post(self.path, dict(self.headers), body, time.monotonic()))
+                time.sleep(receiver.delay)
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *_):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
 
 
 class CutProxy:
