@@ -30,7 +30,7 @@ class Delivery(Schema):
     webhook_id = fields.Integer(required=True)
     status = fields.String(required=True, **_d("pending, delivered or failed."))
     attempts = fields.Integer(required=True)
-    event = Json(required=True, attribute="body", **_d("The JSON body sent."))
+    event = fields.Dict(required=True, **_d("The JSON body sent."))
     last_error = nullable(fields.String, "Why the last attempt failed.", required=True)
     response_status = nullable(fields.Integer, "The receiver's HTTP status.", required=True)
     created_at = nullable(Utc, "UTC.", required=True)

@@ -87,7 +87,7 @@ def _correction(c) -> dict:
 
 def _delivery(d) -> dict:
     return {"id": d.id, "webhook_id": d.webhook_id, "status": d.status, "attempts": d.attempts,
-            "event": json.loads(d.body), "last_error": d.last_error, "response_status": d.response_status,
+            "event": d.event, "last_error": d.last_error, "response_status": d.response_status,
             "created_at": _iso(d.created_at), "delivered_at": _iso(d.delivered_at),
             "next_attempt_at": _iso(d.retry_at)}
 

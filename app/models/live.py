@@ -1,6 +1,7 @@
 """Arrivals, cameras, webhooks and their deliveries."""
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, false, text
@@ -119,6 +120,11 @@ class Delivery(db.Model):
     response_status: Mapped[int | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    @property
+    def event(self) -> dict:
+        """The JSON body sent."""
+        return json.loads(self.body)
 
     @property
     def retry_at(self) -> datetime | None:
