@@ -9,9 +9,8 @@ from functools import wraps
 from flask import abort, current_app, g
 from flask_login import current_user, login_required
 
-from ..extensions import db, login_manager
 from ..errors import Problem
-from ..http.security import bearer_token
+from ..extensions import bearer_token, db, login_manager
 from ..models import ApiKey, Operator
 
 login_manager.login_view = "web.login"

@@ -26,7 +26,7 @@ from sqlalchemy import delete, func, select
 
 from ..extensions import db
 from ..errors import Problem
-from ..http.targets import TargetError, check_host, split_url
+from .targets import TargetError, check_host, split_url
 from ..models import Delivery, Webhook, utcnow
 from .rules import Rules
 

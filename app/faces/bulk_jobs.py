@@ -14,7 +14,7 @@ from flask import Flask, current_app
 
 from ..extensions import db
 from ..errors import Problem
-from ..http.zips import ZipLimits, photo_members
+from .zips import ZipLimits, photo_members
 from ..models import ImportJob, utcnow
 from .bulk import PHOTO_SUFFIXES, ImportReport, import_photos, person_name
 

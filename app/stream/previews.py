@@ -5,7 +5,7 @@ the list of cameras (app/stream/cameras.py).
 
 A preview makes the server connect to the source, so it is for an admin or an API key only
 (who may add that source as a camera anyway), its host is checked like a camera's
-(app/http/targets.py), and at most LIVE_PREVIEWS run at once per worker (each is a capture
+(app/events/targets.py), and at most LIVE_PREVIEWS run at once per worker (each is a capture
 thread, a recognizer and a connection)."""
 from __future__ import annotations
 
