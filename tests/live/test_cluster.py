@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from types import SimpleNamespace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
@@ -19,7 +20,10 @@ from app.events.mqtt import MqttPublisher
 from app.events.webhooks import Sender, create_webhook, queue_webhooks
 from app.extensions import db
 from app.models import Camera, CameraLease, Event, Person
+from app.hosts import host_id
 from app.stream.leases import lease_round, plan
+from app.recognition.weights import PRETRAINED
+from app.stream.sync import _lease
 from support import cli_api_key
 from test_events_out import Listener, broker, wait_for  # noqa: F401 - broker: mosquitto, a fixture
 
@@ -64,7 +68,7 @@ def rounds(app, hosts: list[str], n: int = 1, pins: dict | None = None) -> dict[
         cams = [(c.id, (pins or {}).get(c.id)) for c in db.session.scalars(select(Camera))]
         for _ in range(n):
             for host in hosts:
-                held[host] = lease_round(host, True, cams, LEASE, {}).held
+                held[host] = lease_round(host, None, cams, LEASE, {}).held
                 assert_disjoint(held)
     return held
 
@@ -100,15 +104,15 @@ def test_a_camera_moved_away_keeps_its_lease_until_its_old_host_has_stopped_it(a
     # Else the new host reads the visits in progress while the old one may still announce.
     lease, cams = 10.0, [(c, None) for c in nine]  # long: no lease expires under load here
     with app.app_context():
-        everything = lease_round("a", True, cams, lease, {}).held
+        everything = lease_round("a", None, cams, lease, {}).held
         running = {c: {"state": "live"} for c in everything}
-        assert not lease_round("b", True, cams, lease, {}).held  # b comes: all are a's yet
-        kept = lease_round("a", True, cams, lease, running).held
+        assert not lease_round("b", None, cams, lease, {}).held  # b comes: all are a's yet
+        kept = lease_round("a", None, cams, lease, running).held
         moved = everything - kept
         assert len(moved) == 4  # the plan gives b four: a stops them at its next camera round
-        assert not lease_round("b", True, cams, lease, {}).held & moved  # still running on a
-        lease_round("a", True, cams, lease, {c: running[c] for c in kept})  # a stopped them
-        assert lease_round("b", True, cams, lease, {}).held == moved
+        assert not lease_round("b", None, cams, lease, {}).held & moved  # still running on a
+        lease_round("a", None, cams, lease, {c: running[c] for c in kept})  # a stopped them
+        assert lease_round("b", None, cams, lease, {}).held == moved
 
 
 def test_a_hand_edited_lease_and_a_pin_to_no_such_host_leave_a_clear_state(app, nine):
@@ -209,6 +213,28 @@ def test_status_shows_who_runs_each_camera_and_the_hosts(app, nine):
     hosts = {h["host_id"]: h for h in cluster["hosts"]}
     assert set(hosts["a"]["cameras"]) == held["a"] and hosts["b"]["up"]
     assert sorted(len(h["cameras"]) for h in hosts.values()) == [4, 4]
+
+
+def test_a_host_without_the_model_s_weights_takes_no_camera_and_says_why(app, nine):
+    """A model trained on another host is active; this host lacks its folder."""
+    app.config["CAMERAS_RUNNER"] = "off"
+    runner = SimpleNamespace(cameras={}, held=set(), deadline=None)
+    with app.app_context():
+        key = {"Authorization": f"Bearer {cli_api_key(app)}"}
+        db.session.execute(text("UPDATE app_state SET active_model = 'trained-elsewhere'"))
+        db.session.commit()
+        try:
+            _lease(app)(runner)  # this host's own round, as its camera process runs it
+        finally:
+            db.session.execute(text(f"UPDATE app_state SET active_model = '{PRETRAINED}'"))
+            db.session.commit()
+    assert runner.held == set()
+    held = rounds(app, ["b"])  # a host with the weights takes every camera
+    assert held["b"] == set(nine)
+    hosts = {h["host_id"]: h for h in app.test_client().get("/api/cluster", headers=key).get_json()["hosts"]}
+    mine = hosts[host_id(app)]
+    assert not mine["runs_cameras"] and "weights of the active model" in mine["why_not"]
+    assert "instance/models/trained-elsewhere" in mine["why_not"] and hosts["b"]["why_not"] is None
 
 
 def slow_receiver(got: list[int]) -> ThreadingHTTPServer:
