@@ -5,10 +5,8 @@ in progress is continued, not announced again, by the host that takes the camera
 Real PostgreSQL through the app's migrations; hosts are host ids calling the lease round."""
 from __future__ import annotations
 
-import threading
 import time
 from types import SimpleNamespace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
@@ -19,11 +17,12 @@ from app.events.sink import CameraRef, Cycle, SeenTrack
 from app.events.mqtt import MqttPublisher
 from app.events.webhooks import Sender, create_webhook, queue_webhooks
 from app.extensions import db
-from app.models import Camera, CameraLease, Event, Person
 from app.hosts import host_id
-from app.stream.leases import lease_round, plan
+from app.models import Camera, CameraLease, Event, Person
 from app.recognition.weights import PRETRAINED
+from app.stream.leases import lease_round, plan
 from app.stream.sync import _lease
+from harness import Receiver
 from support import cli_api_key
 from test_events_out import Listener, broker, wait_for  # noqa: F401 - broker: mosquitto, a fixture
 
@@ -237,31 +236,14 @@ def test_a_host_without_the_model_s_weights_takes_no_camera_and_says_why(app, ni
     assert "instance/models/trained-elsewhere" in mine["why_not"] and hosts["b"]["why_not"] is None
 
 
-def slow_receiver(got: list[int]) -> ThreadingHTTPServer:
-    """A webhook receiver on loopback that notes each delivery id and takes 0.1 s to answer
-    (so that two senders polling every 0.05 s see the same head while it is in flight)."""
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            self.rfile.read(int(self.headers["Content-Length"]))
-            got.append(int(self.headers["X-Faces-Delivery"]))
-            time.sleep(0.1)
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *_):
-            pass
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 def test_two_hosts_senders_post_each_webhook_delivery_once_and_in_order(app):
     # Every host's camera process runs a webhook sender on the shared delivery table.
     app.config.update(ALLOW_LOCAL_TARGETS=True, WEBHOOK_POLL_SECONDS=0.05)
-    got: list[int] = []
-    server = slow_receiver(got)
+    # 0.1 s an answer: two senders polling every 0.05 s see the same head while it is in flight.
+    receiver = Receiver(delay=0.1).start()
+    got = lambda: [int(p.headers["X-Faces-Delivery"]) for p in receiver.posts]  # noqa: E731
     with app.app_context():
-        hook, _ = create_webhook(f"http://127.0.0.1:{server.server_port}/hook")
+        hook, _ = create_webhook(receiver.url)
         for i in range(12):
             queue_webhooks({"id": str(i), "type": "test"}, only=hook)
         db.session.commit()
@@ -269,18 +251,17 @@ def test_two_hosts_senders_post_each_webhook_delivery_once_and_in_order(app):
     hosts = [Sender(app).start() for _ in range(2)]
     try:
         deadline = time.monotonic() + 30
-        while len(set(got)) < 12 and time.monotonic() < deadline:
+        while len(set(got())) < 12 and time.monotonic() < deadline:
             time.sleep(0.1)
         time.sleep(0.5)  # a second post of the last one would come now
     finally:
         for sender in hosts:
             sender.close()
-        server.shutdown()
-        server.server_close()
+        receiver.stop()
         with app.app_context():
             db.session.execute(text("DELETE FROM webhook WHERE id = :id"), {"id": hook_id})
             db.session.commit()
-    assert len(set(got)) == 12 and got == sorted(set(got)), got
+    assert len(set(got())) == 12 and got() == sorted(set(got())), got()
 
 
 def test_two_hosts_stay_connected_to_mqtt_and_one_going_leaves_the_status_online(app, broker):
