@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from ..faces import EnrolCandidate, GalleryView, add_face, get_person, state
 from ..faces.door import person_vectors
 from ..extensions import db
-from ..http.problems import Problem
+from ..errors import Problem
 from ..models import Face
 from ..recognition.match import pairwise_distances
 from ..recognition.quality import sharpness

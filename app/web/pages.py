@@ -14,7 +14,7 @@ from ..faces.people import ORDERS
 from ..faces import delete_face as remove_face, delete_person as remove_person, rename as rename_person
 from ..faces.undo import keep
 from ..faces.thresholds import SLIDER, describe, presets, suggest, words_by_threshold
-from ..http.problems import Problem
+from ..errors import Problem
 from ..library.expiry import rules_and_holdings
 from ..models import Face, counts
 from ..recognition.errors import RecognitionError
