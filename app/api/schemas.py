@@ -1,7 +1,7 @@
 """What the API answers, declared once as marshmallow schemas: each route's answer is
 rendered through its schema, and the schemas are the responses of /api/openapi.json. They
 dump the use-cases' typed results themselves (their attributes, rounded here to the
-answers' precision); the web pages draw from the same dumps."""
+answers' precision)."""
 from __future__ import annotations
 
 from marshmallow import Schema, fields, missing

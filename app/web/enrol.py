@@ -8,7 +8,6 @@ import numpy as np
 from flask import current_app, flash, redirect, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from ..api import schemas  # the answers' JSON form, drawn on the page too
 from ..auth import admin_required
 from ..extensions import db
 from ..faces import EnrolCandidate, NewFace, add_face, create_person, face_problem, get_person, new_name
@@ -50,7 +49,7 @@ def _preview(photo, name: str, person_id: int | None):
     usable = [f["n"] for f in found if not f["problem"]]
     form = ConfirmForm(token=_serializer().dumps(payload), face=usable[0] if len(usable) == 1 else None)
     url, scale, size = display(photo.analysis.image)
-    drawn = boxes(schemas.Detection(many=True).dump(photo.faces), scale, size)
+    drawn = boxes([{"box": f.detection.xywh} for f in photo.faces], scale, size)
     return render_template("enrol_preview.html", form=form, faces=found, usable=usable, name=name,
                            photo_url=url, size=size, boxes=drawn, person_id=person_id)
 

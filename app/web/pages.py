@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..api import schemas  # the answers' JSON form, drawn on the page too
 from ..auth import admin_required
 from ..events.presence import last_seen
 from ..extensions import db
@@ -22,7 +21,7 @@ from ..recognition.match import Crowding
 from . import bp
 from .tokens import library_actions
 from .forms import ConfirmDeleteForm, IdentifyForm, PhotoForm, RenameForm, SettingsForm
-from .shown import NO_FACE, boxes, display, person_page, why_unknown
+from .shown import NO_FACE, boxes, display, page_faces, person_page, why_unknown
 
 PEOPLE_PAGE = 120  # people per page of the People page
 
@@ -129,7 +128,7 @@ def identify_page():
         else:
             url, scale, size = display(found.photo.analysis.image)
             result = {"url": url, "size": size, "threshold": found.threshold,
-                      "faces": boxes(schemas.IdentifiedFace(many=True).dump(found.faces), scale, size)}
+                      "faces": boxes(page_faces(found), scale, size)}
             why_unknown(found, result["faces"])
             if current_user.is_admin:  # unknown faces to name, named ones to correct
                 result["not_remembered"] = library_actions(found, result["faces"], form.remember.data)

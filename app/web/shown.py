@@ -35,6 +35,16 @@ def display(rgb: np.ndarray) -> tuple[str, float, tuple[int, int]]:
     return data_url(to_jpeg(rgb, 85)), scale, (rgb.shape[1], rgb.shape[0])
 
 
+def page_faces(found) -> list[dict]:
+    """An identification's faces (recognize.IdentifiedFace) as the Identify page shows them:
+    the box ([x, y, w, h]), name, L2 distance, the nearest people and why a poor face is
+    unknown; distances to 4 places, as the API gives them."""
+    near = lambda d: None if d is None else round(d, 4)  # noqa: E731
+    return [{"box": f.detection.xywh, "name": f.name, "person_id": f.person_id, "distance": near(f.distance),
+             "reason": f.reason, "candidates": [{"name": c.name, "distance": near(c.distance)} for c in f.candidates]}
+            for f in found.faces]
+
+
 def boxes(faces: list[dict], scale: float, size: tuple[int, int]) -> list[dict]:
     """The faces' boxes in display pixels (the photo shown `size` wide and high), numbered,
     each with its badge's place (badges.place_badges: no two overlap)."""
