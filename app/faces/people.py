@@ -13,6 +13,7 @@ from ..http.problems import Problem, not_found
 from ..models import Face, Person, name_key
 from .door import check_new_face
 from .gallery import get_state
+from .grey import grey_embedding
 from .photos import NewFace, analyze, pick_face
 
 MAX_NAME = 120
@@ -143,7 +144,7 @@ def door_problem(face: NewFace, sha256: str, person: Person | None) -> Problem |
 
 def _store(person: Person, face: NewFace, sha256: str, origin: str, camera: str | None) -> Face:
     row = Face(person=person, embedding=face.embedding.tobytes(), model=get_state().active_model,
-               crop_jpeg=face.crop_jpeg, det_score=face.det_score, source_sha256=sha256,
+               grey_embedding=grey_embedding(face.crop_jpeg), crop_jpeg=face.crop_jpeg, det_score=face.det_score, source_sha256=sha256,
                origin=origin, origin_camera=camera)
     db.session.add(row)
     log.info("face added to %r from %s (photo %s...)", person.name, origin, sha256[:12])

@@ -43,6 +43,16 @@ BANDS = (
 # sharp faces under 18 px) take a neighbour's value: the grey ones the smallest grey
 # loosening measured (0.024), the small colour one its blurred twin's.
 MIN_NAMED_PX = BANDS[-1][0]
+# A greyscale/IR face matched in the grey gallery (app/faces/grey.py): grey against grey,
+# strangers come nearer than grey against colour, so its identify offsets are fitted apart
+# (scripts/calibrate_conditions.py --grey-gallery). Per band: blurred -> identify offset.
+GREY_GALLERY = (
+    (48, {False: 0.024, True: 0.042}),
+    (32, {False: 0.048, True: 0.049}),
+    (24, {False: 0.024, True: 0.024}),
+    (18, {False: 0.024, True: 0.050}),
+    (15, {False: 0.024, True: 0.050}),
+)
 
 
 def offsets(conditions: FaceConditions) -> tuple[float, float] | None:
@@ -67,7 +77,13 @@ def verify_threshold(base: float, *faces: FaceConditions) -> float:
     return base + max(moved, key=abs, default=0.0)
 
 
-def identify_offset(conditions: FaceConditions) -> float:
-    """What is added to a face's identify threshold (after crowding) for its quality."""
+def identify_offset(conditions: FaceConditions, grey_gallery: bool = False) -> float:
+    """What is added to a face's identify threshold (after crowding) for its quality, and
+    for a greyscale face matched in the grey gallery (GREY_GALLERY) rather than in colour."""
     moved = offsets(conditions)
-    return 0.0 if moved is None else moved[1]
+    if moved is None:
+        return 0.0
+    if grey_gallery and conditions.greyscale:
+        return next(table[conditions.sharpness < BLURRED] for min_px, table in GREY_GALLERY
+                    if conditions.face_px >= min_px)
+    return moved[1]

@@ -25,11 +25,13 @@ def lookup(app: Flask):
 
 def live_matches(view: GalleryView, embeddings: np.ndarray, conditions: list,
                  margin: float = TRACK_MARGIN) -> list[LiveMatch]:
-    """Each track's mean embedding's match in `view`, held to its best face's quality (a
-    face too poor says why) and named only within `margin` less than that threshold."""
+    """Each track's mean embedding's match in `view` (a greyscale/IR track's in the grey
+    gallery), held to its best face's quality (a face too poor says why) and named only
+    within `margin` less than that threshold."""
     out = []
-    for match, c in zip(view.identify(embeddings, k=1), conditions):
-        match, reason = held_to_quality(match, c)
+    greyscale = [c.greyscale for c in conditions]
+    for match, c in zip(view.identify(embeddings, k=1, greyscale=greyscale), conditions):
+        match, reason = held_to_quality(match, c, view.uses_grey(c.greyscale))
         named = match.label is not None and match.distance <= match.threshold - margin
         out.append(LiveMatch(match.label if named else None, view.name(match.label) if named else None,
                              match.distance, reason=reason))

@@ -63,7 +63,8 @@ def test_identify_says_a_face_is_too_small_instead_of_a_name(client, enrolled):
     r = client.post("/api/identify", data=tiny_face(), content_type="image/jpeg")
     face, = r.get_json()["faces"]
     assert face["name"] is None and face["person_id"] is None and face["reason"] == TOO_SMALL
-    assert face["conditions"] == {"greyscale": False, "face_px": 14, "sharpness": face["conditions"]["sharpness"]}
+    assert face["conditions"] == {"greyscale": False, "face_px": 14, "sharpness": face["conditions"]["sharpness"],
+                                  "gallery": "colour"}
     r = client.post("/api/identify", data=GOOD.read_bytes(), content_type="image/jpeg")
     face, = r.get_json()["faces"]
     assert face["name"] == "Madonna" and face["reason"] is None and not face["conditions"]["greyscale"]
