@@ -3,23 +3,15 @@ made grey, once every person has grey embeddings (made at enrolment, or by `flas
 backfill-grey` for faces stored without them, which resumes after an interruption)."""
 from __future__ import annotations
 
-import cv2
-import numpy as np
 import pytest
 from sqlalchemy import select, update
 
 from app.extensions import db
 from app.faces.grey import backfill_grey, missing_grey
 from app.models import Face
-from support import GOOD, jpeg, load, photos
+from support import GOOD, grey_copy, photos
 
 ENGINES = ("sqlite", "postgresql")
-
-
-def grey_copy(path) -> bytes:
-    """A photo as an IR camera would give it: its grey levels in all channels."""
-    grey = cv2.cvtColor(load(path), cv2.COLOR_RGB2GRAY)
-    return jpeg(np.repeat(grey[..., None], 3, axis=2))
 
 
 def identified(client, data: bytes) -> dict:
