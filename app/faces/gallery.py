@@ -7,8 +7,9 @@ there is one for this database, else the faces table) and then the log. The typi
 is recomputed off the request path once the gallery is larger than its sample, and a gallery
 of INDEX_ANN_MIN people or more is searched through a graph (recognition/graph.py) loaded
 with the snapshot, or built by the background thread (exact search meanwhile) and saved.
-Beside it, the grey gallery (app/faces/grey.py: each person's mean grey embedding), read
-from the faces table at every load (no snapshot) and kept by the same log; searched exactly.
+Beside it, the grey gallery (app/faces/grey.py: each person's mean grey embedding), loaded
+from its own snapshot taken with the colour one (else the faces table) and kept by the same
+log; searched exactly.
 
 Also the app state row that holds the generation, the active model and the threshold."""
 from __future__ import annotations
@@ -38,6 +39,11 @@ REFRESH_SECONDS = 600  # the background thread's longest wait before a due refre
 # Threads that build a graph: every core. It is built once per gallery (then loaded from
 # its file), and searches go on exactly meanwhile, each taking the index's lock in turn.
 GRAPH_THREADS = os.cpu_count() or 1
+
+
+def grey_key(model: str) -> str:
+    """The name the grey gallery of `model` has among the snapshots."""
+    return f"{model}~grey"
 
 
 def get_state() -> AppState:
@@ -154,9 +160,10 @@ class GalleryCache:
         snapshots = Snapshots(self._config["dir"])
         snapshots.sweep(self._dbid, get_state().erased_generation)  # an erase's leftovers
         snap = snapshots.load(self._dbid, model)
+        grey = snapshots.load(self._dbid, grey_key(model))
         source = "snapshot"
         if not (snap is not None and snap[0] <= generation and generation - snap[0] <= GALLERY_LOG_KEEP
-                and self._install(model, generation, *snap)):
+                and self._install(model, generation, *snap, grey=grey)):
             source = "database"
             ids, vectors, ranks = read_all_means(model)
             self._install(model, generation, generation, ids, vectors, ranks, None)
@@ -165,7 +172,7 @@ class GalleryCache:
                  model, source, len(index), self._seen, time.perf_counter() - t0,
                  "graph" if index.approximate else "exact")
         if source == "database" and len(index) >= self._config["min"]:
-            snapshots.save(self._dbid, model, self._seen, index)
+            self._save(snapshots, self._dbid, model, self._seen)
         self._snapshot_seen = self._seen
         self._start_thread()
         # The thread builds the graph when there is none (exact search until it is attached)
@@ -173,10 +180,11 @@ class GalleryCache:
         self._wake.set()
 
     def _install(self, model: str, generation: int, seen: int, ids, vectors, ranks,
-                 typical: float | None, graph=None) -> bool:
+                 typical: float | None, graph=None, grey=None) -> bool:
         """Make these rows (as of generation `seen`) the index, with their graph when given,
-        then apply the log up to `generation`; False when the log cannot bring them there
-        (a bulk change)."""
+        and the grey snapshot `grey` (Snapshots.load) the grey index when it is as of `seen`
+        too, then apply the log up to `generation`; False when the log cannot bring them
+        there (a bulk change)."""
         index = self._new_index(self._config["ann_min"])
         index.load(ids, vectors, ranks)
         if graph is not None and not index.attach(graph):
@@ -184,10 +192,12 @@ class GalleryCache:
         index.names = read_names()
         index.typical = typical
         self._index, self._model, self._seen = index, model, seen
-        # The grey gallery has no snapshot: read from the faces table, as of now (the log
-        # below then re-reads the same people in both galleries).
         self._grey = self._new_index(None)
-        self._grey.load(*read_all_means(model, grey=True))
+        if grey is not None and grey[0] == seen:
+            self._grey.load(*grey[1:4])
+            self._grey.typical = grey[4]
+        else:  # from the faces table as of now (the log below re-reads its people in both)
+            self._grey.load(*read_all_means(model, grey=True))
         if seen != generation and not self._apply_log(generation):
             return False
         # The typical crowding: the snapshot's until the thread has recomputed it (seconds
@@ -200,6 +210,11 @@ class GalleryCache:
                 each.typical = each.compute_typical_crowding(work=64 * max(1, len(each)))
         self._changed, self._typical_at = 0, time.monotonic()
         return True
+
+    def _save(self, snapshots: Snapshots, dbid: str, model: str, seen: int) -> None:
+        """Snapshots of both galleries as of generation `seen` (nothing may change them)."""
+        snapshots.save(dbid, model, seen, self._index)
+        snapshots.save(dbid, grey_key(model), seen, self._grey)
 
     @staticmethod
     def _new_index(ann_min: int | None) -> PersonIndex:
@@ -291,5 +306,5 @@ class GalleryCache:
                 built or self._seen - self._snapshot_seen >= self._config["every"]):
             with self._lock:
                 seen = self._seen
-                Snapshots(self._config["dir"]).save(dbid, model, seen, index)
+                self._save(Snapshots(self._config["dir"]), dbid, model, seen)
             self._snapshot_seen = seen

@@ -119,7 +119,7 @@ def _read_matrix(path: Path, spare: int) -> np.ndarray:
         if fortran or len(shape) != 2 or dtype != np.float32:
             raise ValueError(f"{path}: not a float32 matrix")
         out = np.zeros((shape[0] + spare, shape[1]), np.float32)
-        if f.readinto(out[:shape[0]].data.cast("B")) != out[:shape[0]].nbytes:
+        if shape[0] and f.readinto(out[:shape[0]].data.cast("B")) != out[:shape[0]].nbytes:  # (an empty grey gallery)
             raise ValueError(f"{path}: truncated")
     return out
 
