@@ -3,8 +3,10 @@ made grey, once every person has grey embeddings (made at enrolment, or by `flas
 backfill-grey` for faces stored without them, which resumes after an interruption)."""
 from __future__ import annotations
 
+import re
+
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.extensions import db
 from app.faces.grey import backfill_grey, missing_grey
@@ -91,3 +93,16 @@ def test_the_backfill_resumes_after_an_interruption(app, client, enrolled, runne
 def test_the_backfill_refuses_a_batch_of_nothing(runner):
     result = runner.invoke(args=["faces", "backfill-grey", "--batch", "0"])
     assert result.exit_code == 2 and "--batch" in result.output
+
+
+def test_an_undone_deletion_brings_the_grey_embeddings_back(app, client, enrolled, sign_in, csrf_token):
+    with app.app_context():
+        ben = db.session.scalar(select(Face.person_id).order_by(Face.id.desc()).limit(1))
+    sign_in(client)
+    confirm = client.get(f"/people/{ben}/delete")
+    page = client.get(client.post(f"/people/{ben}/delete", data={"csrf_token": csrf_token(confirm.data)})
+                      .headers["Location"])
+    undo = re.search(rb'action="(/undo/\d+)"', page.data).group(1).decode()
+    assert client.post(undo, data={"csrf_token": csrf_token(page.data)}).status_code == 302
+    assert len(stored_grey(app)) == 3 and None not in stored_grey(app)
+    assert identified(client, grey_copy(GOOD))["conditions"]["gallery"] == "grey"
