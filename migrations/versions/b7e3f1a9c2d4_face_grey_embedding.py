@@ -2,7 +2,7 @@
 gallery a greyscale/IR camera's face is matched against (issue 19)
 
 Revision ID: b7e3f1a9c2d4
-Revises: f6c2d8e4a1b9
+Revises: b3e5f7a9c1d2
 Create Date: 2026-12-07 14:10:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = 'b7e3f1a9c2d4'
-down_revision = 'f6c2d8e4a1b9'
+down_revision = 'b3e5f7a9c1d2'
 branch_labels = None
 depends_on = None
 
