@@ -7,9 +7,8 @@ there is one for this database, else the faces table) and then the log. The typi
 is recomputed off the request path once the gallery is larger than its sample, and a gallery
 of INDEX_ANN_MIN people or more is searched through a graph (recognition/graph.py) loaded
 with the snapshot, or built by the background thread (exact search meanwhile) and saved.
-Beside it, the grey gallery (app/faces/grey.py: each person's mean grey embedding), loaded
-from its own snapshot taken with the colour one (else the faces table) and kept by the same
-log; searched exactly.
+Beside it the grey gallery (app/faces/grey.py), with its own snapshot taken with the colour
+one, kept by the same log; searched exactly.
 
 Also the app state row that holds the generation, the active model and the threshold."""
 from __future__ import annotations
@@ -29,7 +28,7 @@ from ..extensions import db
 from ..models import GALLERY_LOG_KEEP, GALLERY_PENDING, AppState, GalleryChange, GalleryMeta
 from ..recognition.index import PersonIndex
 from ..recognition.match import Crowding
-from .gallery_store import Snapshots, read_all_means, read_names, read_people
+from .gallery_store import Snapshots, grey_key, grey_rows, read_all_means, read_names, read_people
 from .negatives import Negatives
 from .view import GalleryView
 
@@ -39,11 +38,6 @@ REFRESH_SECONDS = 600  # the background thread's longest wait before a due refre
 # Threads that build a graph: every core. It is built once per gallery (then loaded from
 # its file), and searches go on exactly meanwhile, each taking the index's lock in turn.
 GRAPH_THREADS = os.cpu_count() or 1
-
-
-def grey_key(model: str) -> str:
-    """The name the grey gallery of `model` has among the snapshots."""
-    return f"{model}~grey"
 
 
 def get_state() -> AppState:
@@ -160,10 +154,9 @@ class GalleryCache:
         snapshots = Snapshots(self._config["dir"])
         snapshots.sweep(self._dbid, get_state().erased_generation)  # an erase's leftovers
         snap = snapshots.load(self._dbid, model)
-        grey = snapshots.load(self._dbid, grey_key(model))
         source = "snapshot"
         if not (snap is not None and snap[0] <= generation and generation - snap[0] <= GALLERY_LOG_KEEP
-                and self._install(model, generation, *snap, grey=grey)):
+                and self._install(model, generation, *snap, grey=snapshots.load(self._dbid, grey_key(model)))):
             source = "database"
             ids, vectors, ranks = read_all_means(model)
             self._install(model, generation, generation, ids, vectors, ranks, None)
@@ -181,10 +174,9 @@ class GalleryCache:
 
     def _install(self, model: str, generation: int, seen: int, ids, vectors, ranks,
                  typical: float | None, graph=None, grey=None) -> bool:
-        """Make these rows (as of generation `seen`) the index, with their graph when given,
-        and the grey snapshot `grey` (Snapshots.load) the grey index when it is as of `seen`
-        too, then apply the log up to `generation`; False when the log cannot bring them
-        there (a bulk change)."""
+        """Make these rows (as of generation `seen`) the index, with their graph when given, and
+        the grey one (`grey_rows`), then apply the log up to `generation` to both; False
+        when the log cannot bring them there (a bulk change)."""
         index = self._new_index(self._config["ann_min"])
         index.load(ids, vectors, ranks)
         if graph is not None and not index.attach(graph):
@@ -192,12 +184,10 @@ class GalleryCache:
         index.names = read_names()
         index.typical = typical
         self._index, self._model, self._seen = index, model, seen
+        *rows, grey_typical = grey_rows(model, grey, seen)
         self._grey = self._new_index(None)
-        if grey is not None and grey[0] == seen:
-            self._grey.load(*grey[1:4])
-            self._grey.typical = grey[4]
-        else:  # from the faces table as of now (the log below re-reads its people in both)
-            self._grey.load(*read_all_means(model, grey=True))
+        self._grey.load(*rows)
+        self._grey.typical = grey_typical
         if seen != generation and not self._apply_log(generation):
             return False
         # The typical crowding: the snapshot's until the thread has recomputed it (seconds

@@ -96,6 +96,15 @@ def read_people(person_ids: list[int], model: str, grey: bool = False):
     return present, means, [first[p] for p in present], names, gone
 
 
+def grey_rows(model: str, snapshot, seen: int):
+    """The grey gallery's rows: its snapshot's (Snapshots.load) when that is as of generation
+    `seen`, else the faces table's as of now (the log then re-reads the same people).
+    Returns (person ids, vectors, ranks, typical crowding or None)."""
+    if snapshot is not None and snapshot[0] == seen:
+        return tuple(snapshot[1:5])
+    return (*read_all_means(model, grey=True), None)
+
+
 def read_names() -> dict[int, str]:
     """Every person's name by id. Through the driver's own cursor: at a million people
     SQLAlchemy's rows took 3.3 s of a worker's start here, the driver's tuples 0.8 s."""
@@ -122,6 +131,11 @@ def _read_matrix(path: Path, spare: int) -> np.ndarray:
         if shape[0] and f.readinto(out[:shape[0]].data.cast("B")) != out[:shape[0]].nbytes:  # (an empty grey gallery)
             raise ValueError(f"{path}: truncated")
     return out
+
+
+def grey_key(model: str) -> str:
+    """The name the grey gallery of `model` has among the snapshots."""
+    return f"{model}~grey"
 
 
 class Snapshots:
