@@ -16,22 +16,16 @@ from scripts.bench_tracks_video import CYCLES_PER_SECOND, Video
 
 def gallery_view(clean, without: set) -> GalleryView:
     """The dev gallery but the people `without` as the product decides with it: person id =
-    1 + row of `clean.gallery`, one clean photo each (and its grey embedding: the grey
-    gallery, app/faces/grey.py), the configured threshold and crowding."""
+    1 + row of `clean.gallery`, one clean photo each, the configured threshold and crowding."""
     kept = [(i + 1, key) for i, key in enumerate(clean.gallery) if key[0] not in without]
     rows = np.array([clean.row(key) for _, key in kept])
+    vectors = clean.frames.embeddings[rows, clean.central[rows]]
     ids = np.array([i for i, _ in kept])
-    colour, grey = (_index(ids, source[rows, clean.central[rows]])
-                    for source in (clean.frames.embeddings, clean.grey))
-    names = {int(i): key[0] for i, key in kept}
-    return GalleryView(colour, names, "facenet-keras-v1", Config.IDENTIFY_THRESHOLD, grey=grey)
-
-
-def _index(ids: np.ndarray, vectors: np.ndarray) -> PersonIndex:
     index = PersonIndex(crowding=Crowding(weight=Config.IDENTIFY_CROWDING))
     index.load(ids, vectors, np.arange(len(ids)))
     index.typical = index.compute_typical_crowding()
-    return index
+    names = {int(i): key[0] for i, key in kept}
+    return GalleryView(index, names, "facenet-keras-v1", Config.IDENTIFY_THRESHOLD)
 
 
 def replay(recognizer: Replay, video: Video, t: int) -> list[tuple]:
