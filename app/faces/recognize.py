@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from flask import current_app
 
-from ..http.problems import Problem
+from ..errors import Problem
 from ..recognition.calibration import identify_offset, too_poor, verify_threshold
 from ..recognition.match import Match, pairwise_distances, similarity_from_distance
 from ..recognition.quality import FaceConditions, conditions_of, to_grey
@@ -144,7 +144,7 @@ def _main_face(data: bytes, which: str, pipeline) -> tuple[Face, int]:
     index = select_face([f.detection for f in photo.faces], MAIN_FACE,
                         image_shape=photo.analysis.image.shape)
     if index is None:
-        raise Problem("no-face", 422, f"No face was found in {which}. Send a sharp, well-lit "
+        raise Problem("no-face", f"No face was found in {which}. Send a sharp, well-lit "
                       "photo in which the face is at least 40 pixels wide.")
     return photo.faces[index], len(photo.faces)
 

@@ -15,7 +15,7 @@ from ..extensions import db
 from ..faces import get_state
 from ..faces.grey import grey_embedding
 from ..faces.people import new_name
-from ..http.problems import Problem
+from ..errors import Problem
 from ..models import Correction, Face, Person, name_key
 from .person_export import FORMAT
 
@@ -23,7 +23,7 @@ FACE_FIELDS = ("model", "det_score", "source_sha256", "origin", "origin_camera")
 
 
 def _bad(why: str) -> Problem:
-    return Problem("invalid-input", 400, f"Not a person's export ({why}); send the zip that "
+    return Problem("invalid-input", f"Not a person's export ({why}); send the zip that "
                    "GET /api/people/{id}/export or `flask faces export-person` wrote.")
 
 

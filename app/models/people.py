@@ -8,8 +8,8 @@ import numpy as np
 from sqlalchemy import ForeignKey, LargeBinary, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..config import PRETRAINED
 from ..extensions import db
-from ..recognition.weights import PRETRAINED
 from .sealed import SealedImage
 from .base import EMBEDDING_DTYPE, utcnow
 

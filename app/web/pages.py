@@ -14,7 +14,7 @@ from ..faces import delete_face as remove_face, delete_person as remove_person, 
 from ..faces.undo import keep
 from ..faces.photos import active_model_dir
 from ..faces.thresholds import SLIDER, describe, measured_on, presets, suggest, words_by_threshold
-from ..http.problems import Problem
+from ..errors import Problem
 from ..library.expiry import rules_and_holdings
 from ..models import Face, counts
 from ..recognition.errors import RecognitionError

@@ -200,7 +200,7 @@ def test_mqtt_presence_and_home_assistant_discovery_from_the_broker(events_app, 
 def test_rules_choose_events_people_and_cameras_and_signatures_refuse_tampering():
     from app.events.rules import Rules
     from app.events.webhooks import sign
-    from app.http.problems import Problem
+    from app.errors import Problem
 
     front_door_unknown = Rules.parse({"events": ["unknown"], "cameras": [1]})
     event = lambda kind, camera, person=None: {"type": kind, "camera": {"id": camera}, "person_id": person}  # noqa: E731
