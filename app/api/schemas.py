@@ -5,6 +5,7 @@ answers' precision)."""
 from __future__ import annotations
 
 from marshmallow import Schema, fields, missing
+from marshmallow.validate import OneOf
 
 from .dumping import Rounded, Utc, Whole, Wrapping
 
@@ -65,10 +66,21 @@ class Candidate(Schema):
     similarity = Rounded(required=True, **_d("Cosine similarity = 1 - distance²/2."))
 
 
-class Conditions(Schema):
+class Conditions(Wrapping):
+    """A face's conditions, or (IdentifyConditions) faces.recognize.JudgedConditions, which
+    holds them with the gallery the face was matched in."""
+
+    wraps = "conditions"
     greyscale = fields.Boolean(required=True, **_d("A greyscale or IR camera's face (its colour channels equal)."))
     face_px = Whole(required=True, **_d("The shorter side of the face's box, in pixels."))
     sharpness = Rounded(1, required=True, **_d("Laplacian variance of the aligned face (below ~20: blurred)."))
+
+
+class IdentifyConditions(Conditions):
+    gallery = fields.String(required=True, validate=OneOf(("colour", "grey")), **_d(
+        "The gallery the face was matched in: \"grey\" (every enrolled face made grey) for a "
+        "greyscale/IR face once every person has grey embeddings (flask faces backfill-grey), "
+        "else \"colour\"."))
 
 
 POOR = "Why the face was not judged: too poor to tell (e.g. \"face 14 px, too small to name\"); null otherwise."
@@ -86,7 +98,7 @@ class IdentifiedFace(Detection):
         "named when distance <= threshold."))
     candidates = fields.List(fields.Nested(Candidate), required=True, **_d("The k nearest people."))
     group_id = nullable(fields.Integer, "With remember=1, an unknown face's group (GET /api/unknown/{id}).")
-    conditions = fields.Nested(Conditions, required=True, **_d(
+    conditions = fields.Nested(IdentifyConditions, required=True, attribute="judged_conditions", **_d(
         "What the camera did to the face; the threshold moves with it (docs/CAMERAS.md)."))
     reason = nullable(fields.String, POOR, required=True)
 

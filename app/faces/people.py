@@ -14,6 +14,7 @@ from ..models import Face, Person, name_key
 from .candidate import EnrolCandidate
 from .door import check, check_not_enrolled
 from .gallery import get_state
+from .grey import grey_embedding
 from .photos import analyze, pick_face
 
 MAX_NAME = 120
@@ -134,8 +135,8 @@ def door_problem(candidate: EnrolCandidate, person: Person | None) -> Problem | 
 
 def _store(person: Person, c: EnrolCandidate) -> Face:
     row = Face(person=person, embedding=c.face.embedding.tobytes(), model=c.model,
-               crop_jpeg=c.face.crop_jpeg, det_score=c.face.det_score, source_sha256=c.sha256,
-               origin=c.origin, origin_camera=c.camera)
+               grey_embedding=grey_embedding(c.face.crop_jpeg), crop_jpeg=c.face.crop_jpeg,
+               det_score=c.face.det_score, source_sha256=c.sha256, origin=c.origin, origin_camera=c.camera)
     db.session.add(row)
     log.info("face added to %r from %s (photo %s...)", person.name, c.origin, c.sha256[:12])
     return row

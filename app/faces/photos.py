@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from flask import current_app
 
 from ..errors import Problem, no_face
-from ..models import EMBEDDING_DTYPE
+from ..extensions import db
+from ..models import EMBEDDING_DTYPE, AppState
 from ..recognition.jpeg import to_jpeg
 from ..recognition.pipeline import Analysis, Face, FacePipeline
 from ..recognition.quality import sharpness
 from ..recognition.select import select_face, side
+from ..recognition.weights import PRETRAINED
 from .gallery import get_state
 from .runtime import state
 
@@ -38,6 +41,13 @@ def active_pipeline() -> FacePipeline:
     """The pipeline of the active model, so that new embeddings are always comparable with
     the gallery, which holds only that model's embeddings."""
     return state().pipeline(get_state().active_model)
+
+
+def active_model_dir() -> Path:
+    """The active model's folder (MODELS_DIR/<name>): its weights and model.json. Reads the
+    state row without making it (callers may be inside a transaction)."""
+    row = db.session.get(AppState, 1)
+    return Path(current_app.config["MODELS_DIR"]) / (row.active_model if row else PRETRAINED)
 
 
 def analyze(data: bytes, pipeline: FacePipeline | None = None, sha256: str | None = None) -> Photo:

@@ -34,17 +34,29 @@ class NamedCandidate:
     similarity: float
 
 
+@dataclass(frozen=True)
+class JudgedConditions:
+    """A face's conditions (recognition.quality.FaceConditions) and the gallery it was
+    matched in ("colour" or "grey")."""
+
+    conditions: FaceConditions
+    gallery: str
+
+
 @dataclass
 class IdentifiedFace:
     """One face of a photo and who it is (name None: unknown), with the nearest people, its
-    conditions, and why it was not named when it is too poor to be (`reason`). With
-    remember=1 (`remembered`), an unknown face's group (`group_id`, None: not kept)."""
+    conditions, why it was not named when it is too poor to be (`reason`), and the gallery
+    it was matched in ("grey" for a greyscale/IR face once every person has grey vectors,
+    app/faces/grey.py; else "colour"). With remember=1 (`remembered`), an unknown face's
+    group (`group_id`, None: not kept)."""
 
     face: Face
     match: Match
     view: GalleryView
     conditions: FaceConditions | None = None
     reason: str | None = None
+    gallery: str = "colour"
     group_id: int | None = None
     remembered: bool = False
 
@@ -75,6 +87,11 @@ class IdentifiedFace:
         return self.match.threshold
 
     @property
+    def judged_conditions(self) -> JudgedConditions | None:
+        """Its conditions with the gallery it was matched in (None: not judged)."""
+        return None if self.conditions is None else JudgedConditions(self.conditions, self.gallery)
+
+    @property
     def candidates(self) -> list[NamedCandidate]:
         """The k nearest people, nearest first."""
         return [NamedCandidate(c.label, self.view.name(c.label), c.distance, c.similarity)
@@ -103,26 +120,28 @@ class Identification:
 
 
 def identify_faces(faces: list[Face], view: GalleryView, k: int = 3) -> list[IdentifiedFace]:
-    """Each face's match against the gallery of `view` (k nearest people as candidates),
-    judged for its quality (`judged`)."""
+    """Each face's match against the gallery of `view` (k nearest people as candidates; a
+    greyscale/IR face in the grey gallery, GalleryView.uses_grey), judged for its quality."""
     if not faces:
         return []
-    matches = view.identify(np.stack([f.embedding for f in faces]), k)
-    return [judged(f, m, view) for f, m in zip(faces, matches)]
+    conditions = [conditions_of(f.detection, f.aligned) for f in faces]
+    greyscale = [c.greyscale for c in conditions]
+    matches = view.identify(np.stack([f.embedding for f in faces]), k, greyscale)
+    out = []
+    for face, match, c in zip(faces, matches, conditions):
+        grey = view.uses_grey(c.greyscale)
+        match, reason = held_to_quality(match, c, grey)
+        out.append(IdentifiedFace(face, match, view, c, reason, "grey" if grey else "colour"))
+    return out
 
 
-def judged(face: Face, match: Match, view: GalleryView) -> IdentifiedFace:
-    """A face's match held to its quality (`held_to_quality`)."""
-    conditions = conditions_of(face.detection, face.aligned)
-    match, reason = held_to_quality(match, conditions)
-    return IdentifiedFace(face, match, view, conditions, reason)
-
-
-def held_to_quality(match: Match, conditions: FaceConditions) -> tuple[Match, str | None]:
+def held_to_quality(match: Match, conditions: FaceConditions,
+                    grey_gallery: bool = False) -> tuple[Match, str | None]:
     """A face too poor to name is unknown, with the reason why; a poorer face must be
-    nearer (its threshold moved by calibration.py). Returns the match and the reason."""
+    nearer (its threshold moved by calibration.py, for the gallery it was matched in).
+    Returns the match and the reason."""
     reason = too_poor(conditions)
-    limit = match.threshold + identify_offset(conditions)
+    limit = match.threshold + identify_offset(conditions, grey_gallery)
     if reason or (match.label is not None and match.distance > limit):
         match = replace(match, label=None)
     return replace(match, threshold=limit), reason

@@ -22,6 +22,7 @@ FIELDS = ("model", "det_score", "source_sha256", "origin", "origin_camera")
 def _face(face: Face) -> dict:
     return {**{k: getattr(face, k) for k in FIELDS}, "created_at": face.created_at.isoformat(),
             "embedding": base64.b64encode(face.embedding).decode(),
+            "grey_embedding": face.grey_embedding and base64.b64encode(face.grey_embedding).decode(),
             "crop_jpeg": base64.b64encode(face.crop_jpeg).decode()}
 
 
@@ -82,7 +83,9 @@ def undo(entry_id: int) -> tuple[Person, str]:
     person = _bring_back(data) if data["whole"] else _still_there(data)
     db.session.info["audit_restore"] = True  # the audit log says "restore", not "enrol" (auth/audit.py)
     for f in data["faces"]:
+        grey = f.get("grey_embedding")  # none in entries kept before the grey gallery
         db.session.add(Face(person=person, embedding=base64.b64decode(f["embedding"]),
+                            grey_embedding=grey and base64.b64decode(grey),
                             crop_jpeg=base64.b64decode(f["crop_jpeg"]),
                             created_at=datetime.fromisoformat(f["created_at"]),
                             **{k: f[k] for k in FIELDS}))

@@ -160,7 +160,7 @@ def conditions_by_hand(c) -> dict:
 def face_by_hand(f) -> dict:
     d, near = f.match.distance, f.match.candidates
     return {**by_hand(f.face.detection), "name": f.view.name(f.match.label), "person_id": f.match.label,
-            "conditions": conditions_by_hand(f.conditions), "reason": f.reason, "distance": round(d, 4),
+            "conditions": {**conditions_by_hand(f.conditions), "gallery": f.gallery}, "reason": f.reason, "distance": round(d, 4),
             "similarity": round(1 - d * d / 2, 4), "threshold": round(f.match.threshold, 4),
             "candidates": [{"person_id": c.label, "name": f.view.name(c.label), "distance": round(c.distance, 4),
                             "similarity": round(1 - c.distance ** 2 / 2, 4)} for c in near]}
