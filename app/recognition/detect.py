@@ -61,8 +61,11 @@ class FaceDetector:
         self._rnet: mtcnn_nets.CompiledNet | None = None
         self._onet: mtcnn_nets.CompiledNet | None = None
 
-    def detect(self, rgb: np.ndarray) -> list[Detection]:
+    def detect(self, rgb: np.ndarray, min_face_size: float | None = None) -> list[Detection]:
         """rgb: (H, W, 3) uint8 RGB. Returns faces sorted by score, highest first; [] when none.
+
+        min_face_size: this call's smallest face (pixels of rgb), else the detector's (live
+        video looks around a known face for faces of about its size: a shorter pyramid).
 
         max_side: when set and the image's longer side is larger, detection runs on a copy
         downscaled so that its longer side is max_side, and boxes/landmarks are mapped back
@@ -71,18 +74,8 @@ class FaceDetector:
         with max_side 1600, a 4000 px wide photo is searched for faces of 30 px or more.
         Boxes are clipped to 0..W-1, 0..H-1 like the package's; landmarks are not.
         """
-        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8 or rgb.size == 0:
-            raise ValueError(f"expected an (H, W, 3) uint8 image, got {rgb.shape} {rgb.dtype}")
-        height, width = rgb.shape[:2]
-        work = rgb
-        if self.max_side is not None and max(height, width) > self.max_side:
-            f = self.max_side / max(height, width)
-            size = (max(1, round(width * f)), max(1, round(height * f)))
-            work = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-        to_x, to_y = width / work.shape[1], height / work.shape[0]  # back to original pixels
-        img = _normalise(work)
-        scales = _pyramid(*work.shape[:2], self.min_face_size / to_x, self.scale_factor)
-
+        img, to = self._work(rgb)
+        scales = _pyramid(*img.shape[:2], (min_face_size or self.min_face_size) / to[0], self.scale_factor)
         with self._lock:
             self._load()
             boxes = self._propose(img, scales)
@@ -91,13 +84,34 @@ class FaceDetector:
             if not len(boxes):
                 return []
             boxes, marks = self._output(img, boxes)
+        return _detections(boxes, marks, to, rgb.shape)
 
-        boxes[:, 0:4] *= (to_x, to_y, to_x, to_y)
-        marks *= (to_x, to_y)
-        np.clip(boxes[:, 0:4], 0, (width - 1, height - 1, width - 1, height - 1),
-                out=boxes[:, 0:4])
-        return [Detection(box=b[:4].astype(np.float32), score=float(b[4]),
-                          landmarks=m.astype(np.float32)) for b, m in zip(boxes, marks)]
+    def detect_near(self, rgb: np.ndarray, candidates: np.ndarray) -> list[Detection]:
+        """The faces under candidate boxes ((N, 4), pixels of rgb), by the second and third
+        stages alone: live video follows a face from where it just was, in 2 network runs
+        where the image pyramid takes 10 or more. Returns what detect returns."""
+        img, to = self._work(rgb)
+        boxes = np.asarray(candidates, np.float64).reshape(-1, 4) / (to[0], to[1], to[0], to[1])
+        with self._lock:
+            self._load()
+            boxes = self._refine(img, _square(boxes)) if len(boxes) else boxes
+            if not len(boxes):
+                return []
+            boxes, marks = self._output(img, boxes)
+        return _detections(boxes, marks, to, rgb.shape)
+
+    def _work(self, rgb: np.ndarray) -> tuple[np.ndarray, tuple[float, float]]:
+        """The normalised copy detection runs on (at most max_side) and its (x, y) factors
+        back to rgb's pixels."""
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8 or rgb.size == 0:
+            raise ValueError(f"expected an (H, W, 3) uint8 image, got {rgb.shape} {rgb.dtype}")
+        height, width = rgb.shape[:2]
+        work = rgb
+        if self.max_side is not None and max(height, width) > self.max_side:
+            f = self.max_side / max(height, width)
+            size = (max(1, round(width * f)), max(1, round(height * f)))
+            work = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        return _normalise(work), (width / work.shape[1], height / work.shape[0])
 
     def release(self) -> None:
         """Drop the interpreters and what they were planned for (PNet's per-shape ones:
@@ -158,6 +172,18 @@ class FaceDetector:
         order = _by_score(boxes[:, 4])
         keep = order[_nms(boxes[order, :4], 0.7, by_smaller=True)]
         return boxes[keep], marks[keep]
+
+
+def _detections(boxes: np.ndarray, marks: np.ndarray, to: tuple[float, float],
+                shape: tuple[int, ...]) -> list[Detection]:
+    """Stage 3's boxes (K, 5) and landmarks (K, 5, 2) on the copy, as Detections in the
+    pixels of the image of `shape`, boxes clipped to it."""
+    height, width = shape[:2]
+    boxes[:, 0:4] *= (to[0], to[1], to[0], to[1])
+    marks *= to
+    np.clip(boxes[:, 0:4], 0, (width - 1, height - 1, width - 1, height - 1), out=boxes[:, 0:4])
+    return [Detection(box=b[:4].astype(np.float32), score=float(b[4]),
+                      landmarks=m.astype(np.float32)) for b, m in zip(boxes, marks)]
 
 
 def _normalise(rgb: np.ndarray) -> np.ndarray:

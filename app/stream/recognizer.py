@@ -7,19 +7,23 @@ import threading
 import time
 from typing import Callable, NamedTuple
 
+import cv2
 import numpy as np
 
 from ..recognition import FaceDetector, FacePipeline
+from ..recognition.types import Detection
 from ..recognition.quality import FaceConditions, assess
 from ..events.sink import CameraRef, Cycle, CycleSink
+from .motion import MotionGate, Plan, smallest_face
 from .rates import RateMeter
-from .tracker import LiveMatch, Tracker
+from .tracker import LiveMatch, Tracker, iou
 
 # embeddings (N, 128), their faces' conditions -> N matches (person id or None, name,
 # distance; why faces too poor to name were not)
 Lookup = Callable[[np.ndarray, list[FaceConditions]], list[LiveMatch]]
 SHOW_SECONDS = 0.25
 BEST_CROPS = 3  # an unknown track's best crops kept for its sightings (app/library)
+SAME_FACE_IOU = 0.5  # two regions' detections overlapping this much are one face
 
 
 class Seen(NamedTuple):
@@ -44,13 +48,14 @@ class LiveRecognizer:
         sink, camera: each cycle goes to `sink.process_cycle` as `camera`'s (None: nowhere).
         ignore_region: (x, y, w, h) in frame pixels: faces centred there are ignored.
         best_crops: an unknown track's best crops kept for the face library.
+        gate: where each cycle looks for faces (motion.py); None: the whole frame, always.
     """
 
     def __init__(self, pipeline: FacePipeline, lookup: Lookup, min_face_size: int = 40,
                  max_side: int = 320, tracker: Tracker | None = None,
                  sink: CycleSink | None = None, camera: CameraRef | None = None,
                  ignore_region: tuple[int, int, int, int] | None = None,
-                 best_crops: int = BEST_CROPS):
+                 best_crops: int = BEST_CROPS, gate: MotionGate | None = None):
         self.pipeline = pipeline.with_detector(FaceDetector(
             min_face_size=min_face_size, max_side=max_side,
             models_dir=pipeline.detector.models_dir))
@@ -58,6 +63,9 @@ class LiveRecognizer:
         self.sink, self.camera = sink, camera
         self.ignore_region = ignore_region
         self.best_crops = best_crops
+        self.gate = gate
+        self.cycles = {"full": 0, "partial": 0, "skipped": 0}  # how each cycle detected
+        self._last_at: float | None = None  # the last cycle's capture time
         self._groups: dict[int, int] = {}  # track id -> unknown group id (from the sink)
         self.rate = RateMeter(5.0)  # recognition cycles per second
         self.tracker = tracker or Tracker()
@@ -69,7 +77,7 @@ class LiveRecognizer:
     def process(self, frame: np.ndarray, captured_at: float) -> None:
         """Detect, track and identify the faces of one RGB frame captured at `captured_at`
         (time.monotonic seconds), then hand the cycle to the sink."""
-        detections = self._detect(frame)
+        detections = self._find(frame, captured_at)
         if self.ignore_region is not None:
             detections = [d for d in detections if not self._ignored(d.box)]
         tracks = self.tracker.update([d.box for d in detections], captured_at)
@@ -92,9 +100,39 @@ class LiveRecognizer:
             self._lingering = [self._view(t) for t in self.tracker.tracks
                                if captured_at - t.last_seen > SHOW_SECONDS]
 
+    def _find(self, frame: np.ndarray, captured_at: float) -> list:
+        """The frame's faces where the gate says to look (nowhere: the cycle is skipped)."""
+        plan = None
+        if self.gate is not None:
+            min_face = smallest_face(*frame.shape[:2], self.detector.min_face_size, self.detector.max_side)
+            tracks = [(t.box, t.last_seen == self._last_at) for t in self.tracker.tracks]
+            plan = self.gate.plan(frame, captured_at, tracks, min_face)
+        self._last_at = captured_at
+        self.cycles["full" if plan is None else "partial" if plan else "skipped"] += 1
+        return self._detect(frame) if plan is None else self._detect_in(frame, plan)
+
     def _detect(self, frame: np.ndarray) -> list:
         """The frame's faces (recognition.types.Detection), highest score first."""
         return self.pipeline.detect(frame)
+
+    def _detect_in(self, frame: np.ndarray, plan: Plan) -> list:
+        """The faces found where `plan` says (motion.py), in frame pixels, highest score
+        first; a face found twice, once."""
+        found = self.detector.detect_near(frame, plan.near) if len(plan.near) else []
+        for r in plan.regions:  # at the whole frame's scale: the faces it would find
+            crop, f = frame[r.y1:r.y2, r.x1:r.x2], self._scale(frame)
+            if f < 1:
+                crop = cv2.resize(crop, (round(crop.shape[1] * f), round(crop.shape[0] * f)),
+                                  interpolation=cv2.INTER_AREA)
+            for d in self.detector.detect(crop, r.min_face * f):
+                found.append(Detection(d.box / f + (r.x1, r.y1, r.x1, r.y1), d.score,
+                                       d.landmarks / f + (r.x1, r.y1)))
+        found.sort(key=lambda d: -d.score)
+        kept = []
+        for d in found:
+            if not kept or iou(np.stack([k.box for k in kept]), d.box[None]).max() < SAME_FACE_IOU:
+                kept.append(d)
+        return kept
 
     def _embed(self, frame: np.ndarray, detections: list) -> list[Seen]:
         """The faces under `detections`, each aligned, embedded and assessed."""
@@ -128,6 +166,11 @@ class LiveRecognizer:
             self._groups.update(groups)
             for track in ended:
                 self._groups.pop(track.id, None)
+
+    def _scale(self, frame: np.ndarray) -> float:
+        """The factor of the copy the detector works on (max_side), 1 for a small frame."""
+        side = self.detector.max_side
+        return 1.0 if side is None else min(1.0, side / max(frame.shape[:2]))
 
     @property
     def encoder(self):
