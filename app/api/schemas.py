@@ -245,6 +245,9 @@ class CameraStatus(Camera):
     fps_out = fields.Float(**_d("Frames sent to viewers per second."))
     recognition_ms = nullable(fields.Float, "Capture to names, last frame.")
     detect_fps = nullable(fields.Float, "Recognitions per second.")
+    detect_cycles = nullable(fields.Dict, "Recognition cycles since start by how they detected: full "
+                             "(the whole frame), partial (near known faces and where it moved), skipped "
+                             "(a still scene with no face).")
     opened = fields.Integer(**_d("How many times its source was opened since start."))
     frame_size = nullable(fields.List, "[width, height].", cls_or_instance=fields.Integer())
     tracks = fields.List(fields.Nested(Track), **_d("The faces in view."))

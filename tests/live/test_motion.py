@@ -1,0 +1,138 @@
+"""The motion gate (issue 25): a door camera's still, empty hall costs no detection, a
+person who comes in is still boxed and named as fast, a face that stands still keeps its
+track, and one that appears without moving is found by the periodic whole-frame detection.
+Clips are real MJPG files (the codec's noise and a sensor's noise in every frame)."""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from app.stream.motion import MotionGate
+from app.stream.recognizer import LiveRecognizer
+from harness import wait_for
+from support import cli_api_key, make_app, photos
+
+FPS = 25
+PERSON = "ben_afflek"  # enrolled by the `lookup` fixture
+
+
+def hall(width: int = 640, height: int = 480) -> np.ndarray:
+    """(480, 640, 3) uint8 RGB: an empty hall, lit from one side."""
+    ramp = np.linspace(60, 150, width, dtype=np.float32)[None, :, None]
+    shade = np.linspace(0.8, 1.1, height, dtype=np.float32)[:, None, None]
+    return np.clip(ramp * shade * [0.9, 1.0, 1.15], 0, 255).astype(np.uint8)
+
+
+def person() -> np.ndarray:
+    """PERSON's val photo, 190 px high (a face of about 110 px), RGB."""
+    rgb = cv2.cvtColor(cv2.imread(str(photos("val", PERSON)[0])), cv2.COLOR_BGR2RGB)
+    return cv2.resize(rgb, (round(rgb.shape[1] * 190 / rgb.shape[0]), 190), interpolation=cv2.INTER_AREA)
+
+
+def door_clip(path: Path, still: float, walk: float = 1.0, stay: float = 3.0, fade: bool = False) -> None:
+    """An MJPG clip of a door camera: `still` seconds of the empty hall, then PERSON comes
+    in from the left over `walk` seconds (or, `fade`, appears in place without moving) and
+    stands still for `stay` seconds. Every frame has fresh sensor noise (sigma 2 levels)."""
+    background, photo = hall(), person()
+    h, w = photo.shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), FPS, (640, 480))
+    rng = np.random.default_rng(0)
+    for i in range(round(FPS * (still + walk + stay))):
+        frame = background.astype(np.float32)
+        t = i / FPS - still
+        if t >= 0:
+            share = min(1.0, t / walk)
+            x = 200 if fade else round(-w + share * (200 + w))
+            part = frame[140:140 + h, max(x, 0):x + w]
+            seen = photo[:, w - part.shape[1]:] if x < 0 else photo[:, :part.shape[1]]
+            alpha = share if fade else 1.0
+            part[:] = (1 - alpha) * part + alpha * seen
+        frame += rng.normal(0, 2, frame.shape)
+        writer.write(cv2.cvtColor(np.clip(frame, 0, 255).astype(np.uint8), cv2.COLOR_RGB2BGR))
+    writer.release()
+
+
+def replay(recognizer: LiveRecognizer, path: Path, every: int = 2) -> list[tuple]:
+    """Every `every`-th frame of a clip through the recognizer at its video time; per cycle
+    (time s, cycles so far, [(track id, name)] of the faces found in it)."""
+    capture, out, i = cv2.VideoCapture(str(path)), [], 0
+    while True:
+        ok, bgr = capture.read()
+        if not ok:
+            return out
+        if i % every == 0:
+            recognizer.process(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), i / FPS)
+            found = [(t.id, t.name) for t in recognizer.tracker.tracks if t.last_seen == i / FPS]
+            out.append((i / FPS, dict(recognizer.cycles), found))
+        i += 1
+
+
+def first_named(cycles: list[tuple]) -> float | None:
+    return next((t for t, _, found in cycles if any(name == PERSON for _, name in found)), None)
+
+
+def test_a_still_hall_skips_detection_and_a_person_coming_in_is_named_as_fast(pipeline, lookup, tmp_path):
+    """4 s of an empty hall: detection runs only every 2 s (the rest is skipped, the
+    codec's and the sensor's noise are no motion); the person who then comes in is named at
+    the same cycle as with detection on every frame, and keeps one track while standing."""
+    clip = tmp_path / "door.avi"
+    door_clip(clip, still=4.0)
+    gated = replay(LiveRecognizer(pipeline, lookup, gate=MotionGate(full_every=2.0)), clip)
+    every = replay(LiveRecognizer(pipeline, lookup), clip)
+    _, empty, _ = [c for c in gated if c[0] < 4.0][-1]
+    assert empty["full"] == 2 and empty["skipped"] == 48  # at 0 and 2 s of 50 cycles
+    named = first_named(gated)
+    assert named is not None and named == first_named(every) and named <= 5.0
+    standing = [found for t, _, found in gated if t >= 5.0]
+    assert {tuple(found) for found in standing} == {((standing[0][0][0], PERSON),)}  # one track, named
+    _, total, _ = gated[-1]
+    assert total["full"] <= math.ceil(8.0 / 2.0) + 1 and total["partial"] >= 30
+
+
+def test_a_face_that_appears_without_moving_is_found_within_the_full_detection_period(pipeline, lookup, tmp_path):
+    """A face fading in over 2 s changes each pixel by under the motion threshold between
+    cycles: the whole-frame detection every 1 s finds it, at most 1 s after it is visible."""
+    clip = tmp_path / "fade.avi"
+    door_clip(clip, still=1.0, walk=2.0, stay=2.0, fade=True)
+    gated = replay(LiveRecognizer(pipeline, lookup, gate=MotionGate(full_every=1.0)), clip)
+    every = replay(LiveRecognizer(pipeline, lookup), clip)
+    assert first_named(gated) is not None and first_named(every) is not None
+    assert first_named(gated) - first_named(every) <= 1.0
+    assert gated[-1][1]["skipped"] > 0  # nothing moved enough: the gate did skip
+
+
+@pytest.fixture(scope="module")
+def door_app(model_dir, tmp_path_factory):
+    """An app whose first camera is off; PERSON enrolled; FACES_LIVE_MOTION_GATE as shipped."""
+    folder = tmp_path_factory.mktemp("door")
+    (folder / "videos").mkdir()
+    app = make_app(folder / "faces.db", VIDEOS_DIR=str(folder / "videos"), CAMERA_SOURCE="demo")
+    yield app
+    app.extensions["faces"].close()
+
+
+def test_a_door_camera_of_the_app_skips_the_still_hall_and_says_so(door_app):
+    """Through the product: a camera on a clip of a still hall then PERSON reports skipped
+    cycles in GET /api/cameras/<id> and still names PERSON."""
+    client = door_app.test_client()
+    key = {"Authorization": f"Bearer {cli_api_key(door_app)}"}
+    client.patch("/api/cameras/1", json={"enabled": False}, headers=key)
+    r = client.post(f"/api/people?name={PERSON}", data=photos("train", PERSON)[0].read_bytes(),
+                    headers={**key, "Content-Type": "image/jpeg"})
+    assert r.status_code == 201, r.get_json()
+    door_clip(Path(door_app.config["VIDEOS_DIR"]) / "door.avi", still=3.0)
+    r = client.post("/api/cameras", json={"name": "Door", "source": "door.avi"}, headers=key)
+    url = f"/api/cameras/{r.get_json()['id']}"
+    now = lambda: client.get(url, headers=key).get_json()  # noqa: E731
+    named = wait_for(lambda: any(t["name"] == PERSON for t in now().get("tracks", [])), 40)
+    state = now()
+    assert named, state
+    assert state["detect_cycles"]["skipped"] > 0 and state["detect_cycles"]["partial"] > 0, state
+    started = time.monotonic()
+    assert wait_for(lambda: now()["detect_cycles"]["full"] > state["detect_cycles"]["full"], 10)
+    assert time.monotonic() - started <= door_app.config["LIVE_FULL_DETECTION_SECONDS"] + 2
