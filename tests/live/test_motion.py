@@ -9,52 +9,13 @@ import time
 from pathlib import Path
 
 import cv2
-import numpy as np
 import pytest
 
 from app.stream.motion import MotionGate
 from app.stream.recognizer import LiveRecognizer
+from door_clip import FPS, PERSON, door_clip
 from harness import wait_for
 from support import cli_api_key, make_app, photos
-
-FPS = 25
-PERSON = "ben_afflek"  # enrolled by the `lookup` fixture
-
-
-def hall(width: int = 640, height: int = 480) -> np.ndarray:
-    """(480, 640, 3) uint8 RGB: an empty hall, lit from one side."""
-    ramp = np.linspace(60, 150, width, dtype=np.float32)[None, :, None]
-    shade = np.linspace(0.8, 1.1, height, dtype=np.float32)[:, None, None]
-    return np.clip(ramp * shade * [0.9, 1.0, 1.15], 0, 255).astype(np.uint8)
-
-
-def person() -> np.ndarray:
-    """PERSON's val photo, 190 px high (a face of about 110 px), RGB."""
-    rgb = cv2.cvtColor(cv2.imread(str(photos("val", PERSON)[0])), cv2.COLOR_BGR2RGB)
-    return cv2.resize(rgb, (round(rgb.shape[1] * 190 / rgb.shape[0]), 190), interpolation=cv2.INTER_AREA)
-
-
-def door_clip(path: Path, still: float, walk: float = 1.0, stay: float = 3.0, fade: bool = False) -> None:
-    """An MJPG clip of a door camera: `still` seconds of the empty hall, then PERSON comes
-    in from the left over `walk` seconds (or, `fade`, appears in place without moving) and
-    stands still for `stay` seconds. Every frame has fresh sensor noise (sigma 2 levels)."""
-    background, photo = hall(), person()
-    h, w = photo.shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), FPS, (640, 480))
-    rng = np.random.default_rng(0)
-    for i in range(round(FPS * (still + walk + stay))):
-        frame = background.astype(np.float32)
-        t = i / FPS - still
-        if t >= 0:
-            share = min(1.0, t / walk)
-            x = 200 if fade else round(-w + share * (200 + w))
-            part = frame[140:140 + h, max(x, 0):x + w]
-            seen = photo[:, w - part.shape[1]:] if x < 0 else photo[:, :part.shape[1]]
-            alpha = share if fade else 1.0
-            part[:] = (1 - alpha) * part + alpha * seen
-        frame += rng.normal(0, 2, frame.shape)
-        writer.write(cv2.cvtColor(np.clip(frame, 0, 255).astype(np.uint8), cv2.COLOR_RGB2BGR))
-    writer.release()
 
 
 def replay(recognizer: LiveRecognizer, path: Path, every: int = 2) -> list[tuple]:
