@@ -26,6 +26,7 @@ SMALL = (160, 120)  # the motion test's copy (width, height): a pixel is 4x4 of 
 # averaged over the 4x4 pixels it covers, stays well under it.
 PIXEL_CHANGE = 16
 _OPEN = np.ones((3, 3), np.uint8)  # motion smaller than 3x3 pixels of the copy is noise
+LOOK_AROUND = 0.3  # seconds a face missed by a cycle is looked for with a short pyramid
 TRACK_GROW = 0.5  # a tracked face's region: its box grown by this much of its side each way,
 TRACK_FACE = 0.5  # searched for faces of at least this much of its side (10 cycles a second)
 # Where a face found in the last cycle is looked for: its box, moved by this much of its
@@ -82,25 +83,29 @@ class MotionGate:
         self.full_every = full_every
         self._previous: np.ndarray | None = None  # the last cycle's grey copy
         self._last_full = float("-inf")
+        self._last: float | None = None  # the last cycle's time
 
     def plan(self, frame: np.ndarray, now: float, tracks: list, min_face: float) -> Plan | None:
         """frame: (H, W, 3) uint8; now: its time (monotonic seconds); tracks: (box (4,),
-        found in the last cycle) of each tracked face; min_face: smallest_face() of the
+        when it was last found) of each tracked face; min_face: smallest_face() of the
         frame. Returns None: detect the whole frame; else where to look (an empty Plan:
         nowhere)."""
         grey = cv2.cvtColor(cv2.resize(frame, SMALL, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
-        previous, self._previous = self._previous, grey
+        (previous, self._previous), (last, self._last) = (self._previous, grey), (self._last, now)
         if previous is None or previous.shape != grey.shape or now - self._last_full >= self.full_every:
             return self._full(now)
         height, width = frame.shape[:2]
-        around = [_around_track(np.asarray(b, np.float32), width, height, min_face) for b, _ in tracks]
-        near = [_near(np.asarray(b, np.float64)) for b, found in tracks if found]
-        regions = [r for r, (_, found) in zip(around, tracks) if not found]
         moving = (cv2.absdiff(previous, grey) > PIXEL_CHANGE).astype(np.uint8)
         scale = np.array([SMALL[0] / width, SMALL[1] / height] * 2)
-        for r in around:  # motion where a face is followed is that face's
-            x1, y1, x2, y2 = (np.array(r[:4]) * scale).astype(int)
-            moving[y1:y2 + 1, x1:x2 + 1] = 0
+        near, regions = [], []
+        for box, seen in tracks:
+            box = np.asarray(box, np.float64)
+            if seen == last or now - seen > LOOK_AROUND:  # found just now, or lingering
+                near.append(_near(box))
+            else:
+                regions.append(_around_track(box, width, height, min_face))
+            x1, y1, x2, y2 = np.clip(_person(box) * scale, 0, SMALL * 2).astype(int)
+            moving[y1:y2 + 1, x1:x2 + 1] = 0  # a followed person's motion is theirs
         motion = _motion_box(moving)
         if motion is not None:
             regions.append(_around_motion(motion / scale, width, height, min_face))
@@ -134,6 +139,14 @@ def _near(box: np.ndarray) -> np.ndarray:
                            centre + np.multiply(m, NEAR_SHIFT * side) + half]) for m in moves]
     out += [np.concatenate([centre - half * s, centre + half * s]) for s in NEAR_SCALES]
     return np.stack(out)
+
+
+def _person(box: np.ndarray) -> np.ndarray:
+    """Where a face's person moves (x1, y1, x2, y2): a face's width each side of it, a
+    quarter above and four faces below (the body)."""
+    side = max(box[2] - box[0], box[3] - box[1])
+    cx = (box[0] + box[2]) / 2
+    return np.array([cx - side, box[1] - side / 4, cx + side, box[3] + 4 * side])
 
 
 def _around_track(box: np.ndarray, width: int, height: int, min_face: float) -> Region:

@@ -65,7 +65,6 @@ class LiveRecognizer:
         self.best_crops = best_crops
         self.gate = gate
         self.cycles = {"full": 0, "partial": 0, "skipped": 0}  # how each cycle detected
-        self._last_at: float | None = None  # the last cycle's capture time
         self._groups: dict[int, int] = {}  # track id -> unknown group id (from the sink)
         self.rate = RateMeter(5.0)  # recognition cycles per second
         self.tracker = tracker or Tracker()
@@ -105,9 +104,8 @@ class LiveRecognizer:
         plan = None
         if self.gate is not None:
             min_face = smallest_face(*frame.shape[:2], self.detector.min_face_size, self.detector.max_side)
-            tracks = [(t.box, t.last_seen == self._last_at) for t in self.tracker.tracks]
+            tracks = [(t.box, t.last_seen) for t in self.tracker.tracks]
             plan = self.gate.plan(frame, captured_at, tracks, min_face)
-        self._last_at = captured_at
         self.cycles["full" if plan is None else "partial" if plan else "skipped"] += 1
         return self._detect(frame) if plan is None else self._detect_in(frame, plan)
 
