@@ -9,13 +9,12 @@ import time
 from pathlib import Path
 
 import cv2
-import pytest
 
 from app.stream.motion import MotionGate
 from app.stream.recognizer import LiveRecognizer
 from door_clip import FPS, PERSON, door_clip
 from harness import wait_for
-from support import cli_api_key, make_app, photos
+from support import photos
 
 
 def replay(recognizer: LiveRecognizer, path: Path, every: int = 2) -> list[tuple]:
@@ -67,26 +66,15 @@ def test_a_face_that_appears_without_moving_is_found_within_the_full_detection_p
     assert gated[-1][1]["skipped"] > 0  # nothing moved enough: the gate did skip
 
 
-@pytest.fixture(scope="module")
-def door_app(model_dir, tmp_path_factory):
-    """An app whose first camera is off; PERSON enrolled; FACES_LIVE_MOTION_GATE as shipped."""
-    folder = tmp_path_factory.mktemp("door")
-    (folder / "videos").mkdir()
-    app = make_app(folder / "faces.db", VIDEOS_DIR=str(folder / "videos"), CAMERA_SOURCE="demo")
-    yield app
-    app.extensions["faces"].close()
-
-
-def test_a_door_camera_of_the_app_skips_the_still_hall_and_says_so(door_app):
+def test_a_door_camera_of_the_app_skips_the_still_hall_and_says_so(cam_app, cam_key):
     """Through the product: a camera on a clip of a still hall then PERSON reports skipped
     cycles in GET /api/cameras/<id> and still names PERSON."""
-    client = door_app.test_client()
-    key = {"Authorization": f"Bearer {cli_api_key(door_app)}"}
+    client, key = cam_app.test_client(), cam_key
     client.patch("/api/cameras/1", json={"enabled": False}, headers=key)
     r = client.post(f"/api/people?name={PERSON}", data=photos("train", PERSON)[0].read_bytes(),
                     headers={**key, "Content-Type": "image/jpeg"})
     assert r.status_code == 201, r.get_json()
-    door_clip(Path(door_app.config["VIDEOS_DIR"]) / "door.avi", still=3.0)
+    door_clip(Path(cam_app.config["VIDEOS_DIR"]) / "door.avi", still=3.0)
     r = client.post("/api/cameras", json={"name": "Door", "source": "door.avi"}, headers=key)
     url = f"/api/cameras/{r.get_json()['id']}"
     now = lambda: client.get(url, headers=key).get_json()  # noqa: E731
@@ -96,4 +84,4 @@ def test_a_door_camera_of_the_app_skips_the_still_hall_and_says_so(door_app):
     assert state["detect_cycles"]["skipped"] > 0 and state["detect_cycles"]["partial"] > 0, state
     started = time.monotonic()
     assert wait_for(lambda: now()["detect_cycles"]["full"] > state["detect_cycles"]["full"], 10)
-    assert time.monotonic() - started <= door_app.config["LIVE_FULL_DETECTION_SECONDS"] + 2
+    assert time.monotonic() - started <= cam_app.config["LIVE_FULL_DETECTION_SECONDS"] + 2
