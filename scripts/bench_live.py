@@ -220,7 +220,7 @@ def scene(name: str, folder: Path) -> tuple[str, dict, str]:
         return "demo", {}, "demo 640x480 25 fps, 1-3 faces per camera, always moving"
     (folder / "videos").mkdir()
     door_clip(folder / "videos" / "door.avi", still=8.0)
-    return "door.avi", {"VIDEOS_DIR": str(folder / "videos")}, \
+    return str(folder / "videos" / "door.avi"), {"VIDEOS_DIR": str(folder / "videos")}, \
         "door clip 640x480 25 fps: a still empty hall 8 s, a person walks in (1 s) and stands 3 s, looped"
 
 
