@@ -31,6 +31,8 @@ TRACK_GROW = 0.5  # a tracked face's region: its box grown by this much of its s
 TRACK_FACE = 0.5  # searched for faces of at least this much of its side (10 cycles a second)
 # Where a face found in the last cycle is looked for: its box moved by (x, y) of its side
 # and scaled (RNet's regression does the rest; each candidate costs ~0.13 ms of RNet).
+NEAR_SIZE, NEAR_MOVE = (0.75, 1.33), 0.4  # what the follow may find: a face this much larger
+# or smaller than the followed one, its centre moved by at most this much of its side
 NEAR = (((0, 0), 1.0), ((-0.2, 0), 1.0), ((0.2, 0), 1.0), ((0, -0.2), 1.0), ((0, 0.2), 1.0),
         ((0, 0), 0.7), ((0, 0), 0.85), ((0, 0), 1.2))
 # The region of the motion no track explains: the box of all of it (a face's motion comes
@@ -47,11 +49,34 @@ PNET_WINDOW = 12  # PNet's smallest face, in pixels of the copy the detector wor
 class Plan(NamedTuple):
     """Where a cycle looks for faces (none: nowhere, the cycle is skipped)."""
 
-    near: np.ndarray  # (N, 4) candidate boxes for FaceDetector.detect_near
+    followed: np.ndarray  # (F, 4) boxes of the faces followed from the last cycle
     regions: list  # Region: boxes to run the whole detector in
 
     def __bool__(self) -> bool:
-        return bool(len(self.near) or self.regions)
+        return bool(len(self.followed) or self.regions)
+
+    @property
+    def near(self) -> np.ndarray:
+        """(F * len(NEAR), 4) candidate boxes for FaceDetector.detect_near."""
+        return np.concatenate([_near(b) for b in self.followed]) if len(self.followed) else self.followed
+
+    def pick(self, found: list) -> list:
+        """Of the faces the follow found (Detections), each followed face's: the one that
+        moved least, about as wide and as high (NEAR_SIZE), within NEAR_MOVE of its size.
+        The last two stages also answer yes to half a face, and the best score among a
+        face's candidates moves from cycle to cycle: a track would wander onto a part."""
+        out = []
+        for box in self.followed:
+            size = np.maximum(box[2:] - box[:2], 1)
+            best, least = None, NEAR_MOVE
+            for d in found:
+                ratio = (d.box[2:] - d.box[:2]) / size
+                moved = float(np.abs((d.box[:2] + d.box[2:] - box[:2] - box[2:]) / 2 / size).max())
+                if NEAR_SIZE[0] <= ratio.min() and ratio.max() <= NEAR_SIZE[1] and moved <= least:
+                    best, least = d, moved
+            if best is not None and all(best is not o for o in out):
+                out.append(best)
+        return out
 
 
 class Region(NamedTuple):
@@ -102,7 +127,7 @@ class MotionGate:
         for box, seen in tracks:
             box = np.asarray(box, np.float64)
             if seen == last or now - seen > LOOK_AROUND:  # found just now, or lingering
-                near.append(_near(box))
+                near.append(box)
             else:
                 regions.append(_around_track(box, width, height, min_face))
             x1, y1, x2, y2 = np.clip(_person(box) * scale, 0, SMALL * 2).astype(int)
@@ -113,7 +138,7 @@ class MotionGate:
         cost = sum((r.x2 - r.x1) * (r.y2 - r.y1) / r.min_face ** 2 for r in regions)
         if cost >= FULL_COST * width * height / min_face ** 2:
             return self._full(now)
-        return Plan(np.concatenate(near) if near else np.empty((0, 4)), regions)
+        return Plan(np.array(near).reshape(-1, 4), regions)
 
     def _full(self, now: float) -> None:
         self._last_full = now

@@ -16,14 +16,14 @@ from ..recognition.quality import FaceConditions, assess
 from ..events.sink import CameraRef, Cycle, CycleSink
 from .motion import MotionGate, Plan, smallest_face
 from .rates import RateMeter
-from .tracker import LiveMatch, Tracker, iou
+from .tracker import LiveMatch, Tracker
 
 # embeddings (N, 128), their faces' conditions -> N matches (person id or None, name,
 # distance; why faces too poor to name were not)
 Lookup = Callable[[np.ndarray, list[FaceConditions]], list[LiveMatch]]
 SHOW_SECONDS = 0.25
 BEST_CROPS = 3  # an unknown track's best crops kept for its sightings (app/library)
-SAME_FACE_IOU = 0.5  # two regions' detections overlapping this much are one face
+SAME_FACE = 0.5  # a face found with this much of its box inside a kept one's is that face
 
 
 class Seen(NamedTuple):
@@ -114,9 +114,11 @@ class LiveRecognizer:
         return self.pipeline.detect(frame)
 
     def _detect_in(self, frame: np.ndarray, plan: Plan) -> list:
-        """The faces found where `plan` says (motion.py), in frame pixels, highest score
-        first; a face found twice, once."""
-        found = self.detector.detect_near(frame, plan.near) if len(plan.near) else []
+        """The faces found where `plan` says (motion.py), in frame pixels: the followed
+        ones first, then those of the regions by score, less any mostly inside one kept
+        (a region's edge can cut a face in two: half of it is no new face)."""
+        kept = plan.pick(self.detector.detect_near(frame, plan.near)) if len(plan.followed) else []
+        found = []
         for r in plan.regions:  # at the whole frame's scale: the faces it would find
             crop, f = frame[r.y1:r.y2, r.x1:r.x2], self._scale(frame)
             if f < 1:
@@ -125,10 +127,8 @@ class LiveRecognizer:
             for d in self.detector.detect(crop, r.min_face * f):
                 found.append(Detection(d.box / f + (r.x1, r.y1, r.x1, r.y1), d.score,
                                        d.landmarks / f + (r.x1, r.y1)))
-        found.sort(key=lambda d: -d.score)
-        kept = []
-        for d in found:
-            if not kept or iou(np.stack([k.box for k in kept]), d.box[None]).max() < SAME_FACE_IOU:
+        for d in sorted(found, key=lambda d: -d.score):
+            if not kept or _inside(np.stack([k.box for k in kept]), d.box).max() < SAME_FACE:
                 kept.append(d)
         return kept
 
@@ -222,3 +222,13 @@ class LiveRecognizer:
             t["named_after_ms"] = None if named_at is None else round((named_at - since) * 1e3)
             out.append(t)
         return out
+
+
+def _inside(boxes: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """(N,) share of the area of the smaller of `box` (4,) and each of boxes (N, 4) that
+    lies in the other (1: one is inside the other)."""
+    x1, y1 = np.maximum(boxes[:, 0], box[0]), np.maximum(boxes[:, 1], box[1])
+    x2, y2 = np.minimum(boxes[:, 2], box[2]), np.minimum(boxes[:, 3], box[3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return inter / np.maximum(np.minimum(areas, (box[2] - box[0]) * (box[3] - box[1])), 1e-9)
