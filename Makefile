@@ -129,7 +129,9 @@ clean:
 # Cameras over three gunicorn hosts on one embedded PostgreSQL, nine demo cameras, a host
 # killed with -9 and brought back: opens per camera, recovery and rebalance times, overlap,
 # duplicate arrivals, fps and CPU per host (docs/CLUSTER.md).
-# The issue's ten kills, about a minute each (make bench-cluster CLUSTER_KILLS=1: a quick look).
+# The issue's ten kills, about a minute each (make bench-cluster CLUSTER_KILLS=1: a quick look),
+# then a host cut from the database for 30 s.
 CLUSTER_KILLS ?= 10
+CLUSTER_CUTS ?= 1
 bench-cluster: setup
-	$(BIN)/python scripts/bench_cluster.py --kills $(CLUSTER_KILLS)
+	$(BIN)/python scripts/bench_cluster.py --kills $(CLUSTER_KILLS) --cuts $(CLUSTER_CUTS)

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from typing import Mapping
 
 TRUE = ("1", "true", "yes", "on")
+# The model a new database starts with: FaceNet converted from the pretrained weights
+# (app/recognition/weights.py). Here, below both, as the state row (app/models) names it too.
+PRETRAINED = "facenet-keras-v1"
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 
+from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -14,11 +15,18 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
-from .http.security import bearer_token
-
 
 class Base(DeclarativeBase):
     pass
+
+
+def bearer_token() -> str | None:
+    """The key of an `Authorization: Bearer <key>` header, or None (the rate limit's key
+    below and app/auth read it)."""
+    auth = request.headers.get("Authorization", "")
+    if not auth.startswith("Bearer "):
+        return None
+    return auth[7:].strip() or None
 
 
 def _rate_key() -> str:

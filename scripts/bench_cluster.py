@@ -21,7 +21,12 @@ runs, its own view) and from the database (the leases):
       cameras' own rate at the end of those viewers (the same, less what the relay drops);
   cpu_cores: each host's CPU (master and workers) in the steady phase.
 
-Usage: python scripts/bench_cluster.py [--hosts 3] [--cameras 9] [--kills 1] [--steady 20]
+With --cuts N, each host reaches the database through a proxy (scripts/harness.py CutProxy),
+and after the kills N hosts in turn are cut from it for --cut-seconds (a partition: every byte
+held, connections left open), then mended: per cut, when the cut host's watchdog stopped its
+cameras, when the others held them all, whether one ran on both, the gap after mending.
+
+Usage: python scripts/bench_cluster.py [--hosts 3] [--cameras 9] [--kills 1] [--steady 20] [--cuts 1]
 Prints one JSON object; exits 1 when a check fails.
 """
 from __future__ import annotations
@@ -35,6 +40,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from datetime import datetime
 from pathlib import Path
 
 import requests
@@ -45,6 +51,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_api import enrol_samples, free_port, prepare_db, start_gunicorn  # noqa: E402
 from bench_live import cpu_seconds, server_pids  # noqa: E402
+from harness import CutProxy  # noqa: E402
 
 COOLDOWN = 60.0  # FACES_LIVE_ARRIVAL_COOLDOWN_SECONDS as set here
 
@@ -66,8 +73,8 @@ class Host:
 
     def start(self) -> None:
         self.starts += 1
-        self.proc = start_gunicorn(self.port, self.env, self.folder / f"gunicorn-{self.starts}.log",
-                                   self.workers)
+        self.log = self.folder / f"gunicorn-{self.starts}.log"
+        self.proc = start_gunicorn(self.port, self.env, self.log, self.workers)
 
     def kill(self) -> None:
         for pid in server_pids(self.proc.pid):
@@ -102,26 +109,34 @@ class Host:
 
 
 class Watch:
-    """Samples which host runs which camera, every 0.2 s, in a thread."""
+    """Samples which host runs which camera, every 0.2 s: each host asked in a thread of
+    its own, so that one that does not answer (cut from the database) delays no other."""
 
     def __init__(self, hosts: list[Host], key: str):
         self.hosts, self.key = hosts, key
         self.samples: list[tuple[float, dict[str, set[int]]]] = []
+        self.latest: dict[str, set[int]] = {h.name: set() for h in hosts}
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._threads = [threading.Thread(target=self._run, daemon=True)] + [
+            threading.Thread(target=self._ask, args=(h,), daemon=True) for h in hosts]
+
+    def _ask(self, host: Host) -> None:
+        while not self._stop.wait(0.1):
+            self.latest[host.name] = host.running(self.key) or set()
 
     def _run(self) -> None:
         while not self._stop.wait(0.2):
-            now = time.monotonic()
-            self.samples.append((now, {h.name: h.running(self.key) or set() for h in self.hosts}))
+            self.samples.append((time.monotonic(), dict(self.latest)))
 
     def start(self) -> "Watch":
-        self._thread.start()
+        for t in self._threads:
+            t.start()
         return self
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(10)
+        for t in self._threads:
+            t.join(10)
 
     def between(self, t0: float, t1: float):
         return [(t, s) for t, s in self.samples if t0 <= t <= t1]
@@ -182,6 +197,14 @@ def database(folder: Path) -> tuple[object, str]:
     with psycopg.connect(server.get_uri("faces_cluster"), autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
     return server, server.get_uri("faces_cluster").replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def proxied(url: str, folder: Path) -> tuple[CutProxy, str]:
+    """A proxy between one host and the database's socket, and the URL through it."""
+    socket_dir = url.split("host=", 1)[1].split("&", 1)[0]
+    folder.mkdir()
+    proxy = CutProxy(str(Path(socket_dir) / ".s.PGSQL.5432"), folder)
+    return proxy, url.replace(f"host={socket_dir}", f"host={folder}")
 
 
 def sql(server, query: str, args: tuple = ()) -> list[tuple]:
@@ -295,6 +318,47 @@ def kill_and_return(hosts: list[Host], victim: Host, cameras: list[int], watch: 
             "spread_after_return": spread(watch)}
 
 
+def stop_times(log: Path, since: datetime) -> list[float]:
+    """Seconds after `since` at which the host's watchdog stopped its cameras (its log)."""
+    out = []
+    for line in log.read_text(errors="replace").splitlines():
+        if "leases not renewed in time" in line:
+            at = datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
+            if at >= since:
+                out.append(round((at - since).total_seconds(), 2))
+    return out
+
+
+def cut_and_mend(hosts: list[Host], victim: Host, proxy: CutProxy, cameras: list[int], watch: Watch,
+                 server, seconds: float) -> dict:
+    """Cut a host from the database for `seconds` (its proxy holds every byte), then mend.
+    stopped_s: from the cut until its watchdog stopped its cameras (its log); taken_s:
+    until every camera it held was leased to another host (the database, asked directly);
+    double_run_s: how long one of them may have run on both (stopped after taken)."""
+    had = {c for (c,) in sql(server, "SELECT camera_id FROM camera_lease WHERE host_id = %s", (victim.name,))}
+    t_cut, wall_cut = time.monotonic(), datetime.now()
+    proxy.cut()
+
+    def taken() -> bool:
+        rows = sql(server, "SELECT camera_id, host_id FROM camera_lease WHERE expires_at > now()")
+        return had <= {c for c, h in rows if h != victim.name}
+    taken_s = wait_until(taken, seconds)
+    time.sleep(max(0.0, seconds - (time.monotonic() - t_cut)))
+    proxy.mend()
+    t_mend = time.monotonic()
+    stopped = stop_times(victim.log, wall_cut)
+    share = len(cameras) // len(hosts)
+    back = wait_until(lambda: len(watch.latest[victim.name]) >= share, 60)
+    time.sleep(2)
+    first_stop = stopped[0] if stopped else None
+    return {"cut_s": seconds, "cameras_moved": len(had), "stopped_s": first_stop,
+            "taken_s": taken_s and round(taken_s, 2),
+            "double_run_s": None if first_stop is None or taken_s is None else round(max(0.0, first_stop - taken_s), 2),
+            "rebalanced_s_after_mend": back and round(back, 2),
+            "rebalance_gap_s": longest_gap(watch.between(t_mend, time.monotonic()), cameras),
+            "spread_after_mend": spread(watch)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--hosts", type=int, default=3)
@@ -304,6 +368,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--lease", type=float, default=3.0)
     ap.add_argument("--recognition-fps", type=float, default=2.0)
+    ap.add_argument("--cuts", type=int, default=0, help="hosts cut from the database in turn, after the kills")
+    ap.add_argument("--cut-seconds", type=float, default=30.0)
     args = ap.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
     server, url = database(folder)
@@ -311,8 +377,9 @@ def main() -> None:
     try:
         key = prepare_db(url, CAMERA_SOURCE="demo")
         cameras = add_cameras(server, args.cameras, args.recognition_fps)
-        hosts = [Host(f"host-{i + 1}", url, folder / f"host-{i + 1}", args.workers, args.lease)
-                 for i in range(args.hosts)]
+        proxies = [proxied(url, folder / f"net-{i + 1}") for i in range(args.hosts)] if args.cuts else []
+        hosts = [Host(f"host-{i + 1}", proxies[i][1] if proxies else url, folder / f"host-{i + 1}",
+                      args.workers, args.lease) for i in range(args.hosts)]
         for h in hosts:
             h.folder.mkdir()
             h.start()
@@ -327,6 +394,8 @@ def main() -> None:
                "fps_out_while_viewed": fps_out(server), "kills": []}
         for k in range(args.kills):
             out["kills"].append(kill_and_return(hosts, hosts[k % len(hosts)], cameras, watch, key))
+        out["cuts"] = [cut_and_mend(hosts, hosts[k % len(hosts)], proxies[k % len(hosts)][0], cameras,
+                                    watch, server, args.cut_seconds) for k in range(args.cuts)]
         watch.stop()
         out["overlap_s"] = overlap_s(watch.samples)
         out["duplicate_arrivals"] = duplicate_arrivals(server)
@@ -342,6 +411,9 @@ def main() -> None:
               "rebalance_gap_within_5s": all(k["rebalance_gap_s"] <= 5 for k in out["kills"]),
               "never_on_two_hosts_over_1s": out["overlap_s"] <= 1.0,
               "no_duplicate_arrivals": out["duplicate_arrivals"] == 0,
+              "cut_host_stopped_before_taken": all(c["double_run_s"] == 0 for c in out["cuts"]),
+              "cut_cameras_taken_within_lease_plus_5s": all(
+                  c["taken_s"] is not None and c["taken_s"] <= args.lease + 5 for c in out["cuts"]),
               "no_lost_arrivals": out["lost_arrivals"] == 0,
               "cpu_within_2x": max(out["cpu_cores"].values()) <= 2 * min(out["cpu_cores"].values())}
     out["checks"] = checks

@@ -14,7 +14,7 @@ so a rerun with other decision rules takes seconds. The same pairs in every cond
 figures); 95 % intervals by bootstrap over pairs. Plot: reports/bench_conditions.png.
 
 Usage: python scripts/bench_conditions.py [--pairs 1000] [--conditions clean,px20,...]
-                                         [--rules current|baseline] [--json FILE]
+                                         [--rules current|colour|baseline] [--json FILE]
 JSON on the last line (also reports/bench_conditions.json with --json).
 """
 from __future__ import annotations
@@ -46,7 +46,7 @@ def main() -> None:
     args = parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     wanted = set(args.conditions.split(",")) if args.conditions else None
-    rules = baseline_rules() if args.rules == "baseline" else current_rules()
+    rules = baseline_rules() if args.rules == "baseline" else current_rules(args.rules == "current")
     pairs = sample_pairs(args.lfw, args.pairs, args.seed)
     clean = clean_set(args.lfw, pairs, args.cache)
     report = {"pairs": len(pairs), "same_pairs": sum(p.same for p in pairs), "seed": args.seed,
@@ -75,8 +75,9 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--conditions", default="", help="comma-separated names (default: all)")
     ap.add_argument("--cache", type=Path, default=ROOT / ".cache" / "bench_conditions")
     ap.add_argument("--json", type=Path, default=None)
-    ap.add_argument("--rules", choices=("current", "baseline"), default="current",
-                    help="the product's decisions, or those before issue 19 (same cache)")
+    ap.add_argument("--rules", choices=("current", "colour", "baseline"), default="current",
+                    help="the product's decisions, the same with every face matched in colour "
+                         "(before the grey gallery), or those before issue 19 (same cache)")
     return ap.parse_args()
 
 

@@ -56,11 +56,12 @@ def baseline_rules() -> Rules:
                  named=plain_named(0.8))
 
 
-def current_rules() -> Rules:
-    """The product's rules as this checkout has them."""
+def current_rules(grey_gallery: bool = True) -> Rules:
+    """The product's rules as this checkout has them (grey_gallery False: as before the
+    grey gallery, every face matched in colour)."""
     return Rules(main_face=main_face,
-                 greyscale=lambda spread: np.asarray(spread) < GREY_SPREAD, grey_gallery=False,
-                 grey_verify=True, verify_same=verify_same, named=quality_named)
+                 greyscale=lambda spread: np.asarray(spread) < GREY_SPREAD, grey_gallery=grey_gallery,
+                 grey_verify=True, verify_same=verify_same, named=quality_named(grey_gallery))
 
 
 def verify_same(d, px, sharp, grey) -> np.ndarray:
@@ -71,16 +72,20 @@ def verify_same(d, px, sharp, grey) -> np.ndarray:
     return np.array(out, bool)
 
 
-def quality_named(gallery: Gallery, d: np.ndarray, q, grey, i):
-    """The product's identify decision: crowding, then the face's quality (held_to_quality)."""
-    c = FaceConditions(bool(grey[i]), float(q["px"][i]), float(q["sharpness"][i]))
-    limit = Config.IDENTIFY_THRESHOLD + gallery.threshold_offsets(d)[0] + identify_offset(c)
-    j = int(np.argmin(d[0]))
-    return j if too_poor(c) is None and d[0, j] <= limit else None
+def quality_named(grey_gallery: bool):
+    """The product's identify decision: crowding, then the face's quality and the gallery
+    it was matched in (held_to_quality; every dev person has grey vectors)."""
+    def named(gallery: Gallery, d: np.ndarray, q, grey, i):
+        c = FaceConditions(bool(grey[i]), float(q["px"][i]), float(q["sharpness"][i]))
+        limit = (Config.IDENTIFY_THRESHOLD + gallery.threshold_offsets(d)[0]
+                 + identify_offset(c, grey_gallery and bool(grey[i])))
+        j = int(np.argmin(d[0]))
+        return j if too_poor(c) is None and d[0, j] <= limit else None
+    return named
 
 
-def raw_rules() -> Rules:
+def raw_rules(grey_gallery: bool = True) -> Rules:
     """The product's choice of face and its greyscale handling; decisions left to the caller."""
-    rules = current_rules()
+    rules = current_rules(grey_gallery)
     rules.verify_same = lambda d, px, sharp, grey: d <= Config.VERIFY_THRESHOLD
     return rules

@@ -215,6 +215,7 @@ def build_pipeline():
 
 def answer(pipeline, data: bytes) -> dict:
     """Run one upload; the API's status and type (or faces found) and the time."""
+    from app.http.problems import status_of
     from app.recognition.errors import RecognitionError
 
     start = time.perf_counter()
@@ -223,7 +224,7 @@ def answer(pipeline, data: bytes) -> dict:
         out = {"status": 200, "faces": len(analysis.faces), "decoded": list(analysis.image.shape[:2])}
         del analysis
     except RecognitionError as exc:
-        out = {"status": exc.status, "type": exc.type}
+        out = {"status": status_of(exc), "type": exc.type}
     except Exception as exc:  # noqa: BLE001 - the point is to see it: a 500 in the app
         out = {"status": 500, "type": f"unhandled {type(exc).__name__}"}
     out["seconds"] = round(time.perf_counter() - start, 2)

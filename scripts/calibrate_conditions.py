@@ -7,7 +7,8 @@ at which <= 1 % of strangers are named, less a margin), each within +-CAP, none 
 sharp faces of 32 px or more; per split (fitted on 4 splits, tested on the 5th: per condition,
 min/mean/max). app/recognition/calibration.py holds the table fitted on all ("all").
 
-Usage: python scripts/calibrate_conditions.py [--pairs 1000]   (run bench_conditions first)
+Usage: python scripts/calibrate_conditions.py [--pairs 1000] [--gallery grey|colour]
+       (run bench_conditions first)
 JSON on the last line (also reports/conditions_calibration.json with --json).
 """
 from __future__ import annotations
@@ -114,11 +115,14 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=19)
     ap.add_argument("--cache", type=Path, default=ROOT / ".cache" / "bench_conditions")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--gallery", choices=("grey", "colour"), default="grey",
+                    help="where grey faces are matched: the grey gallery's offsets are "
+                         "calibration.GREY_GALLERY, the colour one's the grey cells of BANDS")
     args = ap.parse_args()
     pairs = sample_pairs(LFW, args.pairs, args.seed)
     clean = clean_set(LFW, pairs, args.cache)
     frames = cached_frames(pairs, CONDITIONS, args.cache, args.seed)
-    rows, ident = pooled(pairs, clean, frames, raw_rules())
+    rows, ident = pooled(pairs, clean, frames, raw_rules(args.gallery == "grey"))
     rows["split"] = np.array([split_of(n) for n in rows["person"]])
     ident["split"] = np.array([split_of(n) for n in ident["person"]])
     report = {"conditions": list(frames), "px_edges": PX_EDGES, "splits": {}}

@@ -1,6 +1,6 @@
 """What the scripts and the tests start around the app, written once: free loopback ports,
 gunicorn as `make serve` runs it (or with other workers), waiting until its workers answer,
-Debian's mosquitto. Importing it first also puts the repository root on sys.path and
+Debian's mosquitto, a webhook receiver, a network that can be cut. Importing it first also puts the repository root on sys.path and
 quietens TensorFlow's C++ log, so that a script run as `python scripts/x.py` imports `app`
 after `from harness import ROOT` with no boilerplate of its own."""
 from __future__ import annotations
@@ -10,10 +10,12 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -119,3 +121,110 @@ def stop(proc: subprocess.Popen | None, timeout: float = 30) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout)
+
+
+class Post(NamedTuple):
+    path: str
+    headers: dict
+    body: bytes
+    at: float  # time.monotonic() when it came
+
+
+class Receiver:
+    """An HTTP server on loopback (a webhook's receiver) that keeps every POST it gets in
+    `posts` and answers 204, after `delay` seconds (a slow receiver); stop() and start()
+    again on the same port stand for an outage."""
+
+    def __init__(self, delay: float = 0.0):
+        self.port, self.delay, self.posts, self.server = free_port(), delay, [], None
+
+    def start(self) -> "Receiver":
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                receiver.posts.append(Post(self.path, dict(self.headers), body, time.monotonic()))
+                time.sleep(receiver.delay)
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *_):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+
+class CutProxy:
+    """A proxy standing for the network between one host and a server (its database):
+    `cut()` stops every byte both ways while the connections stay open, as a partition
+    does (the host's queries hang, they do not fail, and new connections wait); `mend()`
+    lets the held bytes and the waiting connections through. `target`: a Unix socket's path
+    (PostgreSQL's .s.PGSQL.5432: the proxy listens on one of that name in `folder`, so a
+    URL's `host=` names the folder) or (host, port) over TCP (it listens on a loopback port)."""
+
+    def __init__(self, target: str | tuple[str, int], folder: Path | None = None):
+        self.target = target
+        self.flowing = threading.Event()
+        self.flowing.set()
+        if isinstance(target, str):
+            self.address = str(Path(folder) / Path(target).name)
+            self._listener = socket.socket(socket.AF_UNIX)
+            self._listener.bind(self.address)
+            self._listener.listen(64)
+        else:
+            self._listener = socket.create_server(("127.0.0.1", 0))
+            self.address = self._listener.getsockname()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def cut(self) -> None:
+        self.flowing.clear()
+
+    def mend(self) -> None:
+        self.flowing.set()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._connect, args=(client,), daemon=True).start()
+
+    def _connect(self, client: socket.socket) -> None:
+        self.flowing.wait()
+        try:
+            if isinstance(self.target, str):
+                upstream = socket.socket(socket.AF_UNIX)
+                upstream.connect(self.target)
+            else:
+                upstream = socket.create_connection(self.target)
+        except OSError:
+            client.close()
+            return
+        for src, dst in ((client, upstream), (upstream, client)):
+            threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while (data := src.recv(65536)):
+                self.flowing.wait()
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()

@@ -13,8 +13,11 @@ probed with the rest, matching by the nearest photo or by the mean embedding; th
 one-photo gallery on the same probes is the baseline.
 
 Usage: python scripts/open_set.py [--images DIR] [--target 0.01] [--encoder int8|fp32] [--flip]
-                                  [--crowding 0.7]
-Prints one JSON document.
+                                  [--crowding 0.7] [--model NAME] [--save]
+Prints one JSON document. --save keeps the tables the app reads for that model (the words
+and suggested thresholds of the Settings page, the face library's join distance) in its
+model.json: a model trained with `train/` is described by its own figures, not the
+pretrained model's (app/faces/thresholds.py).
 """
 from __future__ import annotations
 
@@ -29,7 +32,9 @@ from pathlib import Path
 import numpy as np
 
 from app.config import Config
+from app.recognition.manifest import write_measured
 from app.recognition.match import Crowding
+from app.recognition.weights import PRETRAINED
 from reference_gallery import Gallery
 
 log = logging.getLogger("open_set")
@@ -41,8 +46,9 @@ def people_photos(images: Path) -> dict[str, list[Path]]:
     return {d.name: sorted(d.glob("*.jpg")) for d in sorted(images.iterdir()) if d.is_dir()}
 
 
-def embed_all(paths: list[Path], cache: Path, variant: str, flip: bool) -> np.ndarray:
-    """(N, 128) float32 embeddings of `paths`, computed once and cached by path list."""
+def embed_all(paths: list[Path], cache: Path, variant: str, flip: bool, model: str | None = None) -> np.ndarray:
+    """(N, 128) float32 embeddings of `paths` by `model` (default: the pretrained one),
+    computed once and cached by path list."""
     keys = [str(p) for p in paths]
     if cache.exists():
         data = np.load(cache, allow_pickle=False)
@@ -50,9 +56,8 @@ def embed_all(paths: list[Path], cache: Path, variant: str, flip: bool) -> np.nd
             return data["embeddings"]
     from app.evaluation.run import embed_photos
     from app.recognition.pipeline import FacePipeline
-    from app.recognition.weights import PRETRAINED
 
-    pipeline = FacePipeline(ROOT / "instance" / "models" / PRETRAINED,
+    pipeline = FacePipeline(ROOT / "instance" / "models" / (model or PRETRAINED),
                             encoder_variant=variant, flip=flip)
     embeddings, no_face = embed_photos(pipeline, paths)
     log.info("%d photos had no detected face (centre embedded)", len(no_face))
@@ -142,15 +147,20 @@ def main() -> None:
     ap.add_argument("--crowding", type=float, default=Config.IDENTIFY_CROWDING,
                     help="threshold moved by this much per unit of crowding (0: plain)")
     ap.add_argument("--cache", type=Path, default=None,
-                    help="embeddings cache (default: instance/cache/open_set_<encoder>[_flip].npz)")
+                    help="embeddings cache (default: instance/cache/open_set_[<model>_]<encoder>[_flip].npz)")
+    ap.add_argument("--model", default=PRETRAINED, help="the model folder in instance/models measured")
+    ap.add_argument("--save", action="store_true",
+                    help="keep the tables the app's words and suggested thresholds use in the model's "
+                         "model.json (\"thresholds\": \"crowding\", or \"plain\" with --crowding 0)")
     args = ap.parse_args()
+    prefix = "" if args.model == PRETRAINED else f"{args.model}_"
     cache = args.cache or ROOT / "instance/cache" / (
-        f"open_set_{args.encoder}{'_flip' if args.flip else ''}.npz")
+        f"open_set_{prefix}{args.encoder}{'_flip' if args.flip else ''}.npz")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
     people = people_photos(args.images)
     paths = [p for ps in people.values() for p in ps]
-    emb = dict(zip(paths, embed_all(paths, cache, args.encoder, args.flip)))
+    emb = dict(zip(paths, embed_all(paths, cache, args.encoder, args.flip, args.model)))
 
     enrolled = {n: ps for n, ps in people.items() if len(ps) >= 2}
     strangers = np.stack([emb[ps[0]] for ps in people.values() if len(ps) == 1])
@@ -177,7 +187,7 @@ def main() -> None:
     lone = np.array([i for i, ps in enumerate(people.values()) if len(ps) == 1])
     pair_far = stranger_pair_accept(np.stack([emb[ps[0]] for ps in people.values()]), lone, crowding)
     report = {
-        "images": str(args.images), "encoder": args.encoder, "flip": args.flip,
+        "model": args.model, "images": str(args.images), "encoder": args.encoder, "flip": args.flip,
         "crowding_weight": args.crowding,
         "enrolled_people": len(enrolled), "probe_photos": len(probes),
         "strangers": int(len(strangers)), "target_strangers_accepted": args.target,
@@ -191,6 +201,9 @@ def main() -> None:
                   for t, a, b in zip(THRESHOLDS[::10], one["named_right"][::10],
                                      one["strangers_accepted"][::10])],
     }
+    if args.save:  # what app/faces/thresholds.py reads for this model
+        write_measured(ROOT / "instance/models" / args.model, "crowding" if args.crowding > 0 else "plain",
+                       {k: report[k] for k in ("encoder", "flip", "crowding_weight", "stranger_pair_accept", "curve")})
     print(json.dumps(report, indent=2))
 
 

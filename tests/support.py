@@ -113,6 +113,12 @@ def load(path) -> np.ndarray:
     return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
 
 
+def grey_copy(path=GOOD) -> bytes:
+    """A photo as an IR camera would give it: its grey levels in all channels."""
+    grey = cv2.cvtColor(load(path), cv2.COLOR_RGB2GRAY)
+    return jpeg(np.repeat(grey[..., None], 3, axis=2))
+
+
 def two_faces() -> bytes:
     a, b = load(photos("val", "madonna")[1]), load(photos("val", "ben_afflek")[1])
     b = cv2.resize(b, (round(b.shape[1] * a.shape[0] / b.shape[0]), a.shape[0]))

@@ -4,7 +4,7 @@ the OpenAPI document served at /api/openapi.json and shown at /api/docs."""
 from flask import current_app
 
 from ..extensions import csrf, limiter
-from .spec import ApiBlueprint, document
+from .spec import ApiBlueprint
 
 bp = ApiBlueprint("api", __name__)
 # API clients authenticate with a key, not a session cookie: CSRF does not apply.
@@ -13,5 +13,3 @@ limiter.limit(lambda: current_app.config["API_RATE_LIMIT"])(bp)
 
 # In this order on the docs page: people, recognition, the face library, live video.
 from . import people, person_data, recognize, library, live, cameras, webhooks, presence, audit, docs  # noqa: E402,F401,I001
-
-bp.record_once(document)  # after the routes: the document is made from their rules

@@ -8,7 +8,10 @@ from .schemas import DATE, _d
 
 class ClusterHost(Schema):
     host_id = fields.String(required=True)
-    runs_cameras = fields.Boolean(required=True, **_d("False: the host opted out (FACES_HOST_RUNS_CAMERAS)."))
+    runs_cameras = fields.Boolean(required=True, **_d("False: the host takes no camera (why_not says why)."))
+    why_not = fields.String(allow_none=True, **_d(
+        "Why it runs no camera: FACES_HOST_RUNS_CAMERAS is off, or the active model's weights "
+        "are not on it (and what to do); null when it runs cameras."))
     started_at = fields.String(required=True, metadata={**DATE, "description": "UTC."})
     heartbeat_age_s = fields.Float(required=True, **_d("Seconds since its last heartbeat (the database's clock)."))
     up = fields.Boolean(required=True, **_d("Its heartbeat is younger than a lease."))

@@ -8,7 +8,7 @@ from ..auth import key_required
 from ..extensions import db
 from ..faces import get_person
 from ..faces.fixes import merge_people, move_face, person_out
-from ..http.problems import not_found
+from ..errors import not_found
 from ..library.corrections import correct_event, list_corrections
 from ..library.groups import (dismiss_group, get_group, group_faces, group_view, list_groups,
                               merge_groups, name_group)

@@ -8,7 +8,7 @@ from webargs.flaskparser import FlaskParser
 from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import MultiDict
 
-from ..http.problems import Problem
+from ..errors import Problem
 from ..http.uploads import FormText, request_values
 
 
@@ -44,7 +44,7 @@ class ProblemParser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
 
     def handle_error(self, error: ValidationError, req, schema, *, error_status_code, error_headers):
-        raise Problem("invalid-input", 400, explain(error.messages, schema))
+        raise Problem("invalid-input", explain(error.messages, schema))
 
     def load_querystring(self, req, schema):
         """Query parameters as FormText (text that may stand for a number)."""

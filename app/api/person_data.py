@@ -10,7 +10,7 @@ from marshmallow import Schema, fields
 from ..auth import key_required
 from ..auth.audit import current_actor
 from ..extensions import db
-from ..http.problems import Problem
+from ..errors import Problem
 from ..library.erase import erase_person
 from ..library.person_export import export_person
 from ..library.person_import import import_person
@@ -77,7 +77,7 @@ def import_person_view():
     with tempfile.SpooledTemporaryFile(SPOOL_BYTES) as upload:
         shutil.copyfileobj(request.stream, upload)
         if not upload.tell():
-            raise Problem("invalid-input", 400, "No zip was sent: send the export as the request body "
+            raise Problem("invalid-input", "No zip was sent: send the export as the request body "
                           "(Content-Type: application/zip).")
         upload.seek(0)
         person = import_person(upload)

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from ..auth import has_key, key_for_recognition
 from ..extensions import db, limiter
 from ..faces import identify, state, verify
-from ..http.problems import Problem, no_face
+from ..errors import Problem, no_face
 from ..library.sightings import remember_upload
 from ..http.uploads import read_image
 from ..models import counts
@@ -34,7 +34,7 @@ def identify_view(k: int, remember: bool = False):
     only when FACES_API_OPEN_RECOGNITION is off, and for remember=1, which keeps the
     unknown faces as sightings grouped for Who is this? (each face's `group_id`)."""
     if remember and not has_key():
-        raise Problem("unauthorized", 401, "remember=1 keeps faces: send an API key "
+        raise Problem("unauthorized", "remember=1 keeps faces: send an API key "
                       "(Authorization: Bearer <key>), or leave remember out.")
     found = identify(read_image(), k)
     if not found.faces:

@@ -4,6 +4,7 @@ render the dictionaries of the service layer as they are (same keys, same values
 from __future__ import annotations
 
 from marshmallow import Schema, fields
+from marshmallow.validate import OneOf
 
 from ..recognition.match import Crowding
 
@@ -35,6 +36,12 @@ class Problem(Schema):
                                                 "{person_id, name, distance}, or null."))
     faces = fields.List(fields.Nested(lambda: Detection()), **_d("multiple-faces: the faces found."))
 
+    def __deepcopy__(self, memo) -> Problem:
+        """Shared, not copied: flask-smorest deep-copies a route's doc once per decorator,
+        and the routes' ~70 problem responses made ~1,000 copies of this schema at start
+        (0.3 s of every `flask faces ...` command). Nothing changes a schema once made."""
+        return self
+
 
 LANDMARKS = "left_eye, right_eye, nose, mouth_left, mouth_right: [x, y] in pixels."
 
@@ -59,6 +66,13 @@ class Conditions(Schema):
     sharpness = fields.Float(required=True, **_d("Laplacian variance of the aligned face (below ~20: blurred)."))
 
 
+class IdentifyConditions(Conditions):
+    gallery = fields.String(required=True, validate=OneOf(("colour", "grey")), **_d(
+        "The gallery the face was matched in: \"grey\" (every enrolled face made grey) for a "
+        "greyscale/IR face once every person has grey embeddings (flask faces backfill-grey), "
+        "else \"colour\"."))
+
+
 POOR = "Why the face was not judged: too poor to tell (e.g. \"face 14 px, too small to name\"); null otherwise."
 
 
@@ -74,7 +88,7 @@ class IdentifiedFace(Detection):
         "named when distance <= threshold."))
     candidates = fields.List(fields.Nested(Candidate), required=True, **_d("The k nearest people."))
     group_id = nullable(fields.Integer, "With remember=1, an unknown face's group (GET /api/unknown/{id}).")
-    conditions = fields.Nested(Conditions, required=True, **_d(
+    conditions = fields.Nested(IdentifyConditions, required=True, **_d(
         "What the camera did to the face; the threshold moves with it (docs/CAMERAS.md)."))
     reason = nullable(fields.String, POOR, required=True)
 

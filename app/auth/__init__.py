@@ -9,9 +9,8 @@ from functools import wraps
 from flask import abort, current_app, g
 from flask_login import current_user, login_required
 
-from ..extensions import db, login_manager
-from ..http.problems import Problem
-from ..http.security import bearer_token
+from ..errors import Problem
+from ..extensions import bearer_token, db, login_manager
 from ..models import ApiKey, Operator
 
 login_manager.login_view = "web.login"
@@ -30,17 +29,17 @@ def _load_operator(session_id: str) -> Operator | None:
 
 
 def require_key() -> ApiKey:
-    """The request's API key (also in g.api_key), or a 401 problem that says what is wrong."""
+    """The request's API key (also in g.api_key), or an unauthorized Problem that says what is wrong."""
     token = bearer_token()
     if token is None:
-        raise Problem("unauthorized", 401, "This needs an API key: send 'Authorization: Bearer "
+        raise Problem("unauthorized", "This needs an API key: send 'Authorization: Bearer "
                       "<key>'. An operator creates one with 'flask faces create-api-key NAME'.")
     key = ApiKey.find(token)
     if key is None:
-        raise Problem("unauthorized", 401, "The API key is not known. Check that it was copied "
+        raise Problem("unauthorized", "The API key is not known. Check that it was copied "
                       "whole, or ask an operator for a new one.")
     if key.revoked_at is not None:
-        raise Problem("unauthorized", 401, "The API key was revoked. Ask an operator for a new one.")
+        raise Problem("unauthorized", "The API key was revoked. Ask an operator for a new one.")
     g.api_key = key
     return key
 

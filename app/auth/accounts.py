@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..http.problems import Problem, not_found
+from ..errors import Problem, not_found
 from ..models import ROLES, ApiKey, Operator, utcnow
 
 
@@ -13,9 +13,9 @@ def save_operator(username: str, password: str, role: str = "admin") -> Operator
     """Create an operator, or give an existing one a new password and role."""
     username = (username or "").strip()
     if not username or len(username) > 64:
-        raise Problem("invalid-input", 400, "Give a user name of 1 to 64 characters.")
+        raise Problem("invalid-input", "Give a user name of 1 to 64 characters.")
     if role not in ROLES:
-        raise Problem("invalid-input", 400, f"The role must be one of {', '.join(ROLES)}.")
+        raise Problem("invalid-input", f"The role must be one of {', '.join(ROLES)}.")
     _password(password)
     op = db.session.scalar(select(Operator).where(Operator.username == username))
     if op is None:
@@ -30,7 +30,7 @@ def save_operator(username: str, password: str, role: str = "admin") -> Operator
 
 def _password(password: str) -> str:
     if len(password or "") < 8:
-        raise Problem("invalid-input", 400, "Use a password of at least 8 characters.")
+        raise Problem("invalid-input", "Use a password of at least 8 characters.")
     return password
 
 
@@ -45,7 +45,7 @@ def _keep_an_admin(op: Operator) -> None:
     """Refuse to take away the last admin (nobody could manage operators any more)."""
     admins = db.session.scalar(select(func.count()).select_from(Operator).where(Operator.role == "admin"))
     if op.role == "admin" and admins <= 1:
-        raise Problem("conflict", 409, f"{op.username} is the only admin: make another operator an "
+        raise Problem("conflict", f"{op.username} is the only admin: make another operator an "
                       "admin first.")
 
 
@@ -53,7 +53,7 @@ def set_role(operator_id: int, role: str) -> Operator:
     """Give an operator another role (never demoting the last admin)."""
     op = get_operator(operator_id)
     if role not in ROLES:
-        raise Problem("invalid-input", 400, f"The role must be one of {', '.join(ROLES)}.")
+        raise Problem("invalid-input", f"The role must be one of {', '.join(ROLES)}.")
     if role != op.role:
         _keep_an_admin(op)
         op.role = role
@@ -70,7 +70,7 @@ def reset_password(operator_id: int, password: str) -> Operator:
 def change_own_password(op: Operator, current: str, new: str) -> Operator:
     """Anyone changes their own password, giving the current one first."""
     if not op.check_password(current or ""):
-        raise Problem("invalid-input", 400, "The current password is not right; type it again.")
+        raise Problem("invalid-input", "The current password is not right; type it again.")
     op.set_password(_password(new))
     return op
 
@@ -91,7 +91,7 @@ def create_key(name: str) -> tuple[ApiKey, str]:
     """A new API key row and the clear key, to be shown once."""
     name = (name or "").strip()
     if not name or len(name) > 64:
-        raise Problem("invalid-input", 400, "Name the key (1 to 64 characters), e.g. after the "
+        raise Problem("invalid-input", "Name the key (1 to 64 characters), e.g. after the "
                       "program that will use it.")
     return ApiKey.create(name)
 

@@ -5,7 +5,7 @@ import click
 
 from ..auth.accounts import api_keys, create_key, revoke_key, save_operator
 from ..extensions import db
-from ..http.problems import Problem
+from ..errors import Problem
 from ..models import ROLES
 from . import bp
 

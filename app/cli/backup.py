@@ -14,6 +14,7 @@ from sqlalchemy import func, insert, select, text
 
 from ..extensions import db
 from ..faces import get_state
+from ..faces.grey import backfill_grey
 from ..models import Face, Person
 from ..private_files import open_private
 from . import bp
@@ -79,7 +80,7 @@ def _batches(rows, size: int = BATCH):
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def restore_command(file: Path):
     """Read FILE (from `flask faces export`) into this database, which must hold no people
-    yet; ids are kept. All or nothing."""
+    yet; ids are kept. All or nothing; then the grey embeddings (`backfill-grey`)."""
     from ..models import name_key
 
     if db.session.scalar(select(func.count(Person.id))):
@@ -111,3 +112,6 @@ def restore_command(file: Path):
             raise
     click.echo(f"restored {manifest['people']} people and {manifest['faces']} faces "
                f"(model {manifest['active_model']})")
+    # The backup holds no grey embeddings: made again from the crops, as `backfill-grey` does
+    # (batch by batch after the restore's own transaction: an interrupted one resumes there).
+    click.echo(f"{backfill_grey()} faces given a grey embedding")

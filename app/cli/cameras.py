@@ -8,7 +8,7 @@ import click
 from flask import current_app
 
 from ..extensions import db
-from ..http.problems import Problem
+from ..errors import Problem
 from ..stream.status import cameras_status
 from ..stream.sync import camera_runner
 from ..stream.cameras import add_camera, get_camera_row, list_cameras, remove_camera

@@ -8,7 +8,7 @@ import click
 
 from ..extensions import db
 from ..faces import get_state
-from ..http.problems import Problem
+from ..errors import Problem
 from ..library.expiry import expire_all
 from ..library.regroup import REGROUP_MAX, merge_close_groups, regroup_open
 from ..library.threshold import threshold_from_gallery

@@ -1,4 +1,5 @@
-"""`flask faces models` and `flask faces use-model NAME`: the encoder model registry."""
+"""`flask faces models` and `flask faces use-model NAME`: the encoder model registry;
+`flask faces backfill-grey`: the grey gallery for faces stored without it."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,6 +9,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..faces import get_state, state
+from ..faces.grey import BATCH, backfill_grey, missing_grey
 from ..faces.model_switch import ModelError, list_models, use_model
 from . import bp
 
@@ -52,3 +54,18 @@ def use_model_command(name):
         raise click.ClickException(str(exc)) from None
     state().keep_only_model(name)
     click.echo(f"active model: {name} ({count} enrolled faces re-embedded)")
+
+
+@bp.cli.command("backfill-grey")
+@click.option("--batch", type=int, default=BATCH, show_default=True,
+              help="Faces embedded and committed at a time (a killed run loses at most one batch).")
+def backfill_grey_command(batch: int):
+    """Give every enrolled face without one a grey embedding (its stored crop made grey),
+    so that greyscale/IR faces are matched in the grey gallery. Run it again after an
+    interruption: it goes on with the faces still without one."""
+    if batch < 1:
+        raise click.BadParameter("must be 1 or more", param_hint="--batch")
+    left = missing_grey()
+    click.echo(f"{left} faces without a grey embedding")
+    done = backfill_grey(batch, lambda n: click.echo(f"  {n}/{left}"))
+    click.echo(f"done: {done} faces given a grey embedding, {missing_grey()} left")

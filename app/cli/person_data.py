@@ -8,7 +8,7 @@ import click
 from flask import current_app
 
 from ..extensions import db
-from ..http.problems import Problem
+from ..errors import Problem
 from ..library.data_key import rotate
 from ..library.erase import erase_person, sweep_snapshots
 from ..library.person_export import export_person

@@ -10,6 +10,7 @@ import csv
 import io
 from datetime import date, datetime, time, timedelta
 
+from ..errors import Problem
 from ..models import utcnow
 from .arrivals import FIRST_DAY, LAST_DAY
 from .presence import visits
@@ -110,21 +111,20 @@ def report_range(first: date | None, last: date | None, person_id: int | None) -
     the week from or to it; `first` not after `last`, at most MAX_DAYS days, within
     FIRST_DAY..LAST_DAY (the API's date fields say the same); the person must exist."""
     from ..extensions import db
-    from ..http.problems import Problem
     from ..models import Person
 
     if any(d is not None and not FIRST_DAY <= d <= LAST_DAY for d in (first, last)):
-        raise Problem("invalid-input", 400, f"Dates must lie between {FIRST_DAY} and {LAST_DAY}.")
+        raise Problem("invalid-input", f"Dates must lie between {FIRST_DAY} and {LAST_DAY}.")
     week = timedelta(days=6)
     last = last or (utcnow().date() if first is None else min(first + week, LAST_DAY))
     first = first or max(last - week, FIRST_DAY)
     if first > last:
-        raise Problem("invalid-input", 400, f"from ({first}) is after to ({last}): send from on or before to, "
+        raise Problem("invalid-input", f"from ({first}) is after to ({last}): send from on or before to, "
                       "as YYYY-MM-DD.")
     if (last - first).days + 1 > MAX_DAYS:
-        raise Problem("invalid-input", 400, f"The range is {(last - first).days + 1} days: send at most "
+        raise Problem("invalid-input", f"The range is {(last - first).days + 1} days: send at most "
                       f"{MAX_DAYS} days between from and to.")
     if person_id is not None and (not 0 < person_id < 2**63 or db.session.get(Person, person_id) is None):
-        raise Problem("not-found", 404, f"There is no person with id {person_id}: send the id of an "
+        raise Problem("not-found", f"There is no person with id {person_id}: send the id of an "
                       "enrolled person (GET /api/people), or leave person out for everyone.")
     return first, last

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from ..http.problems import Problem
+from ..errors import Problem
 
 EVENT_TYPES = ("arrival", "departure", "unknown", "test")
 
@@ -41,19 +41,19 @@ class Rules:
             try:
                 data = json.loads(data or "{}")
             except ValueError:
-                raise Problem("invalid-input", 400, "rules must be a JSON object.") from None
+                raise Problem("invalid-input", "rules must be a JSON object.") from None
         if data is None:
             data = {}
         if not isinstance(data, dict) or set(data) - {"events", "people", "cameras"}:
-            raise Problem("invalid-input", 400, 'rules is an object with "events", "people" '
+            raise Problem("invalid-input", 'rules is an object with "events", "people" '
                           'and "cameras" lists (an empty or missing list means all).')
         events = data.get("events") or []
         if not isinstance(events, list) or any(e not in EVENT_TYPES[:3] for e in events):
-            raise Problem("invalid-input", 400, "rules.events lists some of: arrival, departure, unknown.")
+            raise Problem("invalid-input", "rules.events lists some of: arrival, departure, unknown.")
         ids = {}
         for key in ("people", "cameras"):
             value = data.get(key) or []
             if not isinstance(value, list) or any(type(v) is not int for v in value):
-                raise Problem("invalid-input", 400, f"rules.{key} is a list of ids (integers).")
+                raise Problem("invalid-input", f"rules.{key} is a list of ids (integers).")
             ids[key] = tuple(value)
         return cls(tuple(events), ids["people"], ids["cameras"])

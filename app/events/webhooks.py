@@ -25,8 +25,8 @@ from flask import Flask, current_app
 from sqlalchemy import delete, func, select
 
 from ..extensions import db
-from ..http.problems import Problem
-from ..http.targets import TargetError, check_host, split_url
+from ..errors import Problem
+from .targets import TargetError, check_host, split_url
 from ..models import Delivery, Webhook, utcnow
 from .rules import Rules
 
@@ -61,16 +61,16 @@ def list_webhooks() -> list[Webhook]:
 def get_webhook(webhook_id: int) -> Webhook:
     hook = db.session.get(Webhook, webhook_id)
     if hook is None:
-        raise Problem("not-found", 404, f"There is no webhook with id {webhook_id}. "
+        raise Problem("not-found", f"There is no webhook with id {webhook_id}. "
                       "Check the id (GET /api/webhooks lists them).")
     return hook
 
 
 def check_url(url, allow_local: bool) -> str:
-    """The URL stripped; a Problem (400) for anything but an http(s):// URL of at most 2,000
+    """The URL stripped; an invalid-input Problem for anything but an http(s):// URL of at most 2,000
     characters, or one whose host is loopback or link-local unless `allow_local`."""
     if not isinstance(url, str) or len(url) > 2000:
-        raise Problem("invalid-input", 400, "url must be an http:// or https:// URL.")
+        raise Problem("invalid-input", "url must be an http:// or https:// URL.")
     url = url.strip()
     try:
         parts = split_url(url)
@@ -78,7 +78,7 @@ def check_url(url, allow_local: bool) -> str:
             raise TargetError("url must be an http:// or https:// URL.")
         check_host(url, allow_local)
     except TargetError as e:
-        raise Problem("invalid-input", 400, f"url: {e}") from None
+        raise Problem("invalid-input", f"url: {e}") from None
     return url
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from ..extensions import db
-from ..http.problems import Problem
+from ..errors import Problem
 from ..recognition.errors import RecognitionError
 from .people import add_or_enrol
 

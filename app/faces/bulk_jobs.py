@@ -13,8 +13,8 @@ from pathlib import Path
 from flask import Flask, current_app
 
 from ..extensions import db
-from ..http.problems import Problem
-from ..http.zips import ZipLimits, photo_members
+from ..errors import Problem
+from .zips import ZipLimits, photo_members
 from ..models import ImportJob, utcnow
 from .bulk import PHOTO_SUFFIXES, ImportReport, import_photos, person_name
 
@@ -32,7 +32,7 @@ def start(path: Path, source: str, operator: str) -> ImportJob:
     members, others = photo_members(path, limits())
     photos = [(folder, m) for folder, m in members if Path(m).suffix.lower() in PHOTO_SUFFIXES]
     if not photos:
-        raise Problem("invalid-input", 400, "The zip holds no photos in per-person folders: put each "
+        raise Problem("invalid-input", "The zip holds no photos in per-person folders: put each "
                       "person's JPEG, PNG or WebP photos in a folder named after them.")
     refused = ImportReport(len(photos))
     for m in others + [m for _, m in members if Path(m).suffix.lower() not in PHOTO_SUFFIXES]:

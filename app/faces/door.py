@@ -2,7 +2,8 @@
 form, the API, import, the live view, an unknown group named, a face learned from a
 camera): a photo already enrolled for someone else, the same face as someone else's
 (re-saved, resized or cropped), and a face unlike the person's others. Each refusal is a
-409 Problem that names the other person and says what to do."""
+Problem (duplicate-photo, duplicate-face, face-mismatch) that names the other person and
+says what to do."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from flask import current_app
 from sqlalchemy import null, select
 
 from ..extensions import db
-from ..http.problems import Problem
+from ..errors import Problem
 from ..models import EMBEDDING_DTYPE, Face, Person, Sighting, UnknownGroup
 from ..recognition.match import pairwise_distances
 from .gallery import get_state
@@ -85,8 +86,7 @@ def check_photo(sha256: str, embedding: np.ndarray, person: Person | None) -> No
         for other in db.session.execute(query.where(Person.id != pid) if pid else query).all()[:100]:
             vector = np.frombuffer(other.embedding, EMBEDDING_DTYPE).astype(np.float32)
             if float(np.linalg.norm(vector - embedding)) <= limit:
-                raise Problem("duplicate-photo", 409,
-                              f"This photo is already enrolled for {other.name}. If it is of them, "
+                raise Problem("duplicate-photo", f"This photo is already enrolled for {other.name}. If it is of them, "
                               "there is nothing to do; if they are the same person, merge the two; if "
                               "it was enrolled under the wrong name, delete it there first.",
                               person_id=other.id, name=other.name)
@@ -99,8 +99,7 @@ def check_face(embedding: np.ndarray, person: Person | None, confirm: bool) -> N
     pid = None if person is None else person.id
     nearest = nearest_other_face(embedding, pid)
     if nearest is not None and nearest.distance <= cfg["DUPLICATE_FACE_DISTANCE"]:
-        raise Problem("duplicate-face", 409,
-                      f"This face is already enrolled for {nearest.name} (the same picture, re-saved, "
+        raise Problem("duplicate-face", f"This face is already enrolled for {nearest.name} (the same picture, re-saved, "
                       "resized or cropped). Add it to them, or merge the two people if they are one.",
                       person_id=nearest.person_id, name=nearest.name, distance=round(nearest.distance, 4),
                       **({} if nearest.face_id is None else {"face_id": nearest.face_id}))
@@ -116,7 +115,7 @@ def check_face(embedding: np.ndarray, person: Person | None, confirm: bool) -> N
         said = (f"This face does not look like {person.name}'s other photos (distance "
                 f"{distance:.2f} from their average; the same person is usually under "
                 f"{cfg['VERIFY_THRESHOLD']:.2f}).{near} Check that it is them")
-        problem = Problem("face-mismatch", 409, said + "; to add it anyway, send it again with confirm=1.",
+        problem = Problem("face-mismatch", said + "; to add it anyway, send it again with confirm=1.",
                           person_id=pid, distance=round(distance, 4),
                           nearest=None if nearest is None else {
                               "person_id": nearest.person_id, "name": nearest.name,

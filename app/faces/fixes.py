@@ -11,7 +11,7 @@ import numpy as np
 from flask import current_app
 
 from ..extensions import db
-from ..http.problems import Problem, not_found
+from ..errors import Problem, not_found
 from ..models import Face, Person, name_key
 from ..recognition.match import pairwise_distances
 from .door import mean_direction
@@ -26,7 +26,7 @@ def merge_people(source: Person, target: Person, name=None) -> Person:
     says they are one person. Two flushes (the name may be the deleted person's), one
     transaction: the gallery generation moves once."""
     if source.id == target.id:
-        raise Problem("invalid-input", 400, "Choose two different people to merge.")
+        raise Problem("invalid-input", "Choose two different people to merge.")
     keep = clean_name(name) if name is not None else target.name
     if name_key(keep) not in (source.name_key, target.name_key):
         check_name_free(keep)
@@ -46,9 +46,9 @@ def move_face(face_id: int, source: Person, target: Person) -> Face:
     if face is None or face.person_id != source.id:
         raise not_found(f"face {face_id} of person {source.id}")
     if target.id == source.id:
-        raise Problem("invalid-input", 400, f"The face is {source.name}'s already; choose another person.")
+        raise Problem("invalid-input", f"The face is {source.name}'s already; choose another person.")
     if len(source.faces) == 1:
-        raise Problem("conflict", 409, f"This is {source.name}'s only photo. If they are "
+        raise Problem("conflict", f"This is {source.name}'s only photo. If they are "
                       f"{target.name}, merge the two people instead; otherwise delete it.",
                       person_id=source.id)
     face.person = target

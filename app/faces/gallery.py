@@ -7,6 +7,8 @@ there is one for this database, else the faces table) and then the log. The typi
 is recomputed off the request path once the gallery is larger than its sample, and a gallery
 of INDEX_ANN_MIN people or more is searched through a graph (recognition/graph.py) loaded
 with the snapshot, or built by the background thread (exact search meanwhile) and saved.
+Beside it the grey gallery (app/faces/grey.py), with its own snapshot taken with the colour
+one, kept by the same log; searched exactly.
 
 Also the app state row that holds the generation, the active model and the threshold."""
 from __future__ import annotations
@@ -26,7 +28,7 @@ from ..extensions import db
 from ..models import GALLERY_LOG_KEEP, GALLERY_PENDING, AppState, GalleryChange, GalleryMeta
 from ..recognition.index import PersonIndex
 from ..recognition.match import Crowding
-from .gallery_store import Snapshots, read_all_means, read_names, read_people
+from .gallery_store import Snapshots, grey_key, grey_rows, read_all_means, read_names, read_people
 from .negatives import Negatives
 from .view import GalleryView
 
@@ -78,6 +80,7 @@ class GalleryCache:
     def __init__(self):
         self._lock = threading.Lock()
         self._index: PersonIndex | None = None
+        self._grey: PersonIndex | None = None  # the grey gallery (app/faces/grey.py), searched exactly
         self._model: str | None = None
         self._dbid: str | None = None
         self._seen = -1
@@ -95,7 +98,7 @@ class GalleryCache:
 
     def clear(self) -> None:
         with self._lock:
-            self._index = self._model = self._current = None
+            self._index = self._grey = self._model = self._current = None
             self._seen = -1
             self._stop_thread()
 
@@ -122,9 +125,10 @@ class GalleryCache:
                 elif generation != self._seen:
                     self._catch_up(generation)
                 # The corrections move the generation too: read again with every change.
-                self._current = current = (self._index, self._model, self._seen, Negatives.load(model))
+                self._current = current = (self._index, self._model, self._seen, Negatives.load(model),
+                                           self._grey)
         index = current[0]
-        return GalleryView(index, index.names, model, state.identify_threshold, current[3])
+        return GalleryView(index, index.names, model, state.identify_threshold, current[3], current[4])
 
     def _view_before_commit(self) -> GalleryView:
         state = get_state()
@@ -152,7 +156,7 @@ class GalleryCache:
         snap = snapshots.load(self._dbid, model)
         source = "snapshot"
         if not (snap is not None and snap[0] <= generation and generation - snap[0] <= GALLERY_LOG_KEEP
-                and self._install(model, generation, *snap)):
+                and self._install(model, generation, *snap, grey=snapshots.load(self._dbid, grey_key(model)))):
             source = "database"
             ids, vectors, ranks = read_all_means(model)
             self._install(model, generation, generation, ids, vectors, ranks, None)
@@ -161,7 +165,7 @@ class GalleryCache:
                  model, source, len(index), self._seen, time.perf_counter() - t0,
                  "graph" if index.approximate else "exact")
         if source == "database" and len(index) >= self._config["min"]:
-            snapshots.save(self._dbid, model, self._seen, index)
+            self._save(snapshots, self._dbid, model, self._seen)
         self._snapshot_seen = self._seen
         self._start_thread()
         # The thread builds the graph when there is none (exact search until it is attached)
@@ -169,29 +173,42 @@ class GalleryCache:
         self._wake.set()
 
     def _install(self, model: str, generation: int, seen: int, ids, vectors, ranks,
-                 typical: float | None, graph=None) -> bool:
-        """Make these rows (as of generation `seen`) the index, with their graph when given,
-        then apply the log up to `generation`; False when the log cannot bring them there
-        (a bulk change)."""
-        index = PersonIndex(crowding=Crowding(weight=current_app.config["IDENTIFY_CROWDING"]),
-                            ann_min=self._config["ann_min"])
+                 typical: float | None, graph=None, grey=None) -> bool:
+        """Make these rows (as of generation `seen`) the index, with their graph when given, and
+        the grey one (`grey_rows`), then apply the log up to `generation` to both; False
+        when the log cannot bring them there (a bulk change)."""
+        index = self._new_index(self._config["ann_min"])
         index.load(ids, vectors, ranks)
         if graph is not None and not index.attach(graph):
             log.warning("the snapshot's graph does not hold its people: it is built again")
         index.names = read_names()
         index.typical = typical
         self._index, self._model, self._seen = index, model, seen
+        *rows, grey_typical = grey_rows(model, grey, seen)
+        self._grey = self._new_index(None)
+        self._grey.load(*rows)
+        self._grey.typical = grey_typical
         if seen != generation and not self._apply_log(generation):
             return False
         # The typical crowding: the snapshot's until the thread has recomputed it (seconds
         # at a million people); computed now when there is none, or when the sample is
         # everyone (a few ms, and the answers are exactly those of a rebuild).
-        if index.typical is None or len(index) <= index.crowding.sample:
-            # Loading: nothing searches this index yet, so 64 sample people per product
-            # (a matrix product is several times faster per query than 64 vector products).
-            index.typical = index.compute_typical_crowding(work=64 * max(1, len(index)))
+        for each in (index, self._grey):
+            if each.typical is None or len(each) <= each.crowding.sample:
+                # Loading: nothing searches this index yet, so 64 sample people per product
+                # (a matrix product is several times faster per query than 64 vector products).
+                each.typical = each.compute_typical_crowding(work=64 * max(1, len(each)))
         self._changed, self._typical_at = 0, time.monotonic()
         return True
+
+    def _save(self, snapshots: Snapshots, dbid: str, model: str, seen: int) -> None:
+        """Snapshots of both galleries as of generation `seen` (nothing may change them)."""
+        snapshots.save(dbid, model, seen, self._index)
+        snapshots.save(dbid, grey_key(model), seen, self._grey)
+
+    @staticmethod
+    def _new_index(ann_min: int | None) -> PersonIndex:
+        return PersonIndex(crowding=Crowding(weight=current_app.config["IDENTIFY_CROWDING"]), ann_min=ann_min)
 
     def _catch_up(self, generation: int) -> None:
         if not self._apply_log(generation):
@@ -210,13 +227,15 @@ class GalleryCache:
         people = sorted({pid for _, pid, _ in rows if pid is not None})
         index = self._index
         for start in range(0, len(people), CHUNK):
-            present, means, ranks, names, gone = read_people(people[start:start + CHUNK], self._model)
-            index.upsert(present, means, ranks)
-            index.names.update(names)
-            index.remove(gone)
+            for each, grey in ((index, False), (self._grey, True)):
+                present, means, ranks, names, gone = read_people(people[start:start + CHUNK], self._model, grey)
+                each.upsert(present, means, ranks)
+                each.remove(gone)
+                index.names.update(names)
         self._seen = max([generation, *(g for g, _, _ in rows)])
         if len(index) <= index.crowding.sample:
             index.typical, self._typical_at = index.compute_typical_crowding(), time.monotonic()
+            self._grey.typical = self._grey.compute_typical_crowding()
         elif people:
             self._changed += len(people)
             self._wake.set()
@@ -257,10 +276,12 @@ class GalleryCache:
                or (self._changed and time.monotonic() - self._typical_at > REFRESH_SECONDS))
         if due:
             self._changed, started = 0, self._typical_at
-            typical = index.compute_typical_crowding()
+            grey = self._grey  # of the same load as `index` while `index is self._index`
+            typical = [each.compute_typical_crowding() for each in (index, grey) if each is not None]
             # Not over one computed meanwhile by a load or a small gallery's log (of newer rows).
-            if index is self._index and self._typical_at == started:
-                index.typical, self._typical_at = typical, time.monotonic()
+            if index is self._index and self._typical_at == started and len(typical) == 2:
+                index.typical, grey.typical = typical
+                self._typical_at = time.monotonic()
         if index.spare < index.headroom(len(index)) // 4:
             with self._lock:  # no change is applied during the copy; searches go on
                 index.reserve(len(index) + 2 * index.headroom(len(index)))
@@ -275,5 +296,5 @@ class GalleryCache:
                 built or self._seen - self._snapshot_seen >= self._config["every"]):
             with self._lock:
                 seen = self._seen
-                Snapshots(self._config["dir"]).save(dbid, model, seen, index)
+                self._save(Snapshots(self._config["dir"]), dbid, model, seen)
             self._snapshot_seen = seen

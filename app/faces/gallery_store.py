@@ -39,18 +39,27 @@ def person_means(rows) -> tuple[np.ndarray, list[int]]:
     return m / np.linalg.norm(m, axis=1, keepdims=True), list(sums)
 
 
-def read_all_means(model: str, batch: int = 20_000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every person's mean vector of `model`, streamed from the faces table in face order
-    (the same sums and order as `person_means` over all rows, without holding every row).
-    Returns (person ids (P,) int64, vectors (>= P, 128) float32 whose rows after the P-th
-    are spare, ranks: first face id (P,))."""
+def of_gallery(model: str, grey: bool):
+    """(the embedding column, the condition on faces) of the colour or the grey gallery of
+    `model` (the grey one: the faces that have a grey embedding, app/faces/grey.py)."""
+    if grey:
+        return Face.grey_embedding, (Face.model == model) & Face.grey_embedding.is_not(None)
+    return Face.embedding, Face.model == model
+
+
+def read_all_means(model: str, batch: int = 20_000, grey: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every person's mean vector of `model` (grey: of their grey embeddings), streamed from
+    the faces table in face order (the same sums and order as `person_means` over all rows,
+    without holding every row). Returns (person ids (P,) int64, vectors (>= P, 128) float32
+    whose rows after the P-th are spare, ranks: first face id (P,))."""
     rows_of: dict[int, int] = {}
     ids, ranks = [], []
-    people = db.session.scalar(select(func.count(func.distinct(Face.person_id))).where(Face.model == model))
+    column, where = of_gallery(model, grey)
+    people = db.session.scalar(select(func.count(func.distinct(Face.person_id))).where(where))
     # Sized once, with the index's spare rows: PersonIndex.load then keeps it as it is.
     sums = np.zeros((people + PersonIndex.headroom(people), 128), np.float32)
-    result = db.session.execute(select(Face.person_id, Face.id, Face.embedding)
-                                .where(Face.model == model).order_by(Face.id)
+    result = db.session.execute(select(Face.person_id, Face.id, column)
+                                .where(where).order_by(Face.id)
                                 .execution_options(yield_per=batch))
     for part in result.partitions(batch):
         rowidx = np.empty(len(part), np.int64)
@@ -70,11 +79,12 @@ def read_all_means(model: str, batch: int = 20_000) -> tuple[np.ndarray, np.ndar
     return np.asarray(ids, np.int64), sums, np.asarray(ranks, np.int64)
 
 
-def read_people(person_ids: list[int], model: str):
-    """The current mean vectors, ranks and names of some people (those without faces of
-    `model` left come back in `gone`)."""
-    rows = db.session.execute(select(Face.person_id, Face.embedding, Face.id)
-                              .where(Face.person_id.in_(person_ids), Face.model == model)
+def read_people(person_ids: list[int], model: str, grey: bool = False):
+    """The current mean vectors (grey: of the grey embeddings), ranks and names of some
+    people (those without faces of `model` left come back in `gone`)."""
+    column, where = of_gallery(model, grey)
+    rows = db.session.execute(select(Face.person_id, column, Face.id)
+                              .where(Face.person_id.in_(person_ids), where)
                               .order_by(Face.id)).all()
     means, present = person_means([(p, e) for p, e, _ in rows])
     first: dict[int, int] = {}
@@ -84,6 +94,15 @@ def read_people(person_ids: list[int], model: str):
         Person.id.in_(present))).all()) if present else {}
     gone = set(person_ids) - set(present)
     return present, means, [first[p] for p in present], names, gone
+
+
+def grey_rows(model: str, snapshot, seen: int):
+    """The grey gallery's rows: its snapshot's (Snapshots.load) when that is as of generation
+    `seen`, else the faces table's as of now (the log then re-reads the same people).
+    Returns (person ids, vectors, ranks, typical crowding or None)."""
+    if snapshot is not None and snapshot[0] == seen:
+        return tuple(snapshot[1:5])
+    return (*read_all_means(model, grey=True), None)
 
 
 def read_names() -> dict[int, str]:
@@ -109,9 +128,14 @@ def _read_matrix(path: Path, spare: int) -> np.ndarray:
         if fortran or len(shape) != 2 or dtype != np.float32:
             raise ValueError(f"{path}: not a float32 matrix")
         out = np.zeros((shape[0] + spare, shape[1]), np.float32)
-        if f.readinto(out[:shape[0]].data.cast("B")) != out[:shape[0]].nbytes:
+        if shape[0] and f.readinto(out[:shape[0]].data.cast("B")) != out[:shape[0]].nbytes:  # (an empty grey gallery)
             raise ValueError(f"{path}: truncated")
     return out
+
+
+def grey_key(model: str) -> str:
+    """The name the grey gallery of `model` has among the snapshots."""
+    return f"{model}~grey"
 
 
 class Snapshots:

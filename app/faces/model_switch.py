@@ -16,6 +16,7 @@ import numpy as np
 from ..recognition.decode import decode_image
 from ..recognition.encode import EMBEDDING_SIZE, FACE_SIZE, FaceEncoder
 from ..recognition.errors import WeightsError
+from ..recognition.quality import to_grey
 from ..recognition.weights import verify_model_dir
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,8 @@ def decode_crop(jpeg: bytes) -> np.ndarray:
 
 
 def reembed_all(session, encoder, model_name: str, batch_size: int = 64) -> int:
-    """Re-embed every Face with `encoder` and make `model_name` the active model, atomically.
+    """Re-embed every Face with `encoder` (its crop, and the crop made grey: the grey gallery)
+    and make `model_name` the active model, atomically.
 
     Args:
         session: a SQLAlchemy session (e.g. `db.session`); committed on success, rolled
@@ -65,11 +67,14 @@ def reembed_all(session, encoder, model_name: str, batch_size: int = 64) -> int:
         faces = session.scalars(select(Face).order_by(Face.id)).all()
         for start in range(0, len(faces), batch_size):
             chunk = faces[start:start + batch_size]
-            embeddings = encoder.embed(np.stack([decode_crop(f.crop_jpeg) for f in chunk]))
+            crops = np.stack([decode_crop(f.crop_jpeg) for f in chunk])
+            embeddings = encoder.embed(crops)
             if embeddings.shape != (len(chunk), EMBEDDING_SIZE):
                 raise ValueError(f"encoder gave {embeddings.shape}, expected (N, {EMBEDDING_SIZE})")
-            for face, embedding in zip(chunk, embeddings):
+            greys = encoder.embed(to_grey(crops))  # the grey gallery's, of the new model too
+            for face, embedding, grey in zip(chunk, embeddings, greys):
                 face.embedding = np.asarray(embedding, "<f4").tobytes()
+                face.grey_embedding = np.asarray(grey, "<f4").tobytes()
                 face.model = model_name
         state = session.get(AppState, 1)
         if state is None:

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..http.problems import Problem, not_found
+from ..errors import Problem, not_found
 from ..models import Face, Person, name_key
 from .door import check_new_face
 from .gallery import get_state
+from .grey import grey_embedding
 from .photos import NewFace, analyze, pick_face
 
 MAX_NAME = 120
@@ -69,19 +70,19 @@ def clean_name(name) -> str:
     """The name with its spaces tidied; a Problem for no name, a name that is not text or
     one too long."""
     if name is not None and not isinstance(name, str):
-        raise Problem("invalid-input", 400, "The name must be text, e.g. \"Ada Lovelace\".")
+        raise Problem("invalid-input", "The name must be text, e.g. \"Ada Lovelace\".")
     name = " ".join((name or "").split())
     if not name:
-        raise Problem("invalid-input", 400, "Give the person's name.")
+        raise Problem("invalid-input", "Give the person's name.")
     if len(name) > MAX_NAME:
-        raise Problem("invalid-input", 400, f"The name is longer than {MAX_NAME} characters; shorten it.")
+        raise Problem("invalid-input", f"The name is longer than {MAX_NAME} characters; shorten it.")
     return name
 
 
 def check_name_free(name: str, person_id: int | None = None) -> None:
     other = db.session.scalar(select(Person).where(Person.name_key == name_key(name)))
     if other is not None and other.id != person_id:
-        raise Problem("conflict", 409, f"The name “{other.name}” is already taken. Add the photo to "
+        raise Problem("conflict", f"The name “{other.name}” is already taken. Add the photo to "
                       "that person, or use another name (e.g. with a middle initial).",
                       person_id=other.id)
 
@@ -125,7 +126,7 @@ def check_not_enrolled(person: Person, sha256: str) -> None:
     """conflict: this photo (its bytes' SHA-256) is already one of the person's."""
     if person.id is not None and db.session.scalar(select(Face.id).where(
             Face.person_id == person.id, Face.source_sha256 == sha256)):
-        raise Problem("conflict", 409, f"This photo is already enrolled for {person.name}.")
+        raise Problem("conflict", f"This photo is already enrolled for {person.name}.")
 
 
 def door_problem(face: NewFace, sha256: str, person: Person | None) -> Problem | None:
@@ -143,7 +144,7 @@ def door_problem(face: NewFace, sha256: str, person: Person | None) -> Problem |
 
 def _store(person: Person, face: NewFace, sha256: str, origin: str, camera: str | None) -> Face:
     row = Face(person=person, embedding=face.embedding.tobytes(), model=get_state().active_model,
-               crop_jpeg=face.crop_jpeg, det_score=face.det_score, source_sha256=sha256,
+               grey_embedding=grey_embedding(face.crop_jpeg), crop_jpeg=face.crop_jpeg, det_score=face.det_score, source_sha256=sha256,
                origin=origin, origin_camera=camera)
     db.session.add(row)
     log.info("face added to %r from %s (photo %s...)", person.name, origin, sha256[:12])

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from flask import current_app
 
-from ..http.problems import Problem, no_face
-from ..models import EMBEDDING_DTYPE
+from ..errors import Problem, no_face
+from ..extensions import db
+from ..models import EMBEDDING_DTYPE, AppState
 from ..recognition.jpeg import to_jpeg
 from ..recognition.pipeline import Analysis, Face, FacePipeline
 from ..recognition.quality import sharpness
 from ..recognition.select import select_face, side
+from ..recognition.weights import PRETRAINED
 from .gallery import get_state
 from .runtime import state
 
@@ -38,6 +41,13 @@ def active_pipeline() -> FacePipeline:
     return state().pipeline(get_state().active_model)
 
 
+def active_model_dir() -> Path:
+    """The active model's folder (MODELS_DIR/<name>): its weights and model.json. Reads the
+    state row without making it (callers may be inside a transaction)."""
+    row = db.session.get(AppState, 1)
+    return Path(current_app.config["MODELS_DIR"]) / (row.active_model if row else PRETRAINED)
+
+
 def analyze(data: bytes, pipeline: FacePipeline | None = None) -> Photo:
     """Decode and analyse image bytes (BadImageError / ImageTooLargeError on bad input)."""
     analysis = (pipeline or active_pipeline()).analyze_bytes(data)
@@ -50,11 +60,10 @@ def face_problem(face: Face) -> Problem | None:
     cfg = current_app.config
     width = side(face.detection)
     if width < cfg["MIN_ENROL_FACE"]:
-        return Problem("face-too-small", 422,
-                       f"The face is {width:.0f} pixels wide; enrolment needs at least "
+        return Problem("face-too-small", f"The face is {width:.0f} pixels wide; enrolment needs at least "
                        f"{cfg['MIN_ENROL_FACE']}. Use a closer or larger photo.")
     if sharpness(face.aligned) < cfg["MIN_SHARPNESS"]:
-        return Problem("face-blurred", 422, "The face is too blurred to enrol. "
+        return Problem("face-blurred", "The face is too blurred to enrol. "
                        "Use a sharp photo (in focus, no motion blur).")
     return None
 
@@ -72,14 +81,13 @@ def pick_face(photo: Photo, choice: int | None) -> Face:
                             min_side=current_app.config["MIN_ENROL_FACE"])
         if index is None:
             big = sum(side(f.detection) >= current_app.config["MIN_ENROL_FACE"] for f in faces)
-            raise Problem("multiple-faces", 422,
-                          f"The photo has {big} faces. Choose one with face=N (1 to "
+            raise Problem("multiple-faces", f"The photo has {big} faces. Choose one with face=N (1 to "
                           f"{len(faces)}, counted from the left) or send a photo of this person alone.",
                           faces=[f.detection.to_dict() for f in faces])
     elif 1 <= choice <= len(faces):
         index = choice - 1
     else:
-        raise Problem("invalid-input", 400, f"face must be between 1 and {len(faces)}.")
+        raise Problem("invalid-input", f"face must be between 1 and {len(faces)}.")
     if problem := face_problem(faces[index]):
         raise problem
     return faces[index]

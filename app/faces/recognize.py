@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from flask import current_app
 
-from ..http.problems import Problem
+from ..errors import Problem
 from ..recognition.calibration import identify_offset, too_poor, verify_threshold
 from ..recognition.match import Match, pairwise_distances, similarity_from_distance
 from ..recognition.quality import FaceConditions, conditions_of, to_grey
@@ -27,20 +27,25 @@ MAIN_FACE = "subject"
 @dataclass
 class IdentifiedFace:
     """One face of a photo and who it is (name None: unknown), with the nearest people, its
-    conditions, and why it was not named when it is too poor to be (`reason`)."""
+    conditions, why it was not named when it is too poor to be (`reason`), and the gallery
+    it was matched in ("grey" for a greyscale/IR face once every person has grey vectors,
+    app/faces/grey.py; else "colour")."""
 
     face: Face
     match: Match
     view: GalleryView
     conditions: FaceConditions | None = None
     reason: str | None = None
+    gallery: str = "colour"
 
     def to_dict(self) -> dict:
         """JSON form: the detection (box, score, landmarks), name, distances, candidates,
-        conditions (greyscale, face px, sharpness) and the reason a poor face is unknown."""
+        conditions (greyscale, face px, sharpness, the gallery matched in) and the reason a
+        poor face is unknown."""
         m, d = self.match, self.match.distance
+        conditions = self.conditions and {**self.conditions.to_dict(), "gallery": self.gallery}
         return {**self.face.detection.to_dict(), "name": self.view.name(m.label), "person_id": m.label,
-                "conditions": self.conditions and self.conditions.to_dict(), "reason": self.reason,
+                "conditions": conditions, "reason": self.reason,
                 "distance": None if d is None else round(d, 4),
                 "similarity": None if d is None else round(similarity_from_distance(d), 4),
                 "threshold": round(m.threshold, 4),
@@ -62,26 +67,28 @@ class Identification:
 
 
 def identify_faces(faces: list[Face], view: GalleryView, k: int = 3) -> list[IdentifiedFace]:
-    """Each face's match against the gallery of `view` (k nearest people as candidates),
-    judged for its quality (`judged`)."""
+    """Each face's match against the gallery of `view` (k nearest people as candidates; a
+    greyscale/IR face in the grey gallery, GalleryView.uses_grey), judged for its quality."""
     if not faces:
         return []
-    matches = view.identify(np.stack([f.embedding for f in faces]), k)
-    return [judged(f, m, view) for f, m in zip(faces, matches)]
+    conditions = [conditions_of(f.detection, f.aligned) for f in faces]
+    greyscale = [c.greyscale for c in conditions]
+    matches = view.identify(np.stack([f.embedding for f in faces]), k, greyscale)
+    out = []
+    for face, match, c in zip(faces, matches, conditions):
+        grey = view.uses_grey(c.greyscale)
+        match, reason = held_to_quality(match, c, grey)
+        out.append(IdentifiedFace(face, match, view, c, reason, "grey" if grey else "colour"))
+    return out
 
 
-def judged(face: Face, match: Match, view: GalleryView) -> IdentifiedFace:
-    """A face's match held to its quality (`held_to_quality`)."""
-    conditions = conditions_of(face.detection, face.aligned)
-    match, reason = held_to_quality(match, conditions)
-    return IdentifiedFace(face, match, view, conditions, reason)
-
-
-def held_to_quality(match: Match, conditions: FaceConditions) -> tuple[Match, str | None]:
+def held_to_quality(match: Match, conditions: FaceConditions,
+                    grey_gallery: bool = False) -> tuple[Match, str | None]:
     """A face too poor to name is unknown, with the reason why; a poorer face must be
-    nearer (its threshold moved by calibration.py). Returns the match and the reason."""
+    nearer (its threshold moved by calibration.py, for the gallery it was matched in).
+    Returns the match and the reason."""
     reason = too_poor(conditions)
-    limit = match.threshold + identify_offset(conditions)
+    limit = match.threshold + identify_offset(conditions, grey_gallery)
     if reason or (match.label is not None and match.distance > limit):
         match = replace(match, label=None)
     return replace(match, threshold=limit), reason
@@ -137,7 +144,7 @@ def _main_face(data: bytes, which: str, pipeline) -> tuple[Face, int]:
     index = select_face([f.detection for f in photo.faces], MAIN_FACE,
                         image_shape=photo.analysis.image.shape)
     if index is None:
-        raise Problem("no-face", 422, f"No face was found in {which}. Send a sharp, well-lit "
+        raise Problem("no-face", f"No face was found in {which}. Send a sharp, well-lit "
                       "photo in which the face is at least 40 pixels wide.")
     return photo.faces[index], len(photo.faces)
 

@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from ..extensions import db
-from ..http.problems import Problem
+from ..errors import Problem
 from ..models import Correction, Event, Face, Person, UndoEntry, name_key, utcnow
 
 FIELDS = ("model", "det_score", "source_sha256", "origin", "origin_camera")
@@ -22,6 +22,7 @@ FIELDS = ("model", "det_score", "source_sha256", "origin", "origin_camera")
 def _face(face: Face) -> dict:
     return {**{k: getattr(face, k) for k in FIELDS}, "created_at": face.created_at.isoformat(),
             "embedding": base64.b64encode(face.embedding).decode(),
+            "grey_embedding": face.grey_embedding and base64.b64encode(face.grey_embedding).decode(),
             "crop_jpeg": base64.b64encode(face.crop_jpeg).decode()}
 
 
@@ -53,7 +54,7 @@ def _undo_correction(entry: UndoEntry, data: dict) -> tuple[Person, str]:
     row = db.session.get(Correction, data["correction_id"])
     person = db.session.get(Person, data["person_id"])
     if row is None or person is None:
-        raise Problem("conflict", 409, f"{data['name']} or that correction was deleted since; nothing to undo.")
+        raise Problem("conflict", f"{data['name']} or that correction was deleted since; nothing to undo.")
     db.session.delete(row)
     event = db.session.get(Event, data["event_id"]) if data.get("event_id") else None
     if event is not None and event.person_id is None:
@@ -74,7 +75,7 @@ def undo(entry_id: int) -> tuple[Person, str]:
     _prune()
     entry = db.session.get(UndoEntry, entry_id)
     if entry is None:
-        raise Problem("not-found", 404, "That deletion can no longer be undone (the undo window is "
+        raise Problem("not-found", "That deletion can no longer be undone (the undo window is "
                       f"{current_app.config['UNDO_SECONDS'] / 60:.0f} minutes).")
     data = json.loads(entry.payload)
     if "correction_id" in data:
@@ -82,7 +83,9 @@ def undo(entry_id: int) -> tuple[Person, str]:
     person = _bring_back(data) if data["whole"] else _still_there(data)
     db.session.info["audit_restore"] = True  # the audit log says "restore", not "enrol" (auth/audit.py)
     for f in data["faces"]:
+        grey = f.get("grey_embedding")  # none in entries kept before the grey gallery
         db.session.add(Face(person=person, embedding=base64.b64decode(f["embedding"]),
+                            grey_embedding=grey and base64.b64decode(grey),
                             crop_jpeg=base64.b64decode(f["crop_jpeg"]),
                             created_at=datetime.fromisoformat(f["created_at"]),
                             **{k: f[k] for k in FIELDS}))
@@ -94,7 +97,7 @@ def _bring_back(data: dict) -> Person:
     """The deleted person again, with the uid they had (so that the undo of one of their
     photos, kept before, finds them) and their id when nobody took it since."""
     if db.session.scalar(select(Person.id).where(Person.name_key == name_key(data["name"]))):
-        raise Problem("conflict", 409, f"Someone else is called {data['name']} now; rename them first.")
+        raise Problem("conflict", f"Someone else is called {data['name']} now; rename them first.")
     person = Person(name=data["name"], name_key=name_key(data["name"]),
                     created_at=datetime.fromisoformat(data["created_at"]))
     if data.get("uid"):  # kept by this release on (an older entry's person gets a new uid)
@@ -110,6 +113,6 @@ def _still_there(data: dict) -> Person:
     their id after them (SQLite re-uses the highest id once it is free)."""
     person = db.session.scalar(select(Person).where(Person.uid == data["uid"])) if data.get("uid") else None
     if person is None:
-        raise Problem("conflict", 409, f"{data['name']} was deleted since; the photo cannot come back "
+        raise Problem("conflict", f"{data['name']} was deleted since; the photo cannot come back "
                       "alone. Undo the deletion of the person first, if it is still offered.")
     return person

@@ -11,9 +11,10 @@ from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
 
+from ..errors import Problem
 from ..models.sealed import DataKeyError
 from ..recognition.errors import RecognitionError
-from .problems import Problem
+from .problems import problem_document
 
 log = logging.getLogger(__name__)
 
@@ -33,41 +34,42 @@ def _wants_problem() -> bool:
     return request.path.startswith("/api")
 
 
-def problem_response(p: Problem, headers: dict | None = None):
-    resp = jsonify(p.to_dict())
-    resp.status_code = p.status
+def problem_response(p: Problem, headers: dict | None = None, status: int | None = None):
+    """`p` (a Problem or a RecognitionError) as application/problem+json; `status` replaces
+    the one its type maps to (app/http/problems.py) for a werkzeug HTTPException."""
+    doc = problem_document(p, status)
+    resp = jsonify(doc)
+    resp.status_code = doc["status"]
     resp.mimetype = "application/problem+json"
-    if p.status == 401:
+    if doc["status"] == 401:
         resp.headers["WWW-Authenticate"] = 'Bearer realm="faces"'
     resp.headers.update(headers or {})
     return resp
 
 
-def _render(p: Problem, headers: dict | None = None):
+def _render(p: Problem, headers: dict | None = None, status: int | None = None):
     """The problem as JSON under /api, else as a page; `headers` such as Allow (405) or
-    Retry-After (429, 503) go on either."""
-    headers = {**(headers or {}), **p.headers}
+    Retry-After (429, 503, also from the error's `retry_after`) go on either."""
+    retry = getattr(p, "retry_after", None)
+    headers = {**(headers or {}), **({"Retry-After": str(retry)} if retry else {})}
     if _wants_problem():
-        return problem_response(p, headers)
-    return render_template("error.html", problem=p, detail=p.page_detail), p.status, headers
+        return problem_response(p, headers, status)
+    doc = problem_document(p, status)
+    page = render_template("error.html", problem=doc, detail=getattr(p, "page_detail", p.detail))
+    return page, doc["status"], headers
 
 
 def _data_key(e: DataKeyError):
     """A row sealed with a key dropped from FACES_DATA_KEY before its rotation ended."""
     db.session.rollback()
     log.error("face image not opened on %s: %s", request.path, e)
-    return _render(Problem("data-key", 503, f"{e} An administrator has to fix the server's setting."))
+    return _render(Problem("data-key", f"{e} An administrator has to fix the server's setting."))
 
 
 def register(app: Flask) -> None:
     app.register_error_handler(DataKeyError, _data_key)
     app.register_error_handler(Problem, _render)
-
-    @app.errorhandler(RecognitionError)
-    def _recognition(e: RecognitionError):
-        retry = getattr(e, "retry_after", None)  # busy (503): when to try again
-        return _render(Problem(e.type, e.status, e.detail,
-                               headers={"Retry-After": str(retry)} if retry else None))
+    app.register_error_handler(RecognitionError, _render)  # busy (503) has a retry_after
 
     @app.errorhandler(IntegrityError)
     @app.errorhandler(StaleDataError)
@@ -76,7 +78,7 @@ def register(app: Flask) -> None:
         # another request deleted meanwhile. Nothing was saved; the client can retry.
         db.session.rollback()
         log.info("concurrent change refused on %s: %s", request.path, getattr(e, "orig", e))
-        return _render(Problem("conflict", 409, "Someone changed the same data at the same "
+        return _render(Problem("conflict", "Someone changed the same data at the same "
                                "moment (for example deleted this person); nothing was saved. "
                                "Reload and try again."))
 
@@ -85,8 +87,8 @@ def register(app: Flask) -> None:
         db.session.rollback()
         if "locked" not in str(e.orig) and "busy" not in str(e.orig):
             return _unexpected(e)
-        return _render(Problem("busy", 503, "The database is busy with other writes; nothing "
-                               "was saved. Try again in a few seconds.", headers={"Retry-After": "2"}))
+        return _render(Problem("busy", "The database is busy with other writes; nothing "
+                               "was saved. Try again in a few seconds.", retry_after=2))
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException):
@@ -100,10 +102,10 @@ def register(app: Flask) -> None:
             detail = f"The upload is over the limit of {limit} MB; send a smaller photo."
         # Keep what the exception says beyond its body: Allow on 405, Retry-After on 429.
         kept = {k: v for k, v in e.get_headers() if k.lower() in ("allow", "retry-after")}
-        return _render(Problem(type_, e.code or 500, detail), kept)
+        return _render(Problem(type_, detail), kept, e.code or 500)
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception):
         log.exception("unhandled error on %s", request.path)
-        return _render(Problem("server-error", 500, "Something went wrong on the server; "
+        return _render(Problem("server-error", "Something went wrong on the server; "
                                "the error is in its log. Try again later."))

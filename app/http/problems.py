@@ -1,67 +1,47 @@
-"""Errors the app raises for people to act on. Each has a stable `type` slug, an HTTP
-status and a `detail` sentence; the API turns them into `application/problem+json`
-documents and the web pages show the sentence."""
+"""The edge's one table of error types: each `type` slug of app/errors.py (and of the
+recognition core's errors) with its HTTP status and title. The API turns an error into an
+`application/problem+json` document from it; pages show its title and sentence."""
 from __future__ import annotations
 
-TITLES = {
-    "bad-image": "The file is not a usable image",
-    "too-large": "The upload is too large",
-    "no-face": "No face found",
-    "multiple-faces": "Several faces found",
-    "face-too-small": "The face is too small",
-    "face-blurred": "The face is blurred",
-    "missing-image": "No image in the request",
-    "invalid-input": "Invalid input",
-    "not-found": "Not found",
-    "conflict": "Conflict",
-    "duplicate-photo": "The photo is already enrolled",
-    "duplicate-face": "The face is already enrolled",
-    "face-mismatch": "The face is unlike the person's others",
-    "unauthorized": "Unauthorized",
-    "forbidden": "Forbidden",
-    "rate-limited": "Too many requests",
-    "method-not-allowed": "Method not allowed",
-    "busy": "The server is busy",
-    "server-error": "Server error",
+# type: (HTTP status, title); a title of None shows the type itself.
+TYPES = {
+    "bad-image": (400, "The file is not a usable image"),
+    "too-large": (413, "The upload is too large"),
+    "no-face": (422, "No face found"),
+    "multiple-faces": (422, "Several faces found"),
+    "face-too-small": (422, "The face is too small"),
+    "face-blurred": (422, "The face is blurred"),
+    "recognition-error": (422, None),
+    "missing-image": (400, "No image in the request"),
+    "invalid-input": (400, "Invalid input"),
+    "csrf": (400, None),
+    "not-found": (404, "Not found"),
+    "conflict": (409, "Conflict"),
+    "duplicate-photo": (409, "The photo is already enrolled"),
+    "duplicate-face": (409, "The face is already enrolled"),
+    "face-mismatch": (409, "The face is unlike the person's others"),
+    "unauthorized": (401, "Unauthorized"),
+    "forbidden": (403, "Forbidden"),
+    "rate-limited": (429, "Too many requests"),
+    "method-not-allowed": (405, "Method not allowed"),
+    "busy": (503, "The server is busy"),
+    "data-key": (503, None),
+    "weights-error": (503, None),
+    "server-error": (500, "Server error"),
 }
 
 
-class Problem(Exception):
-    """An error with a stable type (see TITLES), an HTTP status and a detail sentence."""
-
-    def __init__(self, type: str, status: int, detail: str, headers: dict | None = None, **extra):
-        super().__init__(detail)
-        self.type, self.status, self.detail, self.extra = type, status, detail, extra
-        self.headers = headers or {}  # e.g. Retry-After
-        self.page_detail = detail  # the sentence on a web page (no API words)
-
-    @property
-    def title(self) -> str:
-        return TITLES.get(self.type, self.type)
-
-    def to_dict(self) -> dict:
-        return {"type": self.type, "title": self.title, "status": self.status,
-                "detail": self.detail, **self.extra}
+def status_of(error) -> int:
+    """The HTTP status of an error with a `type` (a Problem, a RecognitionError)."""
+    return TYPES[error.type][0]
 
 
-def no_face() -> Problem:
-    return Problem("no-face", 422, "No face was found in the photo. Send a sharp, well-lit photo "
-                   "in which the face is seen from the front and at least 40 pixels wide.")
+def title_of(type: str) -> str:
+    return TYPES.get(type, (None, None))[1] or type
 
 
-# Where each kind of thing is listed: (the API request, the page), for a 404's hint.
-LISTED_BY = {
-    "people": ("GET /api/people", "the People page"),
-    "groups": ("GET /api/unknown", "the Who is this? page"),
-    "arrivals": ("GET /api/events", "the Arrivals page"),
-    "keys": ("flask faces list-api-keys", "the Access page"),
-}
-
-
-def not_found(what: str, listed: str = "people") -> Problem:
-    """A 404 whose hint names where the ids are listed: the API request under /api, the
-    page on a web page (`listed` is a key of LISTED_BY)."""
-    api, page = LISTED_BY[listed]
-    p = Problem("not-found", 404, f"There is no {what}. Check the id ({api} lists them).")
-    p.page_detail = f"There is no {what}. It may have been deleted; {page} lists what there is."
-    return p
+def problem_document(error, status: int | None = None) -> dict:
+    """The problem+json body: type, title, status, detail and the error's extra fields.
+    `status` replaces the table's for a werkzeug HTTPException (any code it raises)."""
+    return {"type": error.type, "title": title_of(error.type), "status": status or status_of(error),
+            "detail": error.detail, **getattr(error, "extra", {})}

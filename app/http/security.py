@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -58,14 +58,6 @@ class SafeJSONProvider(DefaultJSONProvider):
             return super().loads(s, **kwargs)
         except RecursionError:
             raise ValueError("the JSON body is nested too deeply") from None
-
-
-def bearer_token() -> str | None:
-    """The key of an `Authorization: Bearer <key>` header, or None."""
-    auth = request.headers.get("Authorization", "")
-    if not auth.startswith("Bearer "):
-        return None
-    return auth[7:].strip() or None
 
 
 def secret_key(instance: Path) -> str:

@@ -7,7 +7,7 @@ import binascii
 from flask import request
 from werkzeug.datastructures import MultiDict
 
-from .problems import Problem
+from ..errors import Problem
 
 RAW_TYPES = ("image/jpeg", "image/png", "image/webp", "image/bmp")
 
@@ -18,20 +18,20 @@ def json_body() -> dict:
         return {}
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise Problem("invalid-input", 400, "The body is not a JSON object; send e.g. "
+        raise Problem("invalid-input", "The body is not a JSON object; send e.g. "
                       '{"image": "<base64>"}.')
     return data
 
 
 def _b64(value, field: str) -> bytes:
     if not isinstance(value, str):
-        raise Problem("bad-image", 400, f"'{field}' must be a base64 string.")
+        raise Problem("bad-image", f"'{field}' must be a base64 string.")
     if value.startswith("data:") and "," in value:  # a data: URL from a browser
         value = value.split(",", 1)[1]
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
-        raise Problem("bad-image", 400, f"'{field}' is not valid base64; encode the file's bytes "
+        raise Problem("bad-image", f"'{field}' is not valid base64; encode the file's bytes "
                       "with standard base64.") from None
 
 
@@ -46,7 +46,7 @@ def read_image(field: str = "file", json_field: str = "image", required: bool = 
         return _b64(data[json_field], json_field)
     if not required:
         return None
-    raise Problem("missing-image", 400, f"Send the photo as a multipart field '{field}', as a raw "
+    raise Problem("missing-image", f"Send the photo as a multipart field '{field}', as a raw "
                   f"image/jpeg or image/png body, or as JSON {{\"{json_field}\": \"<base64>\"}}.")
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..faces import get_person, get_state
-from ..http.problems import Problem, not_found
+from ..errors import Problem, not_found
 from ..models import Correction, Event, Sighting
 from .grouping import Seen, remember
 
@@ -39,10 +39,10 @@ def correct_event(event_id: int, where: str = "arrivals") -> Correction:
     if event is None:
         raise not_found(f"arrival with id {event_id}", "arrivals")
     if event.person_id is None or event.embedding is None:
-        raise Problem("conflict", 409, "This arrival names nobody (or is older than the face library): "
+        raise Problem("conflict", "This arrival names nobody (or is older than the face library): "
                       "there is no name to correct.")
     if event.model != get_state().active_model:
-        raise Problem("conflict", 409, "This arrival was recognised by another model; it cannot teach this one.")
+        raise Problem("conflict", "This arrival was recognised by another model; it cannot teach this one.")
     row = not_this_person(event.person_id, np.frombuffer(event.embedding, np.float32),
                           event.thumbnail_jpeg, where, event_id=event.id, camera=event.camera)
     event.person_id, event.name, event.distance = None, None, None

@@ -7,7 +7,7 @@ import numpy as np
 from flask import current_app
 
 from ..extensions import db
-from ..http.problems import Problem, not_found
+from ..errors import Problem, not_found
 from ..models import Sighting, UnknownGroup, utcnow
 from ..recognition.match import pairwise_distances
 from .grouping import assigner
@@ -36,10 +36,10 @@ def take_out_face(sighting_id: int, to_group_id: int | None = None) -> UnknownGr
     source = sighting.group
     target = None if to_group_id is None else get_group(to_group_id)
     if source.status == "named" or (target is not None and target.status == "named"):
-        raise Problem("conflict", 409, "A named group's faces are a person's photos now; move or "
+        raise Problem("conflict", "A named group's faces are a person's photos now; move or "
                       "delete them on the person's page.")
     if target is source:
-        raise Problem("invalid-input", 400, "The face is in that group already; choose another.")
+        raise Problem("invalid-input", "The face is in that group already; choose another.")
     vector = sighting.vector.astype(np.float32)
     source.placed_at = utcnow()  # the operator kept this face apart from the others
     source.count = max(source.count - 1, len(source.sightings) - 1)
@@ -61,7 +61,7 @@ def take_out_face(sighting_id: int, to_group_id: int | None = None) -> UnknownGr
 def restore_group(group: UnknownGroup) -> UnknownGroup:
     """A dismissed group back on Who is this? (dismissed by mistake)."""
     if group.status != "dismissed":
-        raise Problem("conflict", 409, "Only a dismissed group can be brought back.")
+        raise Problem("conflict", "Only a dismissed group can be brought back.")
     group.status = "open"
     assigner().note(group.id, _sum(group))
     return group

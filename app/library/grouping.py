@@ -18,6 +18,7 @@ from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.orm import Session
 
 from ..extensions import db
+from ..faces.photos import active_model_dir
 from ..faces.thresholds import suggest
 from ..models import EMBEDDING_DTYPE, AppState, Correction, Sighting, UnknownGroup, utcnow
 from ..recognition.cluster import nearest_group, unit
@@ -46,18 +47,19 @@ class Seen:
 
 
 @lru_cache(maxsize=512)
-def _suggested(groups: int) -> float:
-    return suggest(max(groups, 1), 0.0, 0.01)
+def _suggested(groups: int, model_dir) -> float:
+    return suggest(max(groups, 1), 0.0, 0.01, model_dir)
 
 
 def join_distance(groups: int) -> float:
     """How near a group's centre a face must be to join it, with `groups` groups to choose
     from: the identification threshold that takes 1 stranger in 100 for someone among that
-    many people (app/faces/thresholds.suggest: fewer groups, fewer chance matches, looser), never
+    many people (app/faces/thresholds.suggest, with the active model's figures: fewer groups,
+    fewer chance matches, looser), never
     stricter than GROUP_JOIN_DISTANCE. Measured on LFW (docs/LIBRARY.md): B-cubed precision
     0.991, recall 0.934 over 6,863 faces through the API; the sample photos' five people,
     whose photos differ more, stay in one group each where 0.8 alone split them."""
-    return max(current_app.config["GROUP_JOIN_DISTANCE"], _suggested(groups // 25 * 25))
+    return max(current_app.config["GROUP_JOIN_DISTANCE"], _suggested(groups // 25 * 25, active_model_dir()))
 
 
 def move_generation() -> int:

@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select, update
 
 from ..extensions import db
 from ..faces import NewFace, add_face, create_person, get_person, state
-from ..http.problems import Problem, not_found
+from ..errors import Problem, not_found
 from ..models import Event, Person, Sighting, UnknownGroup, utcnow
 from ..recognition.cluster import most_typical, unit
 from ..recognition.match import pairwise_distances
@@ -115,13 +115,13 @@ def name_group(group: UnknownGroup, name=None, person_id: int | None = None,
     Returns (the person, faces added, faces skipped)."""
     if group.status == "named":
         whose = {} if group.person_id is None else {"person_id": group.person_id}
-        raise Problem("conflict", 409, "This group was named already; its faces are its person's "
+        raise Problem("conflict", "This group was named already; its faces are its person's "
                       "now (GET /api/people/{id}).", **whose)
     if (name is None) == (person_id is None):
-        raise Problem("invalid-input", 400, "Give either a name (a new person) or person_id (someone enrolled).")
+        raise Problem("invalid-input", "Give either a name (a new person) or person_id (someone enrolled).")
     faces = list(group.sightings)
     if not faces:
-        raise Problem("conflict", 409, "This group has no faces left (they expired); nothing to name.")
+        raise Problem("conflict", "This group has no faces left (they expired); nothing to name.")
     cfg = current_app.config
     picks = most_typical(np.stack([s.vector for s in faces]).astype(np.float32),
                          cfg["GROUP_ENROL_FACES"], apart=cfg["DUPLICATE_FACE_DISTANCE"])
@@ -144,7 +144,7 @@ def dismiss_group(group: UnknownGroup) -> UnknownGroup:
     """Never suggest this group again (a face on a poster, a delivery driver): its faces are
     kept, so that the same face seen again joins it instead of a new group."""
     if group.status == "named":
-        raise Problem("conflict", 409, "This group was named already; delete the person's faces instead.")
+        raise Problem("conflict", "This group was named already; delete the person's faces instead.")
     group.status = "dismissed"
     return group
 
@@ -154,9 +154,9 @@ def merge_groups(ids: list[int]) -> UnknownGroup:
     operator placed them (the background merge never moves them again)."""
     groups = [get_group(i) for i in dict.fromkeys(ids)]
     if len(groups) < 2:
-        raise Problem("invalid-input", 400, "Give the ids of two groups or more to merge.")
+        raise Problem("invalid-input", "Give the ids of two groups or more to merge.")
     if any(g.status == "named" for g in groups):
-        raise Problem("conflict", 409, "A named group cannot be merged; add the others to its person instead.")
+        raise Problem("conflict", "A named group cannot be merged; add the others to its person instead.")
     keep = max(groups, key=lambda g: (g.count, -g.id))
     merge_into(keep, [g for g in groups if g is not keep])
     keep.placed_at = utcnow()

@@ -20,7 +20,7 @@ from ..faces import NewFace, add_face, get_person, state
 from ..faces.door import person_vectors
 from ..faces.photos import CROP_QUALITY
 from ..extensions import db
-from ..http.problems import Problem
+from ..errors import Problem
 from ..models import Face
 from ..recognition.jpeg import to_jpeg
 from ..recognition.match import pairwise_distances

@@ -13,8 +13,9 @@ from typing import IO
 
 from ..extensions import db
 from ..faces import get_state
+from ..faces.grey import grey_embedding
 from ..faces.people import new_name
-from ..http.problems import Problem
+from ..errors import Problem
 from ..models import Correction, Face, Person, name_key
 from .person_export import FORMAT
 
@@ -22,7 +23,7 @@ FACE_FIELDS = ("model", "det_score", "source_sha256", "origin", "origin_camera")
 
 
 def _bad(why: str) -> Problem:
-    return Problem("invalid-input", 400, f"Not a person's export ({why}); send the zip that "
+    return Problem("invalid-input", f"Not a person's export ({why}); send the zip that "
                    "GET /api/people/{id}/export or `flask faces export-person` wrote.")
 
 
@@ -37,8 +38,12 @@ def _when(iso: str | None) -> datetime | None:
 
 
 def _face(row: dict, z: zipfile.ZipFile, person: Person) -> Face:
-    return Face(person_id=person.id, embedding=base64.b64decode(row["embedding"]), crop_jpeg=z.read(row["crop"]),
-                created_at=_when(row["created_at"]), **{k: row[k] for k in FACE_FIELDS})
+    crop = z.read(row["crop"])
+    # Its grey embedding made again from the crop (the zip has none): a person without one
+    # would keep every grey face out of the grey gallery (GalleryView.uses_grey).
+    grey = grey_embedding(crop) if row["model"] == get_state().active_model else None
+    return Face(person_id=person.id, embedding=base64.b64decode(row["embedding"]), crop_jpeg=crop,
+                grey_embedding=grey, created_at=_when(row["created_at"]), **{k: row[k] for k in FACE_FIELDS})
 
 
 def _correction(row: dict, z: zipfile.ZipFile, person: Person) -> Correction:

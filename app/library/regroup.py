@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..faces import get_state
-from ..http.problems import Problem
+from ..errors import Problem
 from ..models import Sighting, UnknownGroup
 from ..recognition.cluster import merge_close, regroup
 from .grouping import after_commit, assigner, join_distance
@@ -55,7 +55,7 @@ def regroup_open(limit: int = REGROUP_MAX) -> dict:
         UnknownGroup.status == "open", UnknownGroup.model == model,
         UnknownGroup.placed_at.is_(None))).scalars().all()
     if len(rows) > limit:
-        raise Problem("conflict", 409, f"{len(rows)} faces wait in open groups; regrouping more than "
+        raise Problem("conflict", f"{len(rows)} faces wait in open groups; regrouping more than "
                       f"{limit} at once would take too much memory. Name or dismiss some first.")
     work = assigner()
     old = np.array([s.group_id for s in rows], np.int64)

@@ -16,7 +16,10 @@ class ClusterHost(db.Model):
     """One host of the cluster, as its last heartbeat left it (one a camera round, ~1 s)."""
 
     host_id: Mapped[str] = mapped_column(String(120), primary_key=True)
-    runs_cameras: Mapped[bool] = mapped_column(default=True)  # False: the host opted out
+    runs_cameras: Mapped[bool] = mapped_column(default=True)  # False: see why_not
+    # Why it runs none: FACES_HOST_RUNS_CAMERAS is off, or the active model's weights are
+    # not on it (it would hold leases and never start their cameras).
+    why_not: Mapped[str | None] = mapped_column(String(300), default=None)
     url: Mapped[str | None] = mapped_column(String(500), default=None)  # HOST_URL: others relay from it
     started_at: Mapped[datetime]
     heartbeat_at: Mapped[datetime]

@@ -8,8 +8,8 @@ import numpy as np
 from sqlalchemy import ForeignKey, LargeBinary, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..config import PRETRAINED
 from ..extensions import db
-from ..recognition.weights import PRETRAINED
 from .sealed import SealedImage
 from .base import EMBEDDING_DTYPE, utcnow
 
@@ -42,6 +42,10 @@ class Face(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     embedding: Mapped[bytes] = mapped_column(LargeBinary)
+    # The same aligned crop made grey, embedded by the same model (app/faces/grey.py): what
+    # a greyscale/IR camera's face is compared with. None until made (old faces: `flask
+    # faces backfill-grey`).
+    grey_embedding: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     model: Mapped[str] = mapped_column(String(64), index=True)
     crop_jpeg: Mapped[bytes] = mapped_column(SealedImage)
     det_score: Mapped[float]

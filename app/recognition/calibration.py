@@ -43,6 +43,20 @@ BANDS = (
 # sharp faces under 18 px) take a neighbour's value: the grey ones the smallest grey
 # loosening measured (0.024), the small colour one its blurred twin's.
 MIN_NAMED_PX = BANDS[-1][0]
+# A greyscale/IR face matched in the grey gallery (app/faces/grey.py): grey against grey,
+# the same person and strangers both come nearer than grey against colour, so its identify
+# offsets are fitted apart (scripts/calibrate_conditions.py, its default --gallery grey, on
+# the night conditions: reports/conditions_calibration_grey.json). Per band: blurred ->
+# identify offset. Night frames under 32 px are all blurred: the sharp grey cells there take
+# the 32-48 px one. Blurred 18-32 px: none (fitted 0.026 at 18-24 px, 0.013-0.046 by split,
+# it named 0.2 % more people at night 20 px and up to 1.6 % of one split's strangers).
+GREY_GALLERY = (
+    (48, {False: -0.001, True: 0.031}),
+    (32, {False: 0.022, True: 0.035}),
+    (24, {False: 0.022, True: 0.000}),
+    (18, {False: 0.022, True: 0.000}),
+    (15, {False: 0.022, True: 0.050}),
+)
 
 
 def offsets(conditions: FaceConditions) -> tuple[float, float] | None:
@@ -67,7 +81,13 @@ def verify_threshold(base: float, *faces: FaceConditions) -> float:
     return base + max(moved, key=abs, default=0.0)
 
 
-def identify_offset(conditions: FaceConditions) -> float:
-    """What is added to a face's identify threshold (after crowding) for its quality."""
+def identify_offset(conditions: FaceConditions, grey_gallery: bool = False) -> float:
+    """What is added to a face's identify threshold (after crowding) for its quality, and
+    for a greyscale face matched in the grey gallery (GREY_GALLERY) rather than in colour."""
     moved = offsets(conditions)
-    return 0.0 if moved is None else moved[1]
+    if moved is None:
+        return 0.0
+    if grey_gallery and conditions.greyscale:
+        return next(table[conditions.sharpness < BLURRED] for min_px, table in GREY_GALLERY
+                    if conditions.face_px >= min_px)
+    return moved[1]

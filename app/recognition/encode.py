@@ -64,13 +64,21 @@ class FaceEncoder:
     def _load(self):
         from ai_edge_litert.interpreter import Interpreter
 
-        if not self._verified:  # hashing the folder takes ~0.5 s: once, not after release()
-            verify_model_dir(self.model_dir)
-            self._verified = True
+        self._verify()
         path = self.model_dir / f"encoder_{self.variant}.tflite"
         self._interpreter = Interpreter(model_path=str(path), num_threads=self.num_threads)
         self._input = self._interpreter.get_input_details()[0]["index"]
         self._output = self._interpreter.get_output_details()[0]["index"]
+
+    def _verify(self) -> None:
+        if not self._verified:  # hashing the folder takes ~0.5 s: once, not after release()
+            verify_model_dir(self.model_dir)
+            self._verified = True
+
+    def check(self) -> None:
+        """WeightsError unless the model's files are here and whole, without loading it."""
+        with self._lock:
+            self._verify()
 
     def _run(self, x: np.ndarray) -> np.ndarray:
         """One inference on (N, 160, 160, 3) float32; caller holds the lock."""

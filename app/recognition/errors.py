@@ -1,12 +1,11 @@
 """Errors raised by the recognition core. Each carries a stable `type` and a sentence
-that tells the person what to do; the web layer maps them to problem documents."""
+that tells the person what to do; the edge maps the type to a status (app/http/problems.py)."""
 
 
 class RecognitionError(Exception):
     """Base class: `type` is a stable machine-readable slug, the message is for people."""
 
     type = "recognition-error"
-    status = 422
 
     def __init__(self, detail: str):
         super().__init__(detail)
@@ -17,21 +16,18 @@ class BadImageError(RecognitionError):
     """The bytes are empty, not an image, or truncated."""
 
     type = "bad-image"
-    status = 400
 
 
 class ImageTooLargeError(RecognitionError):
     """The file or its pixel count is over the configured limit."""
 
     type = "too-large"
-    status = 413
 
 
 class WeightsError(RecognitionError):
     """The model weights could not be fetched, verified or converted."""
 
     type = "weights-error"
-    status = 503
 
 
 class BusyError(RecognitionError):
@@ -40,7 +36,6 @@ class BusyError(RecognitionError):
     header."""
 
     type = "busy"
-    status = 503
 
     def __init__(self, detail: str, retry_after: int = 2):
         super().__init__(detail)

@@ -2,7 +2,9 @@
 
 Written last into a model folder (the converted pretrained encoder, a trained one, the
 compiled detector networks) and checked whenever the folder is loaded, so that a corrupt or
-half-copied file is refused with a sentence that says what to do.
+half-copied file is refused with a sentence that says what to do. Its "thresholds" hold what
+was measured on the model itself (scripts/open_set.py --save: the open-set tables that
+app/faces/thresholds.py turns into words and suggested thresholds).
 """
 from __future__ import annotations
 
@@ -45,3 +47,23 @@ def verify_model_dir(model_dir: Path) -> dict:
             raise WeightsError(f"{path} is missing or corrupt. Delete {model_dir} and run "
                                "`make setup` to convert the model again.")
     return meta
+
+
+def measured(model_dir: Path) -> dict:
+    """What was measured on the model in `model_dir` (model.json's "thresholds": name ->
+    table), {} for none (or no readable model.json)."""
+    try:
+        return json.loads((Path(model_dir) / "model.json").read_text()).get("thresholds", {})
+    except (OSError, ValueError):
+        return {}
+
+
+def write_measured(model_dir: Path, name: str, table: dict) -> None:
+    """Keep `table` as model.json's "thresholds"[name] (the files and their sha256 as they
+    are); written to a temporary file, then moved over model.json."""
+    path = Path(model_dir) / "model.json"
+    meta = json.loads(path.read_text())
+    meta.setdefault("thresholds", {})[name] = table
+    tmp = path.with_name(".model.json.tmp")
+    tmp.write_text(json.dumps(meta, indent=2))
+    tmp.replace(path)

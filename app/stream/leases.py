@@ -96,12 +96,12 @@ def hosts_now() -> list[dict]:
     """Every host that has written a heartbeat: id, whether it runs cameras, when it
     started, seconds since its heartbeat (the database's clock), whether it is up."""
     rows = db.session.execute(text(
-        f"SELECT host_id, runs_cameras, started_at, EXTRACT(EPOCH FROM {NOW} - heartbeat_at) "
+        f"SELECT host_id, runs_cameras, why_not, started_at, EXTRACT(EPOCH FROM {NOW} - heartbeat_at) "
         f"FROM cluster_host ORDER BY host_id"))
     lease = current_app.config["CAMERAS_LEASE_SECONDS"]
-    return [{"host_id": h, "runs_cameras": runs, "started_at": started.isoformat() + "Z",
+    return [{"host_id": h, "runs_cameras": runs, "why_not": why, "started_at": started.isoformat() + "Z",
              "heartbeat_age_s": round(float(age), 2), "up": float(age) < lease}
-            for h, runs, started, age in rows]
+            for h, runs, why, started, age in rows]
 
 
 def _live_hosts(lease: float) -> list[str]:
@@ -119,12 +119,13 @@ def _current(lease: float) -> dict[int, str]:
     return dict(rows.all())
 
 
-def heartbeat(host_id: str, runs_cameras: bool, url: str | None = None) -> None:
+def heartbeat(host_id: str, why_not: str | None, url: str | None = None) -> None:
+    """This host is up; it takes camera leases unless `why_not` says why it does not."""
     db.session.execute(text(
-        f"INSERT INTO cluster_host (host_id, runs_cameras, url, started_at, heartbeat_at) "
-        f"VALUES (:host, :runs, :url, {NOW}, {NOW}) ON CONFLICT (host_id) DO UPDATE "
-        f"SET runs_cameras = :runs, url = :url, heartbeat_at = {NOW}"),
-        {"host": host_id, "runs": runs_cameras, "url": url})
+        f"INSERT INTO cluster_host (host_id, runs_cameras, why_not, url, started_at, heartbeat_at) "
+        f"VALUES (:host, :runs, :why, :url, {NOW}, {NOW}) ON CONFLICT (host_id) DO UPDATE "
+        f"SET runs_cameras = :runs, why_not = :why, url = :url, heartbeat_at = {NOW}"),
+        {"host": host_id, "runs": why_not is None, "why": why_not, "url": url})
 
 
 def host_url(camera_id: int, lease: float) -> tuple[str, str | None] | None:
@@ -143,16 +144,17 @@ def cluster_token(app) -> str:
     return hmac.new(str(app.config["SECRET_KEY"]).encode(), b"faces-cluster-relay", "sha256").hexdigest()
 
 
-def lease_round(host_id: str, runs_cameras: bool, cameras: list[tuple[int, str | None]],
+def lease_round(host_id: str, why_not: str | None, cameras: list[tuple[int, str | None]],
                 lease: float, stats: dict[int, dict], url: str | None = None) -> Round:
-    """One round for this host (in an app context, PostgreSQL); commits. `stats`: {camera
+    """One round for this host (in an app context, PostgreSQL); commits. `why_not`: None
+    when the host takes cameras, else why not (it holds none). `stats`: {camera
     id: its state now} for the cameras it runs, stored on their leases for the other hosts'
     status pages. A camera that the plan moves away but that still runs here keeps its
     lease (renewed, not held) until this host has stopped it: the host that takes it
     over reads its visits in progress only once no arrival can come from here."""
     started = time.monotonic()
     db.session.rollback()  # a fresh transaction: now() is not older than `started`
-    heartbeat(host_id, runs_cameras, url)
+    heartbeat(host_id, why_not, url)
     mine = {c for c, h in plan(cameras, _live_hosts(lease), _current(lease)).items() if h == host_id}
     args = {"host": host_id, "lease": lease, "mine": list(mine), "keep": list(mine | set(stats))}
     db.session.execute(text("DELETE FROM camera_lease WHERE host_id = :host "

@@ -10,22 +10,22 @@ import threading
 from flask import Response, current_app
 
 from ..faces import state
-from ..http.problems import Problem
+from ..errors import Problem
 from .relay import RelayCamera
 
 RETRY_SECONDS = 5  # viewers come and go: a slot is often free again within seconds
 
 
 def mjpeg_response(camera) -> Response:
-    """The stream of `camera`, in one of this worker's stream slots; Problem 503 when all
-    are taken."""
+    """The stream of `camera`, in one of this worker's stream slots; a busy Problem when
+    all are taken."""
     slots = state().streams
     if not slots.acquire(blocking=False):
         limit = current_app.config["STREAMS_PER_WORKER"]
-        raise Problem("busy", 503, f"This server process already sends {limit} video streams, "
+        raise Problem("busy", f"This server process already sends {limit} video streams, "
                       "its most (each holds a thread that the API needs too). Close a stream "
                       f"(another tab or the camera grid) or try again in {RETRY_SECONDS} s.",
-                      headers={"Retry-After": str(RETRY_SECONDS)})
+                      retry_after=RETRY_SECONDS)
     release = _once(slots.release)
     # Whether this worker runs the camera or relays it from the one that does (tests and
     # people checking the hand-over read it).

@@ -5,7 +5,7 @@ the list of cameras (app/stream/cameras.py).
 
 A preview makes the server connect to the source, so it is for an admin or an API key only
 (who may add that source as a camera anyway), its host is checked like a camera's
-(app/http/targets.py), and at most LIVE_PREVIEWS run at once per worker (each is a capture
+(app/events/targets.py), and at most LIVE_PREVIEWS run at once per worker (each is a capture
 thread, a recognizer and a connection)."""
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from ..auth import has_key
 from ..events.sink import CameraRef
 from ..faces import state
 from ..faces.photos import active_pipeline
-from ..http.problems import Problem
+from ..errors import Problem
 from .camera import LiveCamera
 from .cameras import checked_source
 from .feeds import shown_source
@@ -37,7 +37,7 @@ def preview(spec: str | None) -> LiveCamera:
     camera is enabled), started; a Problem when this asker or this worker may not."""
     if spec is not None:
         if not (has_key() or (current_user.is_authenticated and current_user.is_admin)):
-            raise Problem("forbidden", 403, "Only an admin (or an API key) may watch a source "
+            raise Problem("forbidden", "Only an admin (or an API key) may watch a source "
                           "that is no camera's. Ask an admin to add it as a camera on the "
                           "Cameras page, then watch /stream/<camera id>.mjpg.")
         checked_source(spec)
@@ -55,10 +55,10 @@ def _started(spec: str) -> LiveCamera:
         running = [s for s, (_, c) in owner.previews.items() if c.running and s != spec]
         if len(running) >= limit:
             wait = round(current_app.config["LIVE_IDLE_SECONDS"]) + 1
-            raise Problem("rate-limited", 429, f"{len(running)} previews of sources that are no "
+            raise Problem("rate-limited", f"{len(running)} previews of sources that are no "
                           f"camera's already run in this worker (at most {limit}). Close one and "
                           f"try again in {wait} s, or add the source as a camera.",
-                          headers={"Retry-After": str(wait)})
+                          retry_after=wait)
         camera = preview_camera(spec)
         camera.touch()
         return camera

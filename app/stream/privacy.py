@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..extensions import db
-from ..http.problems import Problem
+from ..errors import Problem
 from ..models import Camera
 from .annotate import hide_whole_jpeg
 
@@ -25,7 +25,7 @@ def check_stream(privacy: str | None) -> None:
     camera has) to a request that must see only blurred faces (one encoding per frame is
     shared by every viewer, so there is no blurred copy of such a stream)."""
     if privacy in (None, "off") and blurred_for_viewer():
-        raise Problem("forbidden", 403, "Viewers see only blurred streams here; an admin sets this "
+        raise Problem("forbidden", "Viewers see only blurred streams here; an admin sets this "
                       "camera's privacy on the Cameras page (or turns FACES_VIEWERS_SEE_BLURRED off).")
 
 

@@ -16,7 +16,7 @@ from ..auth import admin_required, viewer_required
 from ..extensions import db
 from ..faces import NewFace, create_person
 from ..faces.photos import CROP_QUALITY
-from ..http.problems import Problem, not_found
+from ..errors import Problem, not_found
 from ..models import Event
 from ..recognition.decode import decode_image
 from ..recognition.jpeg import to_jpeg
@@ -101,11 +101,11 @@ def cluster_frames(camera_id: int):
     socket's framing over HTTP, for the cluster token only."""
     token = request.headers.get(CLUSTER_TOKEN_HEADER, "")
     if not hmac.compare_digest(token.encode(), cluster_token(current_app).encode()):
-        raise Problem("forbidden", 403, "Only the hosts of this cluster relay its cameras: they "
+        raise Problem("forbidden", "Only the hosts of this cluster relay its cameras: they "
                       "show a token made from SECRET_KEY, so give every host the same SECRET_KEY.")
     feed = host_feed(camera_id)
     if feed is None:
-        raise Problem("not-found", 404, f"Camera {camera_id} does not run on this host; "
+        raise Problem("not-found", f"Camera {camera_id} does not run on this host; "
                       "GET /api/cameras says which host runs it.")
     return Response(frame_records(feed), mimetype="application/octet-stream",
                     headers={"Cache-Control": "no-store"})
@@ -122,7 +122,7 @@ def browser_frame():
     """Browser-camera mode: one downscaled JPEG frame in, the faces in it out (as JSON)."""
     data = request.get_data(cache=False)
     if len(data) > MAX_BROWSER_FRAME:
-        raise Problem("too-large", 413, "Frames must be under 2 MB; send them downscaled.")
+        raise Problem("too-large", "Frames must be under 2 MB; send them downscaled.")
     rgb = decode_image(data, MAX_BROWSER_FRAME)
     client = session.setdefault("live_client", secrets.token_hex(8))
     recognizer = browser_recognizer(client)

@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..http.targets import TargetError, check_host, split_url
+from ..events.targets import TargetError, check_host, split_url
 from .demo import DemoScene
 
 
@@ -112,7 +112,7 @@ STREAM_SCHEMES = ("rtsp", "rtsps", "http", "https")
 def check_source(spec: str, videos_dir: Path, allow_local: bool = True) -> str:
     """A source that an operator or a viewer may choose: `auto`, `demo`, a webcam index,
     an rtsp:// or http(s):// URL (one of a loopback or link-local host only with
-    `allow_local`: app/http/targets.py), or a video file inside `videos_dir` (a bare name is
+    `allow_local`: app/events/targets.py), or a video file inside `videos_dir` (a bare name is
     looked for there). Returns the spec (a file as its full path); SourceError otherwise,
     so that nobody can make the server open an arbitrary file or address scheme."""
     spec = spec.strip()

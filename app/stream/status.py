@@ -39,8 +39,8 @@ def _waiting(row: Camera, hosts: list[str] | None) -> dict:
         return {"state": "waiting", "message": f"Pinned to host {row.pinned_host}, which is not up "
                 "(GET /api/cluster lists the hosts): start it, or pin the camera to another host."}
     if hosts is not None and not hosts:
-        return {"state": "waiting", "message": "No host runs cameras (each one's "
-                "FACES_HOST_RUNS_CAMERAS is off, or none is up)."}
+        return {"state": "waiting", "message": "No host runs cameras: none is up, or each one's "
+                "FACES_HOST_RUNS_CAMERAS is off or it lacks the model's weights (GET /api/cluster says why)."}
     return {"state": "waiting", "message": "No process runs the cameras yet; they start "
             "within seconds of the server."}
 

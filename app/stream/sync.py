@@ -3,6 +3,7 @@ camera) and its round: the running cameras follow the Camera table."""
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -11,9 +12,10 @@ from sqlalchemy import select
 from ..events import get_bus
 from ..events.sink import CameraRef
 from ..extensions import db
-from ..faces import state
+from ..faces import get_state as state_row, state
 from ..faces.photos import active_pipeline
 from ..models import Camera
+from ..recognition.errors import WeightsError
 from .budget import RecognitionBudget
 from .camera import LiveCamera
 from ..hosts import clustered, host_id
@@ -76,15 +78,47 @@ def _lease(app: Flask):
     """The runner's lease round (PostgreSQL): the cameras this host holds, and the deadline
     after which its watchdog stops them unless a later round renews it."""
     cfg = app.config
+    weights = WeightsCheck()
 
     def lease(runner: CameraRunner) -> None:
         with app.app_context():
             cameras = db.session.execute(select(Camera.id, Camera.pinned_host).where(Camera.enabled)).all()
             stats = {cid: _brief(camera.status()) for cid, camera in list(runner.cameras.items())}
-            got = lease_round(host_id(app), cfg["HOST_RUNS_CAMERAS"], [tuple(c) for c in cameras],
+            why_not = OPTED_OUT if not cfg["HOST_RUNS_CAMERAS"] else weights.why_not()
+            got = lease_round(host_id(app), why_not, [tuple(c) for c in cameras],
                               cfg["CAMERAS_LEASE_SECONDS"], stats, cfg["HOST_URL"])
             runner.held, runner.deadline = got.held, got.deadline
     return lease
+
+
+OPTED_OUT = "FACES_HOST_RUNS_CAMERAS is off on this host."
+
+
+class WeightsCheck:
+    """Whether this host can run the active model (in an app context). A host without its
+    weights would take leases and never start their cameras: it takes none, and says why.
+    A failure is tried again after RETRY_S, or at once when the active model changes."""
+
+    RETRY_S = 30.0
+
+    def __init__(self) -> None:
+        self.model: str | None = None
+        self.error: str | None = None
+        self.checked_at = 0.0
+
+    def why_not(self) -> str | None:
+        model = state_row().active_model
+        due = self.error is not None and time.monotonic() - self.checked_at > self.RETRY_S
+        if model != self.model or due:
+            self.model, self.checked_at = model, time.monotonic()
+            try:
+                active_pipeline().encoder.check()  # its files hashed once per process
+                self.error = None
+            except WeightsError as exc:
+                log.warning("this host takes no camera: %s", exc)
+                self.error = (f"The weights of the active model {model} are not on this host: {exc} "
+                              f"A model trained on another host: copy its folder instance/models/{model} here.")
+        return self.error
 
 
 def _locate(app: Flask):

@@ -26,8 +26,11 @@ def lookup(app: Flask):
 
 def live_matches(view: GalleryView, embeddings: np.ndarray, conditions: list,
                  margin: float = TRACK_MARGIN) -> list[LiveMatch]:
-    """Each track's mean embedding's match in `view`, held to its best face's quality (a
-    face too poor says why) and named only within `margin` less than that threshold."""
+    """Each track's mean embedding's match in `view` (the colour gallery, also for a grey
+    track: at night the grey gallery named 23.3 % of tracks right where colour names 22.7,
+    with 6.7 wrong names per 1,000 night tracks where colour has none; docs/CAMERAS.md),
+    held to its best face's quality (a face too poor says why) and named only within
+    `margin` less than that threshold."""
     out = []
     for match, c in zip(view.identify(embeddings, k=1), conditions):
         match, reason = held_to_quality(match, c)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from ..auth import admin_required
 from ..auth.accounts import api_keys, create_key, get_key, operators, revoke_key, save_operator
 from ..extensions import db
-from ..http.problems import Problem
+from ..errors import Problem
 from ..models import AuditEntry
 from . import bp
 from .forms import ConfirmDeleteForm, KeyForm, OperatorForm

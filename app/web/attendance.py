@@ -11,7 +11,7 @@ from ..auth import admin_required
 from ..events.attendance import attendance, report_range, to_csv
 from ..events.presence import here_now
 from ..extensions import db
-from ..http.problems import Problem
+from ..errors import Problem
 from ..models import Person
 from ..stream.cameras import list_cameras
 from . import bp
@@ -72,7 +72,7 @@ def _day(args, name: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise Problem("invalid-input", 400, f"{name} must be a date as YYYY-MM-DD.") from None
+        raise Problem("invalid-input", f"{name} must be a date as YYYY-MM-DD.") from None
 
 
 def _chart(rows: list[dict]) -> list[dict]:

@@ -17,7 +17,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ..auth import admin_required
 from ..extensions import csrf, db
 from ..faces import bulk_jobs
-from ..http.problems import Problem, not_found
+from ..errors import Problem, not_found
 from ..models import ImportJob
 from . import bp
 
@@ -35,7 +35,7 @@ def _saved_upload() -> tuple[Path, str]:
     photos = [f for f in request.files.getlist("photos") if f.filename]
     name = (request.form.get("name") or "").strip()
     if not photos or not name:
-        raise Problem("invalid-input", 400, "Choose a zip of per-person folders, or choose photos "
+        raise Problem("invalid-input", "Choose a zip of per-person folders, or choose photos "
                       "and give the name of the person they show.")
     with zipfile.ZipFile(path, "w") as z:  # stored as is: photos do not compress
         for i, f in enumerate(photos):

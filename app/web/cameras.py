@@ -7,7 +7,8 @@ from flask_login import login_required
 
 from ..auth import admin_required
 from ..extensions import db
-from ..http.problems import Problem
+from ..errors import Problem
+from ..http.problems import status_of
 from ..stream.cameras import add_camera, get_camera_row, list_cameras, remove_camera, update_camera
 from ..stream.forms import flash_hidden_errors
 from ..stream.sync import camera_runner
@@ -68,7 +69,7 @@ def add_camera_page():
     except Problem as p:
         db.session.rollback()
         _refused(form, p, "name")
-        return _cameras_page(p.status, camera_form=form)
+        return _cameras_page(status_of(p), camera_form=form)
     db.session.commit()
     flash(f"Camera {camera.name} added; it starts within a second or two.")
     return redirect(url_for("web.cameras_page"))
@@ -108,7 +109,7 @@ def camera_settings(camera_id: int):
     except Problem as p:
         db.session.rollback()
         _refused(form, p, "source")
-        return _cameras_page(p.status, settings=(camera_id, form))
+        return _cameras_page(status_of(p), settings=(camera_id, form))
     db.session.commit()
     flash(f"Camera {camera.name} changed; it restarts within a second or two.")
     return redirect(url_for("web.cameras_page"))

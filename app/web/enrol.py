@@ -12,7 +12,7 @@ from ..auth import admin_required
 from ..extensions import db
 from ..faces import NewFace, add_face, create_person, face_problem, get_person, new_name
 from ..faces.people import door_problem
-from ..http.problems import Problem
+from ..errors import Problem
 from . import bp
 from .forms import ConfirmForm, EnrolForm, PhotoForm
 from .shown import NO_FACE, analyze_upload, boxes, data_url, display, person_page

@@ -16,7 +16,7 @@ from ..faces.fixes import merge_people, move_face
 from ..faces.people import find_person
 from ..faces.undo import keep_correction
 from ..faces.photos import CROP_QUALITY
-from ..http.problems import Problem
+from ..errors import Problem
 from ..http.security import same_site_path
 from ..library.corrections import correct_event, not_this_person
 from ..library.facemap import face_map
@@ -32,7 +32,7 @@ def _other(field: str):
     name = (request.form.get(field) or "").strip()
     person = find_person(name) if name else None
     if person is None:
-        raise Problem("not-found", 404, f"Nobody called “{name}” is enrolled; check the name." if name
+        raise Problem("not-found", f"Nobody called “{name}” is enrolled; check the name." if name
                       else "Give the name of the other person.")
     return person
 
@@ -46,7 +46,7 @@ def merge_page(person_id: int):
     try:
         other = _other("other")
         if not form.validate_on_submit():
-            raise Problem("invalid-input", 400, "The form expired; try again.")
+            raise Problem("invalid-input", "The form expired; try again.")
         if request.form.get("confirmed") != "1":
             return render_template("merge_confirm.html", target=target, other=other, form=form)
         faces = len(other.faces)
@@ -66,7 +66,7 @@ def move_face_page(person_id: int, face_id: int):
     """Give one face to the person it really is."""
     try:
         if not ConfirmDeleteForm().validate_on_submit():
-            raise Problem("invalid-input", 400, "The form expired; try again.")
+            raise Problem("invalid-input", "The form expired; try again.")
         target = _other("to")
         move_face(face_id, get_person(person_id), target)
         db.session.commit()

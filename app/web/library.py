@@ -10,7 +10,7 @@ from ..auth import admin_required
 from ..extensions import db
 from ..faces.people import find_person
 from ..faces.undo import undo as undo_deletion
-from ..http.problems import Problem
+from ..errors import Problem
 from ..http.security import same_site_path
 from ..library.group_edits import restore_group, take_out_face, unlike_groups
 from ..library.groups import (dismiss_group, get_group, group_faces, group_view, list_groups,
@@ -89,7 +89,7 @@ def name_group_page(group_id: int):
         if existing:
             person = find_person(existing)
             if person is None:
-                raise Problem("not-found", 404, f"Nobody called “{existing}” is enrolled; check the "
+                raise Problem("not-found", f"Nobody called “{existing}” is enrolled; check the "
                               "name, or give it as a new name instead.")
             person_id, name = person.id, None
         person, added, skipped = name_group(get_group(group_id), name or None, person_id, confirm)

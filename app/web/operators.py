@@ -9,7 +9,7 @@ from flask_login import current_user, login_required, login_user
 from ..auth import admin_required
 from ..auth.accounts import change_own_password, get_operator, remove_operator, reset_password, set_role
 from ..extensions import db
-from ..http.problems import Problem
+from ..errors import Problem
 from . import bp
 from .forms import ConfirmDeleteForm, OwnPasswordForm, PasswordForm, RoleForm
 

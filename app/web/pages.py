@@ -12,8 +12,9 @@ from ..faces.people import ORDERS
 # The views below are called rename / delete_person / delete_face (their endpoints' names).
 from ..faces import delete_face as remove_face, delete_person as remove_person, rename as rename_person
 from ..faces.undo import keep
-from ..faces.thresholds import SLIDER, describe, presets, suggest, words_by_threshold
-from ..http.problems import Problem
+from ..faces.photos import active_model_dir
+from ..faces.thresholds import SLIDER, describe, measured_on, presets, suggest, words_by_threshold
+from ..errors import Problem
 from ..library.expiry import rules_and_holdings
 from ..models import Face, counts
 from ..recognition.errors import RecognitionError
@@ -150,10 +151,11 @@ def settings():
         return redirect(url_for("web.settings"))
     n = counts()["people"]
     crowding = current_app.config["IDENTIFY_CROWDING"]
+    model = active_model_dir()  # the words are those measured on it (thresholds.py)
     return render_template("settings.html", form=form, state=state, people=n, crowding=crowding,
-                           crowding_from=Crowding.min_people,
-                           words=describe(state.identify_threshold, max(n, 1), crowding),
-                           suggested=suggest(max(n, 1), crowding), slider=SLIDER,
-                           presets=presets(max(n, 1), crowding, current_app.config["IDENTIFY_THRESHOLD"]),
-                           all_words=words_by_threshold(max(n, 1), crowding),
+                           crowding_from=Crowding.min_people, measured_on=measured_on(model),
+                           words=describe(state.identify_threshold, max(n, 1), crowding, model),
+                           suggested=suggest(max(n, 1), crowding, model_dir=model), slider=SLIDER,
+                           presets=presets(max(n, 1), crowding, current_app.config["IDENTIFY_THRESHOLD"], model),
+                           all_words=words_by_threshold(max(n, 1), crowding, model),
                            verify_threshold=current_app.config["VERIFY_THRESHOLD"], data=rules_and_holdings())

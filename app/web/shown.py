@@ -11,7 +11,7 @@ from flask import render_template
 from ..events.presence import last_seen
 from ..faces import analyze, face_problem
 from ..faces.fixes import faces_by_standing, unlike_pair
-from ..http.problems import Problem
+from ..errors import Problem
 from ..recognition.errors import RecognitionError
 from ..recognition.jpeg import to_jpeg
 from .badges import place_badges

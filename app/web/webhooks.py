@@ -10,7 +10,7 @@ from ..events.webhooks import (create_webhook, delete_webhook, deliveries, get_w
                                list_webhooks, send_test_event)
 from ..extensions import db
 from ..faces.people import find_person
-from ..http.problems import Problem
+from ..errors import Problem
 from ..models import Person
 from ..stream.cameras import list_cameras
 from . import bp
@@ -60,7 +60,7 @@ def _rules(form: WebhookForm) -> dict:
     if (form.person.data or "").strip():
         person = find_person(form.person.data)
         if person is None:
-            raise Problem("invalid-input", 400, f"Nobody called “{form.person.data.strip()}” is enrolled; "
+            raise Problem("invalid-input", f"Nobody called “{form.person.data.strip()}” is enrolled; "
                           "choose a name from the list, or leave it empty for everyone.")
         people = [person.id]
     return {"events": form.events.data or [], "people": people, "cameras": form.cameras.data or []}

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Face, Person
-from support import cli_api_key, database_url, make_app, photos
+from support import cli_api_key, database_url, grey_copy, make_app, photos
 
 ENGINES = ("sqlite", "postgresql")
 PEOPLE = {"Madonna": "madonna", "Jerry Seinfeld": "jerry_seinfeld"}
@@ -53,6 +53,11 @@ def test_export_then_restore(source, tmp_path, request, engine):
         r = target.test_client().post("/api/identify", data=photos("val", "madonna")[0].read_bytes(),
                                       content_type="image/jpeg")
         assert "Madonna" in {f["name"] for f in r.get_json()["faces"]}
+        # The grey embeddings made again from the crops: a grey face is matched in grey.
+        assert "2 faces given a grey embedding" in out.output
+        r = target.test_client().post("/api/identify", data=grey_copy(photos("val", "madonna")[0]),
+                                      content_type="image/jpeg")
+        assert "grey" in {f["conditions"]["gallery"] for f in r.get_json()["faces"]}
         assert enrol(target, "Ben Afflek", "ben_afflek") > max(p for p, _ in rows(source)[0])
         again = target.test_cli_runner().invoke(args=["faces", "restore", str(backup)])
         assert again.exit_code != 0 and "already has people" in again.output

@@ -8,15 +8,9 @@ import numpy as np
 import pytest
 
 from app.recognition.calibration import MIN_NAMED_PX
-from support import GOOD, jpeg, load, small_face
+from support import GOOD, grey_copy, jpeg, load, small_face
 
 TOO_SMALL = f"face 14 px, too small to name (needs {MIN_NAMED_PX:.0f} px)"
-
-
-def grey_photo() -> bytes:
-    """The good photo as an IR camera would give it: its grey levels in all channels."""
-    grey = cv2.cvtColor(load(GOOD), cv2.COLOR_RGB2GRAY)
-    return jpeg(np.repeat(grey[..., None], 3, axis=2))
 
 
 def tiny_face() -> bytes:
@@ -44,7 +38,7 @@ def _io(data: bytes):
 
 
 def test_verify_compares_an_ir_face_with_the_colour_one_made_grey(client):
-    body = verify(client, GOOD.read_bytes(), grey_photo())
+    body = verify(client, GOOD.read_bytes(), grey_copy())
     assert [c["greyscale"] for c in body["conditions"]] == [False, True]
     assert body["in_grey"] is True and body["reason"] is None
     # The same face, once made grey by the camera and once by the server: nearly equal.
@@ -63,7 +57,8 @@ def test_identify_says_a_face_is_too_small_instead_of_a_name(client, enrolled):
     r = client.post("/api/identify", data=tiny_face(), content_type="image/jpeg")
     face, = r.get_json()["faces"]
     assert face["name"] is None and face["person_id"] is None and face["reason"] == TOO_SMALL
-    assert face["conditions"] == {"greyscale": False, "face_px": 14, "sharpness": face["conditions"]["sharpness"]}
+    assert face["conditions"] == {"greyscale": False, "face_px": 14, "sharpness": face["conditions"]["sharpness"],
+                                  "gallery": "colour"}
     r = client.post("/api/identify", data=GOOD.read_bytes(), content_type="image/jpeg")
     face, = r.get_json()["faces"]
     assert face["name"] == "Madonna" and face["reason"] is None and not face["conditions"]["greyscale"]

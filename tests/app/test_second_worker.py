@@ -12,7 +12,7 @@ import pytest
 
 from app.recognition.weights import write_manifest
 from app.stream.demo import DemoScene
-from support import SAMPLES_DIR, cli_api_key, database_url, make_app, photos
+from support import SAMPLES_DIR, cli_api_key, database_url, grey_copy, make_app, photos
 
 NEW = "facenet-copy"
 ENGINES = ("sqlite", "postgresql")
@@ -136,3 +136,30 @@ def test_a_model_switch(workers):
     assert max(body["faces"], key=lambda f: f["box"][2] * f["box"][3])["name"] == "Madonna"
     # ... and the second worker freed the old model's pipeline (its process state's job).
     assert {key[0] for key in second.extensions["faces"].pipelines} == {NEW}
+
+
+def test_grey_vectors_made_by_the_backfill(workers):
+    """The grey gallery follows the log too: faces that lose their grey embeddings, then
+    get them back from `flask faces backfill-grey`, move the second worker's grey index."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import Face
+
+    first, second = workers
+    enrol_by_api(first, "Madonna", "madonna")
+    probe = grey_copy(photos("val", "madonna")[0])
+
+    def seen_by_second() -> dict:
+        r = second.test_client().post("/api/identify", data=probe, content_type="image/jpeg")
+        return max(r.get_json()["faces"], key=lambda f: f["box"][2] * f["box"][3])
+    assert seen_by_second()["conditions"]["gallery"] == "grey"
+    with first.app_context():
+        for face in db.session.scalars(select(Face)):
+            face.grey_embedding = None
+        db.session.commit()
+    assert seen_by_second()["conditions"]["gallery"] == "colour"
+    result = first.test_cli_runner().invoke(args=["faces", "backfill-grey"])
+    assert result.exit_code == 0, result.output
+    face = seen_by_second()
+    assert face["conditions"]["gallery"] == "grey" and face["name"] == "Madonna"

@@ -120,3 +120,5 @@ def test_rename_and_threshold_words(csrf_token, sign_in, app):
     assert b"between 0.60 and 1.20" in r.data
     # With one person enrolled the page offers a looser threshold (1 stranger in 100).
     assert b"Use 1.125" in page.data  # reports/open_set_plain.json (was 1.115 from a hand copy of an older table)
+    # ... the pretrained model's own figures (the active model), and the page says so.
+    assert b"measured on facenet-keras-v1 (int8 encoder)" in page.data

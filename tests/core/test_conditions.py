@@ -67,3 +67,15 @@ def test_only_poorer_faces_move_the_thresholds_and_not_far():
             for sharp in (5, 30):
                 c = FaceConditions(grey, px, sharp)
                 assert abs(identify_offset(c)) <= 0.05 + 1e-9 and abs(verify_threshold(1.09, c) - 1.09) <= 0.05 + 1e-9
+                assert abs(identify_offset(c, grey_gallery=True)) <= 0.05 + 1e-9
+
+
+def test_a_grey_face_in_the_grey_gallery_has_its_own_identify_offset():
+    """Grey against grey brings strangers nearer than grey against colour: a sharp grey face
+    of 64 px gets no loosening there (0.024 in colour); a colour face ignores the flag."""
+    grey = FaceConditions(True, 64, 80)
+    assert identify_offset(grey) == pytest.approx(0.024)
+    assert identify_offset(grey, grey_gallery=True) == pytest.approx(-0.001)
+    colour = FaceConditions(False, 20, 5)
+    assert identify_offset(colour, grey_gallery=True) == identify_offset(colour)
+    assert identify_offset(FaceConditions(True, 10, 5), grey_gallery=True) == 0.0  # too small: not named anyway

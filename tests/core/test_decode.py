@@ -123,7 +123,7 @@ def test_over_pillows_own_bomb_limit_is_too_large_not_a_crash(data):
     # Above 178 megapixels Pillow raises DecompressionBombError, which is not an OSError.
     with pytest.raises(ImageTooLargeError) as err:
         decode_image(data)
-    assert err.value.status == 413 and "megapixels" in err.value.detail
+    assert err.value.type == "too-large" and "megapixels" in err.value.detail
     assert "upload it again" in err.value.detail
 
 

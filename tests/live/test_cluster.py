@@ -5,9 +5,8 @@ in progress is continued, not announced again, by the host that takes the camera
 Real PostgreSQL through the app's migrations; hosts are host ids calling the lease round."""
 from __future__ import annotations
 
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -18,8 +17,12 @@ from app.events.sink import CameraRef, Cycle, SeenTrack
 from app.events.mqtt import MqttPublisher
 from app.events.webhooks import Sender, create_webhook, queue_webhooks
 from app.extensions import db
+from app.hosts import host_id
 from app.models import Camera, CameraLease, Event, Person
+from app.recognition.weights import PRETRAINED
 from app.stream.leases import lease_round, plan
+from app.stream.sync import _lease
+from harness import Receiver
 from support import cli_api_key
 from test_events_out import Listener, broker, wait_for  # noqa: F401 - broker: mosquitto, a fixture
 
@@ -64,7 +67,7 @@ def rounds(app, hosts: list[str], n: int = 1, pins: dict | None = None) -> dict[
         cams = [(c.id, (pins or {}).get(c.id)) for c in db.session.scalars(select(Camera))]
         for _ in range(n):
             for host in hosts:
-                held[host] = lease_round(host, True, cams, LEASE, {}).held
+                held[host] = lease_round(host, None, cams, LEASE, {}).held
                 assert_disjoint(held)
     return held
 
@@ -100,15 +103,15 @@ def test_a_camera_moved_away_keeps_its_lease_until_its_old_host_has_stopped_it(a
     # Else the new host reads the visits in progress while the old one may still announce.
     lease, cams = 10.0, [(c, None) for c in nine]  # long: no lease expires under load here
     with app.app_context():
-        everything = lease_round("a", True, cams, lease, {}).held
+        everything = lease_round("a", None, cams, lease, {}).held
         running = {c: {"state": "live"} for c in everything}
-        assert not lease_round("b", True, cams, lease, {}).held  # b comes: all are a's yet
-        kept = lease_round("a", True, cams, lease, running).held
+        assert not lease_round("b", None, cams, lease, {}).held  # b comes: all are a's yet
+        kept = lease_round("a", None, cams, lease, running).held
         moved = everything - kept
         assert len(moved) == 4  # the plan gives b four: a stops them at its next camera round
-        assert not lease_round("b", True, cams, lease, {}).held & moved  # still running on a
-        lease_round("a", True, cams, lease, {c: running[c] for c in kept})  # a stopped them
-        assert lease_round("b", True, cams, lease, {}).held == moved
+        assert not lease_round("b", None, cams, lease, {}).held & moved  # still running on a
+        lease_round("a", None, cams, lease, {c: running[c] for c in kept})  # a stopped them
+        assert lease_round("b", None, cams, lease, {}).held == moved
 
 
 def test_a_hand_edited_lease_and_a_pin_to_no_such_host_leave_a_clear_state(app, nine):
@@ -211,31 +214,36 @@ def test_status_shows_who_runs_each_camera_and_the_hosts(app, nine):
     assert sorted(len(h["cameras"]) for h in hosts.values()) == [4, 4]
 
 
-def slow_receiver(got: list[int]) -> ThreadingHTTPServer:
-    """A webhook receiver on loopback that notes each delivery id and takes 0.1 s to answer
-    (so that two senders polling every 0.05 s see the same head while it is in flight)."""
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            self.rfile.read(int(self.headers["Content-Length"]))
-            got.append(int(self.headers["X-Faces-Delivery"]))
-            time.sleep(0.1)
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *_):
-            pass
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+def test_a_host_without_the_model_s_weights_takes_no_camera_and_says_why(app, nine):
+    """A model trained on another host is active; this host lacks its folder."""
+    app.config["CAMERAS_RUNNER"] = "off"
+    runner = SimpleNamespace(cameras={}, held=set(), deadline=None)
+    with app.app_context():
+        key = {"Authorization": f"Bearer {cli_api_key(app)}"}
+        db.session.execute(text("UPDATE app_state SET active_model = 'trained-elsewhere'"))
+        db.session.commit()
+        try:
+            _lease(app)(runner)  # this host's own round, as its camera process runs it
+        finally:
+            db.session.execute(text(f"UPDATE app_state SET active_model = '{PRETRAINED}'"))
+            db.session.commit()
+    assert runner.held == set()
+    held = rounds(app, ["b"])  # a host with the weights takes every camera
+    assert held["b"] == set(nine)
+    hosts = {h["host_id"]: h for h in app.test_client().get("/api/cluster", headers=key).get_json()["hosts"]}
+    mine = hosts[host_id(app)]
+    assert not mine["runs_cameras"] and "weights of the active model" in mine["why_not"]
+    assert "instance/models/trained-elsewhere" in mine["why_not"] and hosts["b"]["why_not"] is None
 
 
 def test_two_hosts_senders_post_each_webhook_delivery_once_and_in_order(app):
     # Every host's camera process runs a webhook sender on the shared delivery table.
     app.config.update(ALLOW_LOCAL_TARGETS=True, WEBHOOK_POLL_SECONDS=0.05)
-    got: list[int] = []
-    server = slow_receiver(got)
+    # 0.1 s an answer: two senders polling every 0.05 s see the same head while it is in flight.
+    receiver = Receiver(delay=0.1).start()
+    got = lambda: [int(p.headers["X-Faces-Delivery"]) for p in receiver.posts]  # noqa: E731
     with app.app_context():
-        hook, _ = create_webhook(f"http://127.0.0.1:{server.server_port}/hook")
+        hook, _ = create_webhook(receiver.url)
         for i in range(12):
             queue_webhooks({"id": str(i), "type": "test"}, only=hook)
         db.session.commit()
@@ -243,18 +251,17 @@ def test_two_hosts_senders_post_each_webhook_delivery_once_and_in_order(app):
     hosts = [Sender(app).start() for _ in range(2)]
     try:
         deadline = time.monotonic() + 30
-        while len(set(got)) < 12 and time.monotonic() < deadline:
+        while len(set(got())) < 12 and time.monotonic() < deadline:
             time.sleep(0.1)
         time.sleep(0.5)  # a second post of the last one would come now
     finally:
         for sender in hosts:
             sender.close()
-        server.shutdown()
-        server.server_close()
+        receiver.stop()
         with app.app_context():
             db.session.execute(text("DELETE FROM webhook WHERE id = :id"), {"id": hook_id})
             db.session.commit()
-    assert len(set(got)) == 12 and got == sorted(set(got)), got
+    assert len(set(got())) == 12 and got() == sorted(set(got())), got()
 
 
 def test_two_hosts_stay_connected_to_mqtt_and_one_going_leaves_the_status_online(app, broker):

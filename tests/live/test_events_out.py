@@ -7,53 +7,31 @@ from __future__ import annotations
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from app.events.webhooks import SIGNATURE_HEADER, verify_signature
 
-from harness import free_port, start_mosquitto, stop, wait_for
+from harness import Receiver, start_mosquitto, stop, wait_for
 from support import cli_api_key, make_app, photos
 
 ENROLLED = ["ben_afflek", "elton_john", "jerry_seinfeld"]
 OUTAGE_SECONDS = 30
 
 
-class Receiver:
-    """An HTTP server on loopback that keeps the webhook POSTs it gets (body, headers,
-    whether the signature holds); stop() and start() on the same port for an outage."""
+class Hooks(Receiver):
+    """The webhook POSTs as these tests read them: the event, its delivery id, when it
+    came, whether its signature holds with `secret` (known once the webhook is made)."""
 
     def __init__(self, secret: str = ""):
-        self.port, self.secret, self.got, self.server = free_port(), secret, [], None
-
-    def start(self) -> "Receiver":
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.got.append({"event": json.loads(body), "at": time.monotonic(),
-                                     "delivery": int(self.headers["X-Faces-Delivery"]),
-                                     "signed": verify_signature(receiver.secret, body,
-                                                                self.headers[SIGNATURE_HEADER])})
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *_):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__()
+        self.secret = secret
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
+    def got(self) -> list[dict]:
+        return [{"event": json.loads(p.body), "at": p.at, "delivery": int(p.headers["X-Faces-Delivery"]),
+                 "signed": verify_signature(self.secret, p.body, p.headers[SIGNATURE_HEADER])}
+                for p in list(self.posts)]
 
 
 @pytest.fixture(scope="module")
@@ -114,11 +92,11 @@ def events_app(model_dir, tmp_path_factory, broker):
 def test_webhooks_are_signed_follow_their_rules_and_survive_an_outage(events_app):
     app, key = events_app
     client = app.test_client()
-    everything = Receiver().start()
+    everything = Hooks().start()
     r = client.post("/api/webhooks", json={"url": everything.url}, headers=key)
     assert r.status_code == 201
     everything.secret, all_id = r.get_json()["secret"], r.get_json()["id"]
-    unknown_only = Receiver(secret="s3cret").start()
+    unknown_only = Hooks(secret="s3cret").start()
     r = client.post("/api/webhooks", json={"url": unknown_only.url, "secret": "s3cret",
                                            "rules": {"events": ["unknown"], "cameras": [1]}}, headers=key)
     assert r.status_code == 201 and "secret" not in client.get("/api/webhooks", headers=key).get_json()["items"][0]
@@ -222,7 +200,7 @@ def test_mqtt_presence_and_home_assistant_discovery_from_the_broker(events_app, 
 def test_rules_choose_events_people_and_cameras_and_signatures_refuse_tampering():
     from app.events.rules import Rules
     from app.events.webhooks import sign
-    from app.http.problems import Problem
+    from app.errors import Problem
 
     front_door_unknown = Rules.parse({"events": ["unknown"], "cameras": [1]})
     event = lambda kind, camera, person=None: {"type": kind, "camera": {"id": camera}, "person_id": person}  # noqa: E731

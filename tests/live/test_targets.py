@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import html
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from harness import Receiver
 from support import cli_api_key, make_app
 
 BAD_URLS = ["rtsp://a]/", "http://[::1/hook", "rtsp://a:99999/"]
@@ -139,22 +139,10 @@ def test_the_sender_checks_the_address_again_before_each_delivery(app):
     from app.extensions import db
     from app.models import Webhook
 
-    received = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            received.append(self.path)
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *_):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    receiver = Receiver().start()
     try:
         with app.app_context():
-            hook = Webhook(url=f"http://127.0.0.1:{server.server_port}/hook", secret="s", rules="{}")
+            hook = Webhook(url=receiver.url, secret="s", rules="{}")
             db.session.add(hook)
             db.session.flush()
             delivery = send_test_event(hook)
@@ -162,8 +150,8 @@ def test_the_sender_checks_the_address_again_before_each_delivery(app):
             assert "loopback" in delivery.last_error and delivery.attempts == 1
             db.session.rollback()
     finally:
-        server.shutdown()
-    assert received == []
+        receiver.stop()
+    assert receiver.posts == []
 
 
 # --- 3. previews of sources that are no camera's ----------------------------------------

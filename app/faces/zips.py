@@ -8,7 +8,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from .problems import Problem
+from ..errors import Problem
 
 MAX_RATIO = 100  # uncompressed / compressed size of one member: photos compress < 2x
 
@@ -21,7 +21,7 @@ class ZipLimits:
 
 
 def _bad(detail: str) -> Problem:
-    return Problem("invalid-input", 400, detail)
+    return Problem("invalid-input", detail)
 
 
 def _check(info: zipfile.ZipInfo, limits: ZipLimits) -> None:
