@@ -128,6 +128,12 @@ GROUPS: tuple[tuple[str, tuple[Setting, ...]], ...] = (
         S("FACES_LIVE_MIN_FACE_SIZE", "LIVE_MIN_FACE_SIZE", int, 40, "Smallest face (px) looked for in live video."),
         S("FACES_LIVE_DETECT_SIDE", "LIVE_DETECT_SIDE", int, 320, "Live detection runs on a copy this many pixels "
           "wide."),
+        S("FACES_LIVE_MOTION_GATE", "LIVE_MOTION_GATE", bool, True, "Detect only where it is needed: nothing "
+          "in a still scene with no face, known faces where they just were, the rest where something "
+          "moved (docs/LIVE.md); off: the whole frame at every cycle."),
+        S("FACES_LIVE_FULL_DETECTION_SECONDS", "LIVE_FULL_DETECTION_SECONDS", float, 2.0, "With the motion "
+          "gate, the whole frame is still detected this often: a face that came in without moving is "
+          "found within it."),
         S("FACES_LIVE_IDLE_SECONDS", "LIVE_IDLE_SECONDS", float, 10.0, "A preview nobody watches stops after this "
           "long; a worker's relay of a camera too."),
         S("FACES_LIVE_ARRIVAL_COOLDOWN_SECONDS", "LIVE_ARRIVAL_COOLDOWN_SECONDS", float, 60.0, "A person unseen on a "

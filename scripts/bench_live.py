@@ -21,7 +21,8 @@ Events: webhook_latency_ms_p95 and mqtt_latency_ms_p95, from the event's time (s
   Debian's mosquitto started here (skipped, saying so, without it).
 
 Usage: python scripts/bench_live.py [--seconds 15] [--cameras 1,2,4] [--workers 4] [--churn-seconds 15]
-                                    [--privacy-rounds 2]
+                                    [--privacy-rounds 2] [--scene demo|door]
+FACES_LIVE_MOTION_GATE=0 in the environment measures without the motion gate (docs/LIVE.md).
 Prints the figures; the last line is one JSON object.
 """
 from __future__ import annotations
@@ -43,6 +44,7 @@ from pathlib import Path
 import requests
 
 from bench_api import prepare_db
+from door_clip import door_clip
 
 SAMPLES = ROOT / "instance" / "samples"
 ENROLLED = ("ben_afflek", "elton_john", "jerry_seinfeld")
@@ -212,6 +214,16 @@ def p95(values: list[float]) -> float | None:
     return round(statistics.quantiles(values, n=20)[-1], 1) if len(values) >= 2 else None
 
 
+def scene(name: str, folder: Path) -> tuple[str, dict, str]:
+    """The cameras' source for --scene, the settings it needs and what it shows."""
+    if name == "demo":
+        return "demo", {}, "demo 640x480 25 fps, 1-3 faces per camera, always moving"
+    (folder / "videos").mkdir()
+    door_clip(folder / "videos" / "door.avi", still=8.0)
+    return str(folder / "videos" / "door.avi"), {"VIDEOS_DIR": str(folder / "videos")}, \
+        "door clip 640x480 25 fps: a still empty hall 8 s, a person walks in (1 s) and stands 3 s, looped"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=15)
@@ -221,13 +233,16 @@ def main() -> None:
                     help="rounds of off / unknown / all on one camera (0: none)")
     ap.add_argument("--churn-seconds", type=float, default=15,
                     help="viewers joining and leaving every camera before `opened` is read")
+    ap.add_argument("--scene", choices=("demo", "door"), default="demo",
+                    help="demo: the demo camera; door: a still hall, then a person (scripts/door_clip.py)")
     args = ap.parse_args()
     steps = [int(n) for n in args.cameras.split(",")]
-    figures: dict = {"source": "demo 640x480 25 fps, 1-3 faces per camera", "workers": args.workers,
-                     "seconds_per_phase": args.seconds}
+    figures: dict = {"workers": args.workers, "seconds_per_phase": args.seconds,
+                     "motion_gate": os.environ.get("FACES_LIVE_MOTION_GATE", "on (default)")}
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'faces.db'}"
-        key = prepare_db(url, CAMERA_SOURCE="demo")  # the first camera
+        source, settings, figures["source"] = scene(args.scene, Path(tmp))
+        key = prepare_db(url, CAMERA_SOURCE=source, **settings)  # the first camera
         auth = {"Authorization": f"Bearer {key}"}
         started = start_mosquitto(Path(tmp))
         if started is None:
@@ -236,11 +251,12 @@ def main() -> None:
         receiver = Receiver()
         port = free_port()
         env = {**os.environ, "FACES_DATABASE_URL": url, "FACES_SECRET_KEY": "bench", "FACES_WARM_UP": "1",
-               "FACES_CAMERA_SOURCE": "demo", "FACES_LIVE_OPEN": "1", "FACES_CAMERAS_AUTOSTART": "1",
+               "FACES_CAMERA_SOURCE": source, "FACES_LIVE_OPEN": "1", "FACES_CAMERAS_AUTOSTART": "1",
                "FACES_API_RATE_LIMIT": "100000 per minute",
                "FACES_ALLOW_LOCAL_TARGETS": "1",  # the webhook receiver listens on loopback
                # People leave the demo and come back: departures and new arrivals within a run.
-               "FACES_LIVE_ARRIVAL_COOLDOWN_SECONDS": "5"}
+               "FACES_LIVE_ARRIVAL_COOLDOWN_SECONDS": "5",
+               **{f"FACES_{k}": v for k, v in settings.items()}}
         if mqtt_port:
             env.update(FACES_MQTT_HOST="127.0.0.1", FACES_MQTT_PORT=str(mqtt_port))
         proc = start_gunicorn(port, env, Path(tmp) / "log",
@@ -261,7 +277,7 @@ def main() -> None:
             for n in steps:
                 while len(cameras(base)) < n:
                     k = len(cameras(base)) + 1
-                    requests.post(base + "/api/cameras", json={"name": f"Camera {k}", "source": "demo"},
+                    requests.post(base + "/api/cameras", json={"name": f"Camera {k}", "source": source},
                                   headers=auth, timeout=30).raise_for_status()
                 deadline = time.monotonic() + 60
                 while not all(c["state"] == "running" and c["fps_in"] > 10 for c in cameras(base)):
@@ -285,6 +301,7 @@ def main() -> None:
                     "label_latency_ms": [got["label"].get(cid) for cid in ids],
                     "recognition_cycle_ms": [got["cycle"].get(cid) for cid in ids],
                     "detect_fps": [got["detect_fps"].get(cid) for cid in ids],
+                    "detect_cycles": [c.get("detect_cycles") for c in cameras(base)],
                     "cpu_cores": round(got["cpu"], 3)}
             join_and_leave(base, [c["id"] for c in cameras(base)], args.churn_seconds)
             figures["churn_seconds"] = args.churn_seconds

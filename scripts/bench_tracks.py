@@ -17,7 +17,7 @@ Per rule and scenario:
 The frames' faces are cached in .cache/bench_tracks (a first run ~30 min on 2 busy cores; a
 rerun seconds).
 
-Usage: python scripts/bench_tracks.py [--splits 5] [--people 30] [--json FILE]
+Usage: python scripts/bench_tracks.py [--splits 5] [--people 30] [--motion-gate SECONDS] [--json FILE]
 JSON on the last line.
 """
 from __future__ import annotations
@@ -49,14 +49,14 @@ def main() -> None:
     clean = clean_set(args.lfw, [], args.cache, extra=probes)
     settings = (args.min_face_size, args.detect_side)
     report = {"splits": args.splits, "people_per_split": args.people, "seed": args.seed,
-              "live_settings": settings, "results": []}
+              "live_settings": settings, "motion_gate": args.motion_gate, "results": []}
     for s, split in enumerate(splits):
         people = [[photo(args.lfw, clean, (name, k)) for k in shown(count)] for name, count, _ in split]
         truth = [pid for _, _, pid in split]
         view = gallery_view(clean, without={name for name, _, pid in split if pid is None})
         for scenario in SCENARIOS:
             seeds = [args.seed * 1_000_003 + s * 10_007 + i for i in range(len(split))]
-            video = shoot(people, scenario, seeds, args.cache, settings)
+            video = shoot(people, scenario, seeds, args.cache, settings, args.motion_gate)
             for rule, figures in score_rules(view, video, truth).items():
                 report["results"].append({"split": s, "scenario": scenario.name, "rule": rule, **figures})
     report["summary"] = summary(report["results"])
@@ -105,6 +105,8 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--seed", type=int, default=19)
     ap.add_argument("--min-face-size", type=int, default=40, help="as FACES_LIVE_MIN_FACE_SIZE")
     ap.add_argument("--detect-side", type=int, default=320, help="as FACES_LIVE_DETECT_SIDE")
+    ap.add_argument("--motion-gate", type=float, metavar="SECONDS", help="detect behind Live's motion "
+                    "gate, the whole frame every SECONDS (FACES_LIVE_FULL_DETECTION_SECONDS); default: every frame whole")
     ap.add_argument("--cache", type=Path, default=ROOT / ".cache" / "bench_tracks")
     ap.add_argument("--json", help="also write the report here")
     return ap.parse_args()

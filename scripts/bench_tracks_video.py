@@ -20,6 +20,8 @@ import numpy as np
 from app.evaluation.degrade import Condition, jpeg, motion_blur, night, place_in_frame
 from app.recognition import FaceDetector
 from app.recognition.quality import channel_spread, sharpness
+from app.stream.motion import MotionGate
+from app.stream.recognizer import LiveRecognizer
 from scripts.bench_conditions_data import digest, server_pipeline
 
 SECONDS = 4.0
@@ -107,6 +109,19 @@ def live_pipeline(min_face_size: int, max_side: int):
                                                models_dir=pipeline.detector.models_dir))
 
 
+def gated(pipeline, full_every: float):
+    """Live's detection behind its motion gate (app/stream/motion.py), for one track's
+    frames: (frame, seconds) -> detections; its tracker follows what it finds."""
+    recognizer = LiveRecognizer(pipeline, lookup=None, min_face_size=pipeline.detector.min_face_size,
+                                max_side=pipeline.detector.max_side, gate=MotionGate(full_every))
+
+    def find(frame: np.ndarray, now: float) -> list:
+        found = recognizer._find(frame, now)
+        recognizer.tracker.update([d.box for d in found], now)
+        return found
+    return find
+
+
 def record(video: Video, t: int, i: int, faces) -> None:
     """Faces (pipeline Face values, at most K) into frame i of track t."""
     for j, face in enumerate(faces[:K]):
@@ -118,22 +133,24 @@ def record(video: Video, t: int, i: int, faces) -> None:
 
 
 def shoot(people: list[list], scenario: Scenario, seeds: list[int], cache: Path,
-          settings: tuple[int, int]) -> Video:
+          settings: tuple[int, int], gate: float | None = None) -> Video:
     """Every person's photos ([(rgb, face box)]) as a track under `scenario`, seen by the
-    live pipeline with `settings` (min face size, detection side); cached by the photos,
-    scenario, seeds."""
+    live pipeline with `settings` (min face size, detection side), and with `gate`, behind
+    Live's motion gate with a whole-frame detection every `gate` seconds; cached by the
+    photos, scenario, seeds."""
     key = digest(([[digest(rgb.tobytes()) for rgb, _ in photos] for photos in people], scenario,
-                  seeds, settings, SECONDS, CYCLES_PER_SECOND, PHOTO_SECONDS))
+                  seeds, settings, SECONDS, CYCLES_PER_SECOND, PHOTO_SECONDS) + ((gate,) if gate else ()))
     path = cache / f"{scenario.name}-{VERSION}-{key}.npz"
     if path.exists():
         return Video(**np.load(path))
     pipeline = live_pipeline(*settings)
     video = Video.empty(len(people), frame_count())
     for t, (photos, seed) in enumerate(zip(people, seeds)):
+        find = gated(pipeline, gate) if gate else lambda frame, _: pipeline.detect(frame)
         for i in range(frame_count()):
             data, video.truth[t, i] = render(photos, scenario, i, seed)
             frame = pipeline.decode(data)
-            record(video, t, i, pipeline.embed(frame, pipeline.detect(frame)[:K]))
+            record(video, t, i, pipeline.embed(frame, find(frame, i / CYCLES_PER_SECOND)[:K]))
         if (t + 1) % 20 == 0:
             log.info("%s: %d/%d tracks", scenario.name, t + 1, len(people))
     cache.mkdir(parents=True, exist_ok=True)

@@ -277,8 +277,7 @@ class Camera(Wrapping):
     learn_unknown = fields.Boolean(required=True, **_d("Whether it keeps unknown faces as sightings."))
     retain_sightings_days = nullable(fields.Float, "Days its unknown faces are kept; null: the default.")
     retain_arrivals_days = nullable(fields.Float, "Days its arrivals are kept; null: the default.")
-    privacy = fields.String(required=True, **_d("Whose faces its stream and crops blur: off, unknown "
-                                                 "(people not enrolled) or all."))
+    privacy = fields.String(required=True, **_d("Whose faces its stream and crops blur: off, unknown (people not enrolled) or all."))
     created_at = Utc(metadata={**DATE, "description": "UTC."})
 
 
@@ -291,6 +290,7 @@ class CameraStatus(Camera):
     fps_out = fields.Float(**_d("Frames sent to viewers per second."))
     recognition_ms = nullable(fields.Float, "Capture to names, last frame.")
     detect_fps = nullable(fields.Float, "Recognitions per second.")
+    detect_cycles = nullable(fields.Dict, "Cycles by how they detected: full, partial, skipped.")
     opened = fields.Integer(**_d("How many times its source was opened since start."))
     frame_size = nullable(fields.List, "[width, height].", cls_or_instance=fields.Integer())
     tracks = fields.List(fields.Nested(Track), **_d("The faces in view."))

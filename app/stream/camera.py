@@ -106,6 +106,7 @@ class LiveCamera:
                 if self.recognizer else None,
                 "recognition_fps": round(self.recognizer.rate.rate(now), 1)
                 if self.recognizer else None,
+                "detect_cycles": dict(self.recognizer.cycles) if self.recognizer else None,
                 "opened": self.opened, "tracks": tracks}
 
     def stop(self, timeout: float = 5.0) -> None:

@@ -7,11 +7,14 @@ import threading
 import time
 from typing import Callable, NamedTuple
 
+import cv2
 import numpy as np
 
 from ..recognition import FaceDetector, FacePipeline
+from ..recognition.types import Detection
 from ..recognition.quality import FaceConditions, assess
 from ..events.sink import CameraRef, Cycle, CycleSink
+from .motion import MotionGate, Plan, smallest_face
 from .rates import RateMeter
 from .tracker import LiveMatch, Tracker
 
@@ -20,6 +23,7 @@ from .tracker import LiveMatch, Tracker
 Lookup = Callable[[np.ndarray, list[FaceConditions]], list[LiveMatch]]
 SHOW_SECONDS = 0.25
 BEST_CROPS = 3  # an unknown track's best crops kept for its sightings (app/library)
+SAME_FACE = 0.5  # a face found with this much of its box inside a kept one's is that face
 
 
 class Seen(NamedTuple):
@@ -44,13 +48,14 @@ class LiveRecognizer:
         sink, camera: each cycle goes to `sink.process_cycle` as `camera`'s (None: nowhere).
         ignore_region: (x, y, w, h) in frame pixels: faces centred there are ignored.
         best_crops: an unknown track's best crops kept for the face library.
+        gate: where each cycle looks for faces (motion.py); None: the whole frame, always.
     """
 
     def __init__(self, pipeline: FacePipeline, lookup: Lookup, min_face_size: int = 40,
                  max_side: int = 320, tracker: Tracker | None = None,
                  sink: CycleSink | None = None, camera: CameraRef | None = None,
                  ignore_region: tuple[int, int, int, int] | None = None,
-                 best_crops: int = BEST_CROPS):
+                 best_crops: int = BEST_CROPS, gate: MotionGate | None = None):
         self.pipeline = pipeline.with_detector(FaceDetector(
             min_face_size=min_face_size, max_side=max_side,
             models_dir=pipeline.detector.models_dir))
@@ -58,6 +63,8 @@ class LiveRecognizer:
         self.sink, self.camera = sink, camera
         self.ignore_region = ignore_region
         self.best_crops = best_crops
+        self.gate = gate
+        self.cycles = {"full": 0, "partial": 0, "skipped": 0}  # how each cycle detected
         self._groups: dict[int, int] = {}  # track id -> unknown group id (from the sink)
         self.rate = RateMeter(5.0)  # recognition cycles per second
         self.tracker = tracker or Tracker()
@@ -69,7 +76,7 @@ class LiveRecognizer:
     def process(self, frame: np.ndarray, captured_at: float) -> None:
         """Detect, track and identify the faces of one RGB frame captured at `captured_at`
         (time.monotonic seconds), then hand the cycle to the sink."""
-        detections = self._detect(frame)
+        detections = self._find(frame, captured_at)
         if self.ignore_region is not None:
             detections = [d for d in detections if not self._ignored(d.box)]
         tracks = self.tracker.update([d.box for d in detections], captured_at)
@@ -92,9 +99,38 @@ class LiveRecognizer:
             self._lingering = [self._view(t) for t in self.tracker.tracks
                                if captured_at - t.last_seen > SHOW_SECONDS]
 
+    def _find(self, frame: np.ndarray, captured_at: float) -> list:
+        """The frame's faces where the gate says to look (nowhere: the cycle is skipped)."""
+        plan = None
+        if self.gate is not None:
+            min_face = smallest_face(*frame.shape[:2], self.detector.min_face_size, self.detector.max_side)
+            tracks = [(t.box, t.last_seen) for t in self.tracker.tracks]
+            plan = self.gate.plan(frame, captured_at, tracks, min_face)
+        self.cycles["full" if plan is None else "partial" if plan else "skipped"] += 1
+        return self._detect(frame) if plan is None else self._detect_in(frame, plan)
+
     def _detect(self, frame: np.ndarray) -> list:
         """The frame's faces (recognition.types.Detection), highest score first."""
         return self.pipeline.detect(frame)
+
+    def _detect_in(self, frame: np.ndarray, plan: Plan) -> list:
+        """The faces found where `plan` says (motion.py), in frame pixels: the followed
+        ones first, then those of the regions by score, less any mostly inside one kept
+        (a region's edge can cut a face in two: half of it is no new face)."""
+        kept = plan.pick(self.detector.detect_near(frame, plan.near)) if len(plan.followed) else []
+        found = []
+        for r in plan.regions:  # at the whole frame's scale: the faces it would find
+            crop, f = frame[r.y1:r.y2, r.x1:r.x2], self._scale(frame)
+            if f < 1:
+                crop = cv2.resize(crop, (round(crop.shape[1] * f), round(crop.shape[0] * f)),
+                                  interpolation=cv2.INTER_AREA)
+            for d in self.detector.detect(crop, r.min_face * f):
+                found.append(Detection(d.box / f + (r.x1, r.y1, r.x1, r.y1), d.score,
+                                       d.landmarks / f + (r.x1, r.y1)))
+        for d in sorted(found, key=lambda d: -d.score):
+            if not kept or _inside(np.stack([k.box for k in kept]), d.box).max() < SAME_FACE:
+                kept.append(d)
+        return kept
 
     def _embed(self, frame: np.ndarray, detections: list) -> list[Seen]:
         """The faces under `detections`, each aligned, embedded and assessed."""
@@ -128,6 +164,11 @@ class LiveRecognizer:
             self._groups.update(groups)
             for track in ended:
                 self._groups.pop(track.id, None)
+
+    def _scale(self, frame: np.ndarray) -> float:
+        """The factor of the copy the detector works on (max_side), 1 for a small frame."""
+        side = self.detector.max_side
+        return 1.0 if side is None else min(1.0, side / max(frame.shape[:2]))
 
     @property
     def encoder(self):
@@ -181,3 +222,13 @@ class LiveRecognizer:
             t["named_after_ms"] = None if named_at is None else round((named_at - since) * 1e3)
             out.append(t)
         return out
+
+
+def _inside(boxes: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """(N,) share of the area of the smaller of `box` (4,) and each of boxes (N, 4) that
+    lies in the other (1: one is inside the other)."""
+    x1, y1 = np.maximum(boxes[:, 0], box[0]), np.maximum(boxes[:, 1], box[1])
+    x2, y2 = np.minimum(boxes[:, 2], box[2]), np.minimum(boxes[:, 3], box[3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return inter / np.maximum(np.minimum(areas, (box[2] - box[0]) * (box[3] - box[1])), 1e-9)

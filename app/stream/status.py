@@ -53,7 +53,8 @@ def _run_state(row: Camera, s: dict | None, hosts: list[str] | None = None) -> d
     return {"state": "running" if s["state"] == "live" else s["state"],
             "message": s["message"], "fps_in": s["fps_in"], "fps_out": s["fps_out"],
             "recognition_ms": s["recognition_latency_ms"],
-            "detect_fps": s.get("recognition_fps"), "opened": s["opened"],
+            "detect_fps": s.get("recognition_fps"), "detect_cycles": s.get("detect_cycles"),
+            "opened": s["opened"],
             "frame_size": s["frame_size"], "tracks": s.get("tracks", [])}
 
 

@@ -10,6 +10,7 @@ from ..events.sink import CameraRef
 from ..faces import state
 from ..faces.recognize import held_to_quality
 from ..faces.view import GalleryView
+from .motion import MotionGate
 from .recognizer import LiveRecognizer
 from .tracker import TRACK_MARGIN, LiveMatch
 
@@ -40,7 +41,10 @@ def live_matches(view: GalleryView, embeddings: np.ndarray, conditions: list,
 
 
 def recognizer(app: Flask, camera: CameraRef, pipeline, **settings) -> LiveRecognizer:
-    """A LiveRecognizer for `camera` with `settings` (min_face_size, max_side, ...)."""
+    """A LiveRecognizer for `camera` with `settings` (min_face_size, max_side, ...), and the
+    motion gate unless FACES_LIVE_MOTION_GATE is off."""
     with app.app_context():
         bus = get_bus()
-    return LiveRecognizer(pipeline, lookup(app), sink=bus, camera=camera, **settings)
+    cfg = app.config
+    gate = MotionGate(cfg["LIVE_FULL_DETECTION_SECONDS"]) if cfg["LIVE_MOTION_GATE"] else None
+    return LiveRecognizer(pipeline, lookup(app), sink=bus, camera=camera, gate=gate, **settings)

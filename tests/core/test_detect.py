@@ -199,3 +199,21 @@ def test_a_mosaic_of_thousands_of_faces_is_bounded_work(detector, photos):
     # Candidates are capped (4,096) and RNet/ONet run in small batches: 12 s and 1.7 GB here
     # before, under 1 s now (scripts/bench_memory.py measures it; no timing in tests).
     assert 1000 < len(found) <= 4096
+
+
+def test_detect_near_finds_a_face_from_a_box_about_it_and_nothing_from_background(photos):
+    """The live follow (issue 25): RNet and ONet alone, from a box moved by a fifth of the
+    face and 20 % too large, give the face that the whole cascade finds; from a box on a
+    plain wall, nothing."""
+    detector = FaceDetector(min_face_size=40, max_side=320)
+    frame = np.full((480, 640, 3), 120, np.uint8)
+    photo = cv2.resize(load_rgb(photos[0]), (150, 190))
+    frame[140:330, 240:390] = photo
+    [face] = detector.detect(frame)
+    side = face.box[2] - face.box[0]
+    moved = face.box + (0.2 * side, -0.1 * side, 0.4 * side, 0.1 * side)
+    [near] = detector.detect_near(frame, moved[None])
+    assert iou(near.box, face.box) > 0.8
+    assert np.abs(near.landmarks - face.landmarks).max() < 0.1 * side
+    assert detector.detect_near(frame, np.array([[20, 20, 130, 130]])) == []
+    assert detector.detect_near(frame, np.empty((0, 4))) == []

@@ -21,20 +21,6 @@ from support import ROOT, cli_api_key, make_app, mjpeg_parts
 requests = pytest.importorskip("requests")
 
 
-@pytest.fixture(scope="module")
-def cam_app(model_dir, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("cams")
-    (folder / "videos").mkdir()
-    app = make_app(folder / "faces.db", VIDEOS_DIR=str(folder / "videos"), CAMERA_SOURCE="demo")
-    yield app
-    app.extensions["faces"].close()
-
-
-@pytest.fixture(scope="module")
-def cam_key(cam_app):
-    return {"Authorization": f"Bearer {cli_api_key(cam_app)}"}
-
-
 def camera_state(client, key, camera_id):
     return client.get(f"/api/cameras/{camera_id}", headers=key).get_json()
 
