@@ -68,9 +68,9 @@ def test_cameras_page_and_grid(base_url):
         page.screenshot(path=str(ARTIFACTS / "cameras.png"), full_page=True)
         page.click("text=See them all")
         expect(page.locator(".cam-tile")).to_have_count(4)
-        for i in range(4):  # every stream shows pictures
-            page.wait_for_function(
-                f"document.querySelectorAll('.cam-tile img')[{i}].naturalWidth === 640", timeout=20000)
+        for i in range(4):  # every stream shows pictures (a property read: the page's CSP
+            # forbids the eval that wait_for_function polls a string with once it is not yet true)
+            expect(page.locator(".cam-tile img").nth(i)).to_have_js_property("naturalWidth", 640, timeout=20000)
         expect(page.locator("#in-view-all li[data-name]:not([data-name=''])").first).to_be_visible(timeout=30000)
         page.wait_for_timeout(3000)
         page.screenshot(path=str(ARTIFACTS / "grid.png"))
