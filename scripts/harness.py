@@ -48,6 +48,12 @@ def wait_for(predicate: Callable[[], object], timeout: float = 30.0, step: float
     return None
 
 
+def seconds_until(predicate: Callable[[], object], timeout: float, step: float = 0.1) -> float | None:
+    """How many seconds until predicate() is first truthy (within `timeout`), else None."""
+    t0 = time.monotonic()
+    return None if wait_for(predicate, timeout, step) is None else time.monotonic() - t0
+
+
 def start_gunicorn(port: int, env: dict, log_file: Path | None = None,
                    workers: tuple[str, ...] = SERVE) -> subprocess.Popen:
     """gunicorn with `workers` serving wsgi:app on 127.0.0.1:port from the repository root;

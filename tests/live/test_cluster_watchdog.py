@@ -14,18 +14,10 @@ from sqlalchemy.engine import make_url
 from app.faces import state
 from app.stream.leases import LEASE_MARGIN
 from app.stream.sync import camera_runner
+from harness import seconds_until, wait_for
 
 ENGINES = ["postgresql"]
 LEASE = 2.0
-
-
-def wait_for(predicate, timeout: float) -> float | None:
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        if predicate():
-            return time.monotonic() - t0
-        time.sleep(0.05)
-    return None
 
 
 def allow_connections(app, postgres_server, allowed: bool) -> None:
@@ -40,16 +32,16 @@ def test_a_host_cut_from_the_database_stops_its_cameras_before_its_lease_ends(ap
     app.config.update(CAMERAS_LEASE_SECONDS=LEASE, HOST_ID="solo", CAMERA_SOURCE="demo")
     with app.app_context():
         runner = camera_runner()
-        assert wait_for(lambda: runner.cameras, 60), "the demo camera did not start"
+        assert wait_for(lambda: runner.cameras, 60, 0.05), "the demo camera did not start"
         cut = time.monotonic()
         allow_connections(app, postgres_server, False)
         try:
-            stopped = wait_for(lambda: not runner.cameras, LEASE + 2)
+            stopped = seconds_until(lambda: not runner.cameras, LEASE + 2, 0.05)
             assert stopped is not None and stopped <= LEASE - LEASE_MARGIN + 0.5, stopped
             assert runner.deadline is not None and runner.deadline < cut + LEASE
         finally:
             allow_connections(app, postgres_server, True)
-        assert wait_for(lambda: runner.cameras, 30), "the camera did not come back with the database"
+        assert wait_for(lambda: runner.cameras, 30, 0.05), "the camera did not come back with the database"
         state().runner.close()
 
 

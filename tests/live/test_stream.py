@@ -11,17 +11,9 @@ from app.stream.demo import DemoScene
 from app.stream.recognizer import LiveRecognizer
 from app.stream.sources import DemoSource, SourceError, VideoSource, make_source
 from app.stream.tracker import LiveMatch, Tracker, iou
+from harness import wait_for
 
 STRANGER = "madonna"  # the one sample person the `lookup` fixture (conftest.py) leaves out
-
-
-def wait_for(predicate, timeout=20.0, step=0.1):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
 
 
 @pytest.mark.parametrize("box", [(560, 100, 636, 180), (0, 2, 60, 70)])
