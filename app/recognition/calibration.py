@@ -74,8 +74,8 @@ def too_poor(conditions: FaceConditions) -> str | None:
     return None
 
 
-# Verify only (issue 19, scripts/verify_levers.py, docs/CAMERAS.md "Verify's small and
-# blurred faces"). A colour face under UPSCALED_PX is aligned again with bicubic
+# Verify only (issue 19; docs/CAMERAS.md, "Verify's small and blurred faces"; measured by
+# scripts/bench_conditions.py, whose cache keeps verify's embeddings). A colour face under UPSCALED_PX is aligned again with bicubic
 # interpolation before verify compares it (upscaled 5-10x, linear interpolation leaves the
 # encoder a staircase): the same person then lands nearer, so such faces get offsets of their
 # own, per band: blurred -> verify offset (fitted on 1,000 pairs at 20 and 16 px; the 16 px
