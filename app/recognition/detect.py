@@ -60,6 +60,7 @@ class FaceDetector:
         self._nets: dict[str, bytes] = {}
         self._lock = threading.Lock()  # LiteRT interpreters must not be used concurrently
         self._pnet: TiledPNet | None = None
+        self._pyramid_levels = pyramid.Pyramid()
         self._rnet: mtcnn_nets.CompiledNet | None = None
         self._onet: mtcnn_nets.CompiledNet | None = None
 
@@ -124,9 +125,11 @@ class FaceDetector:
     def release(self) -> None:
         """Drop the interpreters and what they were planned for (PNet's per-shape ones:
         ~45 MB after a 640x480 photo, at most ~60 MB; RNet's and ONet's largest batch, up
-        to ~12 MB); the next `detect` plans them again (~40 ms more for a 640x480 photo)."""
+        to ~12 MB; the pyramid's integral buffer, at most 8 MB); the next `detect` plans
+        them again (~40 ms more for a 640x480 photo)."""
         with self._lock:
             self._pnet = self._rnet = self._onet = None
+            self._pyramid_levels = pyramid.Pyramid()
 
     def _load(self) -> None:
         if self._rnet is None:
@@ -142,7 +145,7 @@ class FaceDetector:
         Returns (N, 5) square boxes x1, y1, x2, y2, score in img pixels.
         """
         found = []
-        for scale, level in pyramid.levels(work, img, scales):
+        for scale, level in self._pyramid_levels.levels(work, img, scales):
             out = self._pnet(level)  # (h, w, 5)
             ys, xs = _top(out[:, :, 4], self.thresholds[0])
             if not len(ys):

@@ -6,7 +6,7 @@ profile: the pyramid was 16 % of a photo). A level's pixel is the mean of the im
 rectangle with fractional edges, and that is four look-ups in the image's integral (its
 summed-area table), each interpolated bilinearly: the integral of a piecewise-constant
 image is bilinear within each pixel, so the interpolation is exact. The small levels are
-read that way from one integral of the uint8 image (exact in int32, ~0.2 ms), at a cost
+read that way from one integral of the uint8 image (exact sums, ~0.2 ms), at a cost
 in proportion to their own size; the large ones, where reading the image is cheaper than
 the look-ups, stay with cv2. Both give the same numbers within float rounding (6e-7).
 """
@@ -19,25 +19,50 @@ import numpy as np
 # it the look-ups (~4 per output value) cost less than cv2 reading the whole image
 # (measured break-even near 1/22 for a 640x480 frame).
 SMALL = 1 / 32
+# The integral's buffer is kept between calls up to this size (a 640x480 frame's is 3.7 MB):
+# allocated afresh, its pages fault in on every call (~900 faults, ~2 ms for 640x480),
+# which costs as much as the levels it saves. Larger images allocate it each time.
+KEEP_BYTES = 8 << 20
+_INT32_PIXELS = (2**31 - 1) // 255
 
 
-def levels(rgb: np.ndarray, img: np.ndarray, scales: list[float]):
-    """Yield (scale, level) for each scale: level (int(H*s), int(W*s), 3) float32, the
-    INTER_AREA downscale of img.
+class Pyramid:
+    """Makes the levels of one image after another, keeping the integral's buffer. Not
+    thread-safe: callers serialise access (as FaceDetector does)."""
 
-    rgb: (H, W, 3) uint8 image; img: the same normalised, (rgb - 127.5) / 128, float32.
-    """
-    height, width = img.shape[:2]
-    integral = None
-    for scale in scales:
-        shape = (int(height * scale), int(width * scale))  # truncated, like the package
-        if shape[0] * shape[1] > SMALL * height * width:
-            yield scale, cv2.resize(img, shape[::-1], interpolation=cv2.INTER_AREA)
-            continue
-        if integral is None:
-            integral = cv2.integral(rgb, sdepth=cv2.CV_32S)  # (H+1, W+1, 3), exact sums
-        mean = area_mean(integral, *shape)
-        yield scale, ((mean - 127.5) * (1 / 128)).astype(np.float32)
+    def __init__(self):
+        self._buffer: np.ndarray | None = None
+
+    def levels(self, rgb: np.ndarray, img: np.ndarray, scales: list[float]):
+        """Yield (scale, level) for each scale: level (int(H*s), int(W*s), 3) float32, the
+        INTER_AREA downscale of img.
+
+        rgb: (H, W, 3) uint8 image; img: the same normalised, (rgb - 127.5) / 128, float32.
+        """
+        height, width = img.shape[:2]
+        integral = None
+        for scale in scales:
+            shape = (int(height * scale), int(width * scale))  # truncated, like the package
+            if shape[0] * shape[1] > SMALL * height * width:
+                yield scale, cv2.resize(img, shape[::-1], interpolation=cv2.INTER_AREA)
+                continue
+            if integral is None:
+                integral = self._integral(rgb)
+            mean = area_mean(integral, *shape)
+            yield scale, ((mean - 127.5) * (1 / 128)).astype(np.float32)
+
+    def _integral(self, rgb: np.ndarray) -> np.ndarray:
+        """(H+1, W+1, 3) sums of rgb: int32 (exact) up to 8.4 million pixels (255 each
+        stays under 2^31), float64 (exact up to 2^53) above."""
+        shape = (rgb.shape[0] + 1, rgb.shape[1] + 1, 3)
+        if rgb.shape[0] * rgb.shape[1] > _INT32_PIXELS:
+            return cv2.integral(rgb, sdepth=cv2.CV_64F)
+        if self._buffer is None or self._buffer.shape != shape:
+            buffer = np.empty(shape, np.int32)
+            self._buffer = buffer if buffer.nbytes <= KEEP_BYTES else None
+        else:
+            buffer = self._buffer
+        return cv2.integral(rgb, sum=buffer, sdepth=cv2.CV_32S)
 
 
 def area_mean(integral: np.ndarray, height: int, width: int) -> np.ndarray:

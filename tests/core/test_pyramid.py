@@ -30,13 +30,35 @@ def test_every_level_is_cv2s_area_downscale(photos, shape):
     rgb = cv2.resize(load_rgb(photos[0]), shape[::-1], interpolation=cv2.INTER_CUBIC)
     img = _normalise(rgb)
     scales = _pyramid(*shape, 12, 0.709)
-    got = list(pyramid.levels(rgb, img, scales))
+    got = list(pyramid.Pyramid().levels(rgb, img, scales))
     assert [s for s, _ in got] == scales
     small = [level for s, level in got if s * s <= pyramid.SMALL]
     assert small or shape == (37, 50)  # the integral path is taken wherever levels are small
     for scale, level in got:
         assert level.dtype == np.float32 and level.flags.c_contiguous
         np.testing.assert_allclose(level, cv2_level(img, scale), rtol=0, atol=2e-6)
+
+
+def test_the_integral_buffer_is_kept_for_the_next_image_of_the_same_size(photos):
+    rgb = cv2.resize(load_rgb(photos[0]), (640, 480), interpolation=cv2.INTER_AREA)
+    maker, scales = pyramid.Pyramid(), _pyramid(480, 640, 20, 0.709)
+    first = [level for _, level in maker.levels(rgb, _normalise(rgb), scales)]
+    kept = maker._buffer
+    assert kept is not None and kept.nbytes <= pyramid.KEEP_BYTES
+    other = rgb[::-1].copy()  # another image, same size: same buffer, its own levels
+    for (scale, level), before in zip(maker.levels(other, _normalise(other), scales), first):
+        assert maker._buffer is kept
+        np.testing.assert_allclose(level, cv2_level(_normalise(other), scale), atol=2e-6)
+        assert level.shape == before.shape
+
+
+def test_sums_too_large_for_int32_are_exact_in_float64(monkeypatch):
+    monkeypatch.setattr(pyramid, "_INT32_PIXELS", 100)  # as a 9-megapixel image would be
+    rgb = np.full((40, 60, 3), 255, np.uint8)
+    rgb[::2] = 0
+    levels = list(pyramid.Pyramid().levels(rgb, _normalise(rgb), [0.1, 0.05]))
+    for scale, level in levels:
+        np.testing.assert_allclose(level, cv2_level(_normalise(rgb), scale), atol=2e-6)
 
 
 def test_area_mean_of_whole_pixel_cells_is_the_block_mean():
