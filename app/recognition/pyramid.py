@@ -71,10 +71,11 @@ def area_mean(integral: np.ndarray, height: int, width: int) -> np.ndarray:
     float64."""
     rows, fy = _edges(integral.shape[0] - 1, height)
     cols, fx = _edges(integral.shape[1] - 1, width)
-    # The integral at every cell corner: (height + 1, width + 1, C).
+    n, m = height + 1, width + 1  # cell corners down and across
+    # The integral at the 4 whole-pixel points about every cell corner: (2n, 2m, C), rows
+    # (and columns) of the points before the corners first, then those after them.
     at = integral.take(np.concatenate([rows, rows + 1]), axis=0)
     at = at.take(np.concatenate([cols, cols + 1]), axis=1)
-    n, m = height + 1, width + 1
     fy, fx = fy[:, None, None], fx[None, :, None]
     left = at[:n, :m] + (at[n:, :m] - at[:n, :m]) * fy
     right = at[:n, m:] + (at[n:, m:] - at[:n, m:]) * fy
