@@ -13,7 +13,7 @@ on the pool of conditions, cost the plain small faces more than they gained else
 identify's only as far as still names <= 1 % of strangers less a margin. Colour sharp faces
 of a photo's size (CLEAN_PX and more) keep the configured thresholds; the same faces of
 32 px up to that in a camera frame keep verify's, but identify's tightens: a few strangers
-there come nearer their lookalikes than on photos (1.2-1.3 % of them named at the configured
+there come nearer their lookalikes than on photos (1.1-1.2 % of them named at the configured
 threshold, against 0.7 % on photos). Fitted on all the dev people; on 5
 disjoint splits most offsets moved by <= 0.02, the blurred colour faces' of 32 px and more
 by up to 0.06 (few pairs there; docs/CAMERAS.md).
