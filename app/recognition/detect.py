@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 import app.recognition.mtcnn_nets as mtcnn_nets
+import app.recognition.pyramid as pyramid
 from app.recognition.crop_resize import crop_resize
 from app.recognition.pnet_tiles import TiledPNet
 from app.recognition.types import Detection
@@ -59,6 +60,7 @@ class FaceDetector:
         self._nets: dict[str, bytes] = {}
         self._lock = threading.Lock()  # LiteRT interpreters must not be used concurrently
         self._pnet: TiledPNet | None = None
+        self._pyramid_levels = pyramid.Pyramid()
         self._rnet: mtcnn_nets.CompiledNet | None = None
         self._onet: mtcnn_nets.CompiledNet | None = None
 
@@ -73,17 +75,19 @@ class FaceDetector:
         with max_side 1600, a 4000 px wide photo is searched for faces of 30 px or more.
         Boxes are clipped to 0..W-1, 0..H-1 like the package's; landmarks are not.
         """
-        img, to = self._work(rgb)
+        work, to = self._work(rgb)
+        img = _normalise(work)
         scales = _pyramid(*img.shape[:2], (min_face_size or self.min_face_size) / to[0], self.scale_factor)
         with self._lock:
             self._load()
-            return self._finish(img, self._propose(img, scales), to, rgb.shape)
+            return self._finish(img, self._propose(work, img, scales), to, rgb.shape)
 
     def detect_near(self, rgb: np.ndarray, candidates: np.ndarray) -> list[Detection]:
         """The faces under candidate boxes ((N, 4), pixels of rgb), by the second and third
         stages alone: live video follows a face from where it just was, in 2 network runs
         where the image pyramid takes 10 or more. Returns what detect returns."""
-        img, to = self._work(rgb)
+        work, to = self._work(rgb)
+        img = _normalise(work)
         boxes = np.asarray(candidates, np.float64).reshape(-1, 4) / (to[0], to[1], to[0], to[1])
         with self._lock:
             self._load()
@@ -106,8 +110,8 @@ class FaceDetector:
                           landmarks=m.astype(np.float32)) for b, m in zip(boxes, marks)]
 
     def _work(self, rgb: np.ndarray) -> tuple[np.ndarray, tuple[float, float]]:
-        """The normalised copy detection runs on (at most max_side) and its (x, y) factors
-        back to rgb's pixels."""
+        """The uint8 image detection runs on (rgb, or a copy of at most max_side) and its
+        (x, y) factors back to rgb's pixels."""
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8 or rgb.size == 0:
             raise ValueError(f"expected an (H, W, 3) uint8 image, got {rgb.shape} {rgb.dtype}")
         height, width = rgb.shape[:2]
@@ -116,14 +120,16 @@ class FaceDetector:
             f = self.max_side / max(height, width)
             size = (max(1, round(width * f)), max(1, round(height * f)))
             work = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-        return _normalise(work), (width / work.shape[1], height / work.shape[0])
+        return work, (width / work.shape[1], height / work.shape[0])
 
     def release(self) -> None:
         """Drop the interpreters and what they were planned for (PNet's per-shape ones:
         ~45 MB after a 640x480 photo, at most ~60 MB; RNet's and ONet's largest batch, up
-        to ~12 MB); the next `detect` plans them again (~40 ms more for a 640x480 photo)."""
+        to ~12 MB; the pyramid's integral buffer, at most 8 MB); the next `detect` plans
+        them again (~40 ms more for a 640x480 photo)."""
         with self._lock:
             self._pnet = self._rnet = self._onet = None
+            self._pyramid_levels = pyramid.Pyramid()
 
     def _load(self) -> None:
         if self._rnet is None:
@@ -132,16 +138,14 @@ class FaceDetector:
             self._rnet = mtcnn_nets.CompiledNet(self._nets["rnet"], self.num_threads)
             self._onet = mtcnn_nets.CompiledNet(self._nets["onet"], self.num_threads)
 
-    def _propose(self, img: np.ndarray, scales: list[float]) -> np.ndarray:
-        """Stage 1, PNet over the pyramid. img: (H, W, 3) normalised float32.
+    def _propose(self, work: np.ndarray, img: np.ndarray, scales: list[float]) -> np.ndarray:
+        """Stage 1, PNet over the pyramid. work: (H, W, 3) uint8; img: work normalised,
+        float32.
 
         Returns (N, 5) square boxes x1, y1, x2, y2, score in img pixels.
         """
-        height, width = img.shape[:2]
         found = []
-        for scale in scales:
-            shape = (int(height * scale), int(width * scale))  # truncated, like the package
-            level = cv2.resize(img, shape[::-1], interpolation=cv2.INTER_AREA)
+        for scale, level in self._pyramid_levels.levels(work, img, scales):
             out = self._pnet(level)  # (h, w, 5)
             ys, xs = _top(out[:, :, 4], self.thresholds[0])
             if not len(ys):
