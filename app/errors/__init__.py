@@ -17,6 +17,15 @@ class Problem(Exception):
         self.page_detail = detail
 
 
+# What a viewer is told on asking for what only an admin may do (a werkzeug 403 too).
+ADMIN_ONLY = "This needs an administrator; ask one to do it or to give you that role."
+
+
+def admin_only() -> Problem:
+    """A signed-in viewer asked for what only an admin may do ("forbidden": 403 at the edge)."""
+    return Problem("forbidden", ADMIN_ONLY)
+
+
 def no_face() -> Problem:
     return Problem("no-face", "No face was found in the photo. Send a sharp, well-lit photo "
                    "in which the face is seen from the front and at least 40 pixels wide.")

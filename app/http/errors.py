@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
 
-from ..errors import Problem
+from ..errors import ADMIN_ONLY, Problem
 from ..models.sealed import DataKeyError
 from ..recognition.errors import RecognitionError
 from .problems import problem_document
@@ -22,7 +22,7 @@ HTTP_TYPES = {
     400: ("invalid-input", "The request is malformed; check it against /api/openapi.json."),
     401: ("unauthorized", "Send an API key as 'Authorization: Bearer <key>' "
                           "(an operator creates one with 'flask faces create-api-key')."),
-    403: ("forbidden", "This needs an administrator; ask one to do it or to give you that role."),
+    403: ("forbidden", ADMIN_ONLY),
     404: ("not-found", "There is nothing at this address; /api/openapi.json lists the endpoints."),
     405: ("method-not-allowed", "This address does not take that method; see /api/openapi.json."),
     413: ("too-large", "The upload is over the size limit; send a smaller photo."),

@@ -10,8 +10,11 @@ blurred face the same person lands farther away (verify's best threshold 1.13 at
 come nearer (compared with colour photos, grey faces drift away from everyone). So the
 thresholds rise for poor faces, by the fitted amount but at most CAP (larger moves, fitted
 on the pool of conditions, cost the plain small faces more than they gained elsewhere),
-identify's only as far as still names <= 1 % of strangers less a margin; colour sharp faces
-of 32 px or more keep the configured thresholds. Fitted on all the dev people; on 5
+identify's only as far as still names <= 1 % of strangers less a margin. Colour sharp faces
+of a photo's size (CLEAN_PX and more) keep the configured thresholds; the same faces of
+32 px up to that in a camera frame keep verify's, but identify's tightens: a few strangers
+there come nearer their lookalikes than on photos (1.1-1.2 % of them named at the configured
+threshold, against 0.7 % on photos). Fitted on all the dev people; on 5
 disjoint splits most offsets moved by <= 0.02, the blurred colour faces' of 32 px and more
 by up to 0.06 (few pairs there; docs/CAMERAS.md).
 """
@@ -23,13 +26,20 @@ from .quality import FaceConditions
 # A crop whose Laplacian variance is below this is blurred (motion, focus, or a small face
 # upscaled); measured on LFW frames: 64 px faces 30 (median), blurred 7 px 11, 20 px faces 10.
 BLURRED = 12.0
+# A colour sharp face this large or larger is a photo's (LFW's faces measure 74-135 px, 99 %
+# of them 74 or more; a camera's are smaller): it keeps the configured thresholds, tuned on
+# photos. The same face of 32 px up to this, in a camera frame, is verified as well, but its
+# strangers come nearer: identify's threshold tightens there (BANDS).
+CLEAN_PX = 72
 # Bands of face size (the box's shorter side, px), largest first; below the last one a face
 # is not named. Each band: (greyscale, blurred) -> (verify offset, identify offset), added to
-# FACES_VERIFY_THRESHOLD and to each face's identify threshold (after crowding).
+# FACES_VERIFY_THRESHOLD and to each face's identify threshold (after crowding). Colour sharp
+# faces of 32 px up to CLEAN_PX are one cell of the fit (CAMERA_SHARP; both bands).
+CAMERA_SHARP = (0.000, -0.022)
 BANDS = (
-    (48, {(False, False): (0.000, 0.000), (False, True): (0.033, -0.016),
+    (48, {(False, False): CAMERA_SHARP, (False, True): (0.033, -0.016),
           (True, False): (0.050, 0.024), (True, True): (0.050, 0.042)}),
-    (32, {(False, False): (0.000, 0.000), (False, True): (0.050, -0.015),
+    (32, {(False, False): CAMERA_SHARP, (False, True): (0.050, -0.015),
           (True, False): (0.050, 0.048), (True, True): (0.050, 0.049)}),
     (24, {(False, False): (0.020, -0.017), (False, True): (0.050, -0.002),
           (True, False): (0.050, 0.024), (True, True): (0.050, 0.024)}),
@@ -61,9 +71,12 @@ GREY_GALLERY = (
 
 def offsets(conditions: FaceConditions) -> tuple[float, float] | None:
     """(verify offset, identify offset) for a face; None when it is too small to name."""
+    blurred = conditions.sharpness < BLURRED
+    if conditions.face_px >= CLEAN_PX and not (conditions.greyscale or blurred):
+        return 0.0, 0.0
     for min_px, table in BANDS:
         if conditions.face_px >= min_px:
-            return table[(conditions.greyscale, conditions.sharpness < BLURRED)]
+            return table[(conditions.greyscale, blurred)]
     return None
 
 

@@ -26,6 +26,11 @@ def _unit(module: str) -> str:
     return parts[1] if len(parts) > 1 else "app"
 
 
+def _unit_of(path) -> str:
+    """app/faces/people.py -> faces, app/__init__.py -> app."""
+    return _unit(".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"))
+
+
 def imports(path) -> set[str]:
     """The app modules (absolute names) that the file at `path` imports anywhere in it."""
     module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
@@ -45,7 +50,7 @@ def imports(path) -> set[str]:
 def test_every_import_goes_down_the_layers():
     upward = []
     for path in sorted((ROOT / "app").rglob("*.py")):
-        source = _unit(".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"))
+        source = _unit_of(path)
         for target in imports(path):
             if _unit(target) != source and RANK[_unit(target)] <= RANK[source]:
                 upward.append(f"{path.relative_to(ROOT)} imports {target}")
@@ -53,9 +58,22 @@ def test_every_import_goes_down_the_layers():
 
 
 def test_the_layers_name_every_package_of_app():
-    units = {_unit(".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"))
-             for p in (ROOT / "app").rglob("*.py")}
+    units = {_unit_of(p) for p in (ROOT / "app").rglob("*.py")}
     assert units == set(RANK)
+
+
+def test_the_domain_raises_problems_not_http_aborts():
+    """The domain says what went wrong (app.errors) and the edge picks the status: no
+    flask/werkzeug `abort` below app/http."""
+    aborting = []
+    for path in sorted((ROOT / "app").rglob("*.py")):
+        unit = _unit_of(path)
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (RANK[unit] > RANK["http"] and isinstance(node, ast.ImportFrom)
+                    and node.module in ("flask", "werkzeug.exceptions")
+                    and "abort" in {a.name for a in node.names}):
+                aborting.append(str(path.relative_to(ROOT)))
+    assert aborting == []
 
 
 def test_every_error_type_raised_has_a_status():
