@@ -12,7 +12,8 @@ import numpy as np
 from app.evaluation.degrade import Condition, degrade
 from app.evaluation.pairs import Pair, photo_path, read_pairs
 from app.evaluation.run import centre_guess
-from app.recognition.quality import channel_spread, sharpness, to_grey
+from app.recognition.calibration import upscaled
+from app.recognition.quality import channel_spread, conditions_of, sharpness, to_grey
 from app.recognition.select import select_face
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LFW = next((p / "shared" / "datasets" / "lfw-devtrain" for p in ROOT.parents[:2]
             if (p / "shared").is_dir()), ROOT.parent / "shared" / "datasets" / "lfw-devtrain")
 K = 4  # faces kept per frame (highest detector score first)
-VERSION = "v1"  # of the degradations: a change makes new cache files
+VERSION = "v2"  # of the degradations and what is cached: a change makes new cache files
 log = logging.getLogger("bench_conditions")
 
 
@@ -95,7 +96,7 @@ def clean_set(lfw: Path, pairs: list[Pair], cache: Path, extra=()) -> Clean:
         found = pipeline.detect(rgb)[:K]
         pick = select_face(found, "central", image_shape=rgb.shape)
         faces = pipeline.embed(rgb, found or [centre_guess(rgb.shape)])
-        record(frames, i, faces)
+        record(frames, i, faces, pipeline, rgb)
         grey[i, :len(faces)] = pipeline.encoder.embed(to_grey(np.stack([f.aligned for f in faces])))
         frames.truth[i] = faces[pick or 0].detection.box
         frames.scores[i, :len(found)] = [f.score for f in found]
@@ -111,16 +112,20 @@ def clean_set(lfw: Path, pairs: list[Pair], cache: Path, extra=()) -> Clean:
 def empty_frames(n: int) -> "Frames":
     return Frames(np.zeros((n, K, 4), np.float32), np.full((n, K), np.nan, np.float32),
                   np.zeros((n, K, 128), np.float32), np.zeros((n, K), np.float32),
-                  np.zeros((n, K), np.float32), np.zeros((n, 4), np.float32))
+                  np.zeros((n, K), np.float32), np.zeros((n, 4), np.float32),
+                  np.zeros((n, K, 128), np.float32))
 
 
-def record(frames: "Frames", i: int, faces) -> None:
-    """Faces (pipeline Face values, at most K) into row i of `frames`."""
+def record(frames: "Frames", i: int, faces, pipeline, rgb: np.ndarray) -> None:
+    """Faces (pipeline Face values of `rgb`, at most K) into row i of `frames`; `verify_embeddings`:
+    as verify compares them (a small colour face aligned again, bicubic)."""
     for j, face in enumerate(faces[:K]):
         frames.boxes[i, j], frames.scores[i, j] = face.detection.box, face.detection.score
         frames.embeddings[i, j] = face.embedding
         frames.sharpness[i, j] = sharpness(face.aligned)
         frames.spread[i, j] = channel_spread(face.aligned)
+        upscale = upscaled(conditions_of(face.detection, face.aligned))
+        frames.verify_embeddings[i, j] = (pipeline.embed_bicubic(rgb, face) if upscale else face).embedding
 
 
 def digest(items) -> str:
@@ -134,7 +139,7 @@ class Frames:
 
     boxes (N, K, 4), scores (N, K), embeddings (N, K, 128), sharpness (N, K) (Laplacian
     variance of the aligned crop), spread (N, K) (channel spread, grey levels), truth (N, 4)
-    (where the face was put)."""
+    (where the face was put), verify_embeddings (N, K, 128) (as verify compares them)."""
 
     boxes: np.ndarray
     scores: np.ndarray
@@ -142,6 +147,7 @@ class Frames:
     sharpness: np.ndarray
     spread: np.ndarray
     truth: np.ndarray
+    verify_embeddings: np.ndarray
 
 
 def condition_frames(lfw: Path, pairs: list[Pair], clean: Clean, condition: Condition,
@@ -158,7 +164,8 @@ def condition_frames(lfw: Path, pairs: list[Pair], clean: Clean, condition: Cond
         box = clean.boxes[clean.row(pair.second)]
         data, placed = degrade(rgb, condition, seed * 100_003 + i, float(box[2] - box[0]))
         out.truth[i] = placed.box(box)
-        record(out, i, pipeline.analyze_bytes(data).faces)
+        analysis = pipeline.analyze_bytes(data)
+        record(out, i, analysis.faces, pipeline, analysis.image)
         if (i + 1) % 250 == 0:
             log.info("%s: %d/%d frames", condition.name, i + 1, n)
     cache.mkdir(parents=True, exist_ok=True)

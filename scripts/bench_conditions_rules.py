@@ -23,7 +23,8 @@ class Rules:
     with grey embeddings of the enrolled photos. verify_same: distances, px, sharpness,
     greyscale (all (N,)) -> (N,) bool. grey_verify: verify compares a grey frame's face with
     the other photo's face made grey. named: the gallery, (1, P) person distances, the
-    qualities, greyscale, the row -> the person's column or None."""
+    qualities, greyscale, the row -> the person's column or None. bicubic: verify compares
+    small colour faces aligned again with bicubic interpolation (Frames.verify_embeddings)."""
 
     main_face: Callable
     greyscale: Callable
@@ -31,6 +32,7 @@ class Rules:
     grey_verify: bool
     verify_same: Callable
     named: Callable
+    bicubic: bool = True
 
 
 def main_face(boxes: np.ndarray, scores: np.ndarray, shape) -> int:
@@ -53,7 +55,7 @@ def baseline_rules() -> Rules:
                      (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]))),
                  greyscale=lambda spread: np.zeros(len(spread), bool), grey_gallery=False,
                  grey_verify=False, verify_same=lambda d, px, sharp, grey: d <= 1.09,
-                 named=plain_named(0.8))
+                 named=plain_named(0.8), bicubic=False)
 
 
 def current_rules(grey_gallery: bool = True) -> Rules:

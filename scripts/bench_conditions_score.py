@@ -54,7 +54,8 @@ def qualities(frames: Frames, pick: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def chosen(frames: Frames, pick: np.ndarray, grey: np.ndarray | None = None) -> np.ndarray:
-    """(N, 128) embedding of each frame's chosen face (from `grey` (N, K, 128) if given)."""
+    """(N, 128) embedding of each frame's chosen face (from `grey`, e.g. frames.verify_embeddings,
+    (N, K, 128) if given)."""
     source = frames.embeddings if grey is None else grey
     return source[np.arange(len(pick)), np.maximum(pick, 0)]
 
@@ -65,7 +66,8 @@ def first_faces(pairs, clean: Clean, how: str, rules: Rules, grey: np.ndarray):
     rows = np.array([clean.row(p.first) for p in pairs])
     pick = clean.central[rows] if how == "pipeline" else picks(clean.frames, how, rules)[rows]
     sub = Frames(**{k: v[rows] for k, v in clean.frames.__dict__.items()})
-    colour, greyed = chosen(sub, pick), chosen(sub, pick, clean.grey[rows])
+    colour = chosen(sub, pick, sub.verify_embeddings if rules.bicubic else None)
+    greyed = chosen(sub, pick, clean.grey[rows])
     return np.where(grey[:, None] & rules.grey_verify, greyed, colour), pick >= 0
 
 
@@ -74,7 +76,7 @@ def verify_scores(pairs, clean: Clean, frames: Frames, pick: np.ndarray, how: st
     q = qualities(frames, pick)
     grey = rules.greyscale(q["spread"])
     ref, has_first = first_faces(pairs, clean, how, rules, grey)
-    d = np.linalg.norm(ref - chosen(frames, pick), axis=1)
+    d = np.linalg.norm(ref - chosen(frames, pick, frames.verify_embeddings if rules.bicubic else None), axis=1)
     ok = (pick >= 0) & has_first
     d = np.where(ok, d, FAR)
     same = rules.verify_same(d, q["px"], q["sharpness"], grey) & ok

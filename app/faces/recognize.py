@@ -9,7 +9,7 @@ import numpy as np
 from flask import current_app
 
 from ..errors import Problem
-from ..recognition.calibration import identify_offset, too_poor, verify_threshold
+from ..recognition.calibration import identify_offset, too_poor, upscaled, verify_threshold
 from ..recognition.match import Match, pairwise_distances, similarity_from_distance
 from ..recognition.quality import FaceConditions, conditions_of, to_grey
 from ..recognition.pipeline import Face
@@ -187,15 +187,21 @@ class Verification:
         return similarity_from_distance(self.distance)
 
 
-def _main_face(data: bytes, which: str, pipeline) -> tuple[Face, int]:
-    """The face a photo is about (MAIN_FACE) and how many it has."""
+def _main_face(data: bytes, which: str, pipeline) -> tuple[Face, int, FaceConditions]:
+    """The face a photo is about (MAIN_FACE), how many it has, and its conditions. A small
+    colour face is aligned again with bicubic interpolation (calibration.upscaled; its
+    conditions stay those of the plain crop, as they were calibrated)."""
     photo = analyze(data, pipeline)
     index = select_face([f.detection for f in photo.faces], MAIN_FACE,
                         image_shape=photo.analysis.image.shape)
     if index is None:
         raise Problem("no-face", f"No face was found in {which}. Send a sharp, well-lit "
                       "photo in which the face is at least 40 pixels wide.")
-    return photo.faces[index], len(photo.faces)
+    face = photo.faces[index]
+    conditions = conditions_of(face.detection, face.aligned)
+    if upscaled(conditions):
+        face = pipeline.embed_bicubic(photo.analysis.image, face)
+    return face, len(photo.faces), conditions
 
 
 def comparable(pipeline, a: Face, b: Face, grey: tuple[bool, bool]) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -212,9 +218,9 @@ def comparable(pipeline, a: Face, b: Face, grey: tuple[bool, bool]) -> tuple[np.
 def verify(first: bytes, second: bytes) -> Verification:
     """Compare the main face of each photo (VERIFY_THRESHOLD, moved for their quality)."""
     pipeline = active_pipeline()
-    a, na = _main_face(first, "the first photo (file1/image1)", pipeline)
-    b, nb = _main_face(second, "the second photo (file2/image2)", pipeline)
-    conditions = (conditions_of(a.detection, a.aligned), conditions_of(b.detection, b.aligned))
+    a, na, ca = _main_face(first, "the first photo (file1/image1)", pipeline)
+    b, nb, cb = _main_face(second, "the second photo (file2/image2)", pipeline)
+    conditions = (ca, cb)
     ea, eb, in_grey = comparable(pipeline, a, b, (conditions[0].greyscale, conditions[1].greyscale))
     d = float(pairwise_distances(ea[None], eb[None])[0, 0])
     threshold = verify_threshold(current_app.config["VERIFY_THRESHOLD"], *conditions)

@@ -48,18 +48,20 @@ def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return matrix
 
 
-def align_face(rgb: np.ndarray, landmarks: np.ndarray, size: int = FACE_SIZE) -> np.ndarray:
+def align_face(rgb: np.ndarray, landmarks: np.ndarray, size: int = FACE_SIZE,
+               interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
     """Warp the face whose landmarks are given onto the template.
 
     Args:
         rgb: (H, W, 3) uint8 image.
         landmarks: (5, 2) float, pixels in `rgb` (order as in types.Detection).
         size: output side in pixels; the template scales with it.
+        interpolation: cv2's; verify's small faces use INTER_CUBIC (calibration.UPSCALED).
     Returns: (size, size, 3) uint8 RGB. Parts outside the image are filled by replicating
     the border, which disturbs the embedding less than black corners.
     """
     matrix = similarity_transform(landmarks, TEMPLATE * (size / FACE_SIZE))
-    return cv2.warpAffine(rgb, matrix, (size, size), flags=cv2.INTER_LINEAR,
+    return cv2.warpAffine(rgb, matrix, (size, size), flags=interpolation,
                           borderMode=cv2.BORDER_REPLICATE)
 
 

@@ -87,10 +87,43 @@ def too_poor(conditions: FaceConditions) -> str | None:
     return None
 
 
+# Verify only (issue 19; docs/CAMERAS.md, "Verify's small and blurred faces"; measured by
+# scripts/bench_conditions.py, whose cache keeps verify's embeddings). A colour face under UPSCALED_PX is aligned again with bicubic
+# interpolation before verify compares it (upscaled 5-10x, linear interpolation leaves the
+# encoder a staircase): the same person then lands nearer, so such faces get offsets of their
+# own, per band: blurred -> verify offset (fitted on 1,000 pairs at 20 and 16 px; the 16 px
+# faces need more than the others' 0.05 cap: their best threshold is 1.17).
+UPSCALED_PX = 24
+UPSCALED = ((18, {False: 0.0075, True: 0.025}), (15, {False: 0.045, True: 0.080}))
+# A colour face of 32 px or more counts as blurred for verify below this Laplacian variance:
+# a 7 px motion blur leaves 39 % of 64 px faces at 12-16 (sharp 64 px faces: 11 % under 16),
+# and their distances are a blurred face's.
+VERIFY_BLURRED = 16.0
+
+
+def upscaled(conditions: FaceConditions) -> bool:
+    """Whether verify aligns this face again with bicubic interpolation (a small colour face)."""
+    return not conditions.greyscale and MIN_NAMED_PX <= conditions.face_px < UPSCALED_PX
+
+
+def verify_offset(conditions: FaceConditions) -> float | None:
+    """What one face adds to the verify threshold; None when it is too small to name."""
+    moved = offsets(conditions)
+    if moved is None:
+        return None
+    if upscaled(conditions):
+        return next(table[conditions.sharpness < BLURRED] for min_px, table in UPSCALED
+                    if conditions.face_px >= min_px)
+    if conditions.greyscale or conditions.face_px < 32:
+        return moved[0]
+    table = next(table for min_px, table in BANDS if conditions.face_px >= min_px)
+    return table[(False, conditions.sharpness < VERIFY_BLURRED)][0]
+
+
 def verify_threshold(base: float, *faces: FaceConditions) -> float:
     """The verify threshold for two faces: `base` moved for the poorer of them (the one
     whose offset moves it most)."""
-    moved = [m[0] for m in map(offsets, faces) if m is not None]
+    moved = [m for m in map(verify_offset, faces) if m is not None]
     return base + max(moved, key=abs, default=0.0)
 
 

@@ -47,6 +47,24 @@ def test_verify_compares_an_ir_face_with_the_colour_one_made_grey(client):
     assert plain["in_grey"] is False and plain["conditions"][0]["face_px"] >= 80
 
 
+def test_verify_compares_a_small_colour_face_aligned_bicubic(client, pipeline):
+    """A ~20 px face is aligned again with bicubic interpolation before it is compared (its
+    conditions stay the plain crop's); a face of 28 px is compared as it is."""
+    from app.recognition.quality import conditions_of
+    from app.recognition.decode import decode_image
+    clean = pipeline.analyze(load(GOOD)).faces[0]
+    for divisor, bicubic in ((4, True), (3, False)):
+        frame = decode_image(small_face(divisor))
+        face, = pipeline.analyze(frame).faces
+        body = verify(client, GOOD.read_bytes(), small_face(divisor))
+        assert body["conditions"][1]["face_px"] == round(conditions_of(face.detection, face.aligned).face_px)
+        again = pipeline.embed_bicubic(frame, face)
+        expected = again.embedding if bicubic else face.embedding
+        assert body["distance"] == pytest.approx(float(np.linalg.norm(clean.embedding - expected)), abs=2e-3)
+        assert abs(float(np.linalg.norm(clean.embedding - again.embedding))
+                   - float(np.linalg.norm(clean.embedding - face.embedding))) > 5e-3
+
+
 def test_verify_will_not_say_same_for_a_face_too_small(client):
     body = verify(client, GOOD.read_bytes(), tiny_face())
     assert body["conditions"][1]["face_px"] == 14
