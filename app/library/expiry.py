@@ -20,6 +20,7 @@ from datetime import timedelta
 import numpy as np
 from flask import Flask, current_app
 from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.exc import OperationalError
 
 from ..extensions import db
 from ..models import Camera, Delivery, Event, Sighting, UnknownGroup, utcnow
@@ -133,6 +134,9 @@ def _pass(app: Flask) -> None:
     with app.app_context():
         try:
             expire_all(pause=0.005)
+        except OperationalError as exc:  # no tables yet, or locked: one line, the next pass tries again
+            db.session.rollback()
+            log.warning("expiry pass skipped: %s (a new database needs `flask db upgrade`)", exc.orig)
         except Exception:  # noqa: BLE001 - the next pass tries again
             db.session.rollback()
             log.exception("expiry pass failed")

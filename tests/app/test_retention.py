@@ -133,3 +133,19 @@ def test_a_request_starts_the_hourly_pass(app, auth, aged):
     while _count(app, Sighting, Sighting.id == old) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _count(app, Sighting, Sighting.id == old) == 0
+
+
+def test_a_database_without_tables_skips_the_pass_in_one_line(tmp_path, caplog):
+    """An app started on a database not yet migrated (a tool importing the app, a first
+    start before `flask db upgrade`) logs one warning that says what to do, no traceback."""
+    from app import create_app
+    from app.config import TestConfig
+    from app.library.expiry import _pass
+
+    cfg = type("Cfg", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'empty.db'}",
+                                      "INDEX_DIR": str(tmp_path / "index")})
+    with caplog.at_level("WARNING", logger="app.library.expiry"):
+        _pass(create_app(cfg))
+    [record] = [r for r in caplog.records if r.name == "app.library.expiry"]
+    assert record.levelname == "WARNING" and "flask db upgrade" in record.getMessage()
+    assert record.exc_info is None
