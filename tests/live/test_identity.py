@@ -4,6 +4,7 @@ mode (frames posted by the test, the app's own pipeline, gallery, event bus and 
 rows), so that the time between frames is the test's."""
 from __future__ import annotations
 
+import threading
 import time
 
 import cv2
@@ -111,7 +112,10 @@ def test_a_cycle_is_handed_on_under_one_app_context(live):
     ids, post, arrivals, _ = live
     post(JERRY_AND_ELTON)
     pushed = []
-    record = lambda sender, **_: pushed.append(sender)  # noqa: E731
+    # Housekeeping a request may start in its own thread (the hourly expiry pass, the groups'
+    # merge, the gallery's refresh) is not the cycle's: which test ran first decides if it does.
+    housekeeping = {"expiry", "merge-groups", "gallery-refresh", "webhooks"}
+    record = lambda sender, **_: threading.current_thread().name not in housekeeping and pushed.append(sender)  # noqa: E731
     appcontext_pushed.connect(record)
     try:
         tracks = post(JERRY_AND_ELTON)
