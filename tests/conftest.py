@@ -33,6 +33,16 @@ def pipeline(model_dir):
     return FacePipeline(model_dir)
 
 
+# Browser tests wait for what a page shows. Under two workers both cores may be busy, so a page
+# can take longer than Playwright's 5 s default to show it: the waits are not speed checks.
+try:
+    from playwright.sync_api import expect as _expect
+
+    _expect.set_options(timeout=15_000)
+except ImportError:  # the browser tests skip, saying why
+    pass
+
+
 # --- Two workers (make test: pytest-xdist, -n 2 --dist loadscope) -----------------------
 # Each module runs whole on one worker, so that its module fixtures (an app, gunicorn, a
 # broker, enrolled faces) start once; the tests below, which measure peaks of memory or
