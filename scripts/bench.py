@@ -45,6 +45,13 @@ def frame_640x480(photo: Path) -> np.ndarray:
     return np.ascontiguousarray(rgb[top:top + 480, left:left + 640])
 
 
+def photo_jpeg(frame: np.ndarray) -> bytes:
+    """The frame as the photo `bench_photo` and scripts/cpu_per_photo.py time: JPEG, quality 90."""
+    buf = io.BytesIO()
+    Image.fromarray(frame).save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
 def median_ms(fn, runs: int, warmup: int = 3) -> float:
     for _ in range(warmup):
         fn()
@@ -106,9 +113,7 @@ def bench_match(runs: int) -> dict:
 
 def bench_photo(model_dir: Path, frame: np.ndarray, runs: int) -> dict:
     pipeline = FacePipeline(model_dir)
-    buf = io.BytesIO()
-    Image.fromarray(frame).save(buf, "JPEG", quality=90)
-    data = buf.getvalue()
+    data = photo_jpeg(frame)
     gallery = random_gallery(1000, Crowding(weight=Config.IDENTIFY_CROWDING))
 
     stages: dict[str, list[float]] = {}

@@ -12,8 +12,7 @@ import numpy as np
 from app.evaluation.degrade import Condition, degrade
 from app.evaluation.pairs import Pair, photo_path, read_pairs
 from app.evaluation.run import centre_guess
-from app.recognition.calibration import upscaled
-from app.recognition.quality import channel_spread, conditions_of, sharpness, to_grey
+from app.recognition.quality import channel_spread, sharpness, to_grey
 from app.recognition.select import select_face
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,8 +123,7 @@ def record(frames: "Frames", i: int, faces, pipeline, rgb: np.ndarray) -> None:
         frames.embeddings[i, j] = face.embedding
         frames.sharpness[i, j] = sharpness(face.aligned)
         frames.spread[i, j] = channel_spread(face.aligned)
-        upscale = upscaled(conditions_of(face.detection, face.aligned))
-        frames.verify_embeddings[i, j] = (pipeline.embed_bicubic(rgb, face) if upscale else face).embedding
+        frames.verify_embeddings[i, j] = pipeline.as_verified(rgb, face)[0].embedding
 
 
 def digest(items) -> str:

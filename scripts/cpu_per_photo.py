@@ -14,16 +14,14 @@ from __future__ import annotations
 from harness import ROOT  # first: the repository root on sys.path
 
 import argparse
-import io
 import json
 import os
 import time
 
 import cv2
-from PIL import Image
 
 from app.recognition import FacePipeline, ensure_pretrained
-from bench import PHOTO, frame_640x480
+from bench import PHOTO, frame_640x480, photo_jpeg
 
 
 def cpu_ms(fn, runs: int) -> float:
@@ -41,11 +39,10 @@ def main() -> None:
     args = parser.parse_args()
     cv2.setNumThreads(1)
     frame = frame_640x480(PHOTO)
-    buf = io.BytesIO()
-    Image.fromarray(frame).save(buf, "JPEG", quality=90)
+    data = photo_jpeg(frame)
     pipeline = FacePipeline(ensure_pretrained(ROOT / "instance/models"), num_threads=1)
     print(json.dumps({
-        "cpu_ms_photo": cpu_ms(lambda: pipeline.analyze_bytes(buf.getvalue()), args.runs),
+        "cpu_ms_photo": cpu_ms(lambda: pipeline.analyze_bytes(data), args.runs),
         "cpu_ms_detect": cpu_ms(lambda: pipeline.detect(frame), args.runs),
         "runs": args.runs, "load_avg_1min": round(os.getloadavg()[0], 2)}))
 

@@ -9,7 +9,7 @@ import numpy as np
 from flask import current_app
 
 from ..errors import Problem
-from ..recognition.calibration import identify_offset, too_poor, upscaled, verify_threshold
+from ..recognition.calibration import identify_offset, too_poor, verify_threshold
 from ..recognition.match import Match, pairwise_distances, similarity_from_distance
 from ..recognition.quality import FaceConditions, conditions_of, to_grey
 from ..recognition.pipeline import Face
@@ -188,19 +188,15 @@ class Verification:
 
 
 def _main_face(data: bytes, which: str, pipeline) -> tuple[Face, int, FaceConditions]:
-    """The face a photo is about (MAIN_FACE), how many it has, and its conditions. A small
-    colour face is aligned again with bicubic interpolation (calibration.upscaled; its
-    conditions stay those of the plain crop, as they were calibrated)."""
+    """The face a photo is about (MAIN_FACE) as verify compares it
+    (FacePipeline.as_verified), how many it has, and its conditions."""
     photo = analyze(data, pipeline)
     index = select_face([f.detection for f in photo.faces], MAIN_FACE,
                         image_shape=photo.analysis.image.shape)
     if index is None:
         raise Problem("no-face", f"No face was found in {which}. Send a sharp, well-lit "
                       "photo in which the face is at least 40 pixels wide.")
-    face = photo.faces[index]
-    conditions = conditions_of(face.detection, face.aligned)
-    if upscaled(conditions):
-        face = pipeline.embed_bicubic(photo.analysis.image, face)
+    face, conditions = pipeline.as_verified(photo.analysis.image, photo.faces[index])
     return face, len(photo.faces), conditions
 
 

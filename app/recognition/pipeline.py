@@ -20,10 +20,12 @@ import numpy as np
 
 from .align import align_face, align_faces
 from .budget import ImageBudget, give_back_memory, memory_given_back
+from .calibration import upscaled
 from .decode import (DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, decode_cost,
                      decode_image)
 from .detect import FaceDetector
 from .encode import FaceEncoder
+from .quality import FaceConditions, conditions_of
 from .types import Detection
 
 # Faces are looked for on a copy whose longer side is at most this (pixels); their
@@ -165,6 +167,13 @@ class FacePipeline:
         interpolation's staircase costs the encoder (docs/CAMERAS.md)."""
         aligned = align_face(rgb, face.detection.landmarks, interpolation=cv2.INTER_CUBIC)
         return replace(face, aligned=aligned, embedding=self.encoder.embed(aligned[None])[0])
+
+    def as_verified(self, rgb: np.ndarray, face: Face) -> tuple[Face, FaceConditions]:
+        """`face` of `rgb` as verify compares it, and its conditions: a small colour face
+        (calibration.upscaled) aligned again bicubic; the conditions stay those of the
+        plain crop, as they were calibrated. The API and bench_conditions both use this."""
+        conditions = conditions_of(face.detection, face.aligned)
+        return (self.embed_bicubic(rgb, face) if upscaled(conditions) else face), conditions
 
     def analyze(self, rgb: np.ndarray, max_faces: int | None = None) -> Analysis:
         """Find and embed every face of an RGB image ((H, W, 3) uint8).
