@@ -6,9 +6,9 @@ Per bin: the verify offset (best threshold), and the identify offset (the thresh
 1 % of the bin's strangers, less a margin), each within +-CAP. Colour sharp faces of
 calibration.CLEAN_PX or more (photos) keep the configured thresholds; those of 32 px up to
 it (a camera's) are one bin that keeps verify's and gets an identify offset that only
-tightens, fitted on its worst condition. Per split (fitted on 4 splits, tested on the 5th: per condition, min/median/max
-of the splits and the share over all of them). app/recognition/calibration.py holds the
-table fitted on all ("all").
+tightens, fitted on its worst condition. Per split (fitted on 4 splits, tested on the 5th:
+per condition, min/median/max of the splits and the share over all of them).
+app/recognition/calibration.py holds the table fitted on all ("all").
 
 Usage: python scripts/calibrate_conditions.py [--pairs 1000] [--gallery grey|colour]
        [--old-bands]  (run bench_conditions first)

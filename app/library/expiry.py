@@ -136,7 +136,8 @@ def _pass(app: Flask) -> None:
             expire_all(pause=0.005)
         except OperationalError as exc:  # no tables yet, or locked: one line, the next pass tries again
             db.session.rollback()
-            log.warning("expiry pass skipped: %s (a new database needs `flask db upgrade`)", exc.orig)
+            log.warning("expiry pass skipped: %s (tables missing: run `flask db upgrade`; locked: "
+                        "the next pass tries again)", exc.orig)
         except Exception:  # noqa: BLE001 - the next pass tries again
             db.session.rollback()
             log.exception("expiry pass failed")

@@ -88,11 +88,12 @@ def too_poor(conditions: FaceConditions) -> str | None:
 
 
 # Verify only (issue 19; docs/CAMERAS.md, "Verify's small and blurred faces"; measured by
-# scripts/bench_conditions.py, whose cache keeps verify's embeddings). A colour face under UPSCALED_PX is aligned again with bicubic
-# interpolation before verify compares it (upscaled 5-10x, linear interpolation leaves the
-# encoder a staircase): the same person then lands nearer, so such faces get offsets of their
-# own, per band: blurred -> verify offset (fitted on 1,000 pairs at 20 and 16 px; the 16 px
-# faces need more than the others' 0.05 cap: their best threshold is 1.17).
+# scripts/bench_conditions.py, whose cache keeps verify's embeddings). A colour face under
+# UPSCALED_PX is aligned again with bicubic interpolation before verify compares it
+# (upscaled 5-10x, linear interpolation leaves the encoder a staircase): the same person then
+# lands nearer, so such faces get offsets of their own, per band: blurred -> verify offset
+# (fitted on 1,000 pairs at 20 and 16 px; the 16 px faces need more than the others' 0.05
+# cap: their best threshold is 1.17).
 UPSCALED_PX = 24
 UPSCALED = ((18, {False: 0.0075, True: 0.025}), (15, {False: 0.045, True: 0.080}))
 # A colour face of 32 px or more counts as blurred for verify below this Laplacian variance:
