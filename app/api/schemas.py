@@ -277,8 +277,7 @@ class Camera(Wrapping):
     learn_unknown = fields.Boolean(required=True, **_d("Whether it keeps unknown faces as sightings."))
     retain_sightings_days = nullable(fields.Float, "Days its unknown faces are kept; null: the default.")
     retain_arrivals_days = nullable(fields.Float, "Days its arrivals are kept; null: the default.")
-    privacy = fields.String(required=True, **_d("Whose faces its stream and crops blur: off, unknown "
-                                                 "(people not enrolled) or all."))
+    privacy = fields.String(required=True, **_d("Whose faces its stream and crops blur: off, unknown (people not enrolled) or all."))
     created_at = Utc(metadata={**DATE, "description": "UTC."})
 
 

@@ -16,7 +16,7 @@ from ..recognition.quality import FaceConditions, assess
 from ..events.sink import CameraRef, Cycle, CycleSink
 from .motion import MotionGate, Plan, smallest_face
 from .rates import RateMeter
-from .tracker import LiveMatch, Tracker
+from .tracker import LiveMatch, Tracker, inside
 
 # embeddings (N, 128), their faces' conditions -> N matches (person id or None, name,
 # distance; why faces too poor to name were not)
@@ -128,7 +128,7 @@ class LiveRecognizer:
                 found.append(Detection(d.box / f + (r.x1, r.y1, r.x1, r.y1), d.score,
                                        d.landmarks / f + (r.x1, r.y1)))
         for d in sorted(found, key=lambda d: -d.score):
-            if not kept or _inside(np.stack([k.box for k in kept]), d.box).max() < SAME_FACE:
+            if not kept or inside(np.stack([k.box for k in kept]), d.box[None]).max() < SAME_FACE:
                 kept.append(d)
         return kept
 
@@ -222,13 +222,3 @@ class LiveRecognizer:
             t["named_after_ms"] = None if named_at is None else round((named_at - since) * 1e3)
             out.append(t)
         return out
-
-
-def _inside(boxes: np.ndarray, box: np.ndarray) -> np.ndarray:
-    """(N,) share of the area of the smaller of `box` (4,) and each of boxes (N, 4) that
-    lies in the other (1: one is inside the other)."""
-    x1, y1 = np.maximum(boxes[:, 0], box[0]), np.maximum(boxes[:, 1], box[1])
-    x2, y2 = np.minimum(boxes[:, 2], box[2]), np.minimum(boxes[:, 3], box[3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    return inter / np.maximum(np.minimum(areas, (box[2] - box[0]) * (box[3] - box[1])), 1e-9)

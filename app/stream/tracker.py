@@ -124,8 +124,9 @@ class Track:
                          self.face, tuple(self.best))
 
 
-def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Intersection over union of boxes a (M, 4) and b (N, 4) -> (M, N)."""
+def _intersections(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Boxes a (M, 4) and b (N, 4) -> their intersections' areas (M, N), a's areas (M, 1)
+    and b's (1, N)."""
     x1 = np.maximum(a[:, None, 0], b[None, :, 0])
     y1 = np.maximum(a[:, None, 1], b[None, :, 1])
     x2 = np.minimum(a[:, None, 2], b[None, :, 2])
@@ -133,7 +134,20 @@ def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
     area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
     area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
+    return inter, area_a[:, None], area_b[None, :]
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Intersection over union of boxes a (M, 4) and b (N, 4) -> (M, N)."""
+    inter, area_a, area_b = _intersections(a, b)
+    return inter / np.maximum(area_a + area_b - inter, 1e-9)
+
+
+def inside(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(M, N) share of the smaller of each pair of boxes a (M, 4), b (N, 4) that lies in
+    the other (1: one is inside the other)."""
+    inter, area_a, area_b = _intersections(a, b)
+    return inter / np.maximum(np.minimum(area_a, area_b), 1e-9)
 
 
 class Tracker:
