@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import time
 
 from flask import request
 from flask_limiter import Limiter
@@ -11,6 +12,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
+from limits.storage import MemoryStorage
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
@@ -34,6 +36,29 @@ def _rate_key() -> str:
     if key := bearer_token():
         return "key:" + hashlib.sha256(key.encode()).hexdigest()[:16]
     return "ip:" + get_remote_address()
+
+
+class SweptMemoryStorage(MemoryStorage):
+    """limits' `memory://` storage (this class takes that scheme over: the default
+    RATELIMIT_STORAGE_URI) with expired counters swept inline at most every SWEEP_SECONDS.
+    limits' own starts a 10 ms threading.Timer on every hit once the last one has ended:
+    under load, a thread started per API request, and Thread.start waits for the new thread
+    to get the GIL (1.3 % of a busy worker's request time by py-spy; docs/BENCHMARKS.md,
+    "Where an API request's time goes"). A counter read after its window is reset by `get`
+    either way; the sweep frees those of clients that never came back."""
+
+    STORAGE_SCHEME = ["memory"]
+    SWEEP_SECONDS = 1.0
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options):
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self._next_sweep = 0.0  # time.monotonic() of the next sweep
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # limits' (name-mangled) hook
+        now = time.monotonic()
+        if now >= self._next_sweep:
+            self._next_sweep = now + self.SWEEP_SECONDS
+            self._MemoryStorage__expire_events()
 
 
 db = SQLAlchemy(model_class=Base)

@@ -5,18 +5,24 @@ holding one face, against gunicorn with 2 workers on a temporary database in whi
 api_identify_ms: median wall time of --runs sequential requests (one client).
 api_identify_rps: identifications per second with --clients concurrent clients sending
 --requests requests in all; errors are counted (any status but 200).
+api_identify_server_cpu_ms / api_identify_client_cpu_ms: CPU time (user + system) per
+identification of the server (gunicorn's master and workers) and of this process (the
+clients) while they ran: figures that hold on a shared machine, where the wall-clock ones
+follow the other work. The clients run on the same cores as the server, so the rate is at
+most cores / (server + client CPU per identification).
 
-Usage: python scripts/bench_api.py [--runs 40] [--clients 8] [--requests 160]
+Usage: python scripts/bench_api.py [--runs 40] [--clients 8] [--requests 160] [--faces-threads 1]
 Prints one JSON object.
 """
 from __future__ import annotations
 
-from harness import ROOT, free_port, start_gunicorn, wait_ready  # first: the repository root on sys.path
+from harness import ROOT, free_port, server_cpu, start_gunicorn, wait_ready  # first: the repository root on sys.path
 
 import argparse
 import json
 import logging
 import os
+import resource
 import statistics
 import tempfile
 import time
@@ -59,11 +65,19 @@ def enrol_samples(base: str, key: str) -> None:
                 break
 
 
+def own_cpu() -> float:
+    """CPU seconds (user + system) of this process, every thread, so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=40)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--requests", type=int, default=160)
+    ap.add_argument("--faces-threads", type=int, default=1,
+                    help="FACES_THREADS of the server: CPU threads per network (1 as `make serve`)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
@@ -74,7 +88,7 @@ def main() -> None:
         key = prepare_db(url)
         port = free_port()
         env = {**os.environ, "FACES_DATABASE_URL": url, "FACES_SECRET_KEY": "bench", "FACES_WARM_UP": "1",
-               "FACES_THREADS": "1", "FACES_API_RATE_LIMIT": "1000000 per minute"}
+               "FACES_THREADS": str(args.faces_threads), "FACES_API_RATE_LIMIT": "1000000 per minute"}
         log_file = Path(tmp) / "gunicorn.log"
         proc = start_gunicorn(port, env, log_file)
         base = f"http://127.0.0.1:{port}"
@@ -95,10 +109,11 @@ def main() -> None:
                                        + log_file.read_text()[-3000:])
             times = [identify()[0] for _ in range(args.runs)]
             log.info("sequential: median %.1f ms", statistics.median(times))
-            t0 = time.perf_counter()
+            t0, server0, client0 = time.perf_counter(), server_cpu(proc.pid), own_cpu()
             with ThreadPoolExecutor(args.clients) as pool:
                 results = list(pool.map(lambda _: identify(requests), range(args.requests)))
             elapsed = time.perf_counter() - t0
+            server, client = server_cpu(proc.pid) - server0, own_cpu() - client0
         finally:
             proc.terminate()
             proc.wait(30)
@@ -108,6 +123,9 @@ def main() -> None:
         "api_identify_ms_p90": round(sorted(times)[int(0.9 * len(times)) - 1], 1),
         "api_identify_rps": round(args.requests / elapsed, 2),
         "api_identify_concurrent_median_ms": round(statistics.median(t for t, _ in results), 1),
+        "api_identify_server_cpu_ms": round(server / args.requests * 1e3, 1),
+        "api_identify_client_cpu_ms": round(client / args.requests * 1e3, 1),
+        "faces_threads": args.faces_threads, "load_average": [round(x, 2) for x in os.getloadavg()],
         "clients": args.clients, "requests": args.requests, "errors": errors,
         "workers": 2, "image": "640x480 JPEG, one face", "cpu_count": os.cpu_count(),
     }, indent=2))

@@ -50,8 +50,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_api import enrol_samples, free_port, prepare_db, start_gunicorn  # noqa: E402
-from bench_live import cpu_seconds, server_pids  # noqa: E402
-from harness import CutProxy, seconds_until  # noqa: E402
+from harness import CutProxy, cpu_seconds, seconds_until, server_pids  # noqa: E402
 
 COOLDOWN = 60.0  # FACES_LIVE_ARRIVAL_COOLDOWN_SECONDS as set here
 

@@ -27,7 +27,7 @@ Prints the figures; the last line is one JSON object.
 """
 from __future__ import annotations
 
-from harness import ROOT, free_port, start_gunicorn, start_mosquitto  # first: the repository root on sys.path
+from harness import ROOT, free_port, server_cpu, start_gunicorn, start_mosquitto  # first: the repository root on sys.path
 
 import argparse
 import json
@@ -48,31 +48,6 @@ from door_clip import door_clip
 
 SAMPLES = ROOT / "instance" / "samples"
 ENROLLED = ("ben_afflek", "elton_john", "jerry_seinfeld")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (all its threads), in seconds."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except FileNotFoundError:  # a worker that ended
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def server_pids(master: int) -> list[int]:
-    """The gunicorn master and its workers."""
-    pids = [master]
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
-                pids.append(int(stat.parent.name))
-        except (OSError, ValueError, IndexError):
-            pass
-    return pids
-
-
-def server_cpu(master: int) -> float:
-    return sum(cpu_seconds(p) for p in server_pids(master))
 
 
 def enrol(base: str, key: str, photos_each: int = 3) -> None:

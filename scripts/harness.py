@@ -65,6 +65,32 @@ def start_gunicorn(port: int, env: dict, log_file: Path | None = None,
                             cwd=ROOT, env={**SERVE_ENV, **env}, stdout=subprocess.DEVNULL, stderr=stderr)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads), in seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:  # a worker that ended
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_pids(master: int) -> list[int]:
+    """The gunicorn master and its workers."""
+    pids = [master]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
+                pids.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            pass
+    return pids
+
+
+def server_cpu(master: int) -> float:
+    """CPU seconds (user + system) of the gunicorn master and its workers so far."""
+    return sum(cpu_seconds(p) for p in server_pids(master))
+
+
 def worker_pid(base: str, key: str) -> int | None:
     """The PID of the worker that answered /api/health (told only to a caller with a key)."""
     import requests

@@ -40,10 +40,11 @@ REFRESH_SECONDS = 600  # the background thread's longest wait before a due refre
 GRAPH_THREADS = os.cpu_count() or 1
 
 
-def get_state() -> AppState:
+def get_state(fresh: bool = False) -> AppState:
     """The single AppState row, created with the configured defaults on first use (then
-    committed at once: call it before adding anything to the session)."""
-    state = db.session.get(AppState, 1)
+    committed at once: call it before adding anything to the session). fresh: as the
+    database has it now, even when this session read it before (one SELECT either way)."""
+    state = db.session.get(AppState, 1, populate_existing=fresh)
     if state is None:
         _save_first(AppState(id=1, identify_threshold=current_app.config["IDENTIFY_THRESHOLD"]))
         state = db.session.get(AppState, 1)
@@ -114,8 +115,7 @@ class GalleryCache:
         process last saw it committed: it must not follow an uncommitted generation."""
         if db.session.info.get(GALLERY_PENDING):
             return self._view_before_commit()
-        state = get_state()
-        db.session.refresh(state)
+        state = get_state(fresh=True)  # each request's one read of it (get, then refresh: two)
         generation, model = state.gallery_generation, state.active_model
         current = self._current
         if current is None or current[1] != model or current[2] != generation:

@@ -1,8 +1,11 @@
-"""Every bad input gets its problem type, status and a sentence; auth; rate limit."""
+"""Every bad input gets its problem type, status and a sentence; auth; rate limit (and what
+it costs a request)."""
 from __future__ import annotations
 
 import base64
 import io
+import threading
+import time
 
 import cv2
 import numpy as np
@@ -169,3 +172,40 @@ def test_rate_limit(app, client):
         assert client.get("/api/health", environ_base={"REMOTE_ADDR": "10.9.9.9"}).status_code == 200
     finally:
         app.config["API_RATE_LIMIT"] = "1000 per minute"
+
+
+def test_a_rate_limited_request_starts_no_thread(app, client, monkeypatch):
+    """limits' memory storage started a 10 ms Timer thread on every request that came after
+    the last one had ended; each API request then waited for a new thread to start
+    (extensions.SweptMemoryStorage sweeps inline instead)."""
+    client.get("/api/openapi.json")  # anything a first request starts, started
+    started = []
+    real_start = threading.Thread.start
+    monkeypatch.setattr(threading.Thread, "start", lambda t: (started.append(t.name), real_start(t)))
+    for _ in range(3):
+        time.sleep(0.03)  # longer than limits' timer lives
+        assert client.get("/api/openapi.json").status_code == 200
+    assert started == []
+
+
+def test_expired_rate_counters_are_swept():
+    """Counters of clients that never come back are dropped by the next hit once their
+    window has passed (at most every SWEEP_SECONDS), as limits' timer dropped them."""
+    from app.extensions import SweptMemoryStorage
+
+    storage = SweptMemoryStorage()
+    storage.SWEEP_SECONDS = 0.0
+    storage.incr("gone", expiry=0.01)
+    storage.incr("here", expiry=60)
+    time.sleep(0.05)
+    storage.incr("here", expiry=60)
+    assert dict(storage.storage) == {"here": 2}
+
+
+def test_identify_reads_the_app_state_once(client, statements):
+    """The gallery's generation is read with one SELECT a request (it was a get, then a
+    refresh of the same row)."""
+    client.post("/api/identify", data=GOOD.read_bytes(), content_type="image/jpeg")  # warm
+    statements.clear()
+    assert client.post("/api/identify", data=GOOD.read_bytes(), content_type="image/jpeg").status_code in (200, 422)
+    assert sum("FROM app_state" in s for s in statements) == 1, statements

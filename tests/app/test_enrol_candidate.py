@@ -8,7 +8,6 @@ import io
 
 import numpy as np
 import pytest
-from sqlalchemy import event
 
 from support import photos
 
@@ -19,23 +18,6 @@ BEN = photos("train", "ben_afflek")
 @pytest.fixture(scope="module")
 def auth(api_key):
     return {"Authorization": f"Bearer {api_key}"}
-
-
-@pytest.fixture
-def statements(app):
-    """The SQL statements the app's engine runs meanwhile (a list, filled as they run)."""
-    from app.extensions import db
-
-    with app.app_context():
-        engine = db.engine
-    seen: list[str] = []
-
-    def note(conn, cursor, statement, *args):
-        seen.append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", note)
-    yield seen
-    event.remove(engine, "before_cursor_execute", note)
 
 
 def post_photo(client, auth, url, path, **form):
