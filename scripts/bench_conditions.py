@@ -38,7 +38,8 @@ log = logging.getLogger("bench_conditions")
 CONDITIONS = [Condition("clean")] + [Condition(f"px{s}", s) for s in (64, 40, 28, 20, 16)] + [
     Condition(f"night{s}", s, night=True) for s in (64, 40, 20)] + [
     Condition(f"blur{s}", s, blur_px=7) for s in (64, 28)] + [
-    Condition(f"jpeg{s}", s, jpeg=25) for s in (40, 20)] + [
+    Condition(f"jpeg{s}", s, jpeg=25) for s in (40, 28, 20)] + [
+    Condition(f"jpeg50_{s}", s, jpeg=50) for s in (40, 20)] + [
     Condition(f"night_blur_jpeg{s}", s, night=True, blur_px=5, jpeg=40) for s in (64, 40)]
 
 

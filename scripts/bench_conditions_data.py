@@ -12,7 +12,7 @@ import numpy as np
 from app.evaluation.degrade import Condition, degrade
 from app.evaluation.pairs import Pair, photo_path, read_pairs
 from app.evaluation.run import centre_guess
-from app.recognition.quality import channel_spread, sharpness, to_grey
+from app.recognition.quality import channel_spread, jpeg_quality, sharpness, to_grey
 from app.recognition.select import select_face
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,6 +106,15 @@ def clean_set(lfw: Path, pairs: list[Pair], cache: Path, extra=()) -> Clean:
     cache.mkdir(parents=True, exist_ok=True)
     np.savez(path, grey=grey, central=np.array(central), **frames.__dict__)
     return Clean(keys, frames, grey, np.array(central), gallery)
+
+
+def condition_jpeg(condition: Condition) -> int | None:
+    """The JPEG quality the product reads from a frame of `condition` (jpeg_quality of its
+    bytes; the tables depend only on the encoder's setting, so one frame tells for all)."""
+    if condition.jpeg is None:
+        return None
+    photo = np.random.default_rng(0).integers(0, 256, (250, 250, 3), dtype=np.uint8)
+    return jpeg_quality(degrade(photo, condition, 0)[0])
 
 
 def empty_frames(n: int) -> "Frames":

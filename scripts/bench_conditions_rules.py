@@ -21,7 +21,7 @@ class Rules:
     """main_face: (k, 4) boxes, (k,) scores -> the index of the face verify compares.
     greyscale: (N,) channel spreads -> (N,) bool. grey_gallery: grey frames are compared
     with grey embeddings of the enrolled photos. verify_same: distances, px, sharpness,
-    greyscale (all (N,)) -> (N,) bool. grey_verify: verify compares a grey frame's face with
+    greyscale (all (N,)), the frames' JPEG quality (or None) -> (N,) bool. grey_verify: verify compares a grey frame's face with
     the other photo's face made grey. named: the gallery, (1, P) person distances, the
     qualities, greyscale, the row -> the person's column or None. bicubic: verify compares
     small colour faces aligned again with bicubic interpolation (Frames.verify_embeddings)."""
@@ -54,7 +54,7 @@ def baseline_rules() -> Rules:
     return Rules(main_face=lambda boxes, scores, shape: int(np.argmax(
                      (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]))),
                  greyscale=lambda spread: np.zeros(len(spread), bool), grey_gallery=False,
-                 grey_verify=False, verify_same=lambda d, px, sharp, grey: d <= 1.09,
+                 grey_verify=False, verify_same=lambda d, px, sharp, grey, jpeg: d <= 1.09,
                  named=plain_named(0.8), bicubic=False)
 
 
@@ -66,10 +66,11 @@ def current_rules(grey_gallery: bool = True) -> Rules:
                  grey_verify=True, verify_same=verify_same, named=quality_named(grey_gallery))
 
 
-def verify_same(d, px, sharp, grey) -> np.ndarray:
-    """The product's verify decision for each frame's face (the clean photo never the poorer)."""
+def verify_same(d, px, sharp, grey, jpeg: int | None) -> np.ndarray:
+    """The product's verify decision for each frame's face (the clean photo never the poorer;
+    jpeg: the frames' JPEG quality as the product reads it from their bytes)."""
     out = []
-    for di, c in zip(d, map(FaceConditions, grey, px, sharp)):
+    for di, c in zip(d, map(FaceConditions, grey, px, sharp, [jpeg] * len(d))):
         out.append(too_poor(c) is None and di <= verify_threshold(Config.VERIFY_THRESHOLD, c))
     return np.array(out, bool)
 
@@ -89,5 +90,5 @@ def quality_named(grey_gallery: bool):
 def raw_rules(grey_gallery: bool = True) -> Rules:
     """The product's choice of face and its greyscale handling; decisions left to the caller."""
     rules = current_rules(grey_gallery)
-    rules.verify_same = lambda d, px, sharp, grey: d <= Config.VERIFY_THRESHOLD
+    rules.verify_same = lambda d, px, sharp, grey, jpeg: d <= Config.VERIFY_THRESHOLD
     return rules

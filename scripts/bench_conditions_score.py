@@ -10,7 +10,7 @@ from app.evaluation.degrade import FRAME, Condition
 from app.evaluation.pairs import Pair
 from app.recognition.match import Crowding
 from scripts.reference_gallery import Gallery
-from scripts.bench_conditions_data import Clean, Frames
+from scripts.bench_conditions_data import Clean, Frames, condition_jpeg
 from scripts.bench_conditions_rules import Rules, current_rules
 
 LFW_SHAPE = (250, 250)  # (H, W) of every LFW photo
@@ -71,15 +71,17 @@ def first_faces(pairs, clean: Clean, how: str, rules: Rules, grey: np.ndarray):
     return np.where(grey[:, None] & rules.grey_verify, greyed, colour), pick >= 0
 
 
-def verify_scores(pairs, clean: Clean, frames: Frames, pick: np.ndarray, how: str, rules: Rules):
-    """(N,) distances (FAR when no face) and (N,) decisions 'same person' of the rules."""
+def verify_scores(pairs, clean: Clean, frames: Frames, pick: np.ndarray, how: str, rules: Rules,
+                  jpeg: int | None = None):
+    """(N,) distances (FAR when no face) and (N,) decisions 'same person' of the rules
+    (jpeg: the frames' JPEG quality, condition_jpeg)."""
     q = qualities(frames, pick)
     grey = rules.greyscale(q["spread"])
     ref, has_first = first_faces(pairs, clean, how, rules, grey)
     d = np.linalg.norm(ref - chosen(frames, pick, frames.verify_embeddings if rules.bicubic else None), axis=1)
     ok = (pick >= 0) & has_first
     d = np.where(ok, d, FAR)
-    same = rules.verify_same(d, q["px"], q["sharpness"], grey) & ok
+    same = rules.verify_same(d, q["px"], q["sharpness"], grey, jpeg) & ok
     return d, same
 
 
@@ -125,12 +127,12 @@ def share(hits: np.ndarray, seed: int = 0) -> dict:
             "ci95": [round(float(np.percentile(boot, 2.5)), 4), round(float(np.percentile(boot, 97.5)), 4)]}
 
 
-def score_path(pairs, clean, frames, how: str, rules: Rules, shape) -> dict:
+def score_path(pairs, clean, frames, how: str, rules: Rules, shape, jpeg: int | None) -> dict:
     pick = picks(frames, how, rules, shape)
     truth = np.array([p.same for p in pairs])
     on_face = np.array([pick[i] >= 0 and iou(frames.boxes[i, pick[i]], frames.truth[i]) >= 0.3
                         for i in range(len(pick))])
-    d, same = verify_scores(pairs, clean, frames, pick, how, rules)
+    d, same = verify_scores(pairs, clean, frames, pick, how, rules, jpeg)
     _, best = metrics.best_threshold(d, truth)
     return {"faces_found": round(float((pick >= 0).mean()), 4),
             "right_face": round(float(on_face.mean()), 4),
@@ -144,7 +146,8 @@ def score_condition(pairs, clean, frames, condition: Condition, rules: Rules | N
     """Both paths' figures for one condition's frames (`rules`: the product's by default)."""
     rules = rules or current_rules()
     shape = LFW_SHAPE if condition.face_px is None else FRAME
-    return {how: score_path(pairs, clean, frames, how, rules, shape) for how in ("pipeline", "api")}
+    jpeg = condition_jpeg(condition)
+    return {how: score_path(pairs, clean, frames, how, rules, shape, jpeg) for how in ("pipeline", "api")}
 
 
 def plot(report: dict, path) -> None:
@@ -207,7 +210,7 @@ def identify_raw(pairs, clean: Clean, frames: Frames, pick: np.ndarray, rules: R
 
 def pooled(pairs, clean: Clean, frames: dict, rules: Rules) -> tuple[dict, dict]:
     """Every cached condition's API-path pairs and probes in one table each: verify rows
-    (d, same, px, grey, sharpness, person) and identify rows (genuine, stranger, px, grey,
+    (d, same, px, grey, sharpness, jpeg (0: not a JPEG), person) and identify rows (genuine, stranger, px, grey,
     sharpness, person, enrolled)."""
     rows: dict[str, list] = {}
     ident: dict[str, list] = {}
@@ -216,8 +219,9 @@ def pooled(pairs, clean: Clean, frames: dict, rules: Rules) -> tuple[dict, dict]
         pick = picks(f, "api", rules, shape)
         q = qualities(f, pick)
         grey = rules.greyscale(q["spread"])
-        d, _ = verify_scores(pairs, clean, f, pick, "api", rules)
-        common = {"px": q["px"], "grey": grey.astype(int), "sharpness": q["sharpness"],
+        jpeg = condition_jpeg(condition)
+        d, _ = verify_scores(pairs, clean, f, pick, "api", rules, jpeg)
+        common = {"px": q["px"], "grey": grey.astype(int), "sharpness": q["sharpness"], "jpeg": [jpeg or 0] * len(pairs),
                   "person": [p.second[0] for p in pairs], "found": pick >= 0,
                   "condition": [condition.name] * len(pairs)}
         for key, value in {**common, "d": d, "same": np.array([p.same for p in pairs])}.items():

@@ -34,6 +34,10 @@ from scripts.bench_conditions_rules import raw_rules
 from scripts.bench_conditions_score import pooled
 
 SPLITS = 5
+# The conditions BANDS was fitted on: the JPEG frames added later (28 px at quality 25, 20 and
+# 40 px at 50) are for verify's own JPEG cells (calibrate_verify.py); pooled here they would
+# move the colour cells under 32 px, and a refit of the whole table is left for when it is due.
+LATER = ("jpeg28", "jpeg50_40", "jpeg50_20")
 # calibration.py's bands; the last holds only colour sharp faces (photos): the poorer faces
 # of that size are binned with the band below, and colour sharp faces of 32-48 px with those
 # of 48 px and more (one bin: camera faces that are neither small, grey nor blurred).
@@ -157,7 +161,7 @@ def main() -> None:
     how = {"edges": OLD_EDGES if args.old_bands else PX_EDGES}
     pairs = sample_pairs(LFW, args.pairs, args.seed)
     clean = clean_set(LFW, pairs, args.cache)
-    frames = cached_frames(pairs, CONDITIONS, args.cache, args.seed)
+    frames = cached_frames(pairs, [c for c in CONDITIONS if c.name not in LATER], args.cache, args.seed)
     rows, ident = pooled(pairs, clean, frames, raw_rules(args.gallery == "grey"))
     rows["split"] = np.array([split_of(n) for n in rows["person"]])
     ident["split"] = np.array([split_of(n) for n in ident["person"]])

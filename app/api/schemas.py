@@ -74,6 +74,7 @@ class Conditions(Wrapping):
     greyscale = fields.Boolean(required=True, **_d("A greyscale or IR camera's face (its colour channels equal)."))
     face_px = Whole(required=True, **_d("The shorter side of the face's box, in pixels."))
     sharpness = Rounded(1, required=True, **_d("Laplacian variance of the aligned face (below ~20: blurred)."))
+    jpeg_quality = nullable(fields.Integer, "The photo's JPEG quality (1-100, from its tables); null: not a JPEG.", required=True)
 
 
 class IdentifyConditions(Conditions):
@@ -135,9 +136,8 @@ class Verification(Schema):
     same_person = fields.Boolean(required=True, **_d("distance <= threshold, and neither face too poor to tell."))
     distance = Rounded(required=True, **_d("L2 distance between the two faces, 0 to 2."))
     similarity = Rounded(required=True)
-    threshold = Rounded(required=True, **_d(
-        "FACES_VERIFY_THRESHOLD, moved for the poorer face's size and greyscale (docs/CAMERAS.md)."))
-    faces_found = fields.List(fields.Integer(), required=True, **_d("Faces in each photo (the main one is compared: whole, as large as the largest, most central)."))
+    threshold = Rounded(required=True, **_d("FACES_VERIFY_THRESHOLD, moved for the poorer face's conditions (docs/CAMERAS.md)."))
+    faces_found = fields.List(fields.Integer(), required=True, **_d("Faces in each photo (the main one is compared: whole, as large and as surely a face as the largest, most central)."))
     model = fields.String(required=True)
     faces = fields.List(fields.Nested(Detection), required=True, **_d("The face compared in each photo."))
     conditions = fields.List(fields.Nested(Conditions), required=True, **_d("Each compared face's conditions."))

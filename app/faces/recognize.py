@@ -11,7 +11,7 @@ from flask import current_app
 from ..errors import Problem
 from ..recognition.calibration import identify_offset, too_poor, verify_threshold
 from ..recognition.match import Match, pairwise_distances, similarity_from_distance
-from ..recognition.quality import FaceConditions, conditions_of, to_grey
+from ..recognition.quality import FaceConditions, conditions_of, jpeg_quality, to_grey
 from ..recognition.pipeline import Face
 from ..recognition.select import select_face
 from .view import GalleryView
@@ -119,12 +119,14 @@ class Identification:
         return replace(self, faces=faces, remembered=kept)
 
 
-def identify_faces(faces: list[Face], view: GalleryView, k: int = 3) -> list[IdentifiedFace]:
+def identify_faces(faces: list[Face], view: GalleryView, k: int = 3,
+                   jpeg: int | None = None) -> list[IdentifiedFace]:
     """Each face's match against the gallery of `view` (k nearest people as candidates; a
-    greyscale/IR face in the grey gallery, GalleryView.uses_grey), judged for its quality."""
+    greyscale/IR face in the grey gallery, GalleryView.uses_grey), judged for its quality
+    (jpeg: the photo's JPEG quality, shown with the conditions)."""
     if not faces:
         return []
-    conditions = [conditions_of(f.detection, f.aligned) for f in faces]
+    conditions = [replace(conditions_of(f.detection, f.aligned), jpeg_quality=jpeg) for f in faces]
     greyscale = [c.greyscale for c in conditions]
     matches = view.identify(np.stack([f.embedding for f in faces]), k, greyscale)
     out = []
@@ -153,7 +155,7 @@ def identify(data: bytes, k: int = 3) -> Identification:
     t0 = time.perf_counter()
     view = state().gallery_view()
     photo = analyze(data, state().pipeline(view.model))
-    faces = identify_faces(photo.faces, view, k)
+    faces = identify_faces(photo.faces, view, k, jpeg_quality(data))
     timings = {n: round(v, 1) for n, v in photo.analysis.timings_ms.items()}
     timings["total"] = round((time.perf_counter() - t0) * 1e3, 1)
     return Identification(photo, faces, view.threshold, view.model, timings)
@@ -197,7 +199,7 @@ def _main_face(data: bytes, which: str, pipeline) -> tuple[Face, int, FaceCondit
         raise Problem("no-face", f"No face was found in {which}. Send a sharp, well-lit "
                       "photo in which the face is at least 40 pixels wide.")
     face, conditions = pipeline.as_verified(photo.analysis.image, photo.faces[index])
-    return face, len(photo.faces), conditions
+    return face, len(photo.faces), replace(conditions, jpeg_quality=jpeg_quality(data))
 
 
 def comparable(pipeline, a: Face, b: Face, grey: tuple[bool, bool]) -> tuple[np.ndarray, np.ndarray, bool]:

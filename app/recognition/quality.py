@@ -3,10 +3,12 @@ Used to keep an unknown track's best few crops (app/library), to choose what to 
 (`FaceConditions`) to decide how far a face of that quality may be trusted (calibration.py)."""
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from .select import side
 from .types import Detection
@@ -73,11 +75,36 @@ def to_grey(aligned: np.ndarray) -> np.ndarray:
 class FaceConditions:
     """What a camera did to a face: greyscale (an IR or greyscale camera), face_px (the
     shorter side of its box, pixels of the analysed image), sharpness (Laplacian variance
-    of the aligned crop's grey levels; a small face's upscaled crop is soft too)."""
+    of the aligned crop's grey levels; a small face's upscaled crop is soft too), and the
+    JPEG quality its photo was saved at when known (an uploaded file's)."""
 
     greyscale: bool
     face_px: float
     sharpness: float
+    jpeg_quality: int | None = None  # of the photo's file (jpeg_quality()); None: unknown
+
+
+# libjpeg's luminance quantisation table at quality 50 (ITU T.81, Annex K); quality q
+# scales it by 5000 / q % below 50 and by (200 - 2q) % above.
+_LUMA_50 = np.array([16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57,
+                     69, 56, 14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64,
+                     81, 104, 113, 92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99])
+
+
+def jpeg_quality(data: bytes) -> int | None:
+    """The quality (1-100, as libjpeg, OpenCV and Pillow number it) a JPEG was saved at,
+    estimated from its luminance quantisation table (the header only, nothing decoded;
+    exact for 25-100 from those encoders, lower ones read 13-25); None when `data` is not
+    a JPEG or its table is not there."""
+    try:
+        with Image.open(io.BytesIO(data), formats=("JPEG",)) as image:
+            table = getattr(image, "quantization", {}).get(0)
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None
+    if table is None or len(table) != 64:
+        return None
+    scale = 100.0 * float(np.sum(table)) / float(_LUMA_50.sum())  # the order of the entries does not matter
+    return int(np.clip(round(100 - scale / 2 if scale <= 100 else 5000 / scale), 1, 100))
 
 
 def conditions_of(detection: Detection, aligned: np.ndarray) -> FaceConditions:

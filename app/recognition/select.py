@@ -12,6 +12,11 @@ How = Literal["largest", "central", "dominant", "subject"]
 # equally large; of those, the most central is the subject.
 SIMILAR = 0.8
 EDGE = 2.0  # pixels: a box this close to the image's border is a face cut off by it
+# Of those, faces the detector is less sure of than the surest by more than this are passed
+# over: MTCNN scores a whole face 0.99 or more, part of one (cut off by something in the
+# scene, turned away) less. In camera-like frames (scripts/bench_conditions.py) the central
+# face was such a part 0.5-1.7 % of the time; on LFW photos no choice changed.
+SURE = 0.01
 
 
 def side(detection: Detection) -> float:
@@ -30,8 +35,9 @@ def select_face(detections: Sequence[Detection], how: How = "largest", *,
             centred on their subject; evaluation and training). Needs image_shape (H, W, ...).
         "subject": the face a photo or a camera frame is about: faces cut off by the
             image's border are passed over when another is whole, and of the whole faces as
-            large as the largest (`SIMILAR`), the most central. Needs image_shape. (On LFW
-            photos "largest" took a bystander at the photo's edge for 0.6 % of them.)
+            large as the largest (`SIMILAR`) and about as surely faces as the surest
+            (`SURE`), the most central. Needs image_shape. (On LFW photos "largest" took a
+            bystander at the photo's edge for 0.6 % of them.)
         "dominant": among faces whose shorter side is >= min_side, the only one, or the
             largest when it is >= `dominance` times the next (a face in the background does
             not make a photo ambiguous); None when several are comparable. With no face
@@ -75,4 +81,6 @@ def _subject(detections: Sequence[Detection], image_shape) -> int:
              if (d.box[:2] >= EDGE).all() and (d.box[2:] <= far).all()]
     pool = whole or list(range(len(detections)))
     big = max(side(detections[i]) for i in pool)
-    return _central(detections, [i for i in pool if side(detections[i]) >= SIMILAR * big], image_shape)
+    large = [i for i in pool if side(detections[i]) >= SIMILAR * big]
+    sure = max(detections[i].score for i in large) - SURE
+    return _central(detections, [i for i in large if detections[i].score >= sure], image_shape)

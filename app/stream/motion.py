@@ -5,7 +5,8 @@ hall most of the day and a face it follows stays about where it was. Each cycle 
 160x120 grey copy of the frame with the previous cycle's and plans the detection:
 - nothing, when no face is tracked and nothing moved (the stream's boxes stay as they are);
 - near each face found in the last cycle: MTCNN's last two stages on boxes about where it
-  was (FaceDetector.detect_near: 2 network runs for all of them, no image pyramid);
+  was (FaceDetector.detect_near: 2 network runs for all of them, no image pyramid); one
+  they miss (they miss some faces the whole detector finds) is looked for in its region;
 - regions: around a tracked face the last cycle missed, for faces of about its size (a
   short pyramid), and around the motion no track explains, for faces of any size;
 - the whole frame every `full_every` seconds (a face that came in too slowly to be seen
@@ -51,6 +52,8 @@ class Plan(NamedTuple):
 
     followed: np.ndarray  # (F, 4) boxes of the faces followed from the last cycle
     regions: list  # Region: boxes to run the whole detector in
+    size: tuple[int, int] = (0, 0)  # the frame's (width, height), pixels
+    min_face: float = 0.0  # smallest_face() of the frame
 
     def __bool__(self) -> bool:
         return bool(len(self.followed) or self.regions)
@@ -60,12 +63,16 @@ class Plan(NamedTuple):
         """(F * len(NEAR), 4) candidate boxes for FaceDetector.detect_near."""
         return np.concatenate([_near(b) for b in self.followed]) if len(self.followed) else self.followed
 
-    def pick(self, found: list) -> list:
+    def pick(self, found: list) -> tuple[list, list]:
         """Of the faces the follow found (Detections), each followed face's: the one that
         moved least, about as wide and as high (NEAR_SIZE), within NEAR_MOVE of its size.
         The last two stages also answer yes to half a face, and the best score among a
-        face's candidates moves from cycle to cycle: a track would wander onto a part."""
-        out = []
+        face's candidates moves from cycle to cycle: a track would wander onto a part.
+        Returns those faces and the regions (Region) to look in at once for each followed
+        face none of `found` fits: the last two stages miss some faces the whole detector
+        finds (one at an angle), and a face standing still would go unseen until the next
+        whole-frame detection (no motion brings a region)."""
+        out, lost = [], []
         for box in self.followed:
             size = np.maximum(box[2:] - box[:2], 1)
             best, least = None, NEAR_MOVE
@@ -74,9 +81,11 @@ class Plan(NamedTuple):
                 moved = float(np.abs((d.box[:2] + d.box[2:] - box[:2] - box[2:]) / 2 / size).max())
                 if NEAR_SIZE[0] <= ratio.min() and ratio.max() <= NEAR_SIZE[1] and moved <= least:
                     best, least = d, moved
-            if best is not None and all(best is not o for o in out):
+            if best is None:
+                lost.append(_around_track(box, *self.size, self.min_face))
+            elif all(best is not o for o in out):
                 out.append(best)
-        return out
+        return out, lost
 
 
 class Region(NamedTuple):
@@ -138,7 +147,7 @@ class MotionGate:
         cost = sum((r.x2 - r.x1) * (r.y2 - r.y1) / r.min_face ** 2 for r in regions)
         if cost >= FULL_COST * width * height / min_face ** 2:
             return self._full(now)
-        return Plan(np.array(near).reshape(-1, 4), regions)
+        return Plan(np.array(near).reshape(-1, 4), regions, (width, height), min_face)
 
     def _full(self, now: float) -> None:
         self._last_full = now

@@ -115,11 +115,14 @@ class LiveRecognizer:
 
     def _detect_in(self, frame: np.ndarray, plan: Plan) -> list:
         """The faces found where `plan` says (motion.py), in frame pixels: the followed
-        ones first, then those of the regions by score, less any mostly inside one kept
+        ones first (those the follow lost are looked for in their regions), then those of
+        the regions by score, less any mostly inside one kept
         (a region's edge can cut a face in two: half of it is no new face)."""
-        kept = plan.pick(self.detector.detect_near(frame, plan.near)) if len(plan.followed) else []
+        kept, lost = [], []
+        if len(plan.followed):
+            kept, lost = plan.pick(self.detector.detect_near(frame, plan.near))
         found = []
-        for r in plan.regions:  # at the whole frame's scale: the faces it would find
+        for r in [*plan.regions, *lost]:  # at the whole frame's scale: the faces it would find
             crop, f = frame[r.y1:r.y2, r.x1:r.x2], self._scale(frame)
             if f < 1:
                 crop = cv2.resize(crop, (round(crop.shape[1] * f), round(crop.shape[0] * f)),

@@ -154,7 +154,8 @@ def by_hand(detection) -> dict:
 
 
 def conditions_by_hand(c) -> dict:
-    return {"greyscale": c.greyscale, "face_px": round(c.face_px), "sharpness": round(c.sharpness, 1)}
+    return {"greyscale": c.greyscale, "face_px": round(c.face_px), "sharpness": round(c.sharpness, 1),
+            "jpeg_quality": c.jpeg_quality}
 
 
 def face_by_hand(f) -> dict:

@@ -65,6 +65,23 @@ def test_verify_compares_a_small_colour_face_aligned_bicubic(client, pipeline):
                    - float(np.linalg.norm(clean.embedding - face.embedding))) > 5e-3
 
 
+def test_verify_reads_the_jpeg_quality_and_loosens_for_a_heavily_compressed_face(client):
+    """The same ~20 px face sent at JPEG quality 25 and 95: the answer names each file's
+    quality, and the threshold for the quality-25 face is its cell's (calibration.COMPRESSED)."""
+    from app.recognition.calibration import compressed_offset
+    from app.recognition.quality import FaceConditions
+    frame = cv2.imdecode(np.frombuffer(small_face(4), np.uint8), cv2.IMREAD_COLOR)
+    sent = {q: cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, q])[1].tobytes() for q in (25, 95)}
+    heavy, fine = (verify(client, GOOD.read_bytes(), sent[q]) for q in (25, 95))
+    assert heavy["conditions"][1]["jpeg_quality"] == 25 and fine["conditions"][1]["jpeg_quality"] == 95
+    c = heavy["conditions"][1]
+    offset = compressed_offset(FaceConditions(False, c["face_px"], c["sharpness"], 25))
+    assert offset is not None and heavy["threshold"] == pytest.approx(1.09 + offset, abs=1e-3)
+    assert heavy["threshold"] > fine["threshold"] + 0.1
+    png = cv2.imencode(".png", frame)[1].tobytes()
+    assert verify(client, GOOD.read_bytes(), png)["conditions"][1]["jpeg_quality"] is None
+
+
 def test_verify_will_not_say_same_for_a_face_too_small(client):
     body = verify(client, GOOD.read_bytes(), tiny_face())
     assert body["conditions"][1]["face_px"] == 14
@@ -76,7 +93,7 @@ def test_identify_says_a_face_is_too_small_instead_of_a_name(client, enrolled):
     face, = r.get_json()["faces"]
     assert face["name"] is None and face["person_id"] is None and face["reason"] == TOO_SMALL
     assert face["conditions"] == {"greyscale": False, "face_px": 14, "sharpness": face["conditions"]["sharpness"],
-                                  "gallery": "colour"}
+                                  "jpeg_quality": 95, "gallery": "colour"}
     r = client.post("/api/identify", data=GOOD.read_bytes(), content_type="image/jpeg")
     face, = r.get_json()["faces"]
     assert face["name"] == "Madonna" and face["reason"] is None and not face["conditions"]["greyscale"]

@@ -2,6 +2,7 @@
 degradations the benchmark makes, and the calibrated rule that a face too poor is not named."""
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -11,7 +12,8 @@ from app.recognition.calibration import (CLEAN_PX, MIN_NAMED_PX, identify_offset
                                          verify_threshold)
 from app.recognition.decode import decode_image
 from app.recognition.match import Match
-from app.recognition.quality import FaceConditions, channel_spread, conditions_of, is_greyscale, to_grey
+from app.recognition.quality import (FaceConditions, channel_spread, conditions_of, is_greyscale, jpeg_quality,
+                                     to_grey)
 from support import GOOD, load
 
 
@@ -85,6 +87,29 @@ def test_verify_has_its_own_offsets_for_small_colour_faces_aligned_bicubic():
     assert verify_threshold(1.09, FaceConditions(True, 20, 5)) == pytest.approx(1.14)
     # identify is not moved: it never compares a bicubic crop
     assert identify_offset(FaceConditions(False, 20, 30)) == pytest.approx(0.015)
+
+
+def test_verify_loosens_for_a_colour_face_from_a_low_quality_jpeg():
+    """JPEG quality 25 (up to 37) and 50 (up to 62) have their own verify cells by size and
+    blur; quality 75, a grey face, a photo-sized face or one of unknown quality keep theirs."""
+    assert verify_threshold(1.09, FaceConditions(False, 20, 30, 25)) == pytest.approx(1.231)
+    assert verify_threshold(1.09, FaceConditions(False, 20, 5, 37)) == pytest.approx(1.24)
+    assert verify_threshold(1.09, FaceConditions(False, 40, 30, 25)) == pytest.approx(1.154)
+    assert verify_threshold(1.09, FaceConditions(False, 40, 14, 25)) == pytest.approx(1.103)
+    assert verify_threshold(1.09, FaceConditions(False, 20, 5, 50)) == pytest.approx(1.236)
+    assert verify_threshold(1.09, FaceConditions(False, 28, 30, 50)) == verify_threshold(1.09, FaceConditions(False, 28, 30))
+    for plain in (FaceConditions(False, 20, 30, 75), FaceConditions(False, 20, 30), FaceConditions(False, 100, 30, 25)):
+        assert verify_threshold(1.09, plain) == verify_threshold(1.09, FaceConditions(False, plain.face_px, 30))
+    assert verify_threshold(1.09, FaceConditions(True, 40, 30, 25)) == verify_threshold(1.09, FaceConditions(True, 40, 30))
+    assert identify_offset(FaceConditions(False, 20, 30, 25)) == identify_offset(FaceConditions(False, 20, 30))
+
+
+def test_the_jpeg_quality_is_read_from_the_file_s_tables():
+    rgb = load(GOOD)
+    for quality in (25, 50, 75, 95):
+        assert jpeg_quality(cv2.imencode(".jpg", rgb, [cv2.IMWRITE_JPEG_QUALITY, quality])[1].tobytes()) == quality
+    assert jpeg_quality(cv2.imencode(".png", rgb)[1].tobytes()) is None
+    assert jpeg_quality(b"not an image") is None and jpeg_quality(b"\xff\xd8\xff\xe0") is None
 
 
 def test_verify_counts_a_large_face_blurred_below_16_not_12():

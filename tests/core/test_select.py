@@ -54,6 +54,14 @@ def test_subject_passes_over_a_bystander_cut_off_by_the_edge():
         select_face(faces, "subject")
 
 
+def test_subject_passes_over_part_of_a_face_the_detector_is_less_sure_of():
+    """A camera frame: a whole face (score 0.999) and, nearer the centre and as large, part
+    of one (0.95: half hidden by a door frame); then two whole faces: the central one."""
+    part, whole = face(290, 210, 60, score=0.95), face(60, 50, 64, score=0.999)
+    assert select_face([part, whole], "subject", image_shape=(480, 640, 3)) == 1
+    assert select_face([face(290, 210, 60, score=0.995), whole], "subject", image_shape=(480, 640, 3)) == 0
+
+
 def test_dominant_ignores_a_face_in_the_background():
     subject, background = face(200, 100, 150), face(20, 30, 45)
     assert select_face([background, subject], "dominant", min_side=40) == 1

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import cv2
 
+from app.stream.demo import DemoScene
 from app.stream.motion import MotionGate
 from app.stream.recognizer import LiveRecognizer
 from door_clip import FPS, PERSON, door_clip
@@ -64,6 +65,21 @@ def test_a_face_that_appears_without_moving_is_found_within_the_full_detection_p
     assert first_named(gated) is not None and first_named(every) is not None
     assert first_named(gated) - first_named(every) <= 1.0
     assert gated[-1][1]["skipped"] > 0  # nothing moved enough: the gate did skip
+
+
+def test_a_still_face_the_follow_misses_is_found_in_its_region_every_cycle(pipeline, lookup, sample_photos_dir):
+    """The demo scene's two faces at 9 s, the very same frame every half second (no
+    motion): the follow (MTCNN's last two stages near each face) misses one of them, found
+    by the whole detector with a lower score; its region's short pyramid finds it in the
+    same cycle. It went unseen (and undrawn) until the next whole-frame detection, 2 s on."""
+    scene = DemoScene(sample_photos_dir)
+    scene.load()
+    frame = scene.frame(round(9.0 * scene.fps))
+    recognizer = LiveRecognizer(pipeline, lookup, gate=MotionGate(full_every=2.0))
+    for i in range(4):
+        recognizer.process(frame, i * 0.5)
+        assert len([t for t in recognizer.tracker.tracks if t.last_seen == i * 0.5]) == 2, i
+    assert recognizer.cycles == {"full": 1, "partial": 3, "skipped": 0}
 
 
 def test_a_door_camera_of_the_app_skips_the_still_hall_and_says_so(cam_app, cam_key):
