@@ -39,16 +39,33 @@ _OVERLAP = 10  # input rows (and columns) that neighbouring tiles share: 12 - 2
 CACHE_PIXELS = 2 * TILE * TILE
 
 
+def _cores() -> int:
+    """Cores this process may use: its CPU affinity, or fewer under a cgroup v2 quota (a
+    container's --cpus; a fraction of a core counts as none spare)."""
+    cores = len(os.sched_getaffinity(0))
+    try:
+        with open("/sys/fs/cgroup/cpu.max") as f:
+            quota, period = f.read().split()
+        if quota != "max":
+            cores = min(cores, int(quota) // int(period))
+    except (OSError, ValueError):
+        pass
+    return cores
+
+
+CORES = _cores()
+
+
 def a_core_idle() -> bool:
     """Whether fewer threads are runnable on this machine now than this process may use
     cores, the caller counted (Linux's /proc/loadavg: running/total); False where unknown.
-    On a machine shared with other containers it counts theirs too: then rarely idle."""
+    In a container it counts the host's threads too: then seldom idle, as before."""
     try:
         with open("/proc/loadavg", "rb") as f:
             running = int(f.read().split()[3].split(b"/")[0])
     except (OSError, ValueError, IndexError):
         return False
-    return running < len(os.sched_getaffinity(0))
+    return running < CORES
 
 
 class TiledPNet:
