@@ -41,7 +41,10 @@ CACHE_PIXELS = 2 * TILE * TILE
 
 def _cores() -> int:
     """Cores this process may use: its CPU affinity, or fewer under a cgroup v2 quota (a
-    container's --cpus; a fraction of a core counts as none spare)."""
+    container's --cpus; a fraction of a core counts as none spare). Linux's calls: 1
+    elsewhere (macOS has no sched_getaffinity), which keeps every level on one thread."""
+    if not hasattr(os, "sched_getaffinity"):
+        return 1
     cores = len(os.sched_getaffinity(0))
     try:
         with open("/sys/fs/cgroup/cpu.max") as f:
