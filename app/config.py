@@ -72,8 +72,7 @@ GROUPS: tuple[tuple[str, tuple[Setting, ...]], ...] = (
     ("Recognition", (
         S("FACES_ENCODER", "ENCODER_VARIANT", str, "int8", "Encoder weights: int8 (fastest, same accuracy) or fp32."),
         S("FACES_FLIP", "ENCODER_FLIP", bool, False, "Average each face with its mirror image (2x encoder time)."),
-        S("FACES_THREADS", "NUM_THREADS", int, 2, "CPU threads per network. With 1 (`make serve`, "
-          "Docker) a photo's detection also takes a second core while one is idle."),
+        S("FACES_THREADS", "NUM_THREADS", int, 2, "CPU threads per network."),
         S("FACES_VERIFY_THRESHOLD", "VERIFY_THRESHOLD", float, 1.09, "/api/verify: L2 distance under which two "
           "photos are one person (the best accuracy on LFW pairs, docs/BENCHMARKS.md)."),
         S("FACES_IDENTIFY_THRESHOLD", "IDENTIFY_THRESHOLD", float, 0.8, "Initial identification threshold, then the "

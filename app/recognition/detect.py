@@ -145,7 +145,8 @@ class FaceDetector:
         Returns (N, 5) square boxes x1, y1, x2, y2, score in img pixels.
         """
         found = []
-        for scale, out in self._pnet.levels(self._pyramid_levels.levels(work, img, scales)):
+        for scale, level in self._pyramid_levels.levels(work, img, scales):
+            out = self._pnet(level)  # (h, w, 5)
             ys, xs = _top(out[:, :, 4], self.thresholds[0])
             if not len(ys):
                 continue

@@ -12,20 +12,10 @@ and columns (window minus stride), so every window lies whole in one tile and ge
 same numbers as in one run over the level. The one difference: a tiled level of odd height
 or width loses the row or column of windows that hang one pixel off its edge (one run
 computes them with the pooling layer's padding).
-
-With one CPU thread per interpreter (FACES_THREADS=1, as `make serve` runs workers) and a
-core idle, a pyramid's first level, the largest (about half its area), runs on a second
-thread while the calling thread runs the others: the same numbers, sooner. Issue 25: with 1
-thread per network 2 busy workers take less CPU a photo than with 2, but a lone request
-left a core idle; while the cores are busy, running beside itself only costs CPU (docs/
-BENCHMARKS.md, "Where an API request's time goes").
 """
 from __future__ import annotations
 
-import os
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterable
 
 import numpy as np
 
@@ -39,38 +29,6 @@ _OVERLAP = 10  # input rows (and columns) that neighbouring tiles share: 12 - 2
 CACHE_PIXELS = 2 * TILE * TILE
 
 
-def _cores() -> int:
-    """Cores this process may use: its CPU affinity, or fewer under a cgroup v2 quota (a
-    container's --cpus; a fraction of a core counts as none spare). Linux's calls: 1
-    elsewhere (macOS has no sched_getaffinity), which keeps every level on one thread."""
-    if not hasattr(os, "sched_getaffinity"):
-        return 1
-    cores = len(os.sched_getaffinity(0))
-    try:
-        with open("/sys/fs/cgroup/cpu.max") as f:
-            quota, period = f.read().split()
-        if quota != "max":
-            cores = min(cores, int(quota) // int(period))
-    except (OSError, ValueError):
-        pass
-    return cores
-
-
-CORES = _cores()
-
-
-def a_core_idle() -> bool:
-    """Whether fewer threads are runnable on this machine now than this process may use
-    cores, the caller counted (Linux's /proc/loadavg: running/total); False where unknown.
-    In a container it counts the host's threads too: then seldom idle, as before."""
-    try:
-        with open("/proc/loadavg", "rb") as f:
-            running = int(f.read().split()[3].split(b"/")[0])
-    except (OSError, ValueError, IndexError):
-        return False
-    return running < CORES
-
-
 class TiledPNet:
     """Runs PNet on a whole level, tiled when it is large. Not thread-safe: callers
     serialise access (as FaceDetector does).
@@ -81,12 +39,10 @@ class TiledPNet:
         tile: tile side in pixels (even, > 12); levels of at most tile x tile pixels run
             whole, at their own shape.
         cache_pixels: total input area of the interpreters kept (least recently used go).
-        first_aside: asked before each pyramid run with one thread per interpreter, whether
-            to run its first level on a second thread (`levels`).
     """
 
     def __init__(self, flatbuffer: bytes, num_threads: int, tile: int = TILE,
-                 cache_pixels: int = CACHE_PIXELS, first_aside: Callable[[], bool] = a_core_idle):
+                 cache_pixels: int = CACHE_PIXELS):
         if tile % 2 or tile <= 12:
             raise ValueError("tile must be even and larger than 12")
         self._flatbuffer = flatbuffer
@@ -94,31 +50,6 @@ class TiledPNet:
         self.tile = tile
         self.cache_pixels = cache_pixels
         self._nets: OrderedDict[tuple[int, int], mtcnn_nets.CompiledNet] = OrderedDict()
-        self._first_aside = first_aside
-        self._aside: ThreadPoolExecutor | None = None  # the first level's thread, made on first use
-
-    def levels(self, levels: Iterable[tuple[float, np.ndarray]]) -> list[tuple[float, np.ndarray]]:
-        """(scale, PNet's output) for each (scale, level) of a pyramid, largest first, in
-        their order (each level let go once it has run). With one thread per interpreter and
-        first_aside() true, the first level runs on a second thread when it runs whole: its
-        shape, and so its interpreter, is its own (smaller levels have others); a tiled one
-        shares its tile's interpreter with other tiled levels, so all stay on this thread."""
-        levels = iter(levels)
-        first = next(levels, None)
-        if first is None:
-            return []
-        scale, level = first
-        height, width = level.shape[:2]
-        if self._num_threads > 1 or height * width > self.tile * self.tile or not self._first_aside():
-            return [(scale, self(level))] + [(s, self(x)) for s, x in levels]
-        if self._aside is None:
-            self._aside = ThreadPoolExecutor(1, thread_name_prefix="pnet-first-level")
-        running = self._aside.submit(self._net((height, width)), level[None])  # the cache: this thread
-        try:
-            rest = [(s, self(x)) for s, x in levels]
-        finally:  # even on an error: the interpreter is free before the next detection
-            out = running.result()[0]
-        return [(scale, out)] + rest
 
     def __call__(self, level: np.ndarray) -> np.ndarray:
         """level: (h, w, 3) float32, normalised, h and w >= 12.

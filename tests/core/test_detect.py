@@ -179,28 +179,6 @@ def test_tiled_pnet_gives_the_windows_of_one_run(shape):
     np.testing.assert_allclose(tiled, whole[:tiled.shape[0], :tiled.shape[1]], atol=1e-5)
 
 
-def test_a_pyramid_with_its_first_level_aside_gives_the_numbers_of_one_thread(photos):
-    """With one thread per network and a core idle, the first (largest) level's PNet runs
-    on a second thread beside the others (issue 25): the same outputs, in pyramid order."""
-    from app.recognition import mtcnn_nets
-    from app.recognition.detect import _normalise, _pyramid
-    from app.recognition.pnet_tiles import TiledPNet
-    from app.recognition.pyramid import Pyramid
-
-    import support
-
-    flatbuffer = mtcnn_nets.flatbuffers(support.MODELS_DIR)["pnet"]
-    rgb = cv2.resize(load_rgb(photos[0]), (640, 480))
-    levels = list(Pyramid().levels(rgb, _normalise(rgb), _pyramid(480, 640, 20, 0.709)))
-    want = TiledPNet(flatbuffer, 1, first_aside=lambda: False).levels(levels)
-    aside = TiledPNet(flatbuffer, 1, first_aside=lambda: True)
-    got = aside.levels(levels)
-    assert [s for s, _ in got] == [s for s, _ in want] and len(got) == len(levels) > 5
-    for (_, a), (_, b) in zip(want, got):
-        np.testing.assert_array_equal(a, b)
-    assert any(t.name.startswith("pnet-first-level") for t in threading.enumerate())
-
-
 def test_pnet_interpreters_kept_are_bounded(photos):
     from app.recognition.pnet_tiles import CACHE_PIXELS
 
