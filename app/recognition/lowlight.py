@@ -1,5 +1,5 @@
-"""Dark frames (a dim IR or night camera, an unlit room): faces are found and embedded in a
-denoised, stretched copy.
+"""Dark frames (a dim IR or night camera, an unlit room): faces are found in a denoised,
+stretched copy, and embedded from it where that helps (FacePipeline.embed_lifted).
 
 A dark frame uses a small part of the grey range and its sensor noise is large beside that:
 MTCNN's first stage misses a quarter of the faces of 64 px in the benchmark's night frames
