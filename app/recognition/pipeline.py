@@ -25,7 +25,9 @@ from .decode import (DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, de
                      decode_image)
 from .detect import FaceDetector
 from .encode import FaceEncoder
+from .lowlight import LIFTED_PX, for_recognition
 from .quality import FaceConditions, conditions_of
+from .select import side
 from .types import Detection
 
 # Faces are looked for on a copy whose longer side is at most this (pixels); their
@@ -161,6 +163,18 @@ class FacePipeline:
             timings_ms.update(align=(t1 - t0) * 1e3, embed=(t2 - t1) * 1e3)
         return [Face(d, a, e) for d, a, e in zip(detections, aligned, embeddings)]
 
+    def embed_lifted(self, rgb: np.ndarray, work: np.ndarray, detections: Sequence[Detection],
+                     timings_ms: dict[str, float] | None = None) -> list[Face]:
+        """embed() for the faces found in `work`, the lifted copy of a dark frame `rgb`
+        (lowlight.for_recognition; `work is rgb` for any other frame): faces of
+        lowlight.LIFTED_PX or more are aligned from the copy, smaller ones from the frame."""
+        if work is rgb:
+            return self.embed(rgb, detections, timings_ms)
+        lifted = [side(d) >= LIFTED_PX for d in detections]
+        big = iter(self.embed(work, [d for d, up in zip(detections, lifted) if up], timings_ms))
+        small = iter(self.embed(rgb, [d for d, up in zip(detections, lifted) if not up]))
+        return [next(big) if up else next(small) for up in lifted]
+
     def embed_bicubic(self, rgb: np.ndarray, face: Face) -> Face:
         """`face` of `rgb` aligned again with bicubic interpolation and embedded (one more
         encoder run, ~10 ms): for a small face upscaled 5-10x onto the 160 px crop, linear
@@ -180,12 +194,14 @@ class FacePipeline:
 
         max_faces: embed only the highest-scoring faces (the others are dropped); None:
             the pipeline's max_faces.
-        A photo with no face gives an Analysis with `faces == []`.
+        A photo with no face gives an Analysis with `faces == []`. A dark frame's faces are
+        found in its denoised, stretched copy (lowlight.py; see embed_lifted).
         """
         t0 = time.perf_counter()
-        detections = self.detect(rgb)[:self.max_faces if max_faces is None else max_faces]
+        work = for_recognition(rgb)
+        detections = self.detect(work)[:self.max_faces if max_faces is None else max_faces]
         timings = {"detect": (time.perf_counter() - t0) * 1e3}
-        faces = self.embed(rgb, detections, timings)
+        faces = self.embed_lifted(rgb, work, detections, timings)
         return Analysis(rgb, faces, timings)
 
     def analyze_bytes(self, data: bytes, max_faces: int | None = None) -> Analysis:
