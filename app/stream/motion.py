@@ -6,7 +6,8 @@ hall most of the day and a face it follows stays about where it was. Each cycle 
 - nothing, when no face is tracked and nothing moved (the stream's boxes stay as they are);
 - near each face found in the last cycle: MTCNN's last two stages on boxes about where it
   was (FaceDetector.detect_near: 2 network runs for all of them, no image pyramid); one
-  they miss (they miss some faces the whole detector finds) is looked for in its region;
+  they miss (they miss some faces the whole detector finds) is looked for in its region,
+  in the same cycle when cycles are far apart (a browser's camera), else in the next;
 - regions: around a tracked face the last cycle missed, for faces of about its size (a
   short pyramid), and around the motion no track explains, for faces of any size;
 - the whole frame every `full_every` seconds (a face that came in too slowly to be seen
@@ -54,6 +55,10 @@ class Plan(NamedTuple):
     regions: list  # Region: boxes to run the whole detector in
     size: tuple[int, int] = (0, 0)  # the frame's (width, height), pixels
     min_face: float = 0.0  # smallest_face() of the frame
+    # A face the follow misses is looked for in its region in this cycle (pick) when the
+    # last cycle was more than LOOK_AROUND ago: the next may come too late to keep it in
+    # view. At 10 cycles a second the next cycle's region finds it in time (plan()).
+    look_now: bool = False
 
     def __bool__(self) -> bool:
         return bool(len(self.followed) or self.regions)
@@ -68,10 +73,10 @@ class Plan(NamedTuple):
         moved least, about as wide and as high (NEAR_SIZE), within NEAR_MOVE of its size.
         The last two stages also answer yes to half a face, and the best score among a
         face's candidates moves from cycle to cycle: a track would wander onto a part.
-        Returns those faces and the regions (Region) to look in at once for each followed
-        face none of `found` fits: the last two stages miss some faces the whole detector
-        finds (one at an angle), and a face standing still would go unseen until the next
-        whole-frame detection (no motion brings a region)."""
+        Returns those faces and, with look_now, the regions (Region) to look in at once for
+        each followed face none of `found` fits: the last two stages miss some faces the
+        whole detector finds (one at an angle), and with cycles far apart a face standing
+        still went unseen until the next whole-frame detection (no motion brings a region)."""
         out, lost = [], []
         for box in self.followed:
             size = np.maximum(box[2:] - box[:2], 1)
@@ -82,7 +87,8 @@ class Plan(NamedTuple):
                 if NEAR_SIZE[0] <= ratio.min() and ratio.max() <= NEAR_SIZE[1] and moved <= least:
                     best, least = d, moved
             if best is None:
-                lost.append(_around_track(box, *self.size, self.min_face))
+                if self.look_now:
+                    lost.append(_around_track(box, *self.size, self.min_face))
             elif all(best is not o for o in out):
                 out.append(best)
         return out, lost
@@ -147,7 +153,8 @@ class MotionGate:
         cost = sum((r.x2 - r.x1) * (r.y2 - r.y1) / r.min_face ** 2 for r in regions)
         if cost >= FULL_COST * width * height / min_face ** 2:
             return self._full(now)
-        return Plan(np.array(near).reshape(-1, 4), regions, (width, height), min_face)
+        return Plan(np.array(near).reshape(-1, 4), regions, (width, height), min_face,
+                    look_now=now - last > LOOK_AROUND)
 
     def _full(self, now: float) -> None:
         self._last_full = now

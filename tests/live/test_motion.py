@@ -80,6 +80,15 @@ def test_a_still_face_the_follow_misses_is_found_in_its_region_every_cycle(pipel
         recognizer.process(frame, i * 0.5)
         assert len([t for t in recognizer.tracker.tracks if t.last_seen == i * 0.5]) == 2, i
     assert recognizer.cycles == {"full": 1, "partial": 3, "skipped": 0}
+    # At 10 cycles a second the next cycle's region finds it, in time to keep it drawn
+    # (no second search in the same cycle: that cost the demo camera 8-21 % more CPU).
+    recognizer = LiveRecognizer(pipeline, lookup, gate=MotionGate(full_every=2.0))
+    found = []
+    for i in range(6):
+        recognizer.process(frame, i * 0.1)
+        found.append(len([t for t in recognizer.tracker.tracks if t.last_seen == i * 0.1]))
+        assert len(recognizer.tracks()) == 2, i
+    assert 1 in found  # the follow did miss it, and it stayed drawn
 
 
 def test_a_door_camera_of_the_app_skips_the_still_hall_and_says_so(cam_app, cam_key):
