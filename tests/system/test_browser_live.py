@@ -68,6 +68,9 @@ def open_live(pw, base_url, extra_args=()):
         page.fill("#password", "a long password")
         page.click("button[type=submit]")
     page.click("nav >> text=Live")
+    # Loaded, not only committed: live.js (at the end of the body) binds the mode buttons, and
+    # a click before it ran did nothing (seen once under two busy test workers).
+    page.wait_for_url("**/live", wait_until="load")
     return browser, page
 
 
