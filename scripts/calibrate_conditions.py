@@ -174,17 +174,27 @@ def main() -> None:
     report["held_out"] = spread(tested)
     report["all"] = fit(rows, ident, np.ones(len(rows["d"]), bool), np.ones(len(ident["genuine"]), bool),
                         base, how)
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=1))
+    write_report(report, args.json)
+
+
+def write_report(report: dict, path: Path | None) -> None:
+    """The report as JSON on the last line of stdout, and into `path` (indented) if given."""
+    if path:
+        path.write_text(json.dumps(report, indent=1))
     print(json.dumps(report))
 
 
-def parse_args() -> argparse.Namespace:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def cache_args(ap: argparse.ArgumentParser) -> None:
+    """The options of a fit on bench_conditions' cache: its pairs, seed and folder, --json."""
     ap.add_argument("--pairs", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=19)
     ap.add_argument("--cache", type=Path, default=ROOT / ".cache" / "bench_conditions")
     ap.add_argument("--json", type=Path, default=None)
+
+
+def parse_args() -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    cache_args(ap)
     ap.add_argument("--gallery", choices=("grey", "colour"), default="grey",
                     help="where grey faces are matched: the grey gallery's offsets are "
                          "calibration.GREY_GALLERY, the colour one's the grey cells of BANDS")

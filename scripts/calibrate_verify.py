@@ -19,11 +19,9 @@ JSON on the last line.
 """
 from __future__ import annotations
 
-from harness import ROOT  # first: the repository root on sys.path
+import harness  # noqa: F401  (first: the repository root on sys.path)
 
 import argparse
-import json
-from pathlib import Path
 
 import numpy as np
 
@@ -36,7 +34,7 @@ from scripts.bench_conditions import CONDITIONS
 from scripts.bench_conditions_data import LFW, cached_frames, clean_set, sample_pairs
 from scripts.bench_conditions_rules import raw_rules
 from scripts.bench_conditions_score import pooled
-from scripts.calibrate_conditions import SPLITS, split_of
+from scripts.calibrate_conditions import SPLITS, cache_args, split_of, write_report
 
 CAP = 0.15  # the most a cell moves the threshold (at 20 px and quality 25 the fit is 0.196)
 MIN_PAIRS = 60
@@ -59,6 +57,11 @@ def cells(rows: dict) -> dict:
     return out, blurred
 
 
+def cell_name(edges: tuple, b: int, blur: bool) -> str:
+    """"lo-hi px[ blurred]": band b of `edges`, blurred or not."""
+    return f"{edges[b]}-{edges[b + 1]}px{' blurred' if blur else ''}"
+
+
 def fit(rows: dict, train: np.ndarray, where: dict, blurred: np.ndarray) -> dict:
     """kind -> "lo-hi px[ blurred]" -> offset, fitted on the rows of `train`."""
     base, out = Config.VERIFY_THRESHOLD, {}
@@ -72,29 +75,33 @@ def fit(rows: dict, train: np.ndarray, where: dict, blurred: np.ndarray) -> dict
                 if m.sum() < MIN_PAIRS:
                     continue
                 t, _ = metrics.best_threshold(rows["d"][m], rows["same"][m])
-                name = f"{edges[b]}-{edges[b + 1]}px{' blurred' if blur else ''}"
-                out[kind][name] = round(float(np.clip(t - base, -CAP, CAP)), 3)
+                out[kind][cell_name(edges, b, blur)] = round(float(np.clip(t - base, -CAP, CAP)), 3)
     return out
 
 
-def thresholds(rows: dict, fitted: dict, where: dict, blurred: np.ndarray) -> np.ndarray:
-    """(N,) each row's verify threshold: the product's (calibration.py as it is), replaced
-    by a fitted cell's where the row is in one."""
-    t = np.array([verify_threshold(Config.VERIFY_THRESHOLD, FaceConditions(bool(g), float(p), float(s)))
-                  for g, p, s in zip(rows["grey"], rows["px"], rows["sharpness"])])
+def product(rows: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(N,) each row's verify threshold as calibration.py has it now, and (N,) whether its
+    face is too poor to be judged (verify then says "no")."""
+    conditions = [FaceConditions(bool(g), float(p), float(s))
+                  for g, p, s in zip(rows["grey"], rows["px"], rows["sharpness"])]
+    return (np.array([verify_threshold(Config.VERIFY_THRESHOLD, c) for c in conditions]),
+            np.array([too_poor(c) is not None for c in conditions]))
+
+
+def thresholds(now: np.ndarray, fitted: dict, where: dict, blurred: np.ndarray) -> np.ndarray:
+    """(N,) the thresholds `now` (product()), replaced by a fitted cell's where a row is in one."""
+    t = now.copy()
     for kind, (edges, _) in KINDS.items():
         for b in range(len(edges) - 1):
             for blur in (False, True):
-                name = f"{edges[b]}-{edges[b + 1]}px{' blurred' if blur else ''}"
+                name = cell_name(edges, b, blur)
                 if name in fitted[kind]:
                     t[(where[kind] == b) & (blurred == blur)] = Config.VERIFY_THRESHOLD + fitted[kind][name]
     return t
 
 
-def accuracy(rows: dict, t: np.ndarray) -> np.ndarray:
+def accuracy(rows: dict, t: np.ndarray, poor: np.ndarray) -> np.ndarray:
     """(N,) whether verify's decision at thresholds `t` is right (a face too poor: "no")."""
-    poor = np.array([too_poor(FaceConditions(bool(g), float(p), float(s))) is not None
-                     for g, p, s in zip(rows["grey"], rows["px"], rows["sharpness"])])
     return ((rows["d"] <= t) & ~poor & rows["found"]) == rows["same"]
 
 
@@ -105,11 +112,12 @@ def main() -> None:
     rows, _ = pooled(pairs, clean, cached_frames(pairs, CONDITIONS, args.cache, args.seed), raw_rules())
     split = np.array([split_of(n) for n in rows["person"]])
     where, blurred = cells(rows)
-    now = accuracy(rows, thresholds(rows, {k: {} for k in KINDS}, where, blurred))
+    today, poor = product(rows)
+    now = accuracy(rows, today, poor)
     held = np.zeros(len(now), bool)
     for k in range(SPLITS):
         fitted = fit(rows, split != k, where, blurred)
-        held[split == k] = accuracy(rows, thresholds(rows, fitted, where, blurred))[split == k]
+        held[split == k] = accuracy(rows, thresholds(today, fitted, where, blurred), poor)[split == k]
     report = {"all": fit(rows, np.ones(len(now), bool), where, blurred), "held_out": {}}
     for name in np.unique(rows["condition"]):
         m = rows["condition"] == name
@@ -117,17 +125,12 @@ def main() -> None:
         report["held_out"][str(name)] = {"now": round(100 * float(now[m].mean()), 1),
                                          "fitted": round(100 * float(held[m].mean()), 1),
                                          "gain_by_split": [round(float(g(gains)), 1) for g in (np.min, np.median, np.max)]}
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=1))
-    print(json.dumps(report))
+    write_report(report, args.json)
 
 
 def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--pairs", type=int, default=1000)
-    ap.add_argument("--seed", type=int, default=19)
-    ap.add_argument("--cache", type=Path, default=ROOT / ".cache" / "bench_conditions")
-    ap.add_argument("--json", type=Path, default=None)
+    cache_args(ap)
     return ap.parse_args()
 
 
