@@ -34,7 +34,8 @@ class Replay(LiveRecognizer):
         super().__init__(_Cached(), lookup, tracker=tracker)
         self.video, self.t = video, t
 
-    def _detect(self, frame: int) -> list:
+    def find(self, frame: int, captured_at: float) -> list:
+        """Frame `frame`'s faces as the live pipeline found them (the cache holds them)."""
         v, t = self.video, self.t
         found = [int(j) for j in np.flatnonzero(~np.isnan(v.scores[t, frame]))]
         detections = [Detection(v.boxes[t, frame, j], float(v.scores[t, frame, j]),

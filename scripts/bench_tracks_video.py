@@ -28,7 +28,7 @@ SECONDS = 4.0
 PHOTO_SECONDS = 0.5
 CYCLES_PER_SECOND = 8.0  # recognition cycles a camera gets (bench-live: ~8-12 with 1-2 cameras)
 K = 3  # faces kept per frame (highest detector score first)
-VERSION = "v1"  # of the video: a change makes new cache files
+VERSION = "v2"  # of the video (v2: dark frames lifted, as Live does): a change makes new cache files
 log = logging.getLogger("bench_tracks")
 
 
@@ -109,14 +109,17 @@ def live_pipeline(min_face_size: int, max_side: int):
                                                models_dir=pipeline.detector.models_dir))
 
 
-def gated(pipeline, full_every: float):
-    """Live's detection behind its motion gate (app/stream/motion.py), for one track's
-    frames: (frame, seconds) -> detections; its tracker follows what it finds."""
+def live_finder(pipeline, full_every: float | None):
+    """Live's detection (LiveRecognizer.find: a dark frame lifted), for one track's frames,
+    behind its motion gate (app/stream/motion.py) with a whole-frame detection every
+    `full_every` seconds, or on every whole frame (None): (frame, seconds) -> detections;
+    its tracker follows what it finds."""
     recognizer = LiveRecognizer(pipeline, lookup=None, min_face_size=pipeline.detector.min_face_size,
-                                max_side=pipeline.detector.max_side, gate=MotionGate(full_every))
+                                max_side=pipeline.detector.max_side,
+                                gate=MotionGate(full_every) if full_every else None)
 
     def find(frame: np.ndarray, now: float) -> list:
-        found = recognizer._find(frame, now)
+        found = recognizer.find(frame, now)
         recognizer.tracker.update([d.box for d in found], now)
         return found
     return find
@@ -146,7 +149,7 @@ def shoot(people: list[list], scenario: Scenario, seeds: list[int], cache: Path,
     pipeline = live_pipeline(*settings)
     video = Video.empty(len(people), frame_count())
     for t, (photos, seed) in enumerate(zip(people, seeds)):
-        find = gated(pipeline, gate) if gate else lambda frame, _: pipeline.detect(frame)
+        find = live_finder(pipeline, gate)
         for i in range(frame_count()):
             data, video.truth[t, i] = render(photos, scenario, i, seed)
             frame = pipeline.decode(data)

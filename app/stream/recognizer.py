@@ -77,8 +77,7 @@ class LiveRecognizer:
     def process(self, frame: np.ndarray, captured_at: float) -> None:
         """Detect, track and identify the faces of one RGB frame captured at `captured_at`
         (time.monotonic seconds), then hand the cycle to the sink."""
-        work = for_recognition(frame)  # a dark frame's faces are looked for lifted (lowlight.py)
-        detections = self._find(frame, work, captured_at)
+        detections = self.find(frame, captured_at)
         if self.ignore_region is not None:
             detections = [d for d in detections if not self._ignored(d.box)]
         tracks = self.tracker.update([d.box for d in detections], captured_at)
@@ -101,9 +100,11 @@ class LiveRecognizer:
             self._lingering = [self._view(t) for t in self.tracker.tracks
                                if captured_at - t.last_seen > SHOW_SECONDS]
 
-    def _find(self, frame: np.ndarray, work: np.ndarray, captured_at: float) -> list:
-        """The faces of `work` (the frame as recognition sees it) where the gate says to
-        look, the gate reading the camera's own `frame` (nowhere: the cycle is skipped)."""
+    def find(self, frame: np.ndarray, captured_at: float) -> list:
+        """The faces of the camera's RGB `frame` where the gate says to look (nowhere: the
+        cycle is skipped), looked for in a dark frame's lifted copy (lowlight.py); the gate
+        reads the frame as it is. Detections in frame pixels, highest score first."""
+        work = for_recognition(frame)
         plan = None
         if self.gate is not None:
             min_face = smallest_face(*frame.shape[:2], self.detector.min_face_size, self.detector.max_side)

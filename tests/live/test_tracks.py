@@ -103,3 +103,22 @@ def test_a_face_that_moves_into_a_lost_faces_place_keeps_its_own_track():
         [track] = tracker.update(np.array([[x, 100, x + 60, 160]]), 0.125 * (i + 1))
         assert track is passer
     assert passer.name is None and bystander in tracker.tracks and bystander.name == "kifah_ajouri"
+
+
+def test_bench_tracks_shoots_and_replays_a_night_track_as_live_sees_it(pipeline, view, sample_photos_dir,
+                                                                      tmp_path):
+    """make bench-tracks' own path on one night track of ben: the video is shot through
+    Live's detection (a dark frame lifted, LiveRecognizer.find) and replayed through the
+    product's recognizer under every rule. (The lift once broke both without a test seeing.)"""
+    from scripts.bench_tracks_score import score_rules
+    from scripts.bench_tracks_video import SCENARIOS, frame_count, shoot
+    photo = rgb_of(sorted((sample_photos_dir / "val" / "ben_afflek").glob("*.jpg"))[0])
+    [found] = pipeline.detect(photo)
+    night_scene = next(s for s in SCENARIOS if s.condition.night)
+    video = shoot([[(photo, found.box)]], night_scene, [3], tmp_path, (40, 320))
+    seen = (~np.isnan(video.scores[0, :, 0])).mean()
+    assert seen >= 0.9, f"Live's detection found the face in {seen:.0%} of the night frames"
+    ben = next(i for i, name in view.names.items() if name == "ben_afflek")
+    figures = score_rules(view, video, [ben])
+    assert figures and all(f["tracks"] == 1 for f in figures.values())
+    assert figures["mean_quality_m04"]["wrong_per_1000"] == 0.0
