@@ -25,7 +25,7 @@ from .decode import (DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, de
                      decode_image)
 from .detect import FaceDetector
 from .encode import FaceEncoder
-from .lowlight import LIFTED_PX, for_recognition
+from .lowlight import LIFTED_PX, denoised, face_lifted, for_recognition
 from .quality import FaceConditions, conditions_of
 from .select import side
 from .types import Detection
@@ -155,7 +155,12 @@ class FacePipeline:
         timings_ms: when given, receives the milliseconds spent, as "align" and "embed".
         """
         t0 = time.perf_counter()
-        aligned = self.align(rgb, detections)
+        return self._encoded(detections, self.align(rgb, detections), t0, timings_ms)
+
+    def _encoded(self, detections: Sequence[Detection], aligned: np.ndarray, t0: float,
+                 timings_ms: dict[str, float] | None) -> list[Face]:
+        """Faces of `detections` and their (N, 160, 160, 3) `aligned` crops, encoded; t0: when
+        the alignment began (time.perf_counter), for timings_ms."""
         t1 = time.perf_counter()
         embeddings = self.encoder.embed(aligned)
         t2 = time.perf_counter()
@@ -167,13 +172,15 @@ class FacePipeline:
                      timings_ms: dict[str, float] | None = None) -> list[Face]:
         """embed() for the faces found in `work`, the lifted copy of a dark frame `rgb`
         (lowlight.for_recognition; `work is rgb` for any other frame): faces of
-        lowlight.LIFTED_PX or more are aligned from the copy, smaller ones from the frame."""
-        if work is rgb:
+        lowlight.LIFTED_PX or more are aligned from the denoised frame stretched to their own
+        levels (lowlight.face_lifted), smaller ones from the frame as it is."""
+        if work is rgb or not detections:
             return self.embed(rgb, detections, timings_ms)
-        lifted = [side(d) >= LIFTED_PX for d in detections]
-        big = iter(self.embed(work, [d for d, up in zip(detections, lifted) if up], timings_ms))
-        small = iter(self.embed(rgb, [d for d, up in zip(detections, lifted) if not up]))
-        return [next(big) if up else next(small) for up in lifted]
+        t0 = time.perf_counter()
+        smooth = denoised(rgb)
+        aligned = np.concatenate([self.align(face_lifted(smooth, d.box) if side(d) >= LIFTED_PX
+                                             else rgb, [d]) for d in detections])
+        return self._encoded(detections, aligned, t0, timings_ms)
 
     def embed_bicubic(self, rgb: np.ndarray, face: Face) -> Face:
         """`face` of `rgb` aligned again with bicubic interpolation and embedded (one more
@@ -195,7 +202,7 @@ class FacePipeline:
         max_faces: embed only the highest-scoring faces (the others are dropped); None:
             the pipeline's max_faces.
         A photo with no face gives an Analysis with `faces == []`. A dark frame's faces are
-        found in its denoised, stretched copy (lowlight.py; see embed_lifted).
+        found in its denoised, equalised copy (lowlight.py; see embed_lifted).
         """
         t0 = time.perf_counter()
         work = for_recognition(rgb)
