@@ -98,6 +98,25 @@ def night(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.repeat(grey8[..., None], 3, axis=2)
 
 
+def dark_room(rgb: np.ndarray, face_px: float, face_width: float,
+              rng: np.random.Generator) -> tuple[np.ndarray, Placement]:
+    """place_in_frame(), then the scene around the photo at 15 % of the light: a face lit as
+    in its photo in a dark room (the photo pasted back over the darkened scene)."""
+    frame, placed = place_in_frame(rgb, face_px, face_width, rng)
+    room = (frame * 0.15).astype(np.uint8)
+    x, y = round(placed.x), round(placed.y)
+    h, w = round(rgb.shape[0] * placed.scale), round(rgb.shape[1] * placed.scale)
+    room[y:y + h, x:x + w] = frame[y:y + h, x:x + w]
+    return room, placed
+
+
+def lamp(frame: np.ndarray, x: int) -> np.ndarray:
+    """The (H, W, 3) uint8 frame with a lit lamp near its top at column `x`: a white disc
+    30 px in radius (1 % of a 640x480 frame: a porch or street light), drawn in place."""
+    cv2.circle(frame, (x, 40), 30, (255, 255, 255), -1, cv2.LINE_AA)
+    return frame
+
+
 def motion_blur(rgb: np.ndarray, length: int) -> np.ndarray:
     """A horizontal streak `length` pixels long (a person walking across the view)."""
     kernel = np.zeros((length, length), np.float32)

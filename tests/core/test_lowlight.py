@@ -4,11 +4,10 @@ levels; a lamp in view or a face lit in a dark room does not defeat it; frames t
 dark are left as they are."""
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
 
-from app.evaluation.degrade import Condition, degrade, place_in_frame
+from app.evaluation.degrade import Condition, dark_room, degrade, lamp
 from app.recognition.decode import decode_image
 from app.recognition.lowlight import (MAX_SIDE, denoised, face_lifted, for_recognition, is_dark,
                                       lifted)
@@ -17,32 +16,25 @@ from support import GOOD, SAMPLES_DIR, load
 NIGHT = Condition("night40", 40, night=True)
 
 
-def night_frames(pipeline, lamp: bool = False) -> list[np.ndarray]:
+def night_frames(pipeline, with_lamp: bool = False) -> list[np.ndarray]:
     """Every 4th sample train/ photo made a dim IR camera frame, its face 40 px wide; with
-    `lamp`, a lit lamp in the top corner (a disc 30 px in radius, 1 % of the frame)."""
+    a lit lamp in the top corner (degrade.lamp: 1 % of the frame) if `with_lamp`."""
     out = []
     for i, path in enumerate(sorted((SAMPLES_DIR / "train").glob("*/*.jpg"))[::4]):
         rgb = load(path)
         frame = decode_image(degrade(rgb, NIGHT, i, pipeline.detect(rgb)[0].width)[0]).copy()
-        if lamp:
-            cv2.circle(frame, (40, 40), 30, (255, 255, 255), -1, cv2.LINE_AA)
-        out.append(frame)
+        out.append(lamp(frame, 40) if with_lamp else frame)
     return out
 
 
 def dark_room_frames(pipeline) -> list[np.ndarray]:
     """The same photos as night_frames, their faces 40 px wide and lit as they are, in a
-    room at 15 % of the light (the photo pasted back over the darkened scene; where the
-    photo is large beside its face, it lights the frame)."""
+    room at 15 % of the light (degrade.dark_room; where the photo is large beside its face,
+    it lights the frame)."""
     out = []
     for i, path in enumerate(sorted((SAMPLES_DIR / "train").glob("*/*.jpg"))[::4]):
         rgb = load(path)
-        frame, at = place_in_frame(rgb, 40, pipeline.detect(rgb)[0].width, np.random.default_rng(i))
-        room = (frame * 0.15).astype(np.uint8)
-        x, y = round(at.x), round(at.y)
-        h, w = round(rgb.shape[0] * at.scale), round(rgb.shape[1] * at.scale)
-        room[y:y + h, x:x + w] = frame[y:y + h, x:x + w]
-        out.append(room)
+        out.append(dark_room(rgb, 40, pipeline.detect(rgb)[0].width, np.random.default_rng(i))[0])
     return out
 
 
@@ -78,7 +70,7 @@ def test_the_pipeline_finds_night_faces_the_frame_as_it_is_hides(pipeline):
 def test_a_lamp_in_view_does_not_hide_the_night_faces(pipeline):
     """A lamp over 1 % of the frame made its brightest 1 % light, and the frame went
     unlifted: the faces were found as in the frame as it is (at most 20 of 24)."""
-    frames = night_frames(pipeline, lamp=True)
+    frames = night_frames(pipeline, with_lamp=True)
     assert all(is_dark(f) for f in frames)
     assert sum(bool(pipeline.analyze(f).faces) for f in frames) >= 22
 
