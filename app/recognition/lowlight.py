@@ -8,9 +8,9 @@ MTCNN's first stage misses a quarter of the faces of 64 px in the benchmark's ni
 embeddings. Blurring by one pixel (sigma) takes out most of the noise. Contrast-limited
 adaptive histogram equalisation (CLAHE, 8x8 tiles) then gives each part of the frame the
 contrast the detector was trained on; one stretch for the whole frame would not: a lamp in
-view (1-2 % of the frame) left it as dark as it was, and a face lit in a dark room was
-clipped white (120 dev frames each: faces found 78 / 80 % with the whole-frame stretch, 99 %
-with the tiles; docs/CAMERAS.md). A face found is cut from the blurred frame stretched as a
+view (1 % of the frame) left it as dark as it was, and a face lit in a dark room was
+stretched white (`make bench-lowlight`, ~150 dev frames each: faces found 78.0 / 95.2 % with
+the whole-frame stretch, 98.7 / 99.3 % with the tiles; docs/CAMERAS.md). A face found is cut from the blurred frame stretched as a
 whole (1st..99th percentile to 0..255, as the decisions at night were calibrated), with its
 colours, but never so far that the face itself clips.
 
@@ -31,8 +31,8 @@ _SIGMA = 1.0  # pixels: the blur that takes the sensor noise out
 _CLIP, _TILES = 2.0, (8, 8)  # CLAHE's contrast limit and grid (each tile 80x60 at 640x480)
 # Faces this large (box's shorter side, px) or larger are aligned and embedded from the
 # denoised frame (face_lifted), smaller ones from the frame as it is: a pixel's blur takes
-# detail a 20 px face cannot spare (night, 20 px: verify 53.5 % from the copy, 57.9 % from the frame; at
-# 40 px and more the copy is better, 88 %).
+# detail a 20 px face cannot spare (night, 20 px: verify 53.5 % from the copy, 57.9 % from
+# the frame; at 40 px and more the copy is better, 88 %).
 LIFTED_PX = 32
 # Frames up to this long side (a camera's, 1080p and 2K included) are lifted; a larger photo
 # is no night camera's, and two more copies of it would cost up to 100 MB.

@@ -172,8 +172,9 @@ class FacePipeline:
                      timings_ms: dict[str, float] | None = None) -> list[Face]:
         """embed() for the faces found in `work`, the lifted copy of a dark frame `rgb`
         (lowlight.for_recognition; `work is rgb` for any other frame): faces of
-        lowlight.LIFTED_PX or more are aligned from the denoised frame stretched to their own
-        levels (lowlight.face_lifted), smaller ones from the frame as it is."""
+        lowlight.LIFTED_PX or more are aligned from the denoised frame, stretched but never
+        so far that the face clips (lowlight.face_lifted), smaller ones from the frame as it
+        is."""
         if work is rgb or not detections:
             return self.embed(rgb, detections, timings_ms)
         t0 = time.perf_counter()
