@@ -42,7 +42,8 @@ def whole_frame_stretch(rgb: np.ndarray) -> np.ndarray:
     """The lift before 2026-12-07: blurred, then one stretch of the frame's 1st..99th
     percentile grey levels to 0..255 (applied when the 99th lay under grey 100)."""
     blurred = cv2.GaussianBlur(rgb, (0, 0), 1.0)
-    small = cv2.cvtColor(cv2.resize(blurred, (80, 60), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
+    small = cv2.cvtColor(cv2.resize(blurred, (80, 60), interpolation=cv2.INTER_AREA),
+                         cv2.COLOR_RGB2GRAY)
     low, high = np.percentile(small, (1, 99))
     if high >= lowlight.DARK:
         return rgb
@@ -50,7 +51,7 @@ def whole_frame_stretch(rgb: np.ndarray) -> np.ndarray:
     return cv2.convertScaleAbs(blurred, alpha=gain, beta=-low * gain)
 
 
-def scene(rgb: np.ndarray, face_width: float, name: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def scene(rgb: np.ndarray, face_width: float, name: str, seed: int) -> tuple:
     """Frame `name` of the photo `rgb` ((H, W, 3) uint8, its face `face_width` px wide):
     the (480, 640, 3) uint8 frame and where the photo went (degrade.Placement)."""
     px = 40 if name.endswith("40") else 64
@@ -81,12 +82,14 @@ def main() -> None:
             truth = at.box(faces[0].box)[None]
             n += 1
             for way, copy in ways.items():
-                found[way] += any(iou(d.box[None], truth)[0, 0] > 0.3 for d in pipeline.detect(copy(frame)))
+                found[way] += any(iou(d.box[None], truth)[0, 0] > 0.3
+                                  for d in pipeline.detect(copy(frame)))
             for face in pipeline.analyze(frame).faces:
                 if iou(face.detection.box[None], truth)[0, 0] > 0.3:
                     clipped.append(float((face.aligned == 255).mean()))
         report["scenes"][name] = {
-            "frames": n, **{f"found_{w}": round(100.0 * v / max(n, 1), 1) for w, v in found.items()},
+            "frames": n,
+            **{f"found_{w}": round(100.0 * v / max(n, 1), 1) for w, v in found.items()},
             "clipped_median": round(100 * float(np.median(clipped)), 2) if clipped else None,
             "clipped_max": round(100 * float(np.max(clipped)), 2) if clipped else None}
     write_report(report, args.json)

@@ -10,9 +10,10 @@ adaptive histogram equalisation (CLAHE, 8x8 tiles) then gives each part of the f
 contrast the detector was trained on; one stretch for the whole frame would not: a lamp in
 view (1 % of the frame) left it as dark as it was, and a face lit in a dark room was
 stretched white (`make bench-lowlight`, ~150 dev frames each: faces found 78.0 / 95.2 % with
-the whole-frame stretch, 98.7 / 99.3 % with the tiles; docs/CAMERAS.md). A face found is cut from the blurred frame stretched as a
-whole (1st..99th percentile to 0..255, as the decisions at night were calibrated), with its
-colours, but never so far that the face itself clips.
+the whole-frame stretch, 98.7 / 99.3 % with the tiles; docs/CAMERAS.md). A face found is
+cut from the blurred frame stretched as a whole (1st..99th percentile to 0..255, as the
+decisions at night were calibrated), with its colours, but never so far that the face
+itself clips.
 
 Frames that are not dark are left as they are: a frame is dark when 95 % of its pixels lie
 under grey level 100 (a lamp or a lit window over the other 5 % does not make it light). Of

@@ -42,7 +42,8 @@ def test_a_lamp_in_view_does_not_hide_night_faces_from_live(pipeline, lookup):
         faces = pipeline.detect(rgb)
         if not faces:
             continue
-        frame = decode_image(degrade(rgb, Condition("night48", 48, night=True), i, faces[0].width)[0])
+        night = Condition("night48", 48, night=True)
+        frame = decode_image(degrade(rgb, night, i, faces[0].width)[0])
         for with_lamp in (False, True):
             recognizer = LiveRecognizer(pipeline, lookup)
             recognizer.process(lamp(frame.copy(), 600) if with_lamp else frame, 0.0)

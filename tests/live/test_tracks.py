@@ -105,8 +105,8 @@ def test_a_face_that_moves_into_a_lost_faces_place_keeps_its_own_track():
     assert passer.name is None and bystander in tracker.tracks and bystander.name == "kifah_ajouri"
 
 
-def test_bench_tracks_shoots_and_replays_a_night_track_as_live_sees_it(pipeline, view, sample_photos_dir,
-                                                                      tmp_path):
+def test_bench_tracks_shoots_and_replays_a_night_track_as_live_sees_it(
+        pipeline, view, sample_photos_dir, tmp_path):
     """make bench-tracks' own path on one night track of ben: the video is shot through
     Live's detection (a dark frame lifted, LiveRecognizer.find) and replayed through the
     product's recognizer under every rule. (The lift once broke both without a test seeing.)"""
